@@ -1,0 +1,821 @@
+/*
+ * conn.c -- the connection state machine, the hub of the daemon.
+ *
+ * IDLE -> HEAD -> REQUEST -> (DRAIN) -> IDLE ..., one request at a time, so
+ * pipelined requests are answered in order.  The read event is persistent;
+ * a read callback parses every complete request in the buffer and their
+ * responses leave in one write at the end (conn_after), arming a write event
+ * only when the socket would block.  Every entry point (read, write, timer,
+ * module callbacks) ends in conn_after(), which continues processing,
+ * flushes, sets the one timer the state needs, and frees the connection
+ * when it is closed and no module holds its request.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpqd.h"
+
+enum timer_kind { T_NONE, T_IDLE, T_HEADER, T_BODY, T_DRAIN, T_SEND };
+
+static void conn_after(struct hq_conn *c);
+static void conn_close(struct hq_conn *c, bool reset);
+
+#define C_TIMER_KIND(c) ((enum timer_kind)(c)->timer_kind)
+
+static const struct hq_timeouts *
+conn_timeouts(const struct hq_conn *c)
+{
+	/* Idle and header-wait belong to the daemon until a first request
+	 * has told us which URL group owns the connection (http.sys). */
+	if (c->last_group != NULL && c->last_group_gen == c->cfg->generation)
+		return &c->last_group->t;
+	return &c->cfg->store->timeouts;
+}
+
+static void
+timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
+{
+	c->timer_req = c->nrequests;
+	if (k == T_NONE || secs == HQ_TIMEOUT_OFF) {
+		if (c->timer_kind != T_NONE)
+			event_del(&c->tev);
+		c->timer_kind = k;
+		return;
+	}
+	const struct timeval *tv = hq_worker_timeout(c->w, secs);
+	struct timeval plain = { (time_t)secs, 0 };
+
+	c->timer_kind = k;
+	/* event_add() reschedules a pending timer; common timeouts make it O(1). */
+	event_add(&c->tev, tv ? tv : &plain);
+}
+
+static uint32_t
+send_timeout(const struct hq_conn *c)
+{
+	uint32_t rate = conn_timeouts(c)->min_send_rate;
+	uint64_t s;
+
+	if (rate == HQ_TIMEOUT_OFF || rate == 0)
+		return HQ_TIMEOUT_OFF;
+	s = c->pending / rate + 1;
+	return s > 65535 ? 65535 : (uint32_t)s;
+}
+
+/* Chooses the one timer this state needs; re-arms only on a change of kind
+ * (body and send timers are re-armed on progress by their callers). */
+static void
+timer_update(struct hq_conn *c)
+{
+	const struct hq_timeouts *t = conn_timeouts(c);
+	const httpq_request *r = &c->req;
+	enum timer_kind want = T_NONE;
+	uint32_t secs = 0;
+
+	if (c->state == HQ_C_CLOSED) {
+		want = T_NONE;
+	} else if (c->write_armed) {
+		want = T_SEND, secs = send_timeout(c);
+	} else if (c->state == HQ_C_IDLE) {
+		want = T_IDLE, secs = t->idle_connection;
+	} else if (c->state == HQ_C_HEAD) {
+		want = T_HEADER, secs = c->cfg->store->timeouts.header_wait;
+		if (c->last_group != NULL && c->last_group_gen == c->cfg->generation)
+			secs = t->header_wait;
+	} else if (c->state == HQ_C_DRAIN) {
+		want = T_DRAIN, secs = r->group ? r->group->t.drain_entity_body :
+		    t->drain_entity_body;
+	} else if (r->body_reading && !r->body_done && !r->body_paused) {
+		want = T_BODY, secs = r->group->t.entity_body;
+	}
+	/* Idle and header-wait restart with every request. */
+	if (want != C_TIMER_KIND(c) ||
+	    ((want == T_IDLE || want == T_HEADER) && c->timer_req != c->nrequests))
+		timer_set(c, want, secs);
+}
+
+static void
+timer_rearm(struct hq_conn *c, enum timer_kind k, uint32_t secs)
+{
+	if (C_TIMER_KIND(c) == k)
+		timer_set(c, k, secs);
+}
+
+/* --- buffers ----------------------------------------------------------- */
+
+static void
+ibuf_release(struct hq_conn *c)
+{
+	if (c->ibuf == NULL)
+		return;
+	if (c->icap == HQ_IBUF_SIZE)
+		hq_worker_putbuf(c->w, c->ibuf);
+	else
+		free(c->ibuf);
+	c->ibuf = NULL;
+	c->ipos = c->ilen = c->icap = 0;
+}
+
+static size_t
+ibuf_keep(const struct hq_conn *c)
+{
+	return c->state == HQ_C_REQUEST ? c->head_base + c->req.head.head_len : 0;
+}
+
+static size_t
+ibuf_maxcap(const struct hq_conn *c)
+{
+	size_t maxcap = c->cfg->store->limits.max_request_bytes + 1;
+
+	return c->state == HQ_C_REQUEST ? maxcap + HQ_IBUF_SIZE : maxcap;
+}
+
+/* Whether reading can go on: false when the buffer is full of bytes that
+ * nobody has consumed yet (a paused or busy module), which stops reading. */
+static bool
+ibuf_can_grow(const struct hq_conn *c)
+{
+	return c->ibuf == NULL || c->ilen < c->icap || c->ipos > ibuf_keep(c) ||
+	    c->icap < ibuf_maxcap(c);
+}
+
+/* Makes room at the end of ibuf.  Bytes still referenced (the current head
+ * while a request runs) stay in place; unconsumed bytes move down. */
+static bool
+ibuf_room(struct hq_conn *c)
+{
+	size_t keep = ibuf_keep(c), maxcap = ibuf_maxcap(c);
+
+	if (c->ibuf == NULL) {
+		c->ibuf = hq_worker_getbuf(c->w, &c->icap);
+		c->ipos = c->ilen = 0;
+		return true;
+	}
+	if (c->ilen < c->icap)
+		return true;
+	if (c->ipos > keep) {
+		memmove(c->ibuf + keep, c->ibuf + c->ipos, c->ilen - c->ipos);
+		c->ilen -= c->ipos - keep;
+		c->ipos = keep;
+		if (c->state != HQ_C_REQUEST)
+			c->head_base = 0;
+		return true;
+	}
+	/* A head may be as long as max_request_bytes: grow for it (the parser
+	 * needs one byte more to see it is too long). */
+	if (c->icap >= maxcap)
+		return false;
+	c->icap = c->icap * 2 < maxcap ? c->icap * 2 : maxcap;
+	if (c->icap < HQ_IBUF_SIZE * 2)
+		c->icap = HQ_IBUF_SIZE * 2;
+	c->ibuf = xrealloc(c->ibuf, c->icap);
+	return true;
+}
+
+static void
+read_enable(struct hq_conn *c, bool on)
+{
+	if (on && c->read_off && !c->peer_eof) {
+		event_add(&c->rev, NULL);
+		c->read_off = false;
+	} else if (!on && !c->read_off) {
+		event_del(&c->rev);
+		c->read_off = true;
+	}
+}
+
+/* --- requests ---------------------------------------------------------- */
+
+static void
+conn_switch_config(struct hq_conn *c)
+{
+	if (c->cfg == c->w->cfg)
+		return;
+	hq_config_ref(c->w->cfg);
+	hq_config_unref(c->cfg);
+	c->cfg = c->w->cfg;
+}
+
+const struct sockaddr *
+hq_conn_local(struct hq_conn *c)
+{
+	if (c->locallen == 0) {
+		c->locallen = sizeof(c->local);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) < 0) {
+			c->local = c->la->addr;
+			c->locallen = c->la->addrlen;
+		}
+	}
+	return (const struct sockaddr *)&c->local;
+}
+
+/* A daemon-made answer to the request in c->req (or to a broken head). */
+static void
+conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
+{
+	httpq_request *r = &c->req;
+	bool reset = false;
+
+	if (q != NULL && e != HQ_ERR_INTERNAL &&
+	    hq_errinfo(e)->status == 503 && hq_queue_verbosity(q) == HQ_503_BASIC)
+		reset = true;
+	hq_errlog(c, e, NULL, q ? hq_queue_name(q) : NULL);
+	r->resp_done = true;
+	r->owned = false;
+	if (reset) {
+		/* http.sys's default: no answer, the connection is reset. */
+		conn_close(c, true);
+		return;
+	}
+	hq_response_error(c, e, q ? hq_queue_name(q) : NULL);
+	if (hq_errinfo(e)->close)
+		c->close_after = true;
+}
+
+static void
+request_reset(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+
+	hq_request_cancel_defers(r);
+	free(r->cooked_url);
+	c->req_seq++;
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->head.headers = c->hdrs;
+	r->head.hdr_cap = c->hdr_cap;
+	r->resp_cl = -1;
+}
+
+static bool
+cook_path(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	struct hq_str p = r->head.path;
+	enum hq_error e;
+
+	if (r->head.asterisk_form)
+		p = HQ_STR("/");
+	if (c->cooked_cap < p.n + 2) {
+		free(c->cooked);
+		c->cooked_cap = p.n + 64;
+		c->cooked = xmalloc(c->cooked_cap);
+	}
+	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, c->cooked, c->cooked_cap,
+	    &r->cooked_len, &r->query);
+	r->cooked = c->cooked;
+	if (e == HQ_OK)
+		return true;
+	conn_error(c, e, NULL);
+	return false;
+}
+
+static bool
+route(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	const struct sockaddr *local = NULL;
+	enum hq_error e = HQ_OK;
+
+	if (c->cfg->has_ip_bound)
+		local = hq_conn_local(c);
+	r->route = hq_router_match(c->cfg->router, c->la->https, c->la->port, local,
+	    r->head.host, (struct hq_str){ r->cooked, r->cooked_len }, &e);
+	if (r->route == NULL) {
+		conn_error(c, e, NULL);
+		return false;
+	}
+	r->group = r->route->owner;
+	c->last_group = r->group;
+	c->last_group_gen = c->cfg->generation;
+	return true;
+}
+
+static bool
+admit(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	const struct hq_consumer *k = r->group->consumer;
+	enum hq_error e;
+
+	if (r->head.content_length > 0 &&
+	    (uint64_t)r->head.content_length > r->group->max_body_bytes) {
+		conn_error(c, HQ_ERR_ENTITY_TOO_LARGE, NULL);
+		return false;
+	}
+	if (k == NULL) {
+		conn_error(c, HQ_ERR_UNBOUND, NULL);
+		return false;
+	}
+	if (c->w->draining) {
+		hq_queue_reject(k->queue);
+		conn_error(c, HQ_ERR_SHUTDOWN, k->queue);
+		return false;
+	}
+	e = hq_queue_admit(k->queue);
+	if (e != HQ_OK) {
+		conn_error(c, e, k->queue);
+		return false;
+	}
+	return true;
+}
+
+/* A complete head is at ibuf[ipos]: take its framing. */
+static void
+request_frame(struct hq_conn *c, size_t head_len)
+{
+	httpq_request *r = &c->req;
+
+	c->head_base = c->ipos;
+	c->ipos += head_len;
+	c->scanned = 0;
+	c->state = HQ_C_REQUEST;
+	c->nrequests++;
+	r->started_ms = hq_now_ms();
+	r->has_body = r->head.chunked || r->head.content_length > 0;
+	r->body_done = !r->has_body;
+	r->body_left = r->head.content_length > 0 ? r->head.content_length : 0;
+	if (r->head.chunked)
+		hq_chunked_init(&r->chunked);
+	r->no_body = hq_str_eq_nocase(r->head.method, "HEAD");
+	if (!r->head.keep_alive)
+		c->close_after = true;
+}
+
+/* Routes the framed request and hands it to its module. */
+static void
+request_start(struct hq_conn *c, size_t head_len)
+{
+	httpq_request *r = &c->req;
+	const struct hq_consumer *k;
+
+	request_frame(c, head_len);
+	if (!cook_path(c) || !route(c) || !admit(c))
+		return;
+	k = r->group->consumer;
+	r->owned = true;
+	k->ctx->mod->handle(k->ctx->state, r);
+}
+
+static bool
+conn_parse(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	int rc;
+
+	if (c->ipos == c->ilen) {
+		c->state = HQ_C_IDLE;
+		return false;
+	}
+	if (c->state == HQ_C_IDLE) {
+		c->state = HQ_C_HEAD;
+		conn_switch_config(c);
+		if (c->hdr_cap < c->cfg->store->limits.max_headers) {
+			c->hdr_cap = c->cfg->store->limits.max_headers;
+			c->hdrs = xrealloc(c->hdrs, c->hdr_cap * sizeof(*c->hdrs));
+		}
+		request_reset(c);
+	}
+	r->head.headers = c->hdrs;
+	r->head.hdr_cap = c->hdr_cap;
+	rc = hq_http1_parse_head(c->ibuf + c->ipos, c->ilen - c->ipos, &c->scanned,
+	    &c->cfg->store->limits, &r->head);
+	if (rc == 0)
+		return false;
+	if (rc < 0) {
+		enum hq_error e = r->head.error;
+
+		/* A bad Host leaves the framing known: answer, skip the body,
+		 * keep the connection.  Anything else loses the framing. */
+		if (r->head.head_len > 0 && !hq_errinfo(e)->close) {
+			request_frame(c, r->head.head_len);
+			conn_error(c, e, NULL);
+			return true;
+		}
+		c->state = HQ_C_REQUEST;
+		c->close_after = true;
+		conn_error(c, e, NULL);
+		return false;
+	}
+	request_start(c, (size_t)rc);
+	return true;
+}
+
+/* --- request body ------------------------------------------------------- */
+
+static void
+body_deliver(httpq_request *r, const char *p, size_t n, unsigned flags)
+{
+	if (r->body_reading && r->body_cb != NULL && !r->aborted)
+		r->body_cb(r, r->body_arg, p, n, flags);
+}
+
+static void
+body_fail(struct hq_conn *c, enum hq_error e)
+{
+	httpq_request *r = &c->req;
+
+	r->body_error = true;
+	r->body_done = true;
+	c->close_after = true;
+	if (!r->head_sent && r->owned) {
+		hq_errlog(c, e, NULL, NULL);
+		hq_response_error(c, e, NULL);
+	}
+	if (r->owned)
+		hq_request_abort(r);
+}
+
+/* Hands buffered body bytes to the module (or discards them in DRAIN). */
+static void
+body_feed(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	bool discard = c->state == HQ_C_DRAIN;
+	uint64_t before = r->body_seen;
+
+	while (!r->body_done && c->ipos < c->ilen && !c->closed &&
+	    (discard || (r->body_reading && !r->body_paused))) {
+		const char *data = NULL;
+		size_t n = 0;
+		bool done = false;
+
+		if (r->head.chunked) {
+			enum hq_error e = HQ_OK;
+			ssize_t used = hq_chunked_decode(&r->chunked, c->ibuf + c->ipos,
+			    c->ilen - c->ipos, &data, &n, &done,
+			    &c->cfg->store->limits, &e);
+
+			if (used < 0) {
+				body_fail(c, e);
+				return;
+			}
+			if (used == 0 && !done)
+				break;
+			c->ipos += (size_t)used;
+		} else {
+			n = c->ilen - c->ipos;
+			if ((int64_t)n > r->body_left)
+				n = (size_t)r->body_left;
+			data = c->ibuf + c->ipos;
+			c->ipos += n;
+			r->body_left -= (int64_t)n;
+			done = r->body_left == 0;
+		}
+		r->body_seen += n;
+		if (r->group != NULL && r->body_seen > r->group->max_body_bytes) {
+			body_fail(c, HQ_ERR_ENTITY_TOO_LARGE);
+			return;
+		}
+		r->body_done = done;
+		r->body_end_sent = done;
+		if (!discard && (n > 0 || done))
+			body_deliver(r, data, n, done ? HTTPQ_BODY_END : 0);
+	}
+	if (r->body_seen != before)
+		timer_rearm(c, c->state == HQ_C_DRAIN ? T_DRAIN : T_BODY,
+		    c->state == HQ_C_DRAIN ? r->group->t.drain_entity_body :
+		    r->group->t.entity_body);
+	/* A request with no body still gets its one END call. */
+	if (!r->has_body && r->body_reading && !r->body_end_sent && !discard) {
+		r->body_end_sent = true;
+		body_deliver(r, NULL, 0, HTTPQ_BODY_END);
+	}
+}
+
+void
+hq_conn_want_body(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	if (r->head.expect_continue && r->has_body && !r->continue_sent &&
+	    r->head.version == 11 && !r->head_sent) {
+		r->continue_sent = true;
+		hq_out_append(c, cont, sizeof(cont) - 1);
+	}
+	hq_conn_kick(c);
+}
+
+/* --- moving on ------------------------------------------------------------ */
+
+static void
+conn_next(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+
+	/* A client told to wait for 100-continue may never send the body. */
+	if (r->has_body && !r->body_done && r->head.expect_continue && !r->continue_sent)
+		c->close_after = true;
+	if (!r->body_done && !c->close_after) {
+		c->state = HQ_C_DRAIN;
+		return;
+	}
+	request_reset(c);
+	c->state = HQ_C_IDLE;
+	c->head_base = c->ipos;
+}
+
+static void
+conn_process(struct hq_conn *c)
+{
+	for (;;) {
+		httpq_request *r = &c->req;
+
+		if (c->closed)
+			return;
+		if (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) {
+			if (c->close_after || !conn_parse(c))
+				return;
+			continue;
+		}
+		body_feed(c);
+		if (c->closed)
+			return;
+		if (c->state == HQ_C_REQUEST) {
+			if (!r->resp_done || r->owned)
+				return;
+			conn_next(c);
+			if (c->state == HQ_C_DRAIN)
+				continue;
+		} else if (c->state == HQ_C_DRAIN) {
+			if (!r->body_done)
+				return;
+			conn_next(c);
+		}
+		if (c->close_after)
+			return;
+	}
+}
+
+/* --- events --------------------------------------------------------------- */
+
+static void
+on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_conn *c = arg;
+	ssize_t n;
+
+	c->in_callback++;
+	if (!ibuf_room(c)) {
+		read_enable(c, false);
+		goto out;
+	}
+	n = read(fd, c->ibuf + c->ilen, c->icap - c->ilen);
+	if (n > 0) {
+		c->ilen += (size_t)n;
+		conn_process(c);
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* A client may half-close after its last request and still
+		 * want the answers; anything unfinished is dropped. */
+		c->peer_eof = true;
+		read_enable(c, false);
+		if (c->state == HQ_C_REQUEST && !c->req.body_done) {
+			body_fail(c, HQ_ERR_BAD_REQUEST);
+			conn_close(c, false);
+		} else if (c->state != HQ_C_REQUEST) {
+			if (c->state == HQ_C_HEAD)
+				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+			conn_close(c, n != 0);
+		}
+	}
+out:
+	c->in_callback--;
+	conn_after(c);
+}
+
+static void
+on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_conn *c = arg;
+
+	conn_after(c);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_conn *c = arg;
+	enum timer_kind k = C_TIMER_KIND(c);
+	static const char *const reason[] = {
+		[T_IDLE] = "Timer_ConnectionIdle", [T_HEADER] = "Timer_HeaderWait",
+		[T_BODY] = "Timer_EntityBody", [T_DRAIN] = "Timer_EntityBody",
+		[T_SEND] = "Timer_MinBytesPerSecond",
+	};
+
+	c->timer_kind = T_NONE;
+	c->in_callback++;
+	if (k != T_IDLE)
+		hq_errlog(c, HQ_OK, reason[k], NULL);
+	if (c->req.owned)
+		hq_request_abort(&c->req);
+	conn_close(c, false);
+	c->in_callback--;
+	conn_after(c);
+}
+
+static void
+conn_free(struct hq_conn *c)
+{
+	struct hq_worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub(&w->nconns, 1);
+	request_reset(c);
+	ibuf_release(c);
+	hq_out_reset(c);
+	free(c->out.p);
+	free(c->segs);
+	free(c->hdrs);
+	free(c->cooked);
+	hq_config_unref(c->cfg);
+	free(c);
+}
+
+static void
+conn_close(struct hq_conn *c, bool reset)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	c->state = HQ_C_CLOSED;
+	event_del(&c->rev);
+	event_del(&c->wev);
+	timer_set(c, T_NONE, 0);
+	if (reset) {
+		struct linger lg = { 1, 0 };
+
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(c->fd);
+	c->fd = -1;
+	hq_out_reset(c);
+	if (c->req.owned && !c->req.resp_done)
+		hq_request_abort(&c->req);
+}
+
+static void
+conn_flush(struct hq_conn *c)
+{
+	uint64_t before = c->pending;
+
+	if (c->pending == 0 || c->closed)
+		return;
+	if (hq_out_flush(c) < 0) {
+		if (c->req.owned)
+			hq_request_abort(&c->req);
+		conn_close(c, false);
+		return;
+	}
+	if (c->pending > 0 && !c->write_armed) {
+		event_add(&c->wev, NULL);
+		c->write_armed = true;
+	} else if (c->pending == 0 && c->write_armed) {
+		event_del(&c->wev);
+		c->write_armed = false;
+	}
+	if (c->pending != before && c->write_armed)
+		timer_rearm(c, T_SEND, send_timeout(c));
+}
+
+static void
+notify_writable(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+	httpq_request_cb cb = r->writable_cb;
+
+	if (cb == NULL || !r->owned || r->aborted || c->pending >= HQ_OUT_LOWAT)
+		return;
+	r->writable_cb = NULL;
+	c->in_callback++;
+	cb(r, r->writable_arg);
+	c->in_callback--;
+}
+
+static void
+conn_after(struct hq_conn *c)
+{
+	if (c->in_callback > 0)
+		return;
+	c->in_callback++;
+	for (int round = 0; round < 4; round++) {
+		conn_process(c);
+		conn_flush(c);
+		if (c->closed || c->req.writable_cb == NULL || c->pending >= HQ_OUT_LOWAT)
+			break;
+		notify_writable(c);
+	}
+	c->in_callback--;
+	if (!c->closed && c->pending == 0) {
+		bool between = c->state != HQ_C_REQUEST ||
+		    (c->req.resp_done && !c->req.owned);
+
+		if ((c->close_after && between) ||
+		    (c->peer_eof && (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)))
+			conn_close(c, false);
+		else if (c->state == HQ_C_IDLE && c->ipos == c->ilen)
+			ibuf_release(c);
+	}
+	if (!c->closed) {
+		read_enable(c, ibuf_can_grow(c));
+		timer_update(c);
+		return;
+	}
+	if (!c->req.owned && atomic_load(&c->posts) == 0)
+		conn_free(c);
+}
+
+void
+hq_conn_kick(struct hq_conn *c)
+{
+	conn_after(c);
+}
+
+void
+hq_conn_request_done(struct hq_conn *c)
+{
+	httpq_request *r = &c->req;
+
+	r->owned = false;
+	hq_queue_complete(r->group->consumer->queue);
+	hq_request_cancel_defers(r);
+	conn_after(c);
+}
+
+void
+hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct hq_conn *c = xcalloc(1, sizeof(*c));
+	int one = 1;
+
+	/* With Nagle and a split head/body write, a request took 40 ms. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
+	c->w = w;
+	c->la = la;
+	c->fd = fd;
+	c->out.p = NULL;
+	if (peerlen > sizeof(c->peer))
+		peerlen = sizeof(c->peer);
+	memcpy(&c->peer, peer, peerlen);
+	c->peerlen = peerlen;
+	if (!la->wildcard) {
+		c->local = la->addr;
+		c->locallen = la->addrlen;
+	}
+	hq_config_ref(w->cfg);
+	c->cfg = w->cfg;
+	c->req.c = c;
+	c->req.resp_cl = -1;
+	event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, on_read, c);
+	event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+	evtimer_assign(&c->tev, w->base, on_timer, c);
+	event_add(&c->rev, NULL);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	atomic_fetch_add(&w->nconns, 1);
+	timer_update(c);
+}
+
+void
+hq_conn_drain(struct hq_conn *c)
+{
+	c->close_after = true;
+	if (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) {
+		c->in_callback++;
+		conn_close(c, false);
+		c->in_callback--;
+	}
+	conn_after(c);
+}
+
+void
+hq_conn_abort(struct hq_conn *c, const char *why)
+{
+	c->in_callback++;
+	if (c->req.owned && !c->req.aborted)
+		hq_errlog(c, HQ_OK, "Connection_Abandoned", NULL);
+	conn_close(c, false);
+	c->in_callback--;
+	if (c->req.owned) {
+		/* The module did not finish an aborted request: give up on it. */
+		c->req.owned = false;
+		if (c->req.group && c->req.group->consumer)
+			hq_queue_complete(c->req.group->consumer->queue);
+	}
+	conn_after(c);
+}

@@ -1,0 +1,383 @@
+/*
+ * httpq-internal.h -- cross-file prototypes of httpqd and httpqctl.
+ *
+ * Grouped by file, leaves first.  Leaves (util, errors, http1, urlprefix,
+ * router, store) know nothing of the layers above them (conn, worker,
+ * lifecycle), so they can be unit-tested and fuzzed on their own.
+ */
+#ifndef HTTPQ_INTERNAL_H
+#define HTTPQ_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#include "httpq/module.h"
+
+/* ---------------------------------------------------------------------
+ * defaults.h-style table: every default in one place, with its unit.
+ * Docs, `httpqd --list-keys` and the code read these.
+ * ------------------------------------------------------------------- */
+#define HQ_DEFAULT_CONFIG_FILE          SYSCONFDIR "/httpq/httpq.yaml"
+#define HQ_DEFAULT_MODULE_PATH          MODULEDIR
+#define HQ_DEFAULT_TIMEOUT_S            120     /* every http.sys timer */
+#define HQ_DEFAULT_MIN_SEND_RATE_BPS    150     /* bytes per second */
+#define HQ_DEFAULT_QUEUE_LENGTH         1000
+#define HQ_QUEUE_LENGTH_MIN             1
+#define HQ_QUEUE_LENGTH_MAX             65535
+#define HQ_DEFAULT_MAX_REQUEST_BYTES    16384   /* request line + headers */
+#define HQ_DEFAULT_MAX_FIELD_LENGTH     16384   /* one header field line */
+#define HQ_DEFAULT_MAX_URL_LENGTH       16384   /* request-target; 414 beyond */
+#define HQ_DEFAULT_MAX_HEADERS          100     /* header fields per request */
+#define HQ_DEFAULT_SEGMENT_MAX_LENGTH   260     /* chars per path segment */
+#define HQ_DEFAULT_SEGMENT_MAX_COUNT    255     /* path segments */
+#define HQ_DEFAULT_MAX_BODY_BYTES       (1024ULL * 1024 * 1024 * 4) /* 4 GiB */
+#define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
+#define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
+#define HQ_MAX_HEADERS_CAP              1024    /* hard cap of max_headers */
+
+/* ---------------------------------------------------------------------
+ * util.c
+ * ------------------------------------------------------------------- */
+
+/* A {ptr,len} view; on the hot path it points into a connection buffer. */
+struct hq_str {
+	const char *p;
+	size_t n;
+};
+#define HQ_STR(lit) ((struct hq_str){ (lit), sizeof(lit) - 1 })
+
+/* Out of memory aborts with a message: one policy, no untestable branches. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+bool hq_str_eq_nocase(struct hq_str a, const char *lit);
+bool hq_mem_eq_nocase(const char *a, const char *b, size_t n);
+
+/* ---------------------------------------------------------------------
+ * errors.c -- every response the daemon makes by itself.
+ * ------------------------------------------------------------------- */
+enum hq_error {
+	HQ_OK = 0,
+	HQ_ERR_BAD_REQUEST,       /* 400 generic malformed request */
+	HQ_ERR_BAD_VERB,          /* 400 method not a token */
+	HQ_ERR_BAD_URL,           /* 400 bad request-target / cooking failed */
+	HQ_ERR_BAD_HEADER,        /* 400 malformed header field */
+	HQ_ERR_BAD_HOST,          /* 400 Host missing/duplicate/malformed/unrouted */
+	HQ_ERR_BAD_CONTENT_LENGTH,/* 400 bad or differing Content-Length */
+	HQ_ERR_CL_AND_TE,         /* 400 both Content-Length and Transfer-Encoding */
+	HQ_ERR_BAD_CHUNK,         /* 400 bad chunk size line / chunk framing */
+	HQ_ERR_BAD_CRLF,          /* 400 NUL or bare CR */
+	HQ_ERR_OBS_FOLD,          /* 400 obsolete line folding */
+	HQ_ERR_NOT_FOUND,         /* 404 host matched, no path prefix did */
+	HQ_ERR_ENTITY_TOO_LARGE,  /* 413 body over the URL group's limit */
+	HQ_ERR_URL_TOO_LONG,      /* 414 request-target over max_url_length */
+	HQ_ERR_FIELD_TOO_LONG,    /* 431 one field line over max_field_length */
+	HQ_ERR_REQUEST_TOO_LONG,  /* 431 head over max_request_bytes or max_headers */
+	HQ_ERR_NOT_IMPLEMENTED,   /* 501 unknown transfer-coding */
+	HQ_ERR_VERSION,           /* 505 HTTP version other than 1.0/1.1 */
+	HQ_ERR_QUEUE_FULL,        /* 503 queue at its length limit */
+	HQ_ERR_NO_CONSUMER,       /* 503 queue has no live consumer */
+	HQ_ERR_UNBOUND,           /* 503 URL group bound to no queue */
+	HQ_ERR_SHUTDOWN,          /* 503 daemon or queue shutting down */
+	HQ_ERR_INTERNAL,          /* 500 */
+	HQ_ERR__COUNT
+};
+
+struct hq_errinfo {
+	int status;              /* 400 */
+	const char *phrase;      /* status line reason: "Bad Request" */
+	const char *title;       /* HTML title: "Bad Request - Invalid Hostname" */
+	const char *text;        /* "The request hostname is invalid." */
+	const char *reason;      /* error-log reason code: "Hostname" */
+	bool close;              /* framing is lost: close after answering */
+};
+const struct hq_errinfo *hq_errinfo(enum hq_error e);
+
+/* ---------------------------------------------------------------------
+ * Limits and timeouts shared by parser, router and connections.
+ * ------------------------------------------------------------------- */
+struct hq_limits {
+	uint32_t max_request_bytes;
+	uint32_t max_field_length;
+	uint32_t max_url_length;
+	uint32_t max_headers;
+	uint32_t segment_max_length;
+	uint32_t segment_max_count;
+};
+
+/* Seconds; min_send_rate in bytes/s.  0 = inherit (URL group level only),
+ * HQ_TIMEOUT_OFF = disabled. */
+struct hq_timeouts {
+	uint32_t entity_body;
+	uint32_t drain_entity_body;
+	uint32_t request_queue;
+	uint32_t idle_connection;
+	uint32_t header_wait;
+	uint32_t min_send_rate;
+};
+
+/* ---------------------------------------------------------------------
+ * http1.c -- zero-copy HTTP/1.1 request head parser and chunked decoder.
+ * No allocation; every hq_str points into the caller's buffer.
+ * ------------------------------------------------------------------- */
+struct hq_hdr {
+	struct hq_str name, value; /* value without surrounding OWS */
+};
+
+struct hq_head {
+	struct hq_str method;
+	struct hq_str target;       /* request-target as sent */
+	struct hq_str path;         /* origin-form part: "/a/b?q" (from absolute-form too) */
+	struct hq_str host;         /* authority of absolute-form, else Host value; n=0 if none */
+	int version;                /* 10 or 11 */
+	struct hq_hdr *headers;     /* caller's array of hdr_cap entries */
+	size_t hdr_cap;
+	size_t nheaders;
+	int64_t content_length;     /* -1 if no Content-Length */
+	bool chunked;               /* Transfer-Encoding: chunked */
+	bool keep_alive;            /* per version and Connection */
+	bool expect_continue;       /* Expect: 100-continue */
+	bool absolute_form;
+	bool asterisk_form;         /* OPTIONS * */
+	size_t head_len;            /* bytes consumed incl. the empty line */
+	enum hq_error error;        /* set when parse returns -1 */
+};
+
+/*
+ * Parses one request head from buf[0..len).  *scanned is the caller's state
+ * (0 for a new request): how far the search for the end of the head got, so
+ * that a head arriving a byte at a time costs O(n) in all.
+ * Returns head_len (>0) when complete, 0 when more bytes are needed, -1 on
+ * error with h->error set (limits included: 414/431 even when incomplete).
+ * On error h->head_len is nonzero when the whole head was parsed and its
+ * body framing is known (a missing, duplicate or bad Host): the caller may
+ * answer, skip the body and keep the connection.
+ * h->headers/hdr_cap must be set by the caller; the rest is filled in.
+ */
+int hq_http1_parse_head(const char *buf, size_t len, size_t *scanned,
+    const struct hq_limits *lim, struct hq_head *h);
+
+/* Incremental chunked transfer-coding decoder. */
+struct hq_chunked {
+	int state;
+	uint64_t remaining;      /* bytes left in the current chunk */
+	size_t line_bytes;       /* bytes of the current size/ext/trailer line */
+	size_t trailer_bytes;    /* total trailer bytes so far */
+};
+void hq_chunked_init(struct hq_chunked *c);
+/*
+ * Decodes from buf[0..len).  Returns bytes consumed (>= 0) or -1 on error
+ * (*err set: HQ_ERR_BAD_CHUNK, HQ_ERR_BAD_CRLF, HQ_ERR_REQUEST_TOO_LONG).
+ * At most one run of data is reported per call, in *data and *data_len, pointing
+ * into buf; *done is set once the last chunk and its trailers are consumed.
+ * Call again with the rest while it consumes something.
+ */
+ssize_t hq_chunked_decode(struct hq_chunked *c, const char *buf, size_t len,
+    const char **data, size_t *data_len, bool *done,
+    const struct hq_limits *lim, enum hq_error *err);
+
+/* ---------------------------------------------------------------------
+ * urlprefix.c -- http.sys URL prefix syntax, and URL cooking.
+ * ------------------------------------------------------------------- */
+enum hq_host_class {
+	HQ_HOST_STRONG,   /* + */
+	HQ_HOST_EXPLICIT, /* a host name */
+	HQ_HOST_IP,       /* an IPv4 or [IPv6] literal: bound to that local IP */
+	HQ_HOST_WEAK,     /* * */
+};
+
+struct hq_prefix {
+	bool https;
+	uint16_t port;
+	enum hq_host_class cls;
+	char *host;       /* lower-cased name or IP text (IPv6 without brackets); "+"/"*" */
+	int ip_family;    /* AF_INET/AF_INET6 for HQ_HOST_IP, else 0 */
+	unsigned char ip[16];
+	char *path;       /* lower-cased, decoded, starts and ends with '/' */
+	size_t path_len;
+	char *text;       /* canonical form: "http://+:8080/app/" */
+};
+
+/* Parses text; on error returns -1 and writes a message such as
+ * `port missing in "http://+/app/"` into err. */
+int hq_prefix_parse(const char *text, struct hq_prefix *out, char *err, size_t errlen);
+void hq_prefix_free(struct hq_prefix *p);
+void hq_prefix_copy(struct hq_prefix *dst, const struct hq_prefix *src);
+
+/*
+ * Cooks the path of an origin-form target ("/a/%62/../c?x"): percent-decodes,
+ * resolves "." and ".." (never above "/"), checks segment length and count.
+ * Writes the path (no query) into out (outcap >= path length + 1 suffices)
+ * and the raw query (without '?') into *query, pointing into raw.
+ * Returns HQ_OK or HQ_ERR_BAD_URL.
+ */
+enum hq_error hq_url_cook(const char *raw, size_t rawlen, const struct hq_limits *lim,
+    char *out, size_t outcap, size_t *outlen, struct hq_str *query);
+
+/* ---------------------------------------------------------------------
+ * router.c -- http.sys matching: strong, explicit host, IP-bound, weak;
+ * longest whole-segment path within the first class that matches.
+ * ------------------------------------------------------------------- */
+struct hq_router;
+struct hq_route {
+	struct hq_prefix prefix;
+	void *owner;
+};
+struct hq_router *hq_router_new(void);
+void hq_router_free(struct hq_router *r);
+/* Copies p.  Returns 0, or -1 if the same prefix is already registered in
+ * the same class (then *conflict is the other owner). */
+int hq_router_add(struct hq_router *r, const struct hq_prefix *p, void *owner, void **conflict);
+/*
+ * Finds the route for a request.  host is the Host value (may carry ":port",
+ * may be a bracketed IPv6 literal); path is the cooked path.  On no match
+ * returns NULL with *err HQ_ERR_BAD_HOST (no prefix on scheme+port accepts
+ * the host) or HQ_ERR_NOT_FOUND (host accepted, no path prefix matches).
+ */
+const struct hq_route *hq_router_match(const struct hq_router *r, bool https,
+    uint16_t port, const struct sockaddr *local, struct hq_str host,
+    struct hq_str path, enum hq_error *err);
+size_t hq_router_count(const struct hq_router *r);
+const struct hq_route *hq_router_at(const struct hq_router *r, size_t i);
+
+/* ---------------------------------------------------------------------
+ * store.c / store_yaml.c -- the setup store: httpq.yaml plus conf.d drop-ins.
+ * Plain data with origins; nothing below store.c reads YAML.
+ * ------------------------------------------------------------------- */
+struct hq_origin {
+	const char *file; /* owned by the store (interned) */
+	int line, col;    /* 1-based */
+};
+
+/* Collected error messages, each "file:line:col: path: message". */
+struct hq_errors {
+	char **msg;
+	size_t n;
+};
+void hq_errors_add(struct hq_errors *e, const struct hq_origin *at,
+    const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void hq_errors_print(const struct hq_errors *e, FILE *f);
+void hq_errors_free(struct hq_errors *e);
+
+enum hq_verbosity { HQ_503_BASIC, HQ_503_LIMITED, HQ_503_FULL };
+
+struct hq_kv {
+	char *key;   /* nested keys joined with '.' */
+	char *value;
+	struct hq_origin at;
+};
+
+struct hq_listen {
+	char *text;                   /* as written: "127.0.0.1", "[::1]:8080" */
+	struct sockaddr_storage addr; /* port 0 = every registered port */
+	socklen_t addrlen;
+	struct hq_origin at;
+};
+
+struct hq_store_group {
+	char *name;
+	struct hq_origin at;
+	struct hq_prefix *prefixes;   /* parsed and validated */
+	struct hq_origin *prefix_at;
+	size_t nprefixes;
+	char *queue;                  /* NULL = bound to no queue (answers 503) */
+	struct hq_origin queue_at;
+	uint64_t max_body_bytes;
+	struct hq_timeouts timeouts;  /* 0 = inherit from the global ones */
+};
+
+struct hq_store_queue {
+	char *name;
+	struct hq_origin at;
+	uint32_t length;
+	enum hq_verbosity verbosity;
+	char *module;                 /* name (looked up in module_path) or path */
+	struct hq_origin module_at;
+	struct hq_kv *options;
+	size_t noptions;
+};
+
+struct hq_store {
+	char **files;                 /* every file read, in merge order */
+	size_t nfiles;
+	/* server: */
+	uint32_t workers;             /* 0 = number of cores */
+	char *module_path;
+	bool server_header;
+	uint32_t drain_timeout;       /* seconds */
+	char *error_log;              /* NULL = daemon log */
+	/* limits: and timeouts: */
+	struct hq_limits limits;
+	struct hq_timeouts timeouts;
+	struct hq_listen *listens;
+	size_t nlistens;
+	struct hq_store_group *groups;
+	size_t ngroups;
+	struct hq_store_queue *queues;
+	size_t nqueues;
+};
+
+/*
+ * Loads path and then every .yaml file in the conf.d folder beside it, in name
+ * order.  Lists (iplisten, url_groups, queues) append; scalars set later
+ * override.  Validates everything (types, ranges, unknown keys, prefix
+ * syntax, duplicate prefixes and names, references between groups and
+ * queues).  Returns the store, or NULL with every error in *errs.
+ */
+struct hq_store *hq_store_load(const char *path, struct hq_errors *errs);
+/* The same from memory (name used in messages); no conf.d.  For tests/fuzz. */
+struct hq_store *hq_store_load_string(const char *name, const char *yaml, size_t len,
+    struct hq_errors *errs);
+void hq_store_free(struct hq_store *s);
+/* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
+void hq_store_list_keys(FILE *f);
+
+/* ---------------------------------------------------------------------
+ * log.c -- daemon messages with <N> priority prefixes (journald reads them).
+ * ------------------------------------------------------------------- */
+void hq_log_init(bool foreground);
+void hq_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hq_vlog(int prio, const char *fmt, va_list ap);
+void hq_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---------------------------------------------------------------------
+ * queue.c -- request queues: length limit, 503 verbosity, counters.
+ * Shared by all worker threads, so every field is atomic; a queue lives
+ * across reloads (found again by name) so that its counters and its
+ * in-flight requests carry over.
+ * ------------------------------------------------------------------- */
+struct hq_queue;
+struct hq_queue_stats {
+	uint64_t arrived;    /* requests routed to the queue */
+	uint64_t completed;  /* admitted requests whose module finished */
+	uint64_t rejected;   /* 503s answered for this queue */
+	uint32_t current;    /* admitted and not yet completed */
+	uint32_t peak;       /* highest current seen */
+	uint32_t limit;
+	enum hq_verbosity verbosity;
+};
+struct hq_queue *hq_queue_new(const char *name, uint32_t limit, enum hq_verbosity v);
+void hq_queue_ref(struct hq_queue *q);
+void hq_queue_unref(struct hq_queue *q);
+const char *hq_queue_name(const struct hq_queue *q);
+void hq_queue_configure(struct hq_queue *q, uint32_t limit, enum hq_verbosity v);
+enum hq_verbosity hq_queue_verbosity(const struct hq_queue *q);
+/* Counts an arrival and admits it: HQ_OK, or HQ_ERR_QUEUE_FULL (counted
+ * as rejected). */
+enum hq_error hq_queue_admit(struct hq_queue *q);
+/* Counts a 503 given for another reason (no consumer, shutting down). */
+void hq_queue_reject(struct hq_queue *q);
+void hq_queue_complete(struct hq_queue *q);
+void hq_queue_stats(const struct hq_queue *q, struct hq_queue_stats *st);
+
+#endif /* HTTPQ_INTERNAL_H */

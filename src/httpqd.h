@@ -1,0 +1,316 @@
+/*
+ * httpqd.h -- the daemon's own layers: configuration snapshots, modules,
+ * workers, listeners, connections, requests and responses.
+ *
+ * Top to bottom: lifecycle.c -> worker.c/listener.c -> conn.c (the hub) ->
+ * request.c/response.c -> config.c/module.c -> leaves in httpq-internal.h.
+ */
+#ifndef HTTPQD_H
+#define HTTPQD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <event2/listener.h>
+
+#include "httpq-internal.h"
+
+struct hq_conn;
+struct hq_worker;
+
+/* ---------------------------------------------------------------------
+ * mailbox.c -- run a function on another thread's event loop.
+ * ------------------------------------------------------------------- */
+struct hq_msg;
+struct hq_mailbox {
+	pthread_mutex_t mu;
+	struct hq_msg *head, *tail;
+	int efd;
+	struct event ev;
+	bool closed;
+};
+void hq_mailbox_init(struct hq_mailbox *mb, struct event_base *base);
+/* Thread-safe.  Returns -1 if the mailbox is closed (fn is not run). */
+int hq_mailbox_post(struct hq_mailbox *mb, void (*fn)(void *), void *arg);
+/* Runs what is queued, then refuses further posts; frees the eventfd. */
+void hq_mailbox_close(struct hq_mailbox *mb);
+
+/* ---------------------------------------------------------------------
+ * module.c -- loading handler modules, the API table.
+ * ------------------------------------------------------------------- */
+struct httpq_ctx {
+	const struct httpq_module *mod;
+	void *dl;
+	char *path;            /* the file actually loaded */
+	char *queue_name;
+	const struct hq_kv *options;
+	size_t noptions;
+	void *state;
+	bool inited;
+};
+extern const struct httpq_api hq_api;
+/* Finds, dlopens and ABI-checks the module; errors go to errs with the
+ * origin.  With init, also calls the module's init(). */
+struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
+    const struct hq_store_queue *sq, bool init, struct hq_errors *errs);
+void hq_module_unload(struct httpq_ctx *ctx);
+const char *hq_api_option(httpq_ctx *ctx, const char *key);
+void hq_api_log(httpq_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *hq_api_queue_name(httpq_ctx *ctx);
+
+/* ---------------------------------------------------------------------
+ * config.c -- immutable, refcounted snapshots built from the store.
+ * ------------------------------------------------------------------- */
+struct hq_consumer {
+	struct hq_queue *queue;
+	struct httpq_ctx *ctx;  /* the module instance serving the queue */
+};
+
+struct hq_group {
+	const struct hq_store_group *sg;
+	struct hq_consumer *consumer; /* NULL: bound to no queue -> 503 */
+	struct hq_timeouts t;         /* resolved: global where the group says 0 */
+	uint64_t max_body_bytes;
+};
+
+struct hq_listen_addr {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	uint16_t port;
+	bool https;
+	bool wildcard;               /* 0.0.0.0 or [::]: local address varies */
+	char text[64];               /* "127.0.0.1:8080" */
+};
+
+struct hq_config {
+	atomic_int refs;
+	unsigned generation;
+	struct hq_store *store;
+	struct hq_router *router;     /* owners are struct hq_group */
+	struct hq_group *groups;
+	size_t ngroups;
+	struct hq_consumer *consumers;
+	size_t nconsumers;
+	struct hq_listen_addr *listens;
+	size_t nlistens;
+	int errlog_fd;                /* -1: the daemon log */
+	bool has_ip_bound;            /* routing needs the local address */
+};
+
+/* Builds a snapshot; NULL with errs filled when anything is wrong.  With
+ * check_only, modules are opened and checked but not initialised. */
+struct hq_config *hq_config_build(struct hq_store *store, const char *moddir_override,
+    bool check_only, struct hq_errors *errs);
+void hq_config_ref(struct hq_config *cfg);
+/* Any thread; the last reference frees on the main thread. */
+void hq_config_unref(struct hq_config *cfg);
+void hq_config_free_now(struct hq_config *cfg);
+bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
+void hq_config_registry_free(void);
+
+/* ---------------------------------------------------------------------
+ * lifecycle.c -- the main thread.
+ * ------------------------------------------------------------------- */
+extern struct hq_mailbox *hq_main_mailbox;
+bool hq_on_main_thread(void);
+int hq_run(const char *path, const char *moddir, bool foreground);
+int hq_check(const char *path, const char *moddir);
+
+/* ---------------------------------------------------------------------
+ * worker.c -- threads with their own event base.
+ * ------------------------------------------------------------------- */
+struct hq_buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct hq_worker {
+	int id;
+	pthread_t thread;
+	struct event_base *base;
+	struct hq_mailbox mbox;
+	struct hq_config *cfg;         /* this worker's reference */
+	struct evconnlistener **listeners;
+	struct hq_listen_addr *laddrs; /* parallel to listeners */
+	size_t nlisteners;
+	struct hq_conn *conns;         /* every live connection (list) */
+	atomic_uint nconns;            /* read by the main thread */
+	bool draining;
+	/* free input buffers, so that idle connections hold none */
+	char **freebufs;
+	size_t nfreebufs;
+	/* libevent common timeouts, one per duration in use */
+	struct { uint32_t secs; const struct timeval *tv; } timeouts[16];
+	size_t ntimeouts;
+	/* Date header value, formatted once a second */
+	time_t date_sec;
+	char date[40];
+	size_t date_len;
+};
+
+int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
+void hq_workers_set_config(struct hq_config *cfg);
+/* Stop accepting; idle connections close, busy ones finish. */
+void hq_workers_drain(void);
+unsigned hq_workers_connections(void);
+/* Abort whatever is left, stop the loops and join the threads. */
+void hq_workers_stop(void);
+unsigned hq_workers_count(void);
+const char *hq_worker_date(struct hq_worker *w, size_t *len);
+const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
+#define HQ_IBUF_SIZE 16384
+char *hq_worker_getbuf(struct hq_worker *w, size_t *cap);
+void hq_worker_putbuf(struct hq_worker *w, char *buf);
+
+/* ---------------------------------------------------------------------
+ * listener.c -- listening sockets, one set per worker (SO_REUSEPORT).
+ * ------------------------------------------------------------------- */
+/* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
+ * returns -1 if any cannot be bound. */
+int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
+
+/* ---------------------------------------------------------------------
+ * request.c / response.c / conn.c
+ * ------------------------------------------------------------------- */
+struct hq_defer;
+
+/* One output segment: bytes of c->out (fd == -1) or a file range. */
+struct hq_seg {
+	int fd;
+	uint64_t off, len;
+};
+
+struct httpq_request {
+	struct hq_conn *c;
+	const struct hq_group *group;
+	const struct hq_route *route;
+	struct hq_head head;
+	char *cooked;                /* cooked path (in c->cooked) */
+	size_t cooked_len;
+	struct hq_str query;
+	char *cooked_url;            /* built on demand */
+	uint64_t started_ms;
+
+	/* request entity body */
+	bool has_body;
+	bool body_done;              /* all of the body has been consumed */
+	bool body_reading;           /* a module reader is registered */
+	bool body_paused;
+	bool body_error;
+	bool continue_sent;
+	bool body_end_sent;
+	int64_t body_left;           /* Content-Length bytes still to come */
+	uint64_t body_seen;
+	struct hq_chunked chunked;
+	httpq_body_cb body_cb;
+	void *body_arg;
+
+	/* response */
+	int status;
+	bool head_sent;              /* send_head called */
+	bool head_open;              /* framing not yet decided */
+	bool chunked_out;
+	bool close_delimited;
+	bool no_body;                /* HEAD, 1xx, 204, 304 */
+	bool resp_done;
+	int64_t resp_cl;             /* Content-Length given by the module, or -1 */
+	uint64_t resp_body;          /* entity bytes sent */
+
+	/* ownership */
+	bool owned;                  /* the module holds it */
+	bool aborted;
+	httpq_request_cb abort_cb, writable_cb;
+	void *abort_arg, *writable_arg;
+	struct hq_defer *defers;
+};
+
+enum hq_conn_state {
+	HQ_C_IDLE,      /* between requests, nothing received */
+	HQ_C_HEAD,      /* receiving a request head */
+	HQ_C_REQUEST,   /* a request is being handled */
+	HQ_C_DRAIN,     /* response done, discarding the rest of the body */
+	HQ_C_CLOSED,    /* socket closed, waiting for the module to finish */
+};
+
+struct hq_conn {
+	struct hq_worker *w;
+	const struct hq_listen_addr *la;
+	struct hq_config *cfg;       /* reference; switched between requests */
+	int fd;
+	enum hq_conn_state state;
+	struct event rev, wev, tev;
+	bool write_armed, read_off;
+	int timer_kind;
+	uint64_t timer_req;          /* nrequests when the timer was set */
+	bool close_after;            /* no request after the current one */
+	bool peer_eof;               /* the client sent FIN */
+	bool closed;                 /* socket gone */
+	int in_callback;             /* depth: defer work and freeing up the stack */
+	unsigned last_group_gen;
+	struct sockaddr_storage peer, local;
+	socklen_t peerlen, locallen;
+	uint64_t nrequests;
+	const struct hq_group *last_group; /* for per-group idle/header timeouts */
+
+	/* input: ibuf[ipos..ilen) is unconsumed */
+	char *ibuf;
+	size_t ipos, ilen, icap;
+	size_t scanned;
+	size_t head_base;            /* where the current head starts in ibuf */
+
+	/* output */
+	struct hq_buf out;
+	struct hq_seg *segs;
+	size_t nsegs, capsegs, seg0; /* segs[seg0..nsegs) pending */
+	uint64_t pending;            /* bytes not yet written */
+	size_t send_floor;           /* min send rate checkpoint */
+
+	struct hq_hdr *hdrs;
+	size_t hdr_cap;
+	char *cooked;
+	size_t cooked_cap;
+
+	struct httpq_request req;    /* one request at a time (pipelining in order) */
+	uint64_t req_seq;            /* which request req is, for late post()s */
+	atomic_int posts;            /* post()s in flight: the conn outlives them */
+	struct hq_conn *prev, *next;
+};
+
+/* conn.c */
+#define HQ_OUT_LOWAT (64 * 1024)  /* on_writable fires below this */
+void hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
+    const struct sockaddr *peer, socklen_t peerlen);
+void hq_conn_drain(struct hq_conn *c);        /* shutdown: close when idle */
+void hq_conn_abort(struct hq_conn *c, const char *why);
+/* After anything touched a connection from outside its read path: write,
+ * continue with pipelined input, or free. */
+void hq_conn_kick(struct hq_conn *c);
+void hq_conn_request_done(struct hq_conn *c);
+void hq_conn_want_body(struct hq_conn *c);
+/* The local address, looked up once per connection when needed. */
+const struct sockaddr *hq_conn_local(struct hq_conn *c);
+
+/* response.c */
+void hq_out_append(struct hq_conn *c, const void *p, size_t n);
+void hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len);
+void hq_out_reset(struct hq_conn *c);
+/* Writes as much as the socket takes: 0 ok (maybe pending), -1 error. */
+int hq_out_flush(struct hq_conn *c);
+int hq_response_head(httpq_request *r, int status, const char *reason,
+    const httpq_header *headers, size_t n, unsigned flags);
+void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
+void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
+void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
+
+/* request.c */
+void hq_request_release(httpq_request *r);
+void hq_request_abort(httpq_request *r);
+void hq_request_cancel_defers(httpq_request *r);
+uint64_t hq_now_ms(void);
+
+#endif /* HTTPQD_H */

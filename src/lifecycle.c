@@ -1,0 +1,258 @@
+/*
+ * lifecycle.c -- the main thread: setup, run, reload, drain, in reverse.
+ *
+ * Setup: store -> snapshot (modules initialised) -> listening sockets ->
+ * workers.  Reload (SIGHUP) validates a whole new snapshot before it
+ * replaces the running one; a bad store changes nothing.  Stop (SIGTERM,
+ * SIGINT) closes the listeners, lets requests in flight finish up to
+ * server.drain_timeout, then aborts the rest, joins the workers and frees
+ * everything in reverse order.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpqd.h"
+
+struct hq_mailbox *hq_main_mailbox;
+
+static struct {
+	pthread_t thread;
+	struct event_base *base;
+	struct hq_mailbox mbox;
+	struct hq_config *cfg;       /* current snapshot (main's reference) */
+	const char *path, *moddir;
+	struct event *sighup, *sigterm, *sigint, *drain_tick;
+	uint64_t drain_deadline_ms;
+	bool stopping;
+} M;
+
+bool
+hq_on_main_thread(void)
+{
+	return pthread_equal(pthread_self(), M.thread);
+}
+
+static void
+log_errors(int prio, const struct hq_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		hq_log(prio, "%s", errs->msg[i]);
+}
+
+/* Loads and builds a snapshot; NULL (errors logged) on any problem. */
+static struct hq_config *
+load(bool check_only, struct hq_errors *errs)
+{
+	struct hq_store *store = hq_store_load(M.path, errs);
+	struct hq_config *cfg;
+
+	if (store == NULL)
+		return NULL;
+	cfg = hq_config_build(store, M.moddir, check_only, errs);
+	if (cfg == NULL)
+		return NULL; /* hq_config_build freed the store */
+	return cfg;
+}
+
+int
+hq_check(const char *path, const char *moddir)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_config *cfg;
+
+	M.path = path;
+	M.moddir = moddir;
+	M.thread = pthread_self();
+	cfg = load(true, &errs);
+	if (cfg == NULL) {
+		hq_errors_print(&errs, stderr);
+		fprintf(stderr, "httpqd: %s: test failed (%zu error%s)\n", path, errs.n,
+		    errs.n == 1 ? "" : "s");
+		hq_errors_free(&errs);
+		return 1;
+	}
+	hq_config_free_now(cfg);
+	hq_errors_free(&errs);
+	fprintf(stderr, "httpqd: %s: test is successful\n", path);
+	return 0;
+}
+
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_config *cfg, *old = M.cfg;
+
+	if (M.stopping)
+		return;
+	hq_log(LOG_NOTICE, "reload: reading %s", M.path);
+	cfg = load(false, &errs);
+	if (cfg == NULL) {
+		hq_log(LOG_ERR, "reload refused, keeping generation %u (%zu error%s):",
+		    old->generation, errs.n, errs.n == 1 ? "" : "s");
+		log_errors(LOG_ERR, &errs);
+		hq_errors_free(&errs);
+		return;
+	}
+	hq_errors_free(&errs);
+	cfg->generation = old->generation + 1;
+	if (!hq_config_same_listens(old, cfg))
+		hq_log(LOG_WARNING, "reload: the listen addresses changed; they take "
+		    "effect when httpqd restarts (like http.sys's IP listen list)");
+	M.cfg = cfg;
+	hq_workers_set_config(cfg);
+	hq_config_unref(old);
+	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
+}
+
+static void
+drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	unsigned n = hq_workers_connections();
+
+	if (n == 0 || hq_now_ms() >= M.drain_deadline_ms) {
+		if (n > 0)
+			hq_log(LOG_WARNING, "stop: drain timeout, aborting %u connection%s",
+			    n, n == 1 ? "" : "s");
+		event_base_loopbreak(M.base);
+	}
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tick = { 0, 50 * 1000 };
+	uint32_t secs = M.cfg->store->drain_timeout;
+
+	if (M.stopping) {
+		hq_log(LOG_NOTICE, "stop: second signal, not waiting any longer");
+		event_base_loopbreak(M.base);
+		return;
+	}
+	M.stopping = true;
+	hq_log(LOG_NOTICE, "stop: signal %d, draining %u connection%s (up to %u s)",
+	    (int)sig, hq_workers_connections(),
+	    hq_workers_connections() == 1 ? "" : "s", secs);
+	hq_workers_drain();
+	M.drain_deadline_ms = hq_now_ms() + (uint64_t)secs * 1000;
+	M.drain_tick = event_new(M.base, -1, EV_PERSIST, drain_check, NULL);
+	event_add(M.drain_tick, &tick);
+}
+
+static unsigned
+worker_count(const struct hq_store *s)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (s->workers > 0)
+		return s->workers;
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void
+log_ready(unsigned nworkers)
+{
+	char addrs[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < M.cfg->nlistens && len < sizeof(addrs) - 70; i++)
+		len += (size_t)snprintf(addrs + len, sizeof(addrs) - len, "%s%s",
+		    i ? " " : "", M.cfg->listens[i].text);
+	hq_log(LOG_NOTICE, "ready: generation %u, %u worker%s, listening on %s",
+	    M.cfg->generation, nworkers, nworkers == 1 ? "" : "s",
+	    len ? addrs : "nothing (no URL prefix registered)");
+}
+
+static int
+setup(bool foreground, unsigned *nworkers, int ***fds)
+{
+	struct hq_errors errs = { 0 };
+
+	if (!foreground) {
+		/* Validate before detaching so that errors reach the terminal;
+		 * modules start after the fork so their threads survive it. */
+		struct hq_config *probe = load(true, &errs);
+
+		if (probe == NULL)
+			goto fail;
+		hq_config_free_now(probe);
+		if (daemon(0, 0) < 0) {
+			hq_log(LOG_ERR, "daemon: %m");
+			return -1;
+		}
+	}
+	M.cfg = load(false, &errs);
+	if (M.cfg == NULL)
+		goto fail;
+	M.cfg->generation = 1;
+	*nworkers = worker_count(M.cfg->store);
+	if (hq_listeners_open(M.cfg, *nworkers, fds) < 0)
+		return -1;
+	hq_errors_free(&errs);
+	return 0;
+fail:
+	log_errors(LOG_ERR, &errs);
+	hq_log(LOG_ERR, "%s: not starting (%zu error%s)", M.path, errs.n,
+	    errs.n == 1 ? "" : "s");
+	hq_errors_free(&errs);
+	return -1;
+}
+
+static void
+teardown(void)
+{
+	hq_workers_stop();
+	hq_config_unref(M.cfg);
+	M.cfg = NULL;
+	hq_mailbox_close(&M.mbox);
+	hq_main_mailbox = NULL;
+	hq_config_registry_free();
+	if (M.drain_tick)
+		event_free(M.drain_tick);
+	event_free(M.sighup);
+	event_free(M.sigterm);
+	event_free(M.sigint);
+	event_base_free(M.base);
+	libevent_global_shutdown();
+}
+
+int
+hq_run(const char *path, const char *moddir, bool foreground)
+{
+	unsigned nworkers = 0;
+	int **fds = NULL;
+
+	M.path = path;
+	M.moddir = moddir;
+	M.thread = pthread_self();
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(foreground, &nworkers, &fds) < 0) {
+		if (M.cfg)
+			hq_config_free_now(M.cfg);
+		hq_config_registry_free();
+		return 1;
+	}
+	M.base = event_base_new();
+	hq_mailbox_init(&M.mbox, M.base);
+	hq_main_mailbox = &M.mbox;
+	M.sighup = evsignal_new(M.base, SIGHUP, on_reload, NULL);
+	M.sigterm = evsignal_new(M.base, SIGTERM, on_stop, NULL);
+	M.sigint = evsignal_new(M.base, SIGINT, on_stop, NULL);
+	evsignal_add(M.sighup, NULL);
+	evsignal_add(M.sigterm, NULL);
+	evsignal_add(M.sigint, NULL);
+	hq_workers_start(nworkers, M.cfg, fds);
+	for (unsigned i = 0; i < nworkers; i++)
+		free(fds[i]);
+	free(fds);
+	log_ready(nworkers);
+	event_base_dispatch(M.base);
+	teardown();
+	hq_log(LOG_NOTICE, "stopped");
+	return 0;
+}

@@ -1,0 +1,510 @@
+/*
+ * response.c -- response heads and bodies, the output queue, daemon-made
+ * error pages and the HTTPERR-style error log.
+ *
+ * Output is a queue of segments: runs of c->out (copied bytes) and file
+ * ranges (sent with sendfile).  A response head is assembled with memcpy,
+ * no printf on the hot path; the Date value is formatted once a second per
+ * worker.  The framing header (Content-Length or chunked) is decided as
+ * late as possible, so that a module sending a head and then one body
+ * chunk gets a Content-Length, not chunked encoding.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpqd.h"
+
+static const char server_hdr[] = "Server: httpq/" PACKAGE_VERSION "\r\n";
+
+/* --- the output queue ----------------------------------------------------- */
+
+static void
+seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
+{
+	struct hq_seg *s;
+
+	if (fd < 0 && c->nsegs > c->seg0) {
+		s = &c->segs[c->nsegs - 1];
+		if (s->fd < 0 && s->off + s->len == off) {
+			s->len += len;
+			c->pending += len;
+			return;
+		}
+	}
+	if (c->nsegs == c->capsegs) {
+		c->capsegs = c->capsegs ? c->capsegs * 2 : 8;
+		c->segs = xrealloc(c->segs, c->capsegs * sizeof(*c->segs));
+	}
+	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len };
+	c->pending += len;
+}
+
+static char *
+out_reserve(struct hq_conn *c, size_t n)
+{
+	if (c->out.p == NULL)
+		c->out.p = hq_worker_getbuf(c->w, &c->out.cap);
+	if (c->out.len + n > c->out.cap) {
+		size_t cap = c->out.cap * 2;
+
+		while (cap < c->out.len + n)
+			cap *= 2;
+		c->out.p = xrealloc(c->out.p, cap);
+		c->out.cap = cap;
+	}
+	return c->out.p + c->out.len;
+}
+
+void
+hq_out_append(struct hq_conn *c, const void *p, size_t n)
+{
+	if (n == 0 || c->closed)
+		return;
+	memcpy(out_reserve(c, n), p, n);
+	seg_push(c, -1, c->out.len, n);
+	c->out.len += n;
+}
+
+void
+hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
+{
+	if (c->closed || len == 0) {
+		close(fd);
+		return;
+	}
+	seg_push(c, fd, off, len);
+}
+
+void
+hq_out_reset(struct hq_conn *c)
+{
+	for (size_t i = c->seg0; i < c->nsegs; i++)
+		if (c->segs[i].fd >= 0)
+			close(c->segs[i].fd);
+	c->seg0 = c->nsegs = 0;
+	c->pending = 0;
+	c->out.len = 0;
+	if (c->out.p != NULL) {
+		if (c->out.cap == HQ_IBUF_SIZE)
+			hq_worker_putbuf(c->w, c->out.p);
+		else
+			free(c->out.p);
+		c->out.p = NULL;
+		c->out.cap = 0;
+	}
+}
+
+static ssize_t
+seg_write(struct hq_conn *c, struct hq_seg *s)
+{
+	if (s->fd < 0)
+		return write(c->fd, c->out.p + s->off, s->len);
+	off_t off = (off_t)s->off;
+	size_t n = s->len > (1 << 20) ? (1 << 20) : (size_t)s->len;
+	ssize_t w = sendfile(c->fd, s->fd, &off, n);
+
+	if (w == 0)
+		errno = EIO; /* the file shrank under us */
+	return w == 0 ? -1 : w;
+}
+
+int
+hq_out_flush(struct hq_conn *c)
+{
+	while (c->seg0 < c->nsegs) {
+		struct hq_seg *s = &c->segs[c->seg0];
+		ssize_t n = seg_write(c, s);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		s->off += (uint64_t)n;
+		s->len -= (uint64_t)n;
+		c->pending -= (uint64_t)n;
+		if (s->len > 0)
+			return 0; /* short write: the socket is full */
+		if (s->fd >= 0)
+			close(s->fd);
+		c->seg0++;
+	}
+	c->seg0 = c->nsegs = 0;
+	c->out.len = 0;
+	return 0;
+}
+
+/* --- response heads -------------------------------------------------------- */
+
+static const char *
+status_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+static void
+put(struct hq_conn *c, const char *p, size_t n)
+{
+	hq_out_append(c, p, n);
+}
+
+#define PUT_LIT(c, lit) put((c), (lit), sizeof(lit) - 1)
+
+static size_t
+fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static void
+put_status_line(struct hq_conn *c, int status, const char *reason)
+{
+	char line[16] = "HTTP/1.1 000 ";
+
+	line[9] = (char)('0' + status / 100 % 10);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	put(c, line, 13);
+	put(c, reason, strlen(reason));
+	PUT_LIT(c, "\r\n");
+}
+
+static void
+put_date_server(struct hq_conn *c, bool date, bool server)
+{
+	size_t n;
+	const char *d;
+
+	if (date) {
+		d = hq_worker_date(c->w, &n);
+		PUT_LIT(c, "Date: ");
+		put(c, d, n);
+		PUT_LIT(c, "\r\n");
+	}
+	if (server && c->cfg->store->server_header)
+		PUT_LIT(c, server_hdr);
+}
+
+static void
+put_content_length(struct hq_conn *c, uint64_t n)
+{
+	char num[24];
+
+	PUT_LIT(c, "Content-Length: ");
+	put(c, num, fmt_u64(num, n));
+	PUT_LIT(c, "\r\n");
+}
+
+/* Ends the head: framing, Connection, empty line. */
+void
+hq_response_close_head(httpq_request *r, uint64_t body_len, bool final)
+{
+	struct hq_conn *c = r->c;
+	bool bodiless_status = r->status < 200 || r->status == 204 || r->status == 304;
+
+	r->head_open = false;
+	if (bodiless_status) {
+		/* no framing at all */
+	} else if (r->resp_cl >= 0) {
+		put_content_length(c, (uint64_t)r->resp_cl);
+	} else if (final) {
+		r->resp_cl = (int64_t)body_len;
+		put_content_length(c, body_len);
+	} else if (r->head.version >= 11) {
+		r->chunked_out = true;
+		PUT_LIT(c, "Transfer-Encoding: chunked\r\n");
+	} else {
+		r->close_delimited = true;
+		c->close_after = true;
+	}
+	if (c->close_after || c->w->draining) {
+		c->close_after = true;
+		PUT_LIT(c, "Connection: close\r\n");
+	} else if (r->head.version == 10) {
+		PUT_LIT(c, "Connection: keep-alive\r\n");
+	}
+	PUT_LIT(c, "\r\n");
+	if (bodiless_status || r->status == 0)
+		r->no_body = true;
+}
+
+static bool
+token_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+			return false;
+	return n > 0;
+}
+
+static bool
+parse_cl(const char *p, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (n == 0 || n > 18)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+#define NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && \
+	hq_mem_eq_nocase((h)->name, (lit), sizeof(lit) - 1))
+
+/* Copies the module's headers; takes framing and Connection for itself. */
+static int
+put_module_headers(httpq_request *r, const httpq_header *h, size_t n,
+    bool *has_date, bool *has_server)
+{
+	struct hq_conn *c = r->c;
+
+	for (size_t i = 0; i < n; i++, h++) {
+		if (!token_ok(h->name, h->name_len) ||
+		    (h->value_len > 0 && !token_ok(h->value, h->value_len)))
+			return -1;
+		if (NAME_IS(h, "Content-Length")) {
+			if (!parse_cl(h->value, h->value_len, &r->resp_cl))
+				return -1;
+			continue;
+		}
+		if (NAME_IS(h, "Transfer-Encoding"))
+			continue;
+		if (NAME_IS(h, "Connection")) {
+			if (h->value_len == 5 && hq_mem_eq_nocase(h->value, "close", 5))
+				c->close_after = true;
+			continue;
+		}
+		if (NAME_IS(h, "Date"))
+			*has_date = true;
+		if (NAME_IS(h, "Server"))
+			*has_server = true;
+		put(c, h->name, h->name_len);
+		PUT_LIT(c, ": ");
+		put(c, h->value, h->value_len);
+		PUT_LIT(c, "\r\n");
+	}
+	return 0;
+}
+
+int
+hq_response_head(httpq_request *r, int status, const char *reason,
+    const httpq_header *headers, size_t n, unsigned flags)
+{
+	struct hq_conn *c = r->c;
+	size_t mark = c->out.len, nsegs = c->nsegs;
+	uint64_t pending = c->pending;
+	bool has_date = false, has_server = false;
+
+	if (status < 200 || status > 999 || (reason && !token_ok(reason, strlen(reason))))
+		return -1;
+	r->status = status;
+	if (flags & HTTPQ_SEND_DISCONNECT)
+		c->close_after = true;
+	put_status_line(c, status, reason ? reason : status_phrase(status));
+	/* The module's own Date or Server wins; ours go after its headers in
+	 * the same buffer, so write theirs first into a scratch position. */
+	if (put_module_headers(r, headers, n, &has_date, &has_server) < 0) {
+		c->out.len = mark;
+		c->nsegs = nsegs;
+		c->pending = pending;
+		if (nsegs > c->seg0)
+			c->segs[nsegs - 1].len -= 0;
+		r->status = 0;
+		return -1;
+	}
+	put_date_server(c, !has_date, !has_server);
+	r->head_sent = true;
+	r->head_open = true;
+	if (!(flags & HTTPQ_SEND_MORE) || r->resp_cl >= 0 || r->status == 204 ||
+	    r->status == 304)
+		hq_response_close_head(r, 0, !(flags & HTTPQ_SEND_MORE));
+	return 0;
+}
+
+/* --- daemon-made responses -------------------------------------------------- */
+
+static const char *
+full_phrase(enum hq_error e)
+{
+	switch (e) {
+	case HQ_ERR_QUEUE_FULL: return "Service Unavailable - Queue Full";
+	case HQ_ERR_NO_CONSUMER: return "Service Unavailable - No Consumer";
+	case HQ_ERR_UNBOUND: return "Service Unavailable - Queue Not Bound";
+	case HQ_ERR_SHUTDOWN: return "Service Unavailable - Shutting Down";
+	default: return hq_errinfo(e)->phrase;
+	}
+}
+
+/* The page http.sys sends, so that people who know one recognise the other;
+ * the full 503 verbosity also names the queue. */
+void
+hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
+{
+	const struct hq_errinfo *ei = hq_errinfo(e);
+	httpq_request *r = &c->req;
+	bool full = queue != NULL && ei->status == 503 &&
+	    c->req.group && c->req.group->consumer &&
+	    hq_queue_verbosity(c->req.group->consumer->queue) == HQ_503_FULL;
+	const char *title = ei->status == 503 && !full ? "Service Unavailable" : ei->title;
+	const char *text = ei->status == 503 && !full ? "The service is unavailable." : ei->text;
+	char body[1024], qtext[300] = "";
+	int n;
+
+	if (full)
+		snprintf(qtext, sizeof(qtext), " (queue \"%s\")", queue);
+	n = snprintf(body, sizeof(body),
+	    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"
+	    "<HTML><HEAD><TITLE>%s</TITLE>\r\n"
+	    "<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n"
+	    "<BODY><h2>%s</h2>\r\n<hr><p>HTTP Error %d. %s%s</p>\r\n</BODY></HTML>\r\n",
+	    title, title, ei->status, text, qtext);
+	if (n < 0 || n >= (int)sizeof(body))
+		n = 0;
+	if (ei->close)
+		c->close_after = true;
+	r->status = ei->status;
+	put_status_line(c, ei->status, full ? full_phrase(e) : ei->phrase);
+	PUT_LIT(c, "Content-Type: text/html; charset=us-ascii\r\n");
+	put_date_server(c, true, true);
+	r->resp_cl = n;
+	r->head_open = true;
+	hq_response_close_head(r, (uint64_t)n, true);
+	if (!hq_str_eq_nocase(r->head.method, "HEAD"))
+		put(c, body, (size_t)n);
+	r->head_sent = true;
+	r->resp_done = true;
+}
+
+/* --- error log ----------------------------------------------------------------- */
+
+static void
+addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, unsigned *port)
+{
+	*port = 0;
+	strcpy(ip, "-");
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, ip, (socklen_t)iplen);
+		*port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, (socklen_t)iplen);
+		*port = ntohs(s->sin6_port);
+	}
+}
+
+/* W3C-style fields must not contain spaces: blanks and controls become '+'. */
+static void
+field(char *dst, size_t cap, const char *p, size_t n)
+{
+	size_t i;
+
+	if (p == NULL || n == 0) {
+		snprintf(dst, cap, "-");
+		return;
+	}
+	for (i = 0; i < n && i + 1 < cap; i++)
+		dst[i] = ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) ? '+' : p[i];
+	dst[i] = '\0';
+}
+
+/*
+ * One line per daemon-made response or dropped connection, with the fields
+ * of http.sys's HTTPERR log: date time c-ip c-port s-ip s-port cs-version
+ * cs-method cs-uri sc-status s-reason s-queuename.
+ */
+void
+hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
+{
+	const httpq_request *r = &c->req;
+	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN], when[32];
+	char method[64], uri[1024], status[8], line[1400];
+	unsigned cport, sport;
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	hq_conn_local(c);
+	addr_text(&c->peer, cip, sizeof(cip), &cport);
+	addr_text(&c->local, sip, sizeof(sip), &sport);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	field(method, sizeof(method), r->head.method.p, r->head.method.n);
+	field(uri, sizeof(uri), r->head.target.p, r->head.target.n);
+	if (e == HQ_OK)
+		strcpy(status, "-");
+	else
+		snprintf(status, sizeof(status), "%d", hq_errinfo(e)->status);
+	n = snprintf(line, sizeof(line), "%s %s %u %s %u %s %s %s %s %s %s\n",
+	    when, cip, cport, sip, sport,
+	    r->head.version == 10 ? "HTTP/1.0" : r->head.version == 11 ? "HTTP/1.1" : "-",
+	    method, uri, status, reason ? reason : hq_errinfo(e)->reason,
+	    queue ? queue : "-");
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	if (c->cfg->errlog_fd >= 0) {
+		/* O_APPEND and one write per line: lines from workers never mix. */
+		if (write(c->cfg->errlog_fd, line, (size_t)n) < 0)
+			hq_log(LOG_ERR, "error log: %m");
+	} else {
+		line[n - 1] = '\0';
+		hq_log(LOG_INFO, "httperr: %s", line);
+	}
+}

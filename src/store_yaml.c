@@ -1,0 +1,272 @@
+/*
+ * store_yaml.c -- reads YAML into a small tree with line:column marks.
+ *
+ * libyaml's event API, not its document API: the loader resolves aliases by
+ * sharing nodes, which makes "billion laughs" documents explode when walked,
+ * and it recurses once per nesting level.  Building our own tree from events
+ * lets us refuse aliases and bound the depth in one place.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "httpq-internal.h"
+#include "store_yaml.h"
+
+/* A config file bigger than this is a mistake (or /dev/zero). */
+#define HQ_YAML_MAX_FILE (16u * 1024 * 1024)
+
+struct builder {
+	const char *name;
+	struct hq_errors *errs;
+	struct hq_ynode *root;
+	struct hq_ynode *open[HQ_YAML_MAX_DEPTH]; /* open mappings and lists */
+	int depth;
+	int docs;
+};
+
+void
+hq_ynode_free(struct hq_ynode *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		hq_ynode_free(n->kid[i]);
+	free(n->kid);
+	free(n->str);
+	free(n);
+}
+
+bool
+hq_ynode_is_null(const struct hq_ynode *n)
+{
+	if (n == NULL)
+		return true;
+	if (n->type != HQ_Y_SCALAR || !n->plain)
+		return false;
+	return n->len == 0 || strcmp(n->str, "~") == 0 ||
+	    strcmp(n->str, "null") == 0 || strcmp(n->str, "Null") == 0 ||
+	    strcmp(n->str, "NULL") == 0;
+}
+
+static void
+error_at(struct builder *b, yaml_mark_t m, const char *msg)
+{
+	struct hq_origin at = { b->name, (int)m.line + 1, (int)m.column + 1 };
+
+	hq_errors_add(b->errs, &at, NULL, "%s", msg);
+}
+
+static struct hq_ynode *
+node_new(enum hq_ytype type, yaml_mark_t m)
+{
+	struct hq_ynode *n = xcalloc(1, sizeof(*n));
+
+	n->type = type;
+	n->line = (int)m.line + 1;
+	n->col = (int)m.column + 1;
+	return n;
+}
+
+static void
+kid_add(struct hq_ynode *parent, struct hq_ynode *kid)
+{
+	if (parent->n == parent->cap) {
+		parent->cap = parent->cap ? parent->cap * 2 : 4;
+		parent->kid = xrealloc(parent->kid, parent->cap * sizeof(*parent->kid));
+	}
+	parent->kid[parent->n++] = kid;
+}
+
+/* Hangs n under the innermost open collection, or makes it the root. */
+static void
+attach(struct builder *b, struct hq_ynode *n)
+{
+	if (b->depth > 0)
+		kid_add(b->open[b->depth - 1], n);
+	else if (b->root == NULL)
+		b->root = n;
+	else
+		hq_ynode_free(n); /* cannot happen: libyaml gives one root */
+}
+
+static int
+on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	struct hq_ynode *n;
+	size_t len = ev->data.scalar.length;
+
+	/* "\0" is legal YAML, but every consumer of the store uses C strings. */
+	if (memchr(ev->data.scalar.value, '\0', len) != NULL) {
+		error_at(b, ev->start_mark, "NUL characters are not supported");
+		return -1;
+	}
+	n = node_new(HQ_Y_SCALAR, ev->start_mark);
+	n->str = xstrndup((const char *)ev->data.scalar.value, len);
+	n->len = len;
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	attach(b, n);
+	return 0;
+}
+
+static int
+on_open(struct builder *b, const yaml_event_t *ev, enum hq_ytype type)
+{
+	struct hq_ynode *n;
+
+	if (b->depth == HQ_YAML_MAX_DEPTH) {
+		error_at(b, ev->start_mark, "nesting is deeper than "
+		    HQ_XSTR(HQ_YAML_MAX_DEPTH) " levels");
+		return -1;
+	}
+	n = node_new(type, ev->start_mark);
+	attach(b, n);
+	b->open[b->depth++] = n;
+	return 0;
+}
+
+/* Returns 1 at the end of the stream, 0 to go on, -1 on error. */
+static int
+on_event(struct builder *b, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++b->docs > 1) {
+			error_at(b, ev->start_mark,
+			    "only one YAML document per file is supported");
+			return -1;
+		}
+		return 0;
+	case YAML_ALIAS_EVENT:
+		error_at(b, ev->start_mark, "aliases are not supported");
+		return -1;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_open(b, ev, HQ_Y_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_open(b, ev, HQ_Y_MAP);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (b->depth > 0)
+			b->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* libyaml's own words, with the place it points at. */
+static void
+syntax_error(struct builder *b, const yaml_parser_t *p)
+{
+	struct hq_origin at = { b->name, (int)p->problem_mark.line + 1,
+	    (int)p->problem_mark.column + 1 };
+	const char *problem = p->problem ? p->problem : "unknown error";
+
+	if (p->error == YAML_READER_ERROR) {
+		/* The reader has no mark, only a byte offset. */
+		at.line = 0;
+		hq_errors_add(b->errs, &at, NULL,
+		    "YAML syntax error: %s at byte %zu", problem,
+		    p->problem_offset);
+	} else if (p->context != NULL) {
+		hq_errors_add(b->errs, &at, NULL,
+		    "YAML syntax error: %s (%s at line %d)", problem,
+		    p->context, (int)p->context_mark.line + 1);
+	} else {
+		hq_errors_add(b->errs, &at, NULL, "YAML syntax error: %s",
+		    problem);
+	}
+}
+
+int
+hq_yaml_parse(const char *name, const char *buf, size_t len,
+    struct hq_ynode **root, struct hq_errors *errs)
+{
+	struct builder b = { .name = name, .errs = errs };
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int rc = 0;
+
+	*root = NULL;
+	if (!yaml_parser_initialize(&p)) {
+		/* Only fails on malloc: the same policy as xmalloc(). */
+		fputs("<2>httpq: out of memory in libyaml\n", stderr);
+		abort();
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (rc == 0) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(&b, &p);
+			rc = -1;
+			break;
+		}
+		rc = on_event(&b, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (rc < 0) {
+		hq_ynode_free(b.root);
+		return -1;
+	}
+	*root = b.root;
+	return 0;
+}
+
+static int
+read_all(FILE *fp, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0, got;
+	char *p = xmalloc(cap);
+
+	while ((got = fread(p + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n > HQ_YAML_MAX_FILE) {
+			free(p);
+			errno = EFBIG;
+			return -1;
+		}
+		if (n == cap)
+			p = xrealloc(p, cap *= 2);
+	}
+	if (ferror(fp)) {
+		free(p);
+		return -1;
+	}
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+int
+hq_yaml_parse_file(const char *path, const char *name,
+    struct hq_ynode **root, struct hq_errors *errs)
+{
+	struct hq_origin at = { name, 0, 0 };
+	FILE *fp;
+	char *buf;
+	size_t len;
+	int rc;
+
+	*root = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		hq_errors_add(errs, &at, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	rc = read_all(fp, &buf, &len);
+	if (rc < 0)
+		hq_errors_add(errs, &at, NULL, "cannot read: %s", strerror(errno));
+	fclose(fp);
+	if (rc < 0)
+		return -1;
+	rc = hq_yaml_parse(name, buf, len, root, errs);
+	free(buf);
+	return rc;
+}

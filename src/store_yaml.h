@@ -1,0 +1,44 @@
+/*
+ * store_yaml.h -- the YAML tree that store_yaml.c hands to store.c.
+ *
+ * Private to the setup store: store.c interprets the tree through its key
+ * table, store_yaml.c is the only file that talks to libyaml.  The tree is
+ * plain data with 1-based marks, so that every error can name file:line:col.
+ */
+#ifndef HTTPQ_STORE_YAML_H
+#define HTTPQ_STORE_YAML_H
+
+#include "httpq-internal.h"
+
+/* Deeper documents are refused: the walkers recurse, the fuzzer nests. */
+#define HQ_YAML_MAX_DEPTH 64
+#define HQ_XSTR_(x) #x
+#define HQ_XSTR(x) HQ_XSTR_(x)
+
+enum hq_ytype { HQ_Y_SCALAR, HQ_Y_MAP, HQ_Y_SEQ };
+
+struct hq_ynode {
+	enum hq_ytype type;
+	int line, col;           /* start mark, 1-based */
+	char *str;               /* scalar text, NUL-terminated, no NUL inside */
+	size_t len;
+	bool plain;              /* unquoted: "", "~" and "null" mean null */
+	struct hq_ynode **kid;   /* map: key, value, key, value...; seq: items */
+	size_t n, cap;
+};
+
+/*
+ * Parses one YAML document from buf[0..len) into *root (NULL when the
+ * document is empty).  name is used in messages.  Returns 0, or -1 with
+ * one error added to errs (libyaml stops at the first syntax error).
+ */
+int hq_yaml_parse(const char *name, const char *buf, size_t len,
+    struct hq_ynode **root, struct hq_errors *errs);
+/* Reads path and parses it as above; "cannot open" errors name the file. */
+int hq_yaml_parse_file(const char *path, const char *name,
+    struct hq_ynode **root, struct hq_errors *errs);
+void hq_ynode_free(struct hq_ynode *n);
+/* A plain "", "~" or "null": YAML's way of writing nothing. */
+bool hq_ynode_is_null(const struct hq_ynode *n);
+
+#endif /* HTTPQ_STORE_YAML_H */

@@ -1,0 +1,289 @@
+/*
+ * worker.c -- worker threads.
+ *
+ * Each worker owns an event base, its listening sockets and every
+ * connection it accepts, for life: no lock on the request path.  The main
+ * thread talks to a worker only through its mailbox.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpqd.h"
+
+#define HQ_MAX_FREEBUFS 64
+
+static struct hq_worker **workers;
+static unsigned nworkers;
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct hq_worker *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i] == l)
+			break;
+	hq_conn_accept(w, &w->laddrs[i], fd, sa, (socklen_t)salen);
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	/* EMFILE and friends: log, keep the listener; libevent retries. */
+	hq_log(LOG_ERR, "accept: %s", strerror(errno));
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct hq_worker *w = arg;
+
+	event_base_loop(w->base, 0);
+	return NULL;
+}
+
+static struct hq_worker *
+worker_new(int id, struct hq_config *cfg, int *fds)
+{
+	struct hq_worker *w = xcalloc(1, sizeof(*w));
+	struct event_config *ec = event_config_new();
+
+	w->id = id;
+	/* Lock-free base: cross-thread work comes through the mailbox only. */
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+	w->base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	if (w->base == NULL)
+		hq_fatal("event_base_new failed");
+	hq_mailbox_init(&w->mbox, w->base);
+	hq_config_ref(cfg);
+	w->cfg = cfg;
+	w->nlisteners = cfg->nlistens;
+	w->listeners = xcalloc(cfg->nlistens + 1, sizeof(*w->listeners));
+	w->laddrs = xcalloc(cfg->nlistens + 1, sizeof(*w->laddrs));
+	for (size_t i = 0; i < cfg->nlistens; i++) {
+		w->laddrs[i] = cfg->listens[i];
+		w->listeners[i] = evconnlistener_new(w->base, on_accept, w,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
+		if (w->listeners[i] == NULL)
+			hq_fatal("evconnlistener_new failed");
+		evconnlistener_set_error_cb(w->listeners[i], on_accept_error);
+	}
+	atomic_init(&w->nconns, 0);
+	return w;
+}
+
+int
+hq_workers_start(unsigned n, struct hq_config *cfg, int **fds)
+{
+	sigset_t all, old;
+
+	workers = xcalloc(n, sizeof(*workers));
+	nworkers = n;
+	for (unsigned i = 0; i < n; i++)
+		workers[i] = worker_new((int)i, cfg, fds[i]);
+	/* Signals are the main thread's: workers start with them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&workers[i]->thread, NULL, worker_main, workers[i]) != 0)
+			hq_fatal("pthread_create: %m");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+unsigned
+hq_workers_count(void)
+{
+	return nworkers;
+}
+
+struct cfg_msg {
+	struct hq_worker *w;
+	struct hq_config *cfg;
+};
+
+static void
+set_config(void *arg)
+{
+	struct cfg_msg *m = arg;
+	struct hq_config *old = m->w->cfg;
+
+	m->w->cfg = m->cfg;
+	hq_config_unref(old);
+	free(m);
+}
+
+/* Each worker adopts the new snapshot between requests; connections
+ * switch when their next request starts. */
+void
+hq_workers_set_config(struct hq_config *cfg)
+{
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct cfg_msg *m = xmalloc(sizeof(*m));
+
+		m->w = workers[i];
+		m->cfg = cfg;
+		hq_config_ref(cfg);
+		if (hq_mailbox_post(&workers[i]->mbox, set_config, m) != 0) {
+			hq_config_unref(cfg);
+			free(m);
+		}
+	}
+}
+
+static void
+close_listeners(struct hq_worker *w)
+{
+	for (size_t i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i] != NULL)
+			evconnlistener_free(w->listeners[i]);
+	w->nlisteners = 0;
+}
+
+static void
+drain_worker(void *arg)
+{
+	struct hq_worker *w = arg;
+	struct hq_conn *c, *next;
+
+	w->draining = true;
+	close_listeners(w);
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		hq_conn_drain(c);
+	}
+}
+
+void
+hq_workers_drain(void)
+{
+	for (unsigned i = 0; i < nworkers; i++)
+		hq_mailbox_post(&workers[i]->mbox, drain_worker, workers[i]);
+}
+
+unsigned
+hq_workers_connections(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nworkers; i++)
+		n += atomic_load(&workers[i]->nconns);
+	return n;
+}
+
+static void
+stop_worker(void *arg)
+{
+	struct hq_worker *w = arg;
+	struct hq_conn *c, *next;
+
+	drain_worker(w);
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		hq_conn_abort(c, "shutdown");
+	}
+	event_base_loopbreak(w->base);
+}
+
+static void
+worker_free(struct hq_worker *w)
+{
+	struct hq_conn *c, *next;
+
+	hq_mailbox_close(&w->mbox);
+	/* Whatever a module still holds after the drain is abandoned. */
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		hq_conn_abort(c, "shutdown");
+	}
+	close_listeners(w);
+	free(w->listeners);
+	free(w->laddrs);
+	for (size_t i = 0; i < w->nfreebufs; i++)
+		free(w->freebufs[i]);
+	free(w->freebufs);
+	hq_config_unref(w->cfg);
+	event_base_free(w->base);
+	free(w);
+}
+
+void
+hq_workers_stop(void)
+{
+	for (unsigned i = 0; i < nworkers; i++)
+		hq_mailbox_post(&workers[i]->mbox, stop_worker, workers[i]);
+	for (unsigned i = 0; i < nworkers; i++)
+		pthread_join(workers[i]->thread, NULL);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_free(workers[i]);
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+}
+
+const char *
+hq_worker_date(struct hq_worker *w, size_t *len)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	event_base_gettimeofday_cached(w->base, &tv);
+	if (tv.tv_sec != w->date_sec) {
+		w->date_sec = tv.tv_sec;
+		gmtime_r(&w->date_sec, &tm);
+		w->date_len = strftime(w->date, sizeof(w->date),
+		    "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	}
+	*len = w->date_len;
+	return w->date;
+}
+
+char *
+hq_worker_getbuf(struct hq_worker *w, size_t *cap)
+{
+	*cap = HQ_IBUF_SIZE;
+	if (w->nfreebufs > 0)
+		return w->freebufs[--w->nfreebufs];
+	return xmalloc(HQ_IBUF_SIZE);
+}
+
+/* Only standard-size buffers are kept; a grown one goes back to malloc. */
+void
+hq_worker_putbuf(struct hq_worker *w, char *buf)
+{
+	if (w->freebufs == NULL)
+		w->freebufs = xcalloc(HQ_MAX_FREEBUFS, sizeof(char *));
+	if (w->nfreebufs < HQ_MAX_FREEBUFS)
+		w->freebufs[w->nfreebufs++] = buf;
+	else
+		free(buf);
+}
+
+/* Timers of one duration share a queue instead of the heap (libevent's
+ * common timeouts): arming one per request costs O(1). */
+const struct timeval *
+hq_worker_timeout(struct hq_worker *w, uint32_t secs)
+{
+	struct timeval tv = { (time_t)secs, 0 };
+	const struct timeval *ct;
+
+	for (size_t i = 0; i < w->ntimeouts; i++)
+		if (w->timeouts[i].secs == secs)
+			return w->timeouts[i].tv;
+	if (w->ntimeouts == sizeof(w->timeouts) / sizeof(w->timeouts[0]))
+		return NULL;
+	ct = event_base_init_common_timeout(w->base, &tv);
+	if (ct == NULL)
+		return NULL;
+	w->timeouts[w->ntimeouts].secs = secs;
+	w->timeouts[w->ntimeouts++].tv = ct;
+	return ct;
+}

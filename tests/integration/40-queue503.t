@@ -1,0 +1,87 @@
+#!/bin/sh
+# 40-queue503.t -- a full request queue refuses by its 503 verbosity:
+# limited (503 Service Unavailable), full (503 naming the reason), basic
+# (reset, no response); a URL group bound to no queue answers 503.
+# One daemon, three queues of length 1, each filled by one held request.
+. "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
+
+CONFIG='
+server: { workers: 2 }
+iplisten: [127.0.0.1]
+url_groups:
+  - { name: lim, prefixes: ["http://+:@PORT@/limited/"], queue: ql }
+  - { name: ful, prefixes: ["http://+:@PORT@/full/"], queue: qf }
+  - { name: bas, prefixes: ["http://+:@PORT@/basic/"], queue: qb }
+  - { name: unbound, prefixes: ["http://+:@PORT@/none/"] }
+queues:
+  - { name: ql, module: "@TESTMODDIR@/hold.so", length: 1, verbosity: limited, options: { hold_ms: 3000 } }
+  - { name: qf, module: "@TESTMODDIR@/hold.so", length: 1, verbosity: full, options: { hold_ms: 3000 } }
+  - { name: qb, module: "@TESTMODDIR@/hold.so", length: 1, verbosity: basic, options: { hold_ms: 3000 } }
+'
+start_httpqd "$CONFIG" || bail_out "httpqd did not start"
+T=$HQ_DIR
+
+# Fill each queue with one request held for 3 s.
+for q in limited full basic; do
+	printf 'GET /%s/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$q" |
+	    raw --timeout 10 >"$T/held.$q" 2>&1 &
+	eval "held_$q=\$!"
+	bg_started $!
+done
+
+# probe Q: asks for a 0 ms hold until the queue refuses (its held request is
+# then admitted) or 2.5 s pass; leaves the last answer in $T/probe.Q.
+probe() {
+	_end=$(($(date +%s) + 3))
+	while :; do
+		printf 'GET /%s/?ms=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" |
+		    raw --read-until-close --timeout 2 >"$T/probe.$1"
+		_rc=$?
+		[ "$(resp_code "$T/probe.$1")" = 200 ] || return $_rc
+		[ "$(date +%s)" -ge "$_end" ] && return 99
+		sleep 0.02
+	done
+}
+
+probe limited
+rc=$?
+is "$(resp_status "$T/probe.limited")" "HTTP/1.1 503 Service Unavailable" \
+    "verbosity limited: second request -> 503 Service Unavailable"
+unlike "$(resp_body "$T/probe.limited")" 'queue is full' "verbosity limited: the reason is not told"
+is "$rc" 0 "verbosity limited: connection closed after the 503 (Connection: close)"
+
+probe full
+rc=$?
+is "$(resp_code "$T/probe.full")" 503 "verbosity full: second request -> 503"
+like "$(resp_status "$T/probe.full"; resp_body "$T/probe.full")" 'queue is full' \
+    "verbosity full: the 503 says the queue is full"
+
+probe basic
+rc=$?
+is "$(wc -c <"$T/probe.basic" | tr -d ' ')" 0 "verbosity basic: no response bytes"
+case $rc in
+0 | 3) ok 0 "verbosity basic: connection reset or closed" ;;
+*)
+	ok 1 "verbosity basic: connection reset or closed"
+	diag "rawhttp exit $rc (2 = timeout, 99 = never refused)"
+	;;
+esac
+
+# a URL group bound to no queue
+printf 'GET /none/ HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw >"$T/none"
+is "$(resp_code "$T/none")" 503 "URL group with no queue -> 503"
+is "$(resp_status "$T/none")" "HTTP/1.1 503 Service Unavailable" "  with the limited status line"
+
+# the held requests complete normally
+for q in limited full basic; do
+	eval "wait \$held_$q"
+	is "$(resp_code "$T/held.$q")" 200 "$q: the held request completes with 200"
+	is "$(resp_body "$T/held.$q")" "held" "$q: held request body"
+done
+HQ_BGPIDS=
+
+# once the slot is free the queue admits again
+printf 'GET /limited/?ms=0 HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw >"$T/again"
+is "$(resp_code "$T/again")" 200 "after completion the queue admits again"
+
+done_testing

@@ -1,0 +1,352 @@
+# lib.sh -- sourced by every tests/integration/*.t script (POSIX sh).
+#
+# TAP output, one daemon per script started from a YAML body, raw HTTP
+# through rawhttp.py.  Nothing here sleeps a fixed time to wait for the
+# server: every wait polls with a deadline.
+#
+# Environment (exported by `make check`, see Makefile.am):
+#   HTTPQD         the daemon binary
+#   HQ_MODDIR      bundled modules (sample.so, hello.so)
+#   HQ_TESTMODDIR  test modules (hold.so, badabi.so)
+#   HQ_TESTS       the tests/ source folder
+#
+# After start_httpqd:
+#   HQ_DIR   the daemon's temporary folder (httpq.yaml, httpqd.log); tests
+#            put their own scratch files there too
+#   HQ_PORT  the loopback port that replaced @PORT@ (HQ_PORT2 for @PORT2@)
+#   HQ_PID   the daemon's process id
+#   HQ_LOG   the daemon's log (stdout and stderr)
+
+: "${HQ_TESTS:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${HTTPQD:=$HQ_TESTS/../src/httpqd}"
+: "${HQ_MODDIR:=$HQ_TESTS/../src/modules/.libs}"
+: "${HQ_TESTMODDIR:=$HQ_TESTS/modules/.libs}"
+export HQ_TESTS HTTPQD HQ_MODDIR HQ_TESTMODDIR
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
+HQ_RAWHTTP="$HQ_TESTS/integration/rawhttp.py"
+
+HQ_NTESTS=0
+HQ_NFAIL=0
+HQ_PID=
+HQ_DIR=
+HQ_PORT=
+HQ_PORT2=
+HQ_LOG=
+HQ_LOG_MARK=0
+HQ_BGPIDS=
+HQ_TMPDIRS=
+
+# --- TAP -----------------------------------------------------------------
+
+# diag LINE...: each argument on its own "# " line.
+diag() {
+	for _l in "$@"; do printf '%s\n' "$_l"; done | sed 's/^/# /'
+}
+
+# ok STATUS DESC: passes when STATUS is 0 (`test ...; ok $? "desc"`).
+ok() {
+	HQ_NTESTS=$((HQ_NTESTS + 1))
+	if [ "$1" -eq 0 ] 2>/dev/null; then
+		printf 'ok %d - %s\n' "$HQ_NTESTS" "$2"
+		return 0
+	fi
+	HQ_NFAIL=$((HQ_NFAIL + 1))
+	printf 'not ok %d - %s\n' "$HQ_NTESTS" "$2"
+	return 1
+}
+
+pass() { ok 0 "$1"; }
+fail() { ok 1 "$1"; }
+
+# is GOT EXPECTED DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+		return 0
+	fi
+	ok 1 "$3"
+	diag "got:      '$1'" "expected: '$2'"
+	return 1
+}
+
+# isnt GOT UNEXPECTED DESC
+isnt() {
+	if [ "$1" != "$2" ]; then
+		ok 0 "$3"
+		return 0
+	fi
+	ok 1 "$3"
+	diag "got: '$1' (should differ)"
+	return 1
+}
+
+# like GOT ERE DESC: some line of GOT matches the extended regex.
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+		return 0
+	fi
+	ok 1 "$3"
+	diag "got: $(printf '%s' "$1" | head -c 2000)" "expected to match: $2"
+	return 1
+}
+
+# unlike GOT ERE DESC: no line of GOT matches.
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		diag "got: $(printf '%s' "$1" | head -c 2000)" "expected not to match: $2"
+		return 1
+	fi
+	ok 0 "$3"
+	return 0
+}
+
+# file_is FILE1 FILE2 DESC: byte-for-byte equal.
+file_is() {
+	if cmp -s "$1" "$2"; then
+		ok 0 "$3"
+		return 0
+	fi
+	ok 1 "$3"
+	diag "got:      $(od -c "$1" | head -n 4)" \
+	    "expected: $(od -c "$2" | head -n 4)" \
+	    "(sizes $(wc -c <"$1") and $(wc -c <"$2"))"
+	return 1
+}
+
+# num_between VALUE MIN MAX DESC (decimals allowed)
+num_between() {
+	if awk -v v="$1" -v lo="$2" -v hi="$3" \
+	    'BEGIN { exit !(v != "" && v + 0 >= lo + 0 && v + 0 <= hi + 0) }'; then
+		ok 0 "$4"
+		return 0
+	fi
+	ok 1 "$4"
+	diag "got: '$1', expected between $2 and $3"
+	return 1
+}
+
+skip() {
+	HQ_NTESTS=$((HQ_NTESTS + 1))
+	printf 'ok %d # SKIP %s\n' "$HQ_NTESTS" "$1"
+}
+
+bail_out() {
+	printf 'Bail out! %s\n' "$*"
+	hq_dump_log
+	exit 1
+}
+
+done_testing() {
+	if [ -n "$HQ_PID" ]; then
+		stop_httpqd
+	fi
+	[ "$HQ_NFAIL" -gt 0 ] && hq_dump_log
+	printf '1..%d\n' "$HQ_NTESTS"
+	[ "$HQ_NFAIL" -eq 0 ] && exit 0
+	exit 1
+}
+
+hq_dump_log() {
+	if [ -n "$HQ_LOG" ] && [ -s "$HQ_LOG" ]; then
+		diag "--- $HQ_LOG (last 60 lines)"
+		tail -n 60 "$HQ_LOG" | sed 's/^/# /'
+	fi
+}
+
+# --- cleanup: only what this script started -----------------------------
+
+hq_cleanup() {
+	for p in $HQ_BGPIDS; do
+		kill "$p" 2>/dev/null
+	done
+	if [ -n "$HQ_PID" ] && hq_alive "$HQ_PID"; then
+		kill -TERM "$HQ_PID" 2>/dev/null
+		hq_wait_gone "$HQ_PID" 5 || kill -KILL "$HQ_PID" 2>/dev/null
+	fi
+	for d in $HQ_TMPDIRS; do
+		case "$d" in /*) rm -rf "$d" ;; esac
+	done
+}
+trap 'hq_cleanup' EXIT
+trap 'hq_cleanup; trap - EXIT; exit 130' INT
+trap 'hq_cleanup; trap - EXIT; exit 143' TERM
+
+# bg_started PID: remembers a background helper for the cleanup trap.
+bg_started() {
+	HQ_BGPIDS="$HQ_BGPIDS $1"
+}
+
+# --- processes ----------------------------------------------------------
+
+# hq_alive PID: true while PID runs (a zombie counts as gone).
+hq_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	# field 3 after "(comm)" is the state
+	case "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" in
+	Z | X | '') return 1 ;;
+	esac
+	return 0
+}
+
+# hq_wait_gone PID SECS: polls until PID is gone; false on timeout.
+hq_wait_gone() {
+	_end=$(($(date +%s) + $2))
+	while hq_alive "$1"; do
+		[ "$(date +%s)" -gt "$_end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+hq_now() {
+	date +%s.%N
+}
+
+# elapsed_since T0: seconds since T0 (from hq_now), 3 decimals.
+elapsed_since() {
+	awk -v a="$1" -v b="$(hq_now)" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+hq_mktemp() {
+	_d=$(mktemp -d "${TMPDIR:-/tmp}/httpq-test.XXXXXX") || bail_out "mktemp failed"
+	HQ_TMPDIRS="$HQ_TMPDIRS $_d"
+	printf '%s\n' "$_d"
+}
+
+freeport() {
+	python3 "$HQ_RAWHTTP" freeport
+}
+
+# write_config FILE BODY: BODY with @PORT@, @PORT2@, @DIR@, @TESTMODDIR@ and
+# @MODDIR@ replaced.
+write_config() {
+	printf '%s\n' "$2" | sed -e "s|@PORT@|$HQ_PORT|g" -e "s|@PORT2@|$HQ_PORT2|g" \
+	    -e "s|@DIR@|$HQ_DIR|g" -e "s|@TESTMODDIR@|$HQ_TESTMODDIR|g" \
+	    -e "s|@MODDIR@|$HQ_MODDIR|g" >"$1"
+}
+
+# start_httpqd CONFIG_BODY: a fresh folder, httpq.yaml from the body, the
+# daemon in the foreground (-f) in the background; returns once the port
+# accepts connections (10 s deadline).  Emits one TAP line.
+start_httpqd() {
+	[ -n "$HQ_PID" ] && stop_httpqd
+	[ -x "$HTTPQD" ] || bail_out "HTTPQD=$HTTPQD is not an executable"
+	HQ_DIR=$(hq_mktemp)
+	HQ_PORT=$(freeport)
+	HQ_PORT2=$(freeport)
+	while [ "$HQ_PORT2" = "$HQ_PORT" ]; do HQ_PORT2=$(freeport); done
+	HQ_LOG="$HQ_DIR/httpqd.log"
+	HQ_LOG_MARK=0
+	write_config "$HQ_DIR/httpq.yaml" "$1"
+	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" >"$HQ_LOG" 2>&1 &
+	HQ_PID=$!
+	python3 "$HQ_RAWHTTP" waitport "$HQ_PORT" "$HQ_PID" 10
+	_rc=$?
+	case $_rc in
+	0) ok 0 "httpqd started (pid $HQ_PID, port $HQ_PORT)" ;;
+	1)
+		wait "$HQ_PID"
+		_st=$?
+		ok 1 "httpqd started"
+		diag "httpqd exited with status $_st before listening"
+		hq_dump_log
+		HQ_PID=
+		return 1
+		;;
+	*)
+		ok 1 "httpqd started"
+		diag "port $HQ_PORT not accepting connections after 10 s"
+		hq_dump_log
+		return 1
+		;;
+	esac
+	return 0
+}
+
+# stop_httpqd: SIGTERM, up to 10 s to exit; one TAP line saying whether it
+# exited with status 0.
+stop_httpqd() {
+	[ -n "$HQ_PID" ] || return 0
+	kill -TERM "$HQ_PID" 2>/dev/null
+	if hq_wait_gone "$HQ_PID" 10; then
+		wait "$HQ_PID"
+		_st=$?
+		is "$_st" 0 "httpqd exited with status 0 after SIGTERM"
+	else
+		ok 1 "httpqd exited within 10 s of SIGTERM"
+		kill -KILL "$HQ_PID" 2>/dev/null
+		wait "$HQ_PID" 2>/dev/null
+	fi
+	HQ_PID=
+}
+
+reload_httpqd() {
+	kill -HUP "$HQ_PID"
+}
+
+# log_mark: later wait_log calls only look at lines written after this.
+log_mark() {
+	HQ_LOG_MARK=$(wc -l <"$HQ_LOG" | tr -d ' ')
+}
+
+# wait_log ERE [SECS]: polls the log (after the mark) for a matching line;
+# prints it.  False after the deadline (default 10 s).
+wait_log() {
+	_end=$(($(date +%s) + ${2:-10}))
+	while :; do
+		_line=$(tail -n +"$((HQ_LOG_MARK + 1))" "$HQ_LOG" | grep -E -m1 -- "$1")
+		if [ -n "$_line" ]; then
+			printf '%s\n' "$_line"
+			return 0
+		fi
+		[ "$(date +%s)" -gt "$_end" ] && return 1
+		hq_alive "$HQ_PID" || {
+			# one last look: the line may come with the exit
+			tail -n +"$((HQ_LOG_MARK + 1))" "$HQ_LOG" | grep -E -m1 -- "$1"
+			return $?
+		}
+		sleep 0.05
+	done
+}
+
+# --- HTTP ----------------------------------------------------------------
+
+# raw [rawhttp options] < bytes: sends the exact bytes to 127.0.0.1:$HQ_PORT
+# and prints what comes back (see rawhttp.py for options and exit codes).
+raw() {
+	python3 "$HQ_RAWHTTP" 127.0.0.1 "$HQ_PORT" "$@"
+}
+
+# raw_port PORT [options] < bytes
+raw_port() {
+	_p=$1
+	shift
+	python3 "$HQ_RAWHTTP" 127.0.0.1 "$_p" "$@"
+}
+
+# Response accessors over a file written by raw; INDEX counts final
+# responses from 0.  Add --no-body right after FILE for answers to HEAD.
+resp_count() { python3 "$HQ_RAWHTTP" parse "$1" ${2:+"$2"} count; }
+resp_status() { python3 "$HQ_RAWHTTP" parse "$1" status "${2:-0}"; }
+resp_code() { resp_status "$@" | cut -d' ' -f2; }
+resp_header() { python3 "$HQ_RAWHTTP" parse "$1" header "$2" "${3:-0}"; }
+resp_headers() { python3 "$HQ_RAWHTTP" parse "$1" headers "${2:-0}"; }
+resp_body() { python3 "$HQ_RAWHTTP" parse "$1" body "${2:-0}"; }
+
+# url PATH: http://127.0.0.1:$HQ_PORT/PATH
+url() {
+	printf 'http://127.0.0.1:%s%s\n' "$HQ_PORT" "$1"
+}
+
+# hq_curl ARGS: curl with short timeouts, never a proxy.
+hq_curl() {
+	curl --noproxy '*' -sS --max-time 15 "$@"
+}
+
+# repeat CHAR N: prints CHAR N times.
+repeat() {
+	head -c "$2" /dev/zero | tr '\0' "$1"
+}

@@ -1,0 +1,558 @@
+/*
+ * test_store.c -- the setup store loader (src/store.c, src/store_yaml.c).
+ *
+ * Fixtures: store/good/ holds valid stores checked value by value;
+ * store/bad/NAME.yaml (or NAME/httpq.yaml with a conf.d) holds one kind of
+ * error each, and NAME.expect the exact messages.  Every NAME.expect is a
+ * case, so adding a fixture pair adds a test.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "httpq-internal.h"
+
+#ifndef TESTS_SRCDIR
+#define TESTS_SRCDIR "tests"
+#endif
+#define GOOD TESTS_SRCDIR "/unit/store/good"
+#define BAD TESTS_SRCDIR "/unit/store/bad"
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static char *
+errors_text(const struct hq_errors *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	hq_errors_print(e, m);
+	fclose(m);
+	return buf;
+}
+
+/* Loads a good fixture relative to GOOD, so that origins are short. */
+static struct hq_store *
+load_good(const char *name)
+{
+	struct hq_errors e = { 0 };
+	struct hq_store *s;
+	char *text;
+
+	ck_assert_int_eq(chdir(GOOD), 0);
+	s = hq_store_load(name, &e);
+	text = errors_text(&e);
+	ck_assert_msg(s != NULL && e.n == 0, "%s failed:\n%s", name, text);
+	free(text);
+	hq_errors_free(&e);
+	return s;
+}
+
+static const struct hq_kv *
+option(const struct hq_store_queue *q, const char *key)
+{
+	for (size_t i = 0; i < q->noptions; i++)
+		if (strcmp(q->options[i].key, key) == 0)
+			return &q->options[i];
+	return NULL;
+}
+
+/* --- good stores ------------------------------------------------------ */
+
+START_TEST(test_empty_is_defaults)
+{
+	struct hq_store *s = load_good("empty.yaml");
+
+	ck_assert_uint_eq(s->nfiles, 1);
+	ck_assert_str_eq(s->files[0], "empty.yaml");
+	ck_assert_uint_eq(s->workers, 0);
+	ck_assert_str_eq(s->module_path, HQ_DEFAULT_MODULE_PATH);
+	ck_assert(s->server_header);
+	ck_assert_uint_eq(s->drain_timeout, HQ_DEFAULT_DRAIN_TIMEOUT_S);
+	ck_assert_ptr_null(s->error_log);
+	ck_assert_uint_eq(s->limits.max_request_bytes, HQ_DEFAULT_MAX_REQUEST_BYTES);
+	ck_assert_uint_eq(s->limits.max_field_length, HQ_DEFAULT_MAX_FIELD_LENGTH);
+	ck_assert_uint_eq(s->limits.max_url_length, HQ_DEFAULT_MAX_URL_LENGTH);
+	ck_assert_uint_eq(s->limits.max_headers, HQ_DEFAULT_MAX_HEADERS);
+	ck_assert_uint_eq(s->limits.segment_max_length, HQ_DEFAULT_SEGMENT_MAX_LENGTH);
+	ck_assert_uint_eq(s->limits.segment_max_count, HQ_DEFAULT_SEGMENT_MAX_COUNT);
+	ck_assert_uint_eq(s->timeouts.header_wait, HQ_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(s->timeouts.idle_connection, HQ_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(s->timeouts.entity_body, HQ_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(s->timeouts.drain_entity_body, HQ_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(s->timeouts.request_queue, HQ_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(s->timeouts.min_send_rate, HQ_DEFAULT_MIN_SEND_RATE_BPS);
+	ck_assert_uint_eq(s->nlistens + s->ngroups + s->nqueues, 0);
+	hq_store_free(s);
+}
+END_TEST
+
+START_TEST(test_minimal)
+{
+	struct hq_store *s = load_good("minimal.yaml");
+	const struct hq_store_group *g;
+	const struct hq_store_queue *q;
+
+	ck_assert_uint_eq(s->ngroups, 1);
+	g = &s->groups[0];
+	ck_assert_str_eq(g->name, "app");
+	ck_assert_str_eq(g->at.file, "minimal.yaml");
+	ck_assert_int_eq(g->at.line, 3);
+	ck_assert_int_eq(g->at.col, 11);
+	ck_assert_uint_eq(g->nprefixes, 1);
+	ck_assert_str_eq(g->prefixes[0].text, "http://+:8080/app/");
+	ck_assert_int_eq(g->prefix_at[0].line, 4);
+	ck_assert_int_eq(g->prefix_at[0].col, 17);
+	ck_assert_str_eq(g->queue, "app");
+	ck_assert_int_eq(g->queue_at.line, 5);
+	ck_assert_uint_eq(g->max_body_bytes, HQ_DEFAULT_MAX_BODY_BYTES);
+	/* Absent group timeouts stay 0: inherit the global ones. */
+	ck_assert_uint_eq(g->timeouts.header_wait, 0);
+	ck_assert_uint_eq(g->timeouts.min_send_rate, 0);
+	ck_assert_uint_eq(s->nqueues, 1);
+	q = &s->queues[0];
+	ck_assert_str_eq(q->name, "app");
+	ck_assert_str_eq(q->module, "sample");
+	ck_assert_int_eq(q->module_at.line, 8);
+	ck_assert_uint_eq(q->length, HQ_DEFAULT_QUEUE_LENGTH);
+	ck_assert_int_eq(q->verbosity, HQ_503_LIMITED);
+	ck_assert_uint_eq(q->noptions, 0);
+	hq_store_free(s);
+}
+END_TEST
+
+static void
+check_listen(const struct hq_listen *l, const char *text, int family,
+    const char *ip, unsigned port)
+{
+	unsigned char want[16];
+
+	ck_assert_str_eq(l->text, text);
+	ck_assert_int_eq(l->addr.ss_family, family);
+	ck_assert_int_eq(inet_pton(family, ip, want), 1);
+	if (family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&l->addr;
+
+		ck_assert_uint_eq(l->addrlen, sizeof(*sin));
+		ck_assert_uint_eq(ntohs(sin->sin_port), port);
+		ck_assert(memcmp(&sin->sin_addr, want, 4) == 0);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)&l->addr;
+
+		ck_assert_uint_eq(l->addrlen, sizeof(*sin6));
+		ck_assert_uint_eq(ntohs(sin6->sin6_port), port);
+		ck_assert(memcmp(&sin6->sin6_addr, want, 16) == 0);
+	}
+}
+
+START_TEST(test_full)
+{
+	struct hq_store *s = load_good("full.yaml");
+	const struct hq_store_group *g;
+	const struct hq_store_queue *q;
+
+	ck_assert_uint_eq(s->workers, 8);
+	ck_assert_str_eq(s->module_path, "/opt/httpq/modules");
+	ck_assert(!s->server_header);
+	ck_assert_uint_eq(s->drain_timeout, 3600);
+	ck_assert_str_eq(s->error_log, "/var/log/httpq/httperr.log");
+	ck_assert_uint_eq(s->nlistens, 5);
+	check_listen(&s->listens[0], "127.0.0.1", AF_INET, "127.0.0.1", 0);
+	check_listen(&s->listens[1], "10.0.0.1:8080", AF_INET, "10.0.0.1", 8080);
+	check_listen(&s->listens[2], "[::1]", AF_INET6, "::1", 0);
+	check_listen(&s->listens[3], "[2001:db8::1]:443", AF_INET6, "2001:db8::1", 443);
+	check_listen(&s->listens[4], "::2", AF_INET6, "::2", 0);
+	ck_assert_int_eq(s->listens[3].at.line, 12);
+	ck_assert_uint_eq(s->limits.max_request_bytes, 65536);
+	ck_assert_uint_eq(s->limits.max_field_length, 65534);
+	ck_assert_uint_eq(s->limits.max_url_length, 1048576);
+	ck_assert_uint_eq(s->limits.max_headers, 1024);
+	ck_assert_uint_eq(s->limits.segment_max_length, 0);
+	ck_assert_uint_eq(s->limits.segment_max_count, 16383);
+	ck_assert_uint_eq(s->timeouts.header_wait, 5);
+	ck_assert_uint_eq(s->timeouts.idle_connection, HQ_TIMEOUT_OFF);
+	ck_assert_uint_eq(s->timeouts.entity_body, 65535);
+	ck_assert_uint_eq(s->timeouts.drain_entity_body, 1);
+	ck_assert_uint_eq(s->timeouts.request_queue, HQ_TIMEOUT_OFF);
+	ck_assert_uint_eq(s->timeouts.min_send_rate, 4294967294u);
+
+	ck_assert_uint_eq(s->ngroups, 2);
+	g = &s->groups[0];
+	ck_assert_uint_eq(g->nprefixes, 3);
+	ck_assert_str_eq(g->prefixes[0].text, "http://shop.example.com:80/");
+	ck_assert_int_eq(g->prefixes[1].cls, HQ_HOST_WEAK);
+	ck_assert_int_eq(g->prefixes[2].cls, HQ_HOST_IP);
+	ck_assert_uint_eq(g->max_body_bytes, 16ULL << 30);
+	ck_assert_uint_eq(g->timeouts.entity_body, 30);
+	ck_assert_uint_eq(g->timeouts.min_send_rate, HQ_TIMEOUT_OFF);
+	ck_assert_uint_eq(g->timeouts.header_wait, 0);
+	g = &s->groups[1];
+	ck_assert_str_eq(g->name, "Unbound_group.1-x");
+	ck_assert_ptr_null(g->queue);
+	ck_assert_uint_eq(g->max_body_bytes, 0);
+
+	ck_assert_uint_eq(s->nqueues, 2);
+	q = &s->queues[0];
+	ck_assert_str_eq(q->module, "/opt/shop/shop.so");
+	ck_assert_uint_eq(q->length, 65535);
+	ck_assert_int_eq(q->verbosity, HQ_503_FULL);
+	ck_assert_uint_eq(q->noptions, 5);
+	ck_assert_str_eq(option(q, "root")->value, "/srv/shop");
+	ck_assert_str_eq(option(q, "cache.size")->value, "10m");
+	ck_assert_str_eq(option(q, "cache.ttl")->value, "60");
+	ck_assert_int_eq(option(q, "cache.ttl")->at.line, 52);
+	ck_assert_str_eq(option(q, "quoted key")->value, "a string");
+	ck_assert_str_eq(option(q, "empty")->value, "");
+	q = &s->queues[1];
+	ck_assert_uint_eq(q->length, 1);
+	ck_assert_int_eq(q->verbosity, HQ_503_BASIC);
+	hq_store_free(s);
+}
+END_TEST
+
+START_TEST(test_flow_style)
+{
+	struct hq_store *s = load_good("flow.yaml");
+
+	ck_assert(s->server_header);
+	ck_assert_uint_eq(s->ngroups, 1);
+	ck_assert_str_eq(s->groups[0].prefixes[0].text, "http://+:80/a/");
+	ck_assert_str_eq(option(&s->queues[0], "a.b.c")->value, "1");
+	hq_store_free(s);
+}
+END_TEST
+
+START_TEST(test_dropins)
+{
+	struct hq_store *s = load_good("dropins/httpq.yaml");
+
+	/* Only *.yaml, no hidden files, no folders, in name order. */
+	ck_assert_uint_eq(s->nfiles, 4);
+	ck_assert_str_eq(s->files[0], "dropins/httpq.yaml");
+	ck_assert_str_eq(s->files[1], "dropins/conf.d/10-shop.yaml");
+	ck_assert_str_eq(s->files[2], "dropins/conf.d/20-api.yaml");
+	ck_assert_str_eq(s->files[3], "dropins/conf.d/30-empty.yaml");
+	/* Scalars: the last file wins. */
+	ck_assert_uint_eq(s->workers, 4);
+	ck_assert_uint_eq(s->timeouts.header_wait, HQ_TIMEOUT_OFF);
+	ck_assert_uint_eq(s->timeouts.idle_connection, HQ_DEFAULT_TIMEOUT_S);
+	/* Lists: appended, each entry knowing its file. */
+	ck_assert_uint_eq(s->nlistens, 2);
+	ck_assert_str_eq(s->listens[1].text, "[::1]");
+	ck_assert_str_eq(s->listens[1].at.file, "dropins/conf.d/10-shop.yaml");
+	ck_assert_uint_eq(s->ngroups, 3);
+	ck_assert_str_eq(s->groups[0].name, "main");
+	ck_assert_str_eq(s->groups[1].name, "shop");
+	ck_assert_str_eq(s->groups[2].name, "api");
+	ck_assert_str_eq(s->groups[2].at.file, "dropins/conf.d/20-api.yaml");
+	ck_assert_int_eq(s->groups[2].at.line, 5);
+	ck_assert_ptr_eq(s->groups[2].at.file, s->files[2]);
+	ck_assert_str_eq(s->groups[2].queue, "main");
+	ck_assert_uint_eq(s->nqueues, 2);
+	ck_assert_str_eq(s->queues[1].module_at.file, "dropins/conf.d/10-shop.yaml");
+	hq_store_free(s);
+}
+END_TEST
+
+/* The shipped default config must load and serve the sample module. */
+START_TEST(test_shipped_config)
+{
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load(TESTS_SRCDIR "/../conf/httpq.yaml", &e);
+	char *text = errors_text(&e);
+	const struct hq_kv *kv;
+
+	ck_assert_msg(s != NULL, "conf/httpq.yaml:\n%s", text);
+	free(text);
+	ck_assert_str_eq(s->module_path, HQ_DEFAULT_MODULE_PATH);
+	ck_assert_uint_eq(s->nlistens, 1);
+	check_listen(&s->listens[0], "127.0.0.1", AF_INET, "127.0.0.1", 0);
+	ck_assert_uint_eq(s->ngroups, 1);
+	ck_assert_str_eq(s->groups[0].name, "default");
+	ck_assert_str_eq(s->groups[0].prefixes[0].text, "http://+:8080/");
+	ck_assert_str_eq(s->groups[0].queue, "sample");
+	ck_assert_uint_eq(s->nqueues, 1);
+	ck_assert_str_eq(s->queues[0].module, "sample");
+	kv = option(&s->queues[0], "unsupported_status");
+	ck_assert_ptr_nonnull(kv);
+	ck_assert_str_eq(kv->value, "501");
+	hq_store_free(s);
+}
+END_TEST
+
+/* --- bad stores: exact messages --------------------------------------- */
+
+static char **bad_cases;
+static size_t nbad_cases;
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+find_bad_cases(void)
+{
+	DIR *d = opendir(BAD);
+	struct dirent *de;
+
+	if (d == NULL) {
+		perror(BAD);
+		exit(1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n <= 7 || strcmp(de->d_name + n - 7, ".expect") != 0)
+			continue;
+		bad_cases = realloc(bad_cases, (nbad_cases + 1) * sizeof(*bad_cases));
+		bad_cases[nbad_cases++] = strndup(de->d_name, n - 7);
+	}
+	closedir(d);
+	qsort(bad_cases, nbad_cases, sizeof(*bad_cases), cmp_str);
+}
+
+START_TEST(test_bad)
+{
+	const char *name = bad_cases[_i];
+	struct hq_errors e = { 0 };
+	struct hq_store *s;
+	struct stat st;
+	char *path, *expect_path, *expect, *got;
+
+	ck_assert_int_eq(chdir(BAD), 0);
+	/* A folder holds a main file with its conf.d. */
+	if (stat(name, &st) == 0 && S_ISDIR(st.st_mode))
+		path = xasprintf("%s/httpq.yaml", name);
+	else
+		path = xasprintf("%s.yaml", name);
+	expect_path = xasprintf("%s.expect", name);
+	expect = slurp(expect_path);
+	free(expect_path);
+	s = hq_store_load(path, &e);
+	got = errors_text(&e);
+	ck_assert_msg(s == NULL, "%s: loaded without errors", path);
+	ck_assert_msg(strcmp(got, expect) == 0,
+	    "%s: messages differ\n--- expected\n%s--- got\n%s", path, expect, got);
+	free(got);
+	free(expect);
+	free(path);
+	hq_errors_free(&e);
+}
+END_TEST
+
+/* --- scalars, one row per case ---------------------------------------- */
+
+static const struct {
+	const char *yaml;
+	const char *error; /* NULL: loads */
+} scalar_rows[] = {
+	{ "limits: {max_request_bytes: 16k}", NULL },
+	{ "limits: {max_request_bytes: 16K}", NULL },
+	{ "limits: {max_request_bytes: 16m}", NULL },
+	{ "limits: {max_request_bytes: 256}", NULL },
+	{ "limits: {max_request_bytes: 255}", "t:1:29: limits.max_request_bytes: "
+	  "expected a size 256-16m (bytes, or with suffix k, m or g), got \"255\"" },
+	{ "limits: {max_request_bytes: 16kb}", "t:1:29: limits.max_request_bytes: "
+	  "expected a size 256-16m (bytes, or with suffix k, m or g), got \"16kb\"" },
+	{ "limits: {max_request_bytes: k}", "t:1:29: limits.max_request_bytes: "
+	  "expected a size 256-16m (bytes, or with suffix k, m or g), got \"k\"" },
+	{ "limits: {max_request_bytes: 1.5k}", "t:1:29: limits.max_request_bytes: "
+	  "expected a size 256-16m (bytes, or with suffix k, m or g), got \"1.5k\"" },
+	{ "server: {workers: 0x10}", "t:1:19: server.workers: "
+	  "expected an integer 0-256, got \"0x10\"" },
+	{ "server: {workers: +5}", "t:1:19: server.workers: "
+	  "expected an integer 0-256, got \"+5\"" },
+	{ "server: {workers: 010}", NULL },
+	{ "server: {workers: 18446744073709551616}", "t:1:19: server.workers: "
+	  "expected an integer 0-256, got \"18446744073709551616\"" },
+	{ "server: {workers: ~}", "t:1:19: server.workers: "
+	  "expected an integer 0-256, got nothing" },
+	{ "server: {server_header: Off}", NULL },
+	{ "server: {server_header: YES}", NULL },
+	{ "server: {server_header: 1}", "t:1:25: server.server_header: "
+	  "expected true or false, got \"1\"" },
+	{ "server: {error_log: ~}", NULL },
+	{ "server: {module_path: \"\"}", "t:1:23: server.module_path: "
+	  "expected a non-empty string, got \"\"" },
+	{ "timeouts: {header_wait: off}", NULL },
+	{ "timeouts: {header_wait: 0}", "t:1:25: timeouts.header_wait: "
+	  "expected an integer 1-65535 or off, got \"0\"" },
+	{ "url_groups: [{name: g, prefixes: ['http://+:1/'], max_body_bytes: 15g}]",
+	  NULL },
+	{ "url_groups: [{name: g, prefixes: ['http://+:1/'], "
+	  "max_body_bytes: 18446744073709551615}]", NULL },
+	{ "url_groups: [{name: g, prefixes: ['http://+:1/'], "
+	  "max_body_bytes: 18014398509481984k}]", "t:1:67: "
+	  "url_groups[0].max_body_bytes: expected a size in bytes (or with "
+	  "suffix k, m or g), got \"18014398509481984k\"" },
+	{ "queues: [{name: q, module: m, verbosity: Full}]", "t:1:42: "
+	  "queues[0].verbosity: expected basic, limited or full, got \"Full\"" },
+	{ "queues: ~\nurl_groups:\niplisten: []\n", NULL },
+	{ "", NULL },
+	{ "---\n...\n", NULL },
+	{ "42", "t:1:1: expected a mapping at the top level, got \"42\"" },
+	{ "\"\\x01\\x02\": 1", "t:1:1: ??: unknown key \"??\" (known keys: "
+	  "server, iplisten, limits, timeouts, url_groups, queues)" },
+	{ "\xff: 1", "t: YAML syntax error: invalid leading UTF-8 octet at byte 0" },
+};
+
+START_TEST(test_scalars)
+{
+	struct hq_errors e = { 0 };
+	const char *yaml = scalar_rows[_i].yaml;
+	struct hq_store *s = hq_store_load_string("t", yaml, strlen(yaml), &e);
+
+	if (scalar_rows[_i].error == NULL) {
+		ck_assert_msg(s != NULL, "%s: %s", yaml, e.n ? e.msg[0] : "?");
+	} else {
+		ck_assert_ptr_null(s);
+		ck_assert_uint_ge(e.n, 1);
+		ck_assert_str_eq(e.msg[0], scalar_rows[_i].error);
+	}
+	hq_store_free(s);
+	hq_errors_free(&e);
+}
+END_TEST
+
+/* --- messages and the key table --------------------------------------- */
+
+START_TEST(test_errors_format)
+{
+	struct hq_errors e = { 0 };
+	struct hq_origin full = { "f.yaml", 3, 7 }, file = { "f.yaml", 0, 0 };
+
+	hq_errors_add(&e, &full, "a.b[2]", "bad %s", "thing");
+	hq_errors_add(&e, &full, NULL, "no path");
+	hq_errors_add(&e, &file, "", "no line");
+	hq_errors_add(&e, NULL, NULL, "nothing");
+	ck_assert_uint_eq(e.n, 4);
+	ck_assert_str_eq(e.msg[0], "f.yaml:3:7: a.b[2]: bad thing");
+	ck_assert_str_eq(e.msg[1], "f.yaml:3:7: no path");
+	ck_assert_str_eq(e.msg[2], "f.yaml: no line");
+	ck_assert_str_eq(e.msg[3], "nothing");
+	hq_errors_free(&e);
+	ck_assert_uint_eq(e.n, 0);
+}
+END_TEST
+
+/* Errors from several places are all collected, and a store with any
+ * error is refused as a whole. */
+START_TEST(test_collects_all)
+{
+	static const char yaml[] =
+	    "server: {workers: 999}\n"
+	    "queues: [{name: app}]\n"
+	    "url_groups: [{name: g, prefixes: ['http://+/'], queue: ap}]\n";
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("mem", yaml, sizeof(yaml) - 1, &e);
+
+	ck_assert_ptr_null(s);
+	ck_assert_uint_eq(e.n, 4);
+	ck_assert_str_eq(e.msg[0], "mem:1:19: server.workers: expected an "
+	    "integer 0-256, got \"999\"");
+	ck_assert_str_eq(e.msg[1], "mem:2:10: queues[0]: missing required key "
+	    "\"module\"");
+	ck_assert_str_eq(e.msg[2], "mem:3:35: url_groups[0].prefixes[0]: port "
+	    "missing in \"http://+/\"");
+	ck_assert_str_eq(e.msg[3], "mem:3:56: url_groups[0].queue: no queue named "
+	    "\"ap\" (did you mean \"app\"?)");
+	hq_errors_free(&e);
+}
+END_TEST
+
+START_TEST(test_list_keys)
+{
+	char *buf = NULL, *man, *line, *save = NULL;
+	size_t len = 0, nkeys = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	hq_store_list_keys(m);
+	fclose(m);
+	ck_assert_ptr_nonnull(strstr(buf, "timeouts.header_wait\tinteger 1-65535|off\t120\t"));
+	ck_assert_ptr_nonnull(strstr(buf, "url_groups[].timeouts.header_wait\t"
+	    "integer 1-65535|off\tinherit\t"));
+	ck_assert_ptr_nonnull(strstr(buf, "\nurl_groups[].queue\tstring\t-\t"));
+	ck_assert_ptr_nonnull(strstr(buf, "\nqueues[].verbosity\tbasic|limited|full\tlimited\t"));
+	ck_assert_ptr_nonnull(strstr(buf, "\nlimits.max_request_bytes\tsize 256-16m\t16k\t"));
+	/* Four fields a line, and the man page documents every key. */
+	man = slurp(TESTS_SRCDIR "/../man/httpq.yaml.5");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t'), *want;
+		int tabs = 0;
+
+		for (char *p = line; *p; p++)
+			tabs += *p == '\t';
+		ck_assert_msg(tabs == 3, "bad line: %s", line);
+		want = xasprintf("\n.B %.*s\n", (int)(tab - line), line);
+		ck_assert_msg(strstr(man, want) != NULL,
+		    "man/httpq.yaml.5 does not document %.*s", (int)(tab - line), line);
+		free(want);
+		nkeys++;
+	}
+	ck_assert_uint_eq(nkeys, 35);
+	free(man);
+	free(buf);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("store");
+	TCase *good = tcase_create("good");
+	TCase *bad = tcase_create("bad");
+	TCase *units = tcase_create("units");
+	SRunner *sr;
+	int failed;
+
+	find_bad_cases();
+	tcase_add_test(good, test_empty_is_defaults);
+	tcase_add_test(good, test_minimal);
+	tcase_add_test(good, test_full);
+	tcase_add_test(good, test_flow_style);
+	tcase_add_test(good, test_dropins);
+	tcase_add_test(good, test_shipped_config);
+	tcase_add_loop_test(bad, test_bad, 0, (int)nbad_cases);
+	tcase_add_loop_test(units, test_scalars, 0,
+	    (int)(sizeof(scalar_rows) / sizeof(scalar_rows[0])));
+	tcase_add_test(units, test_errors_format);
+	tcase_add_test(units, test_collects_all);
+	tcase_add_test(units, test_list_keys);
+	suite_add_tcase(su, good);
+	suite_add_tcase(su, bad);
+	suite_add_tcase(su, units);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	for (size_t i = 0; i < nbad_cases; i++)
+		free(bad_cases[i]);
+	free(bad_cases);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
