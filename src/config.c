@@ -74,8 +74,10 @@ build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
 	for (size_t i = 0; i < s->nqueues; i++) {
 		const struct hq_store_queue *sq = &s->queues[i];
 		struct hq_consumer *k = &cfg->consumers[i];
+		char key[64];
 
-		k->ctx = hq_module_load(sq->module, moddir, sq, !check_only, errs);
+		snprintf(key, sizeof(key), "queues[%zu].module", i);
+		k->ctx = hq_module_load(sq->module, moddir, sq, key, !check_only, errs);
 		if (k->ctx == NULL) {
 			rc = -1;
 			continue;
@@ -115,12 +117,14 @@ build_groups(struct hq_config *cfg, struct hq_errors *errs)
 		resolve_timeouts(&g->t, &sg->timeouts, &s->timeouts);
 		for (size_t j = 0; j < sg->nprefixes; j++) {
 			void *other;
+			char key[80];
 
 			if (sg->prefixes[j].cls == HQ_HOST_IP)
 				cfg->has_ip_bound = true;
 			if (hq_router_add(cfg->router, &sg->prefixes[j], g, &other) == 0)
 				continue;
-			hq_errors_add(errs, &sg->prefix_at[j], "prefixes",
+			snprintf(key, sizeof(key), "url_groups[%zu].prefixes[%zu]", i, j);
+			hq_errors_add(errs, &sg->prefix_at[j], key,
 			    "prefix \"%s\" already registered by url group \"%s\"",
 			    sg->prefixes[j].text, ((struct hq_group *)other)->sg->name);
 			rc = -1;

@@ -270,6 +270,15 @@ cook_path(struct hq_conn *c)
 	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, c->cooked, c->cooked_cap,
 	    &r->cooked_len, &r->query);
 	r->cooked = c->cooked;
+	/* "http://host?q" has no path for the parser to point at: the
+	 * query is still in the target. */
+	if (e == HQ_OK && r->head.absolute_form && r->query.n == 0) {
+		const char *q = memchr(r->head.target.p, '?', r->head.target.n);
+
+		if (q != NULL)
+			r->query = (struct hq_str){ q + 1,
+			    (size_t)(r->head.target.p + r->head.target.n - q - 1) };
+	}
 	if (e == HQ_OK)
 		return true;
 	conn_error(c, e, NULL);
@@ -760,9 +769,9 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	struct hq_conn *c = xcalloc(1, sizeof(*c));
 	int one = 1;
 
-	/* With Nagle and a split head/body write, a request took 40 ms. */
+	/* With Nagle and a split head/body write, a request took 40 ms.
+	 * The listener accepted it non-blocking already (accept4). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	evutil_make_socket_nonblocking(fd);
 	c->w = w;
 	c->la = la;
 	c->fd = fd;

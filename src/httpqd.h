@@ -55,8 +55,10 @@ struct httpq_ctx {
 extern const struct httpq_api hq_api;
 /* Finds, dlopens and ABI-checks the module; errors go to errs with the
  * origin.  With init, also calls the module's init(). */
+/* key is the key path for messages ("queues[0].module"). */
 struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
-    const struct hq_store_queue *sq, bool init, struct hq_errors *errs);
+    const struct hq_store_queue *sq, const char *key, bool init,
+    struct hq_errors *errs);
 void hq_module_unload(struct httpq_ctx *ctx);
 const char *hq_api_option(httpq_ctx *ctx, const char *key);
 void hq_api_log(httpq_ctx *ctx, int level, const char *fmt, ...)
@@ -218,6 +220,7 @@ struct httpq_request {
 	bool close_delimited;
 	bool no_body;                /* HEAD, 1xx, 204, 304 */
 	bool resp_done;
+	bool trailers_sent;          /* the last chunk went out with trailers */
 	int64_t resp_cl;             /* Content-Length given by the module, or -1 */
 	uint64_t resp_body;          /* entity bytes sent */
 

@@ -28,7 +28,7 @@ module_file(const char *name, const char *module_path)
 
 static int
 check_abi(const struct httpq_module *m, const char *path,
-    const struct hq_store_queue *sq, struct hq_errors *errs)
+    const struct hq_store_queue *sq, const char *key, struct hq_errors *errs)
 {
 	unsigned major = m->abi >> 16, minor = m->abi & 0xffff;
 
@@ -36,10 +36,10 @@ check_abi(const struct httpq_module *m, const char *path,
 	    m->handle != NULL)
 		return 0;
 	if (m->handle == NULL)
-		hq_errors_add(errs, &sq->module_at, "module",
+		hq_errors_add(errs, &sq->module_at, key,
 		    "%s: module has no handle() callback", path);
 	else
-		hq_errors_add(errs, &sq->module_at, "module",
+		hq_errors_add(errs, &sq->module_at, key,
 		    "%s: built for ABI %u.%u, httpqd provides %u.%u: rebuild the module",
 		    path, major, minor, HTTPQ_MODULE_ABI_MAJOR, HTTPQ_MODULE_ABI_MINOR);
 	return -1;
@@ -47,7 +47,8 @@ check_abi(const struct httpq_module *m, const char *path,
 
 struct httpq_ctx *
 hq_module_load(const char *name, const char *module_path,
-    const struct hq_store_queue *sq, bool init, struct hq_errors *errs)
+    const struct hq_store_queue *sq, const char *key, bool init,
+    struct hq_errors *errs)
 {
 	struct httpq_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	const struct httpq_module *m;
@@ -57,28 +58,28 @@ hq_module_load(const char *name, const char *module_path,
 	ctx->options = sq->options;
 	ctx->noptions = sq->noptions;
 	if (access(ctx->path, R_OK) != 0) {
-		hq_errors_add(errs, &sq->module_at, "module",
+		hq_errors_add(errs, &sq->module_at, key,
 		    "cannot load module \"%s\": %s: %m", name, ctx->path);
 		goto fail;
 	}
 	ctx->dl = dlopen(ctx->path, RTLD_NOW | RTLD_LOCAL);
 	if (ctx->dl == NULL) {
-		hq_errors_add(errs, &sq->module_at, "module",
+		hq_errors_add(errs, &sq->module_at, key,
 		    "cannot load module \"%s\": %s", name, dlerror());
 		goto fail;
 	}
 	m = dlsym(ctx->dl, "httpq_module");
 	if (m == NULL) {
-		hq_errors_add(errs, &sq->module_at, "module",
+		hq_errors_add(errs, &sq->module_at, key,
 		    "%s: no symbol httpq_module: not an httpq module", ctx->path);
 		goto fail;
 	}
-	if (check_abi(m, ctx->path, sq, errs) < 0)
+	if (check_abi(m, ctx->path, sq, key, errs) < 0)
 		goto fail;
 	ctx->mod = m;
 	if (init && m->init != NULL) {
 		if (m->init(&hq_api, ctx, &ctx->state) != 0) {
-			hq_errors_add(errs, &sq->module_at, "module",
+			hq_errors_add(errs, &sq->module_at, key,
 			    "module \"%s\" (%s) refused to start for queue \"%s\" (see its log lines)",
 			    m->name ? m->name : name, ctx->path, sq->name);
 			goto fail;

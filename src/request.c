@@ -232,7 +232,7 @@ response_ended(httpq_request *r)
 		    (unsigned long long)r->resp_body, (long long)r->resp_cl);
 		c->close_after = true;
 	}
-	if (r->chunked_out && !r->no_body) {
+	if (r->chunked_out && !r->no_body && !r->trailers_sent) {
 		static const char last[] = "0\r\n\r\n";
 
 		hq_out_append(c, last, sizeof(last) - 1);
@@ -319,6 +319,41 @@ api_send_file(httpq_request *r, int fd, uint64_t offset, uint64_t len, unsigned 
 	}
 	if (!(flags & HTTPQ_SEND_MORE))
 		response_ended(r);
+	return 0;
+}
+
+static bool
+field_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+			return false;
+	return true;
+}
+
+static int
+api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
+{
+	struct hq_conn *c = r->c;
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].name_len == 0 || !field_ok(t[i].name, t[i].name_len) ||
+		    !field_ok(t[i].value, t[i].value_len))
+			return -1;
+	if (body_begin(r, 0, HTTPQ_SEND_MORE) < 0)
+		return -1;
+	if (r->chunked_out && !r->no_body) {
+		hq_out_append(c, "0\r\n", 3);
+		for (size_t i = 0; i < n; i++) {
+			hq_out_append(c, t[i].name, t[i].name_len);
+			hq_out_append(c, ": ", 2);
+			hq_out_append(c, t[i].value, t[i].value_len);
+			hq_out_append(c, "\r\n", 2);
+		}
+		hq_out_append(c, "\r\n", 2);
+		r->trailers_sent = true;
+	}
+	response_ended(r);
 	return 0;
 }
 
@@ -521,4 +556,5 @@ const struct httpq_api hq_api = {
 	.finish = api_finish,
 	.post = api_post,
 	.defer = api_defer,
+	.send_trailers = api_send_trailers,
 };

@@ -22,7 +22,8 @@
  * ABI changelog (newest last; bump MINOR for additions, MAJOR for breaks):
  *   2026-11-25  1.0  first ABI: init/handle/fini, request facts, streamed
  *                    request body, streamed response body and files,
- *                    post/defer, abort and writable notifications.
+ *                    post/defer, abort and writable notifications,
+ *                    response trailers.
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -193,6 +194,14 @@ struct httpq_api {
 	int (*post)(httpq_request *req, httpq_request_cb cb, void *arg);
 	/** Runs cb(req, arg) on the worker thread after ms milliseconds. */
 	int (*defer)(httpq_request *req, uint64_t ms, httpq_request_cb cb, void *arg);
+
+	/* --- trailers ----------------------------------------------------- */
+
+	/** Ends a response whose body went out chunked, with trailer fields
+	 *  (RFC 9112 7.1.2).  When the body is not chunked (a Content-Length
+	 *  was given, or the client speaks HTTP/1.0) trailers cannot be sent
+	 *  and are dropped.  Returns 0 or -1. */
+	int (*send_trailers)(httpq_request *req, const httpq_header *trailers, size_t n);
 };
 
 /**

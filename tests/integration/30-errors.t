@@ -21,7 +21,7 @@ queues:
 '
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
-python3 "$HQ_RAWHTTP" waitport "$HQ_PORT2" "$HQ_PID" 10
+pyhelper waitport "$HQ_PORT2" "$HQ_PID" 10
 ok $? "second port $HQ_PORT2 accepts connections"
 
 FOLLOW='GET /follow HTTP/1.1\r\nHost: localhost\r\n\r\n'

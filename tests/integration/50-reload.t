@@ -68,7 +68,7 @@ is "$(code /two/)" 200 "generation 2: /two/ answers"
 is "$(code /one/)" 200 "generation 2: /one/ still answers"
 
 # a connection kept alive across a reload keeps working
-python3 - "$HQ_PORT" "$HQ_PID" "$HQ_LOG" >"$T/ka.out" <<'PY'
+"$HQ_PYTHON" -S - "$HQ_PORT" "$HQ_PID" "$HQ_LOG" >"$T/ka.out" <<'PY'
 import os, signal, socket, sys, time
 sys.path.insert(0, os.environ.get("HQ_TESTS", ".") + "/integration")
 from rawhttp import parse_all

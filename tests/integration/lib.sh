@@ -25,6 +25,13 @@ export HQ_TESTS HTTPQD HQ_MODDIR HQ_TESTMODDIR
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
 HQ_RAWHTTP="$HQ_TESTS/integration/rawhttp.py"
+# The interpreter itself, not a version-manager shim (pyenv's costs 100 ms a
+# call); -S skips site-packages: the helpers use the standard library only.
+HQ_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -x "$HQ_PYTHON" ] || HQ_PYTHON=python3
+pyhelper() {
+	"$HQ_PYTHON" -S "$HQ_RAWHTTP" "$@"
+}
 
 HQ_NTESTS=0
 HQ_NFAIL=0
@@ -217,7 +224,7 @@ hq_mktemp() {
 }
 
 freeport() {
-	python3 "$HQ_RAWHTTP" freeport
+	pyhelper freeport
 }
 
 # write_config FILE BODY: BODY with @PORT@, @PORT2@, @DIR@, @TESTMODDIR@ and
@@ -243,7 +250,7 @@ start_httpqd() {
 	write_config "$HQ_DIR/httpq.yaml" "$1"
 	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" >"$HQ_LOG" 2>&1 &
 	HQ_PID=$!
-	python3 "$HQ_RAWHTTP" waitport "$HQ_PORT" "$HQ_PID" 10
+	pyhelper waitport "$HQ_PORT" "$HQ_PID" 10
 	_rc=$?
 	case $_rc in
 	0) ok 0 "httpqd started (pid $HQ_PID, port $HQ_PORT)" ;;
@@ -317,24 +324,24 @@ wait_log() {
 # raw [rawhttp options] < bytes: sends the exact bytes to 127.0.0.1:$HQ_PORT
 # and prints what comes back (see rawhttp.py for options and exit codes).
 raw() {
-	python3 "$HQ_RAWHTTP" 127.0.0.1 "$HQ_PORT" "$@"
+	pyhelper 127.0.0.1 "$HQ_PORT" "$@"
 }
 
 # raw_port PORT [options] < bytes
 raw_port() {
 	_p=$1
 	shift
-	python3 "$HQ_RAWHTTP" 127.0.0.1 "$_p" "$@"
+	pyhelper 127.0.0.1 "$_p" "$@"
 }
 
 # Response accessors over a file written by raw; INDEX counts final
 # responses from 0.  Add --no-body right after FILE for answers to HEAD.
-resp_count() { python3 "$HQ_RAWHTTP" parse "$1" ${2:+"$2"} count; }
-resp_status() { python3 "$HQ_RAWHTTP" parse "$1" status "${2:-0}"; }
+resp_count() { pyhelper parse "$1" ${2:+"$2"} count; }
+resp_status() { pyhelper parse "$1" status "${2:-0}"; }
 resp_code() { resp_status "$@" | cut -d' ' -f2; }
-resp_header() { python3 "$HQ_RAWHTTP" parse "$1" header "$2" "${3:-0}"; }
-resp_headers() { python3 "$HQ_RAWHTTP" parse "$1" headers "${2:-0}"; }
-resp_body() { python3 "$HQ_RAWHTTP" parse "$1" body "${2:-0}"; }
+resp_header() { pyhelper parse "$1" header "$2" "${3:-0}"; }
+resp_headers() { pyhelper parse "$1" headers "${2:-0}"; }
+resp_body() { pyhelper parse "$1" body "${2:-0}"; }
 
 # url PATH: http://127.0.0.1:$HQ_PORT/PATH
 url() {

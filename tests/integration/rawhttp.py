@@ -24,7 +24,9 @@ Helper modes (used by lib.sh):
     rawhttp.py parse FILE [--no-body] status|headers|body [INDEX]
     rawhttp.py parse FILE [--no-body] header NAME [INDEX]
     rawhttp.py freeport
-    rawhttp.py waitport PORT PID SECS
+    rawhttp.py waitport PORT PID SECS      0 once the port accepts
+    rawhttp.py waitrefused PORT PID SECS   0 once a connect is refused while
+                                           PID still runs (1: PID gone first)
 """
 
 import errno
@@ -327,6 +329,29 @@ def waitport(port, pid, secs):
     return EXIT_TIMEOUT
 
 
+def waitrefused(port, pid, secs):
+    """0 when a connect to 127.0.0.1:port is refused while pid still runs,
+    1 if pid is gone first, 2 on timeout.  Prints the seconds it took."""
+    t0 = time.monotonic()
+    deadline = t0 + secs
+    while time.monotonic() < deadline:
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+            c.close()
+        except ConnectionRefusedError:
+            up = alive(pid)
+            print("%.3f" % (time.monotonic() - t0))
+            return EXIT_OK if up else 1
+        except OSError:
+            pass
+        if not alive(pid):
+            print("%.3f" % (time.monotonic() - t0))
+            return 1
+        time.sleep(0.01)
+    print("%.3f" % (time.monotonic() - t0))
+    return EXIT_TIMEOUT
+
+
 def main(argv):
     if argv and argv[0] == "parse":
         return parse_mode(argv[1:])
@@ -334,6 +359,8 @@ def main(argv):
         return freeport()
     if argv and argv[0] == "waitport":
         return waitport(int(argv[1]), int(argv[2]), float(argv[3]))
+    if argv and argv[0] == "waitrefused":
+        return waitrefused(int(argv[1]), int(argv[2]), float(argv[3]))
     return client(argv)
 
 

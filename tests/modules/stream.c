@@ -1,0 +1,136 @@
+/*
+ * stream -- a test module for the asynchronous parts of the ABI.
+ *
+ *   GET /chunks   three chunks 50 ms apart (defer), then trailers
+ *   GET /thread   answered from another thread through post()
+ *   GET /file     a body sent with send_file from a temporary file
+ *   GET /short    promises 10 bytes, sends 4: the daemon must close
+ *   GET /nothing  finish() without a response: the daemon answers 500
+ *   GET /info     the request facts, one per line
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <httpq/module.h>
+
+static const struct httpq_api *api;
+
+static int
+stream_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
+{
+	api = a;
+	*state = NULL;
+	return 0;
+}
+
+static int
+path_is(httpq_request *req, const char *p)
+{
+	httpq_str s = api->path(req);
+
+	return s.len == strlen(p) && memcmp(s.ptr, p, s.len) == 0;
+}
+
+static void
+next_chunk(httpq_request *req, void *arg)
+{
+	static const httpq_header trailers[] = { { "X-Checksum", 10, "abc123", 6 } };
+	int n = (int)(intptr_t)arg;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "chunk %d\n", n);
+	api->send_body(req, buf, strlen(buf), HTTPQ_SEND_MORE);
+	if (n < 3)
+		api->defer(req, 50, next_chunk, (void *)(intptr_t)(n + 1));
+	else
+		api->send_trailers(req, trailers, 1);
+}
+
+static void
+answer_from_thread(httpq_request *req, void *arg)
+{
+	static const httpq_header h[] = { { "Content-Type", 12, "text/plain", 10 } };
+
+	api->send_head(req, 200, NULL, h, 1, HTTPQ_SEND_MORE);
+	api->send_body(req, "from a thread\n", 14, 0);
+}
+
+static void *
+thread_main(void *arg)
+{
+	usleep(20000);
+	api->post(arg, answer_from_thread, NULL);
+	return NULL;
+}
+
+static void
+send_file(httpq_request *req)
+{
+	char path[] = "/tmp/httpq-stream-XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "file contents\n";
+
+	unlink(path);
+	if (fd < 0 || write(fd, text, sizeof(text) - 1) != sizeof(text) - 1) {
+		api->send_head(req, 500, NULL, NULL, 0, 0);
+		return;
+	}
+	api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+	api->send_file(req, fd, 0, sizeof(text) - 1, 0);
+}
+
+static void
+send_info(httpq_request *req)
+{
+	char buf[2048];
+	httpq_str m = api->method(req), raw = api->raw_url(req), cooked = api->cooked_url(req);
+	httpq_str q = api->query(req), pre = api->url_prefix(req), grp = api->url_group(req);
+	httpq_str ua = api->header(req, "user-agent");
+	int n = snprintf(buf, sizeof(buf),
+	    "method=%.*s\nraw=%.*s\ncooked=%.*s\nquery=%.*s\nprefix=%.*s\ngroup=%.*s\n"
+	    "version=%d\nheaders=%zu\nua=%.*s\nqueue=%s\n",
+	    (int)m.len, m.ptr, (int)raw.len, raw.ptr, (int)cooked.len, cooked.ptr,
+	    (int)q.len, q.ptr, (int)pre.len, pre.ptr, (int)grp.len, grp.ptr,
+	    api->version(req), api->header_count(req), (int)ua.len, ua.ptr ? ua.ptr : "",
+	    "-");
+
+	api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+	api->send_body(req, buf, (size_t)n, 0);
+}
+
+static void
+stream_handle(void *state, httpq_request *req)
+{
+	pthread_t t;
+
+	if (path_is(req, "/chunks")) {
+		api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+		next_chunk(req, (void *)(intptr_t)1);
+	} else if (path_is(req, "/thread")) {
+		if (pthread_create(&t, NULL, thread_main, req) == 0)
+			pthread_detach(t);
+	} else if (path_is(req, "/file")) {
+		send_file(req);
+	} else if (path_is(req, "/short")) {
+		static const httpq_header h[] = { { "Content-Length", 14, "10", 2 } };
+
+		api->send_head(req, 200, NULL, h, 1, HTTPQ_SEND_MORE);
+		api->send_body(req, "abcd", 4, 0);
+	} else if (path_is(req, "/nothing")) {
+		api->finish(req);
+	} else {
+		send_info(req);
+	}
+}
+
+const struct httpq_module httpq_module = {
+	.abi = HTTPQ_MODULE_ABI,
+	.name = "stream",
+	.version = "1.0",
+	.init = stream_init,
+	.handle = stream_handle,
+};
