@@ -580,7 +580,13 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	if (n > 0) {
 		c->ilen += (size_t)n;
 		conn_process(c);
-	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		/* A reset: the client is gone, whatever it asked for.  A held
+		 * request is aborted (and frees its queue slot). */
+		if (c->state != HQ_C_IDLE)
+			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+		conn_close(c, false);
+	} else if (n == 0) {
 		/* A client may half-close after its last request and still
 		 * want the answers; anything unfinished is dropped. */
 		c->peer_eof = true;
@@ -591,7 +597,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		} else if (c->state != HQ_C_REQUEST) {
 			if (c->state == HQ_C_HEAD)
 				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
-			conn_close(c, n != 0);
+			conn_close(c, false);
 		}
 	}
 out:

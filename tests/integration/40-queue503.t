@@ -92,4 +92,22 @@ HQ_BGPIDS=
 printf 'GET /limited/?ms=0 HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw >"$T/again"
 is "$(resp_code "$T/again")" 200 "after completion the queue admits again"
 
+# A client that resets its connection while held aborts the request: the
+# module is told (on_abort), calls finish(), and the slot is free long
+# before the 5 s hold would have ended.
+printf 'GET /limited/?ms=5000 HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$T/req5"
+raw --reset-after 0.3 <"$T/req5" >"$T/aborted"
+t0=$(hq_now)
+end=$(($(date +%s) + 3))
+while :; do
+	printf 'GET /limited/?ms=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+	    raw --read-until-close --timeout 2 >"$T/after.abort"
+	[ "$(resp_code "$T/after.abort")" = 200 ] && break
+	[ "$(date +%s)" -ge "$end" ] && break
+	sleep 0.05
+done
+is "$(resp_code "$T/after.abort")" 200 \
+    "a request aborted by a client reset frees its queue slot (after $(elapsed_since "$t0")s, hold was 5 s)"
+is "$(wc -c <"$T/aborted" | tr -d ' ')" 0 "  the aborted request was not answered before the reset"
+
 done_testing

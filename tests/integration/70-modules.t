@@ -4,7 +4,8 @@
 # good modules by name (module path) and by path load.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
-T=$(hq_mktemp)
+hq_mktemp
+T=$HQ_MKTEMP
 HQ_PORT=$(freeport)
 
 # conf FILE MODULE: a store with one queue using MODULE.

@@ -217,10 +217,11 @@ elapsed_since() {
 	awk -v a="$1" -v b="$(hq_now)" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
+# hq_mktemp: a new folder in $HQ_MKTEMP, removed by the cleanup trap.  (Not
+# for $(...): a subshell could not register it.)
 hq_mktemp() {
-	_d=$(mktemp -d "${TMPDIR:-/tmp}/httpq-test.XXXXXX") || bail_out "mktemp failed"
-	HQ_TMPDIRS="$HQ_TMPDIRS $_d"
-	printf '%s\n' "$_d"
+	HQ_MKTEMP=$(mktemp -d "${TMPDIR:-/tmp}/httpq-test.XXXXXX") || bail_out "mktemp failed"
+	HQ_TMPDIRS="$HQ_TMPDIRS $HQ_MKTEMP"
 }
 
 freeport() {
@@ -241,7 +242,8 @@ write_config() {
 start_httpqd() {
 	[ -n "$HQ_PID" ] && stop_httpqd
 	[ -x "$HTTPQD" ] || bail_out "HTTPQD=$HTTPQD is not an executable"
-	HQ_DIR=$(hq_mktemp)
+	hq_mktemp
+	HQ_DIR=$HQ_MKTEMP
 	HQ_PORT=$(freeport)
 	HQ_PORT2=$(freeport)
 	while [ "$HQ_PORT2" = "$HQ_PORT" ]; do HQ_PORT2=$(freeport); done
@@ -282,6 +284,9 @@ stop_httpqd() {
 		wait "$HQ_PID"
 		_st=$?
 		is "$_st" 0 "httpqd exited with status 0 after SIGTERM"
+		# Under --enable-sanitizers a report (leak, overflow, UB) is a failure.
+		unlike "$(grep -E 'Sanitizer|runtime error:' "$HQ_DIR/httpqd.log" | head -5)" \
+		    '.' "no sanitizer report in the daemon log"
 	else
 		ok 1 "httpqd exited within 10 s of SIGTERM"
 		kill -KILL "$HQ_PID" 2>/dev/null

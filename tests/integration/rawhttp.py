@@ -14,6 +14,8 @@ response (1xx interim responses are printed but not counted).
                            send a part, wait for one response, send the next
   --no-body                responses carry no body (answers to HEAD)
   --timeout SECS           give up after SECS of waiting (default 5)
+  --reset-after SECS       after sending, read for SECS, then reset the
+                           connection (SO_LINGER 0: RST); exit 0
   --stats                  print "end=... elapsed=... responses=... bytes=..."
                            to stderr; elapsed counts from the last send
 Exit status: 0 done (N responses, or the close asked for), 2 timed out,
@@ -32,6 +34,7 @@ Helper modes (used by lib.sh):
 import errno
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -127,7 +130,8 @@ def parse_all(buf, no_body, at_eof):
 
 def client(argv):
     opts = {"responses": 1, "until_close": False, "half_close": False,
-            "split": False, "no_body": False, "timeout": 5.0, "stats": False}
+            "split": False, "no_body": False, "timeout": 5.0, "stats": False,
+            "reset_after": None}
     pos = []
     i = 0
     while i < len(argv):
@@ -148,6 +152,9 @@ def client(argv):
             opts["timeout"] = float(argv[i])
         elif a == "--stats":
             opts["stats"] = True
+        elif a == "--reset-after":
+            i += 1
+            opts["reset_after"] = float(argv[i])
         elif a.startswith("--"):
             sys.stderr.write("rawhttp: unknown option %s\n" % a)
             return EXIT_USAGE
@@ -238,6 +245,13 @@ def client(argv):
                 end = r
                 return stats({"timeout": EXIT_TIMEOUT, "reset": EXIT_RESET,
                               "eof": EXIT_EOF}[r])
+        if opts["reset_after"] is not None:
+            opts["timeout"] = opts["reset_after"]
+            r = recv_until(None)
+            end = "abort" if r == "timeout" else r
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            return stats(EXIT_OK)
         if opts["until_close"]:
             r = recv_until(None)
             end = r
