@@ -565,6 +565,41 @@ conn_process(struct hq_conn *c)
 
 /* --- events --------------------------------------------------------------- */
 
+/* TLS: the handshake comes before the first head.  False while it is not
+ * finished (or when it failed and the connection is closed). */
+static bool
+tls_ready(struct hq_conn *c)
+{
+	int rc;
+
+	c->tls_rww = false;
+	if (!c->tls_hs)
+		return true;
+	rc = hq_tls_handshake(c);
+	if (rc < 0)
+		conn_close(c, false);
+	return rc > 0;
+}
+
+/* read() or SSL_read(): with TLS, takes what OpenSSL holds decrypted as
+ * far as the buffer goes (no read event would announce it). */
+static ssize_t
+conn_recv(struct hq_conn *c)
+{
+	ssize_t n, got = 0;
+
+	if (c->ssl == NULL)
+		return read(c->fd, c->ibuf + c->ilen, c->icap - c->ilen);
+	do {
+		n = hq_tls_read(c, c->ibuf + c->ilen + got, c->icap - c->ilen - (size_t)got);
+		if (n > 0)
+			got += n;
+	} while (n > 0 && c->ilen + (size_t)got < c->icap && hq_tls_pending(c));
+	/* Stopped by a full buffer with bytes still inside OpenSSL. */
+	c->tls_more = n > 0 && hq_tls_pending(c);
+	return got > 0 ? got : n;
+}
+
 static void
 on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -572,11 +607,13 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	c->in_callback++;
+	if (c->ssl != NULL && !tls_ready(c))
+		goto out;
 	if (!ibuf_room(c)) {
 		read_enable(c, false);
 		goto out;
 	}
-	n = read(fd, c->ibuf + c->ilen, c->icap - c->ilen);
+	n = conn_recv(c);
 	if (n > 0) {
 		c->ilen += (size_t)n;
 		conn_process(c);
@@ -610,6 +647,10 @@ on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_conn *c = arg;
 
+	if (c->ssl != NULL && c->tls_rww) {
+		on_read(fd, EV_READ, arg); /* TLS wrote what it needed to read on */
+		return;
+	}
 	conn_after(c);
 }
 
@@ -654,6 +695,7 @@ conn_free(struct hq_conn *c)
 	free(c->segs);
 	free(c->hdrs);
 	free(c->cooked);
+	hq_tls_conn_free(c);
 	hq_config_unref(c->cfg);
 	free(c);
 }
@@ -673,6 +715,7 @@ conn_close(struct hq_conn *c, bool reset)
 
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
+	hq_tls_conn_close(c, reset);
 	close(c->fd);
 	c->fd = -1;
 	hq_out_reset(c);
@@ -718,6 +761,22 @@ notify_writable(struct hq_conn *c)
 	c->in_callback--;
 }
 
+/* TLS: a write event while OpenSSL must write to go on reading; a read
+ * event made by hand for bytes OpenSSL already holds. */
+static void
+tls_events(struct hq_conn *c)
+{
+	if (c->tls_rww && !c->write_armed) {
+		event_add(&c->wev, NULL);
+		c->write_armed = true;
+	} else if (!c->tls_rww && c->pending == 0 && c->write_armed) {
+		event_del(&c->wev);
+		c->write_armed = false;
+	}
+	if (!c->read_off && c->tls_more)
+		event_active(&c->rev, EV_READ, 1);
+}
+
 static void
 conn_after(struct hq_conn *c)
 {
@@ -744,6 +803,8 @@ conn_after(struct hq_conn *c)
 	}
 	if (!c->closed) {
 		read_enable(c, ibuf_can_grow(c));
+		if (c->ssl != NULL)
+			tls_events(c);
 		timer_update(c);
 		return;
 	}
@@ -794,6 +855,17 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	c->cfg = w->cfg;
 	c->req.c = c;
 	c->req.resp_cl = -1;
+	c->tls_bind = -1;
+	if (la->https && (c->cfg->tls == NULL || hq_tls_conn_new(c, c->cfg->tls) < 0)) {
+		/* No binding covers the port (the store refuses that) or no memory. */
+		hq_tls_conn_free(c);
+		if (c->ssl != NULL)
+			hq_tls_conn_close(c, true);
+		hq_config_unref(c->cfg);
+		close(fd);
+		free(c);
+		return;
+	}
 	event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
 	evtimer_assign(&c->tev, w->base, on_timer, c);

@@ -40,6 +40,9 @@
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
 #define HQ_MAX_HEADERS_CAP              1024    /* hard cap of max_headers */
+#define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
+#define HQ_TLS_WATCH_S                  2       /* certificate files polled */
+#define HQ_TLS_FAIL_LOG_S               60      /* one handshake failure line per peer */
 
 /* ---------------------------------------------------------------------
  * util.c
@@ -341,6 +344,22 @@ struct hq_store *hq_store_load_string(const char *name, const char *yaml, size_t
 void hq_store_free(struct hq_store *s);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
+
+/* ---------------------------------------------------------------------
+ * tlsselect.c -- which SSL binding serves a handshake (http.sys rules).
+ * ------------------------------------------------------------------- */
+struct hq_tls_key {
+	bool by_host;                        /* hostnameport, else ipport */
+	const char *host;                    /* lower-case name (by_host) */
+	const struct sockaddr_storage *addr; /* ipport address (not by_host) */
+	uint16_t port;
+};
+/* The index of the binding for a handshake on local:port with the SNI name
+ * sni[0..snilen) (snilen 0: none), or -1.  A hostnameport binding for the
+ * name and port first, else the ipport binding of the local address, the
+ * specific address before the wildcard of its family. */
+ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
+    size_t snilen, const struct sockaddr *local, uint16_t port);
 
 /* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).

@@ -20,6 +20,8 @@
 #include "httpq-internal.h"
 
 struct hq_conn;
+struct hq_tls_facts;
+struct ssl_st;
 struct hq_worker;
 
 /* ---------------------------------------------------------------------
@@ -100,6 +102,7 @@ struct hq_config {
 	size_t nconsumers;
 	struct hq_listen_addr *listens;
 	size_t nlistens;
+	struct hq_tls *tls;           /* SSL bindings; NULL when none */
 	int errlog_fd;                /* -1: the daemon log */
 	bool has_ip_bound;            /* routing needs the local address */
 };
@@ -114,6 +117,47 @@ void hq_config_unref(struct hq_config *cfg);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
 void hq_config_registry_free(void);
+
+/* ---------------------------------------------------------------------
+ * tls.c -- SSL bindings, TLS on the connection with OpenSSL.
+ * ------------------------------------------------------------------- */
+enum hq_tls_clientcert {
+	HQ_TLS_CLIENTCERT_NONE,
+	HQ_TLS_CLIENTCERT_REQUEST,   /* asked for; the module sees the result */
+	HQ_TLS_CLIENTCERT_REQUIRE,   /* no verified certificate: no handshake */
+};
+/* One binding as tls.c needs it (strings owned by the store). */
+struct hq_tls_conf {
+	bool by_host;                 /* hostnameport, else ipport */
+	const char *host;             /* lower case */
+	struct sockaddr_storage addr; /* ipport: 0.0.0.0 / [::] for any */
+	socklen_t addrlen;
+	uint16_t port;
+	const char *certfile, *keyfile, *chainfile, *cafile;
+	enum hq_tls_clientcert clientcert;
+	struct hq_origin at;
+	char path[32];                /* "sslcerts[2]" for messages */
+};
+struct hq_tls;
+/* Builds the contexts (main thread); NULL with errs filled. */
+struct hq_tls *hq_tls_new(const struct hq_tls_conf *confs, size_t n,
+    struct hq_errors *errs);
+void hq_tls_free(struct hq_tls *t);
+/* Logs what each binding serves and warns of readable key files. */
+void hq_tls_started(struct hq_tls *t);
+/* Main thread, every HQ_TLS_WATCH_S: rotates ticket keys, swaps the
+ * context of bindings whose files changed. */
+void hq_tls_tick(struct hq_tls *t);
+int hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t);
+void hq_tls_conn_close(struct hq_conn *c, bool reset);
+void hq_tls_conn_free(struct hq_conn *c);
+int hq_tls_handshake(struct hq_conn *c);
+/* As read()/write(): -1 with errno EAGAIN when the socket is not ready. */
+ssize_t hq_tls_read(struct hq_conn *c, void *buf, size_t len);
+ssize_t hq_tls_write(struct hq_conn *c, const void *buf, size_t len);
+/* Input is waiting inside OpenSSL (no read event will announce it). */
+bool hq_tls_pending(const struct hq_conn *c);
+const httpq_tls_info *hq_tls_info(struct hq_conn *c);
 
 /* ---------------------------------------------------------------------
  * lifecycle.c -- the main thread.
@@ -282,6 +326,16 @@ struct hq_conn {
 	uint64_t req_seq;            /* which request req is, for late post()s */
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
 	struct hq_conn *prev, *next;
+
+	/* TLS (tls.c): ssl is NULL on plain connections */
+	struct ssl_st *ssl;
+	bool tls_hs;                 /* handshake not finished */
+	bool tls_rww;                /* TLS must write before reading goes on */
+	bool tls_dead;               /* fatal error: no close_notify */
+	bool tls_quiet;              /* the failure is logged already */
+	bool tls_more;               /* OpenSSL holds input the buffer had no room for */
+	int tls_bind;                /* index of the binding, -1 before hello */
+	struct hq_tls_facts *tls_facts;
 };
 
 /* conn.c */

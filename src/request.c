@@ -524,6 +524,12 @@ api_post(httpq_request *r, httpq_request_cb cb, void *arg)
 
 /* --- the table -------------------------------------------------------------------- */
 
+static const httpq_tls_info *
+api_tls_info(httpq_request *r)
+{
+	return hq_tls_info(r->c);
+}
+
 const struct httpq_api hq_api = {
 	.size = sizeof(struct httpq_api),
 	.minor = HTTPQ_MODULE_ABI_MINOR,
@@ -557,4 +563,5 @@ const struct httpq_api hq_api = {
 	.post = api_post,
 	.defer = api_defer,
 	.send_trailers = api_send_trailers,
+	.tls_info = api_tls_info,
 };

@@ -102,9 +102,30 @@ hq_out_reset(struct hq_conn *c)
 	}
 }
 
+/* TLS: file ranges go through a buffer, as SSL_write needs the bytes. */
+static ssize_t
+tls_seg_write(struct hq_conn *c, struct hq_seg *s)
+{
+	static _Thread_local char buf[16384];
+	size_t want = s->len > sizeof(buf) ? sizeof(buf) : (size_t)s->len;
+	ssize_t n;
+
+	if (s->fd < 0)
+		return hq_tls_write(c, c->out.p + s->off, (size_t)s->len);
+	n = pread(s->fd, buf, want, (off_t)s->off);
+	if (n <= 0) {
+		if (n == 0)
+			errno = EIO; /* the file shrank under us */
+		return -1;
+	}
+	return hq_tls_write(c, buf, (size_t)n);
+}
+
 static ssize_t
 seg_write(struct hq_conn *c, struct hq_seg *s)
 {
+	if (c->ssl != NULL)
+		return tls_seg_write(c, s);
 	if (s->fd < 0)
 		return write(c->fd, c->out.p + s->off, s->len);
 	off_t off = (off_t)s->off;
@@ -131,8 +152,10 @@ hq_out_flush(struct hq_conn *c)
 		s->off += (uint64_t)n;
 		s->len -= (uint64_t)n;
 		c->pending -= (uint64_t)n;
-		if (s->len > 0)
+		if (s->len > 0 && c->ssl == NULL)
 			return 0; /* short write: the socket is full */
+		if (s->len > 0)
+			continue; /* TLS writes a record at a time */
 		if (s->fd >= 0)
 			close(s->fd);
 		c->seg0++;

@@ -24,6 +24,8 @@
  *                    request body, streamed response body and files,
  *                    post/defer, abort and writable notifications,
  *                    response trailers.
+ *   2026-11-25  1.1  tls_info(): protocol, cipher, SNI name and client
+ *                    certificate of an https request.
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -39,7 +41,7 @@ extern "C" {
 /** ABI major version: a module built for another major is refused. */
 #define HTTPQ_MODULE_ABI_MAJOR 1
 /** ABI minor version: additions only; a module may need at most this. */
-#define HTTPQ_MODULE_ABI_MINOR 0
+#define HTTPQ_MODULE_ABI_MINOR 1
 /** The value a module puts in httpq_module.abi. */
 #define HTTPQ_MODULE_ABI ((HTTPQ_MODULE_ABI_MAJOR << 16) | HTTPQ_MODULE_ABI_MINOR)
 
@@ -96,6 +98,23 @@ typedef void (*httpq_body_cb)(httpq_request *req, void *arg, const void *data,
 
 /** A callback run on the request's worker thread (post, defer, notifications). */
 typedef void (*httpq_request_cb)(httpq_request *req, void *arg);
+
+/**
+ * TLS facts of a request's connection (ABI 1.1), valid until the request is
+ * released.  Strings are not NUL-terminated views; absent ones have ptr
+ * NULL or len 0.
+ */
+typedef struct httpq_tls_info {
+	size_t size;                   /**< sizeof as the daemon knows it */
+	int is_tls;                    /**< 1: the request came over https */
+	httpq_str protocol;            /**< "TLSv1.3", "TLSv1.2" */
+	httpq_str cipher;              /**< OpenSSL name: "TLS_AES_128_GCM_SHA256" */
+	httpq_str sni;                 /**< server name the client sent, or empty */
+	int client_cert_presented;     /**< 1: the client sent a certificate */
+	int client_cert_verified;      /**< 1: it verified against the binding's cafile */
+	httpq_str client_subject;      /**< RFC 2253 subject: "CN=alice,O=Example" */
+	httpq_str client_fingerprint_sha256; /**< 64 lower-case hex digits */
+} httpq_tls_info;
 
 /**
  * The daemon's functions, handed to init().  Check api->minor (or api->size)
@@ -202,6 +221,13 @@ struct httpq_api {
 	 *  was given, or the client speaks HTTP/1.0) trailers cannot be sent
 	 *  and are dropped.  Returns 0 or -1. */
 	int (*send_trailers)(httpq_request *req, const httpq_header *trailers, size_t n);
+
+	/* --- TLS (ABI 1.1: check api->minor >= 1) ------------------------- */
+
+	/** The TLS facts of the request's connection; never NULL (is_tls is 0
+	 *  for plain http).  The client certificate is asked for only by a
+	 *  binding with clientcert request or require (httpq.yaml(5)). */
+	const httpq_tls_info *(*tls_info)(httpq_request *req);
 };
 
 /**
