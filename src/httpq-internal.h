@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "httpq/module.h"
 
@@ -40,6 +41,11 @@
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
 #define HQ_MAX_HEADERS_CAP              1024    /* hard cap of max_headers */
+#define HQ_DEFAULT_CONTROL_SOCKET       "/run/httpq/control.sock"
+#define HQ_DEFAULT_ADMIN_GROUP          "httpq-admin" /* may change things */
+#define HQ_DEFAULT_READ_GROUP           "httpq"       /* may only show */
+#define HQ_CTL_MAX_LINE                 4096    /* one control command, bytes */
+#define HQ_CTL_DROPIN                   "99-httpqctl.yaml" /* httpqctl's own file */
 
 /* ---------------------------------------------------------------------
  * util.c
@@ -307,6 +313,41 @@ struct hq_store_queue {
 	size_t noptions;
 };
 
+/* A URL reservation (http.sys URL ACL): who may register URLs at or below
+ * the prefix (listen) and reserve below it for others (delegate). */
+struct hq_store_urlacl {
+	struct hq_prefix prefix;
+	char *user;                   /* name or numeric uid; NULL = none */
+	char *group;                  /* name or numeric gid; NULL = none */
+	bool listen;
+	bool delegate;
+	struct hq_origin at;          /* of the url */
+};
+
+enum hq_clientcert { HQ_CLIENTCERT_NONE, HQ_CLIENTCERT_REQUEST, HQ_CLIENTCERT_REQUIRE };
+
+/* An SSL binding: a certificate for ip:port, or for hostname:port (SNI). */
+struct hq_store_sslcert {
+	bool by_host;                 /* hostnameport (SNI) rather than ipport */
+	char *host;                   /* by_host: the lower-cased name */
+	struct sockaddr_storage addr; /* !by_host: 0.0.0.0 or [::] = every address */
+	socklen_t addrlen;
+	uint16_t port;
+	char *text;                   /* the binding as written: "0.0.0.0:443" */
+	char *certfile, *keyfile, *chainfile, *cafile; /* chain, ca: NULL = none */
+	enum hq_clientcert clientcert;
+	struct hq_origin at;          /* of ipport or hostnameport */
+	struct hq_origin certfile_at, keyfile_at, chainfile_at, cafile_at;
+	/* while loading only: the two spellings of the binding */
+	char *ipport, *hostnameport;
+};
+
+struct hq_store_control {
+	char *socket;                 /* Unix socket path (httpqd -s overrides) */
+	char *admin_group;            /* members may change things */
+	char *read_group;             /* members may only show */
+};
+
 struct hq_store {
 	char **files;                 /* every file read, in merge order */
 	size_t nfiles;
@@ -325,6 +366,11 @@ struct hq_store {
 	size_t ngroups;
 	struct hq_store_queue *queues;
 	size_t nqueues;
+	struct hq_store_control control;
+	struct hq_store_urlacl *urlacls;
+	size_t nurlacls;
+	struct hq_store_sslcert *sslcerts;
+	size_t nsslcerts;
 };
 
 /*
@@ -339,6 +385,17 @@ struct hq_store *hq_store_load(const char *path, struct hq_errors *errs);
 struct hq_store *hq_store_load_string(const char *name, const char *yaml, size_t len,
     struct hq_errors *errs);
 void hq_store_free(struct hq_store *s);
+/*
+ * hq_store_load, with the drop-in file `dropin` (a path in conf.d, as
+ * hq_store_load would name it) read from text[0..len) instead of the disk,
+ * whether the file exists or not; text NULL leaves it out.  httpqctl
+ * validates a change with it before writing anything.
+ */
+struct hq_store *hq_store_load_override(const char *path, const char *dropin,
+    const char *text, size_t len, struct hq_errors *errs);
+/* The conf.d folder beside path (allocated). */
+char *hq_store_dropin_dir(const char *path);
+const char *hq_clientcert_name(enum hq_clientcert c);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
 
