@@ -259,6 +259,7 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 	cfg->errlog_fd = -1;
 	rc |= build_consumers(cfg, moddir, check_only, errs);
 	rc |= build_groups(cfg, errs);
+	rc |= hq_sslbind_check_all(store, errs);
 	build_listens(cfg);
 	if (!check_only)
 		rc |= open_errlog(cfg, errs);

@@ -400,6 +400,24 @@ const char *hq_clientcert_name(enum hq_clientcert c);
 void hq_store_list_keys(FILE *f);
 
 /* ---------------------------------------------------------------------
+ * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
+ * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
+ * ------------------------------------------------------------------- */
+struct hq_sslinfo {
+	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
+	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
+	time_t not_after;
+	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
+	char sha256[96];          /* "AB:CD:...", of the DER certificate */
+};
+/* Files readable, PEM parses, key matches certificate, chain and CA parse.
+ * Errors name the file:line of the key concerned, as "sslcerts[i].keyfile". */
+int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs);
+int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
+int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
+    char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).
  * ------------------------------------------------------------------- */
 void hq_log_init(bool foreground);
