@@ -400,6 +400,21 @@ const char *hq_clientcert_name(enum hq_clientcert c);
 void hq_store_list_keys(FILE *f);
 
 /* ---------------------------------------------------------------------
+ * urlacl.c -- URL reservations: the http.sys access check.
+ * ------------------------------------------------------------------- */
+/* The reservation deciding for p: same scheme, host class, host and port,
+ * longest path at or above p's (strictly above with strict); NULL if none. */
+const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
+    const struct hq_prefix *p, bool strict);
+/* Does the reservation name this user, or one of these groups? */
+bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
+    size_t ngids);
+/* May uid (with groups gids) register p, or with want_delegate reserve p
+ * for others?  Deny by default; root always may. */
+bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const gid_t *gids, size_t ngids, bool want_delegate);
+
+/* ---------------------------------------------------------------------
  * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
  * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
  * ------------------------------------------------------------------- */
