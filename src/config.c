@@ -259,6 +259,10 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 	cfg->errlog_fd = -1;
 	rc |= build_consumers(cfg, moddir, check_only, errs);
 	rc |= build_groups(cfg, errs);
+	if (hq_sslbind_check_all(store, errs) != 0)
+		rc = -1;
+	else if (store->nsslcerts > 0 && (cfg->tls = hq_tls_new(store, errs)) == NULL)
+		rc = -1;
 	build_listens(cfg);
 	if (!check_only)
 		rc |= open_errlog(cfg, errs);
@@ -280,6 +284,7 @@ hq_config_free_now(struct hq_config *cfg)
 	free(cfg->groups);
 	hq_router_free(cfg->router);
 	free(cfg->listens);
+	hq_tls_free(cfg->tls);
 	if (cfg->errlog_fd >= 0)
 		close(cfg->errlog_fd);
 	hq_store_free(cfg->store);

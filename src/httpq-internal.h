@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "httpq/module.h"
 
@@ -43,6 +44,11 @@
 #define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
 #define HQ_TLS_WATCH_S                  2       /* certificate files polled */
 #define HQ_TLS_FAIL_LOG_S               60      /* one handshake failure line per peer */
+#define HQ_DEFAULT_CONTROL_SOCKET       "/run/httpq/control.sock"
+#define HQ_DEFAULT_ADMIN_GROUP          "httpq-admin" /* may change things */
+#define HQ_DEFAULT_READ_GROUP           "httpq"       /* may only show */
+#define HQ_CTL_MAX_LINE                 4096    /* one control command, bytes */
+#define HQ_CTL_DROPIN                   "99-httpqctl.yaml" /* httpqctl's own file */
 
 /* ---------------------------------------------------------------------
  * util.c
@@ -310,6 +316,41 @@ struct hq_store_queue {
 	size_t noptions;
 };
 
+/* A URL reservation (http.sys URL ACL): who may register URLs at or below
+ * the prefix (listen) and reserve below it for others (delegate). */
+struct hq_store_urlacl {
+	struct hq_prefix prefix;
+	char *user;                   /* name or numeric uid; NULL = none */
+	char *group;                  /* name or numeric gid; NULL = none */
+	bool listen;
+	bool delegate;
+	struct hq_origin at;          /* of the url */
+};
+
+enum hq_clientcert { HQ_CLIENTCERT_NONE, HQ_CLIENTCERT_REQUEST, HQ_CLIENTCERT_REQUIRE };
+
+/* An SSL binding: a certificate for ip:port, or for hostname:port (SNI). */
+struct hq_store_sslcert {
+	bool by_host;                 /* hostnameport (SNI) rather than ipport */
+	char *host;                   /* by_host: the lower-cased name */
+	struct sockaddr_storage addr; /* !by_host: 0.0.0.0 or [::] = every address */
+	socklen_t addrlen;
+	uint16_t port;
+	char *text;                   /* the binding as written: "0.0.0.0:443" */
+	char *certfile, *keyfile, *chainfile, *cafile; /* chain, ca: NULL = none */
+	enum hq_clientcert clientcert;
+	struct hq_origin at;          /* of ipport or hostnameport */
+	struct hq_origin certfile_at, keyfile_at, chainfile_at, cafile_at;
+	/* while loading only: the two spellings of the binding */
+	char *ipport, *hostnameport;
+};
+
+struct hq_store_control {
+	char *socket;                 /* Unix socket path (httpqd -s overrides) */
+	char *admin_group;            /* members may change things */
+	char *read_group;             /* members may only show */
+};
+
 struct hq_store {
 	char **files;                 /* every file read, in merge order */
 	size_t nfiles;
@@ -328,6 +369,11 @@ struct hq_store {
 	size_t ngroups;
 	struct hq_store_queue *queues;
 	size_t nqueues;
+	struct hq_store_control control;
+	struct hq_store_urlacl *urlacls;
+	size_t nurlacls;
+	struct hq_store_sslcert *sslcerts;
+	size_t nsslcerts;
 };
 
 /*
@@ -342,6 +388,17 @@ struct hq_store *hq_store_load(const char *path, struct hq_errors *errs);
 struct hq_store *hq_store_load_string(const char *name, const char *yaml, size_t len,
     struct hq_errors *errs);
 void hq_store_free(struct hq_store *s);
+/*
+ * hq_store_load, with the drop-in file `dropin` (a path in conf.d, as
+ * hq_store_load would name it) read from text[0..len) instead of the disk,
+ * whether the file exists or not; text NULL leaves it out.  httpqctl
+ * validates a change with it before writing anything.
+ */
+struct hq_store *hq_store_load_override(const char *path, const char *dropin,
+    const char *text, size_t len, struct hq_errors *errs);
+/* The conf.d folder beside path (allocated). */
+char *hq_store_dropin_dir(const char *path);
+const char *hq_clientcert_name(enum hq_clientcert c);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
 
@@ -360,6 +417,39 @@ struct hq_tls_key {
  * specific address before the wildcard of its family. */
 ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
     size_t snilen, const struct sockaddr *local, uint16_t port);
+
+/* ---------------------------------------------------------------------
+ * urlacl.c -- URL reservations: the http.sys access check.
+ * ------------------------------------------------------------------- */
+/* The reservation deciding for p: same scheme, host class, host and port,
+ * longest path at or above p's (strictly above with strict); NULL if none. */
+const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
+    const struct hq_prefix *p, bool strict);
+/* Does the reservation name this user, or one of these groups? */
+bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
+    size_t ngids);
+/* May uid (with groups gids) register p, or with want_delegate reserve p
+ * for others?  Deny by default; root always may. */
+bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const gid_t *gids, size_t ngids, bool want_delegate);
+
+/* ---------------------------------------------------------------------
+ * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
+ * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
+ * ------------------------------------------------------------------- */
+struct hq_sslinfo {
+	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
+	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
+	time_t not_after;
+	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
+	char sha256[96];          /* "AB:CD:...", of the DER certificate */
+};
+/* Files readable, PEM parses, key matches certificate, chain and CA parse.
+ * Errors name the file:line of the key concerned, as "sslcerts[i].keyfile". */
+int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs);
+int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
+int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
+    char *err, size_t errlen);
 
 /* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).

@@ -121,27 +121,10 @@ void hq_config_registry_free(void);
 /* ---------------------------------------------------------------------
  * tls.c -- SSL bindings, TLS on the connection with OpenSSL.
  * ------------------------------------------------------------------- */
-enum hq_tls_clientcert {
-	HQ_TLS_CLIENTCERT_NONE,
-	HQ_TLS_CLIENTCERT_REQUEST,   /* asked for; the module sees the result */
-	HQ_TLS_CLIENTCERT_REQUIRE,   /* no verified certificate: no handshake */
-};
-/* One binding as tls.c needs it (strings owned by the store). */
-struct hq_tls_conf {
-	bool by_host;                 /* hostnameport, else ipport */
-	const char *host;             /* lower case */
-	struct sockaddr_storage addr; /* ipport: 0.0.0.0 / [::] for any */
-	socklen_t addrlen;
-	uint16_t port;
-	const char *certfile, *keyfile, *chainfile, *cafile;
-	enum hq_tls_clientcert clientcert;
-	struct hq_origin at;
-	char path[32];                /* "sslcerts[2]" for messages */
-};
 struct hq_tls;
-/* Builds the contexts (main thread); NULL with errs filled. */
-struct hq_tls *hq_tls_new(const struct hq_tls_conf *confs, size_t n,
-    struct hq_errors *errs);
+/* Builds the contexts of the store's sslcerts (main thread); NULL with
+ * errs filled.  The store must outlive it. */
+struct hq_tls *hq_tls_new(const struct hq_store *s, struct hq_errors *errs);
 void hq_tls_free(struct hq_tls *t);
 /* Logs what each binding serves and warns of readable key files. */
 void hq_tls_started(struct hq_tls *t);

@@ -26,7 +26,7 @@ static struct {
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;       /* current snapshot (main's reference) */
 	const char *path, *moddir;
-	struct event *sighup, *sigterm, *sigint, *drain_tick;
+	struct event *sighup, *sigterm, *sigint, *drain_tick, *tls_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
 } M;
@@ -105,9 +105,17 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		hq_log(LOG_WARNING, "reload: the listen addresses changed; they take "
 		    "effect when httpqd restarts (like http.sys's IP listen list)");
 	M.cfg = cfg;
+	hq_tls_started(cfg->tls);
 	hq_workers_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
+}
+
+/* Certificate files changed on disk, ticket keys due (tls.c). */
+static void
+tls_tick(evutil_socket_t fd, short what, void *arg)
+{
+	hq_tls_tick(M.cfg->tls);
 }
 
 static void
@@ -214,6 +222,8 @@ teardown(void)
 	hq_config_registry_free();
 	if (M.drain_tick)
 		event_free(M.drain_tick);
+	if (M.tls_tick)
+		event_free(M.tls_tick);
 	event_free(M.sighup);
 	event_free(M.sigterm);
 	event_free(M.sigint);
@@ -251,6 +261,9 @@ hq_run(const char *path, const char *moddir, bool foreground)
 		free(fds[i]);
 	free(fds);
 	log_ready(nworkers);
+	hq_tls_started(M.cfg->tls);
+	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);
+	event_add(M.tls_tick, &(struct timeval){ HQ_TLS_WATCH_S, 0 });
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

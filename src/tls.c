@@ -59,7 +59,7 @@ struct fstamp {
 };
 
 struct hq_tls_bind {
-	struct hq_tls_conf conf;
+	const struct hq_store_sslcert *sc;
 	char name[96];               /* "hostnameport=a.example:443" */
 	pthread_rwlock_t lk;         /* guards ctx */
 	SSL_CTX *ctx;
@@ -287,12 +287,12 @@ accept_any(int ok, X509_STORE_CTX *st)
 }
 
 static int
-verify_mode(const struct hq_tls_conf *bc)
+verify_mode(const struct hq_store_sslcert *bc)
 {
 	switch (bc->clientcert) {
-	case HQ_TLS_CLIENTCERT_REQUEST:
+	case HQ_CLIENTCERT_REQUEST:
 		return SSL_VERIFY_PEER;
-	case HQ_TLS_CLIENTCERT_REQUIRE:
+	case HQ_CLIENTCERT_REQUIRE:
 		return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	default:
 		return SSL_VERIFY_NONE;
@@ -323,7 +323,7 @@ add_chain_file(SSL_CTX *x, const char *file)
 
 /* A context for one binding from its files; NULL with *why on failure. */
 static SSL_CTX *
-ctx_load(const struct hq_tls_conf *bc, unsigned idx, char *why, size_t whylen)
+ctx_load(const struct hq_store_sslcert *bc, unsigned idx, char *why, size_t whylen)
 {
 	SSL_CTX *x = ctx_policy();
 	char e[256];
@@ -357,13 +357,13 @@ ctx_load(const struct hq_tls_conf *bc, unsigned idx, char *why, size_t whylen)
 			goto fail;
 		}
 		SSL_CTX_set_client_CA_list(x, names);
-	} else if (bc->clientcert != HQ_TLS_CLIENTCERT_NONE) {
+	} else if (bc->clientcert != HQ_CLIENTCERT_NONE) {
 		snprintf(why, whylen, "clientcert %s needs a cafile",
-		    bc->clientcert == HQ_TLS_CLIENTCERT_REQUIRE ? "require" : "request");
+		    bc->clientcert == HQ_CLIENTCERT_REQUIRE ? "require" : "request");
 		goto fail;
 	}
 	SSL_CTX_set_verify(x, verify_mode(bc),
-	    bc->clientcert == HQ_TLS_CLIENTCERT_REQUEST ? accept_any : NULL);
+	    bc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
 	/* Sessions resume only on the binding that made them. */
 	memcpy(sid, "hq-b", 4);
 	memcpy(sid + 4, &idx, 4);
@@ -398,7 +398,7 @@ stamp_same(const struct fstamp *a, const struct fstamp *b)
 }
 
 static const char *
-bind_file(const struct hq_tls_conf *bc, int i)
+bind_file(const struct hq_store_sslcert *bc, int i)
 {
 	switch (i) {
 	case F_CERT: return bc->certfile;
@@ -413,7 +413,7 @@ static void
 stamp_all(struct hq_tls_bind *b)
 {
 	for (int i = 0; i < F__N; i++)
-		stamp(bind_file(&b->conf, i), &b->st[i]);
+		stamp(bind_file(b->sc, i), &b->st[i]);
 }
 
 static void
@@ -421,9 +421,9 @@ warn_key_mode(const struct hq_tls_bind *b)
 {
 	struct stat st;
 
-	if (stat(b->conf.keyfile, &st) == 0 && (st.st_mode & 077) != 0)
+	if (stat(b->sc->keyfile, &st) == 0 && (st.st_mode & 077) != 0)
 		hq_log(LOG_WARNING, "tls: %s: key file \"%s\" is readable by group or "
-		    "others (mode %03o); chmod 600 it", b->name, b->conf.keyfile,
+		    "others (mode %03o); chmod 600 it", b->name, b->sc->keyfile,
 		    (unsigned)(st.st_mode & 0777));
 }
 
@@ -448,8 +448,9 @@ log_served(const struct hq_tls_bind *b, SSL_CTX *x, const char *what)
 	}
 	BIO_free(bio);
 	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
-		for (unsigned i = 0; i < mdlen && i < 32; i++)
-			snprintf(fp + 3 * i, 4, "%s%02X", i ? ":" : "", md[i]);
+		for (unsigned i = 0, pos = 0; i < mdlen && i < 32; i++)
+			pos += (unsigned)snprintf(fp + pos, sizeof(fp) - pos, "%s%02X",
+			    i ? ":" : "", md[i]);
 	hq_log(LOG_NOTICE, "tls: %s: %s subject=%s not_after=\"%s\" sha256=%s",
 	    b->name, what, subj, until, fp);
 }
@@ -500,8 +501,8 @@ client_hello_cb(SSL *s, int *al, void *arg)
 	SSL_set_SSL_CTX(s, b->ctx);
 	pthread_rwlock_unlock(&b->lk);
 	/* SSL_set_SSL_CTX takes the certificate, not the verify policy. */
-	SSL_set_verify(s, verify_mode(&b->conf),
-	    b->conf.clientcert == HQ_TLS_CLIENTCERT_REQUEST ? accept_any : NULL);
+	SSL_set_verify(s, verify_mode(b->sc),
+	    b->sc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
 	c->tls_bind = (int)i;
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -511,7 +512,7 @@ client_hello_cb(SSL *s, int *al, void *arg)
 static void
 bind_name(struct hq_tls_bind *b)
 {
-	const struct hq_tls_conf *bc = &b->conf;
+	const struct hq_store_sslcert *bc = b->sc;
 	char ip[INET6_ADDRSTRLEN] = "?";
 
 	if (bc->by_host) {
@@ -529,9 +530,10 @@ bind_name(struct hq_tls_bind *b)
 }
 
 struct hq_tls *
-hq_tls_new(const struct hq_tls_conf *confs, size_t n, struct hq_errors *errs)
+hq_tls_new(const struct hq_store *s, struct hq_errors *errs)
 {
 	struct hq_tls *t = xcalloc(1, sizeof(*t));
+	size_t n = s->nsslcerts;
 	int rc = 0;
 
 	t->front = ctx_policy();
@@ -541,17 +543,18 @@ hq_tls_new(const struct hq_tls_conf *confs, size_t n, struct hq_errors *errs)
 	t->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct hq_tls_bind *b = &t->b[i];
-		char why[512];
+		char why[512], path[32];
 
-		b->conf = confs[i];
+		b->sc = &s->sslcerts[i];
 		pthread_rwlock_init(&b->lk, NULL);
 		bind_name(b);
-		t->keys[i] = (struct hq_tls_key){ b->conf.by_host, b->conf.host,
-			&b->conf.addr, b->conf.port };
+		t->keys[i] = (struct hq_tls_key){ b->sc->by_host, b->sc->host,
+			&b->sc->addr, b->sc->port };
 		stamp_all(b);
-		b->ctx = ctx_load(&b->conf, (unsigned)i, why, sizeof(why));
+		b->ctx = ctx_load(b->sc, (unsigned)i, why, sizeof(why));
 		if (b->ctx == NULL) {
-			hq_errors_add(errs, &b->conf.at, b->conf.path, "%s: %s", b->name, why);
+			snprintf(path, sizeof(path), "sslcerts[%zu]", i);
+			hq_errors_add(errs, &b->sc->at, path, "%s: %s", b->name, why);
 			rc = -1;
 		}
 	}
@@ -599,13 +602,13 @@ hq_tls_tick(struct hq_tls *t)
 		char why[512];
 
 		for (int f = 0; f < F__N; f++) {
-			stamp(bind_file(&b->conf, f), &now[f]);
+			stamp(bind_file(b->sc, f), &now[f]);
 			changed |= !stamp_same(&now[f], &b->st[f]);
 		}
 		if (!changed)
 			continue;
 		memcpy(b->st, now, sizeof(now));
-		x = ctx_load(&b->conf, (unsigned)i, why, sizeof(why));
+		x = ctx_load(b->sc, (unsigned)i, why, sizeof(why));
 		if (x == NULL) {
 			hq_log(LOG_ERR, "tls: %s: files changed but refused, still serving "
 			    "the previous certificate: %s", b->name, why);

@@ -362,3 +362,39 @@ hq_curl() {
 repeat() {
 	head -c "$2" /dev/zero | tr '\0' "$1"
 }
+
+# --- TLS -----------------------------------------------------------------
+
+# tls_ca DIR [NAME]: a throwaway CA, DIR/NAME.crt and DIR/NAME.key (default
+# NAME ca), EC P-256 so that it takes milliseconds.
+tls_ca() {
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/${2:-ca}.key" -out "$1/${2:-ca}.crt" -subj "/CN=httpq test ${2:-ca}" \
+	    -days 2 -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+
+# tls_cert DIR NAME [SAN [CA]]: DIR/NAME.crt and DIR/NAME.key (mode 600)
+# signed by DIR/CA (default ca), subject CN=NAME, subjectAltName SAN
+# (default DNS:NAME).
+tls_cert() {
+	_ca=${4:-ca}
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/$2.key" -out "$1/$2.csr" -subj "/CN=$2" \
+	    -addext "subjectAltName=${3:-DNS:$2}" 2>/dev/null &&
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/$_ca.crt" -CAkey "$1/$_ca.key" \
+	    -CAcreateserial -days 2 -copy_extensions copy -out "$1/$2.crt" 2>/dev/null &&
+	chmod 600 "$1/$2.key"
+}
+
+# tls_subject HOST [PORT] [s_client options]: the subject CN of the
+# certificate served to SNI name HOST ("-" for none) on 127.0.0.1:PORT.
+tls_subject() {
+	_h=$1
+	_p=${2:-$HQ_PORT}
+	shift
+	[ $# -gt 0 ] && shift
+	if [ "$_h" = - ]; then set -- -noservername "$@"; else set -- -servername "$_h" "$@"; fi
+	openssl s_client -connect "127.0.0.1:$_p" "$@" </dev/null 2>/dev/null |
+	    openssl x509 -noout -subject 2>/dev/null | sed 's/.*CN *= *//'
+}

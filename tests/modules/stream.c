@@ -7,6 +7,7 @@
  *   GET /short    promises 10 bytes, sends 4: the daemon must close
  *   GET /nothing  finish() without a response: the daemon answers 500
  *   GET /info     the request facts, one per line
+ *   GET /tls      the TLS facts (ABI 1.1), one per line
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -103,6 +104,26 @@ send_info(httpq_request *req)
 }
 
 static void
+send_tls(httpq_request *req)
+{
+	char buf[1024];
+	const httpq_tls_info *t = api->tls_info(req);
+	int n = snprintf(buf, sizeof(buf),
+	    "is_tls=%d\nprotocol=%.*s\ncipher=%.*s\nsni=%.*s\npresented=%d\n"
+	    "verified=%d\nsubject=%.*s\nsha256=%.*s\n", t->is_tls,
+	    (int)t->protocol.len, t->protocol.ptr ? t->protocol.ptr : "",
+	    (int)t->cipher.len, t->cipher.ptr ? t->cipher.ptr : "",
+	    (int)t->sni.len, t->sni.ptr ? t->sni.ptr : "",
+	    t->client_cert_presented, t->client_cert_verified,
+	    (int)t->client_subject.len, t->client_subject.ptr ? t->client_subject.ptr : "",
+	    (int)t->client_fingerprint_sha256.len,
+	    t->client_fingerprint_sha256.ptr ? t->client_fingerprint_sha256.ptr : "");
+
+	api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+	api->send_body(req, buf, (size_t)n, 0);
+}
+
+static void
 stream_handle(void *state, httpq_request *req)
 {
 	pthread_t t;
@@ -120,6 +141,8 @@ stream_handle(void *state, httpq_request *req)
 
 		api->send_head(req, 200, NULL, h, 1, HTTPQ_SEND_MORE);
 		api->send_body(req, "abcd", 4, 0);
+	} else if (path_is(req, "/tls") && api->minor >= 1) {
+		send_tls(req);
 	} else if (path_is(req, "/nothing")) {
 		api->finish(req);
 	} else {
