@@ -701,7 +701,7 @@ hq_tls_handshake(struct hq_conn *c)
 		return 0;
 	}
 	c->tls_dead = true;
-	if (c->tls_quiet || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+	if (c->tls_quiet || e == SSL_ERROR_ZERO_RETURN || ERR_peek_error() == 0) {
 		ERR_clear_error(); /* logged already, or the peer just left */
 		return -1;
 	}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# 95-tls.t -- SSL bindings: certificate chosen by SNI name, else the ipport
+# binding; TLS 1.0/1.1 and RSA key exchange refused; ALPN http/1.1;
+# resumption (TLS 1.2 and 1.3 tickets) across connections and threads;
+# clientcert require; the TLS facts a module sees; garbage on the TLS port;
+# a certificate file changed on disk is served without a reload, a bad one
+# refused.  Certificates come from a throwaway CA made here with openssl.
+. "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
+
+command -v openssl >/dev/null 2>&1 || { echo "1..0 # SKIP no openssl CLI"; exit 0; }
+
+hq_mktemp
+C=$HQ_MKTEMP
+tls_ca "$C" && tls_ca "$C" rogue &&
+	tls_cert "$C" a.example && tls_cert "$C" b.example &&
+	tls_cert "$C" fallback "DNS:localhost,IP:127.0.0.1" &&
+	tls_cert "$C" alice "DNS:alice" && tls_cert "$C" mallory "DNS:mallory" rogue &&
+	tls_cert "$C" a2 "DNS:a.example" ||
+	bail_out "openssl could not make the test certificates"
+
+CONFIG="
+server: { workers: 2 }
+iplisten: [127.0.0.1]
+url_groups:
+  - { name: open, prefixes: [\"https://+:@PORT@/\"], queue: q }
+  - { name: mtls, prefixes: [\"https://+:@PORT2@/\"], queue: q }
+queues:
+  - { name: q, module: \"$HQ_TESTMODDIR/stream.so\" }
+sslcerts:
+  - { hostnameport: \"a.example:@PORT@\", certfile: $C/a.example.crt, keyfile: $C/a.example.key }
+  - { hostnameport: \"b.example:@PORT@\", certfile: $C/b.example.crt, keyfile: $C/b.example.key }
+  - { ipport: \"0.0.0.0:@PORT@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key }
+  - { ipport: \"0.0.0.0:@PORT2@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
+      clientcert: require, cafile: $C/ca.crt }
+"
+start_httpqd "$CONFIG" || bail_out "httpqd did not start"
+T=$HQ_DIR
+P=$HQ_PORT
+
+tcurl() {
+	hq_curl --cacert "$C/ca.crt" "$@"
+}
+
+# --- certificate selection ---------------------------------------------------
+is "$(tls_subject a.example)" a.example "SNI a.example gets the a.example certificate"
+is "$(tls_subject b.example)" b.example "SNI b.example gets the b.example certificate"
+is "$(tls_subject c.example)" fallback "an unknown SNI name gets the ipport binding"
+is "$(tls_subject -)" fallback "no SNI name: the ipport binding"
+is "$(tls_subject A.EXAMPLE.)" a.example "SNI names match without case and trailing dot"
+
+tcurl --resolve "a.example:$P:127.0.0.1" -o "$T/a.b" "https://a.example:$P/tls"
+ok $? "curl verifies a.example against the CA"
+like "$(cat "$T/a.b")" '^is_tls=1$' "module: is_tls=1"
+like "$(cat "$T/a.b")" '^sni=a\.example$' "module: the SNI name"
+like "$(cat "$T/a.b")" '^protocol=TLSv1\.3$' "module: TLSv1.3 by default"
+like "$(cat "$T/a.b")" '^cipher=TLS_AES_' "module: the cipher name"
+like "$(cat "$T/a.b")" '^presented=0$' "module: no client certificate asked for"
+tcurl -o "$T/ip.b" "https://127.0.0.1:$P/tls"
+ok $? "curl by IP verifies the fallback certificate"
+
+# --- protocols, ciphers, ALPN --------------------------------------------------
+log_mark
+for v in tls1 tls1_1; do
+	out=$(openssl s_client -connect "127.0.0.1:$P" -"$v" -cipher 'DEFAULT:@SECLEVEL=0' \
+	    -servername a.example </dev/null 2>&1)
+	like "$out" 'Cipher is \(NONE\)' "-$v: no session"
+	like "$out" 'alert protocol version|no protocols available|unsupported protocol' \
+	    "-$v: refused"
+done
+wait_log 'handshake failed: peer=127\.0\.0\.1 .*unsupported protocol' 5 >/dev/null
+ok $? "the failed handshake is logged with its reason"
+out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_2 -cipher AES128-GCM-SHA256 \
+    -servername a.example </dev/null 2>&1)
+unlike "$out" 'Cipher is AES128-GCM-SHA256' "TLS 1.2 RSA key exchange refused"
+out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_2 -servername a.example </dev/null 2>&1)
+like "$out" 'Cipher is ECDHE-' "TLS 1.2 offers ECDHE"
+out=$(openssl s_client -connect "127.0.0.1:$P" -alpn h2,http/1.1 -servername a.example \
+    </dev/null 2>&1)
+like "$out" '^ALPN protocol: http/1\.1' "ALPN answers http/1.1 (not h2)"
+
+# --- resumption -------------------------------------------------------------
+req() { printf 'GET /tls HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'; }
+for v in tls1_2 tls1_3; do
+	req | openssl s_client -connect "127.0.0.1:$P" -"$v" -servername a.example \
+	    -sess_out "$T/sess.$v" -ign_eof >/dev/null 2>&1
+	reused=0
+	for i in 1 2 3 4; do
+		req | openssl s_client -connect "127.0.0.1:$P" -"$v" -servername a.example \
+		    -sess_in "$T/sess.$v" -ign_eof 2>/dev/null | grep -q '^Reused' &&
+		    reused=$((reused + 1))
+	done
+	is "$reused" 4 "-$v: 4 new connections (any worker) resume the session"
+done
+out=$(req | openssl s_client -connect "127.0.0.1:$P" -tls1_3 -servername b.example \
+    -sess_in "$T/sess.tls1_3" -ign_eof 2>/dev/null)
+like "$out" '^New' "a session of a.example is not resumed for b.example"
+
+# --- client certificates ------------------------------------------------------
+tcurl -o /dev/null "https://127.0.0.1:$HQ_PORT2/tls" 2>/dev/null
+isnt "$?" 0 "clientcert require: no certificate, no handshake"
+tcurl --cert "$C/mallory.crt" --key "$C/mallory.key" -o /dev/null \
+    "https://127.0.0.1:$HQ_PORT2/tls" 2>/dev/null
+isnt "$?" 0 "clientcert require: a certificate of another CA is refused"
+tcurl --cert "$C/alice.crt" --key "$C/alice.key" -o "$T/m.b" "https://127.0.0.1:$HQ_PORT2/tls"
+ok $? "clientcert require: alice's certificate passes"
+like "$(cat "$T/m.b")" '^presented=1$' "module: a certificate was presented"
+like "$(cat "$T/m.b")" '^verified=1$' "module: it verified"
+like "$(cat "$T/m.b")" '^subject=CN=alice$' "module: its subject"
+fp=$(openssl x509 -in "$C/alice.crt" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
+    tr 'A-F' 'a-f')
+like "$(cat "$T/m.b")" "^sha256=$fp\$" "module: its SHA-256 fingerprint"
+
+# --- garbage on the TLS port ----------------------------------------------------
+(head -c 300 /dev/urandom; printf 'GET / HTTP/1.1\r\n\r\n') |
+    raw --read-until-close --timeout 5 >/dev/null 2>&1
+isnt "$?" 2 "garbage: the daemon closes the connection"
+printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | raw --read-until-close --timeout 5 >"$T/plain" 2>&1
+unlike "$(cat "$T/plain")" 'HTTP/1' "plain HTTP on the TLS port gets no HTTP answer"
+tcurl --resolve "b.example:$P:127.0.0.1" -o /dev/null "https://b.example:$P/tls"
+ok $? "after garbage, TLS still served"
+is "$(grep -c 'handshake failed: peer=127' "$HQ_LOG")" 1 \
+    "many failed handshakes, logged once per peer a minute"
+hq_alive "$HQ_PID"
+ok $? "daemon alive"
+
+# --- certificate files changed on disk -------------------------------------------
+fp_served() {
+	openssl s_client -connect "127.0.0.1:$P" -servername "$1" </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//'
+}
+old=$(fp_served a.example)
+new=$(openssl x509 -in "$C/a2.crt" -noout -fingerprint -sha256 | sed 's/.*=//')
+log_mark
+cp "$C/a2.key" "$C/a.example.key.new" && cp "$C/a2.crt" "$C/a.example.crt.new" &&
+	mv "$C/a.example.key.new" "$C/a.example.key" && mv "$C/a.example.crt.new" "$C/a.example.crt"
+wait_log 'hostnameport=a\.example:[0-9]+: files changed, now serving' 10 >/dev/null
+ok $? "renewed certificate picked up without a reload"
+is "$(fp_served a.example)" "$new" "new handshakes get the new certificate"
+isnt "$new" "$old" "(it is another certificate)"
+oldb=$(fp_served b.example)
+log_mark
+echo "not a certificate" >"$C/b.example.crt"
+wait_log 'b\.example:[0-9]+: files changed but refused' 10 >/dev/null
+ok $? "a bad new certificate file is refused with a log line"
+is "$(fp_served b.example)" "$oldb" "the old certificate is still served"
+unlike "$(cat "$HQ_LOG")" 'PRIVATE KEY' "no key material in the log"
+
+stop_httpqd
+done_testing
