@@ -414,7 +414,8 @@ struct hq_tls_key {
 /* The index of the binding for a handshake on local:port with the SNI name
  * sni[0..snilen) (snilen 0: none), or -1.  A hostnameport binding for the
  * name and port first, else the ipport binding of the local address, the
- * specific address before the wildcard of its family. */
+ * specific address before the wildcard of its family, then the other
+ * family's wildcard. */
 ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
     size_t snilen, const struct sockaddr *local, uint16_t port);
 

@@ -1,7 +1,8 @@
 /*
  * tlsselect.c -- which SSL binding serves a handshake, as http.sys decides:
  * a hostnameport binding for (SNI name, local port) first, else the ipport
- * binding of the local address, the specific IP before 0.0.0.0 / [::].
+ * binding of the local address, the specific IP before 0.0.0.0 / [::]
+ * (the wildcard of the other family when there is none of the same).
  * A leaf (no OpenSSL), so that the rules are unit-tested on their own.
  */
 #include "config.h"
@@ -37,7 +38,7 @@ ssize_t
 hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni, size_t snilen,
     const struct sockaddr *local, uint16_t port)
 {
-	ssize_t wild = -1;
+	ssize_t wild = -1, other = -1;
 
 	/* A trailing dot names the same host ("a.example."). */
 	if (snilen > 0 && sni[snilen - 1] == '.')
@@ -57,6 +58,10 @@ hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni, size_t snil
 			return (ssize_t)i;
 		if (wild < 0 && ip_wildcard(k[i].addr, local->sa_family))
 			wild = (ssize_t)i;
+		if (other < 0 && ip_wildcard(k[i].addr,
+		    local->sa_family == AF_INET ? AF_INET6 : AF_INET))
+			other = (ssize_t)i;
 	}
-	return wild;
+	/* 0.0.0.0:443 alone also serves IPv6 clients (and [::] IPv4). */
+	return wild >= 0 ? wild : other;
 }

@@ -30,7 +30,7 @@ ip(const char *text)
 
 /* The bindings every row is checked against. */
 static struct sockaddr_storage a_any4, a_any6, a_lo, a_lo6, a_ten;
-static struct hq_tls_key keys[8];
+static struct hq_tls_key keys[10];
 static size_t nkeys;
 
 static void
@@ -49,6 +49,7 @@ setup(void)
 	keys[nkeys++] = (struct hq_tls_key){ false, NULL, &a_any6, 443 };      /* 4 */
 	keys[nkeys++] = (struct hq_tls_key){ true, "a.example", NULL, 8443 };  /* 5 */
 	keys[nkeys++] = (struct hq_tls_key){ false, NULL, &a_lo6, 8443 };      /* 6 */
+	keys[nkeys++] = (struct hq_tls_key){ false, NULL, &a_any4, 9000 };     /* 7 */
 }
 
 static const struct {
@@ -69,6 +70,8 @@ static const struct {
 	{ NULL, "::1", 443, 4 },                   /* [::] for IPv6 only */
 	{ NULL, "::2", 8443, -1 },                 /* only [::1]:8443 there */
 	{ NULL, "::1", 8443, 6 },
+	{ NULL, "::1", 9000, 7 },                  /* 0.0.0.0 alone serves IPv6 too */
+	{ NULL, "10.0.0.1", 9000, 7 },
 	{ "b.example", "127.0.0.1", 8443, -1 },    /* no binding for 127.0.0.1:8443 */
 	{ NULL, "127.0.0.1", 9443, -1 },
 	{ "b.example.com", "10.0.0.1", 443, 2 },   /* no prefix matching of names */
