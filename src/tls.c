@@ -323,11 +323,12 @@ add_chain_file(SSL_CTX *x, const char *file)
 
 /* A context for one binding from its files; NULL with *why on failure. */
 static SSL_CTX *
-ctx_load(const struct hq_store_sslcert *bc, unsigned idx, char *why, size_t whylen)
+ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 {
 	SSL_CTX *x = ctx_policy();
-	char e[256];
-	unsigned char sid[8];
+	char e[256], *desc;
+	unsigned char sid[EVP_MAX_MD_SIZE];
+	unsigned int sidlen = 0;
 
 	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(x, bc->certfile) != 1) {
@@ -364,10 +365,14 @@ ctx_load(const struct hq_store_sslcert *bc, unsigned idx, char *why, size_t whyl
 	}
 	SSL_CTX_set_verify(x, verify_mode(bc),
 	    bc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
-	/* Sessions resume only on the binding that made them. */
-	memcpy(sid, "hq-b", 4);
-	memcpy(sid + 4, &idx, 4);
-	SSL_CTX_set_session_id_context(x, sid, sizeof(sid));
+	/* Sessions resume only on the binding that made them, with the same
+	 * client certificate policy (across reloads too). */
+	desc = xasprintf("%s|%s|%d|%s", bc->by_host ? "host" : "ip",
+	    bc->text ? bc->text : "", (int)bc->clientcert, bc->cafile ? bc->cafile : "");
+	if (!EVP_Digest(desc, strlen(desc), sid, &sidlen, EVP_sha256(), NULL) ||
+	    !SSL_CTX_set_session_id_context(x, sid, sidlen))
+		hq_fatal("tls: cannot set a session id context");
+	free(desc);
 	return x;
 fail:
 	SSL_CTX_free(x);
@@ -551,7 +556,7 @@ hq_tls_new(const struct hq_store *s, struct hq_errors *errs)
 		t->keys[i] = (struct hq_tls_key){ b->sc->by_host, b->sc->host,
 			&b->sc->addr, b->sc->port };
 		stamp_all(b);
-		b->ctx = ctx_load(b->sc, (unsigned)i, why, sizeof(why));
+		b->ctx = ctx_load(b->sc, why, sizeof(why));
 		if (b->ctx == NULL) {
 			snprintf(path, sizeof(path), "sslcerts[%zu]", i);
 			hq_errors_add(errs, &b->sc->at, path, "%s: %s", b->name, why);
@@ -608,7 +613,7 @@ hq_tls_tick(struct hq_tls *t)
 		if (!changed)
 			continue;
 		memcpy(b->st, now, sizeof(now));
-		x = ctx_load(b->sc, (unsigned)i, why, sizeof(why));
+		x = ctx_load(b->sc, why, sizeof(why));
 		if (x == NULL) {
 			hq_log(LOG_ERR, "tls: %s: files changed but refused, still serving "
 			    "the previous certificate: %s", b->name, why);
