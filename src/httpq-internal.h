@@ -343,6 +343,8 @@ struct hq_store_sslcert {
 	struct hq_origin certfile_at, keyfile_at, chainfile_at, cafile_at;
 	/* while loading only: the two spellings of the binding */
 	char *ipport, *hostnameport;
+	char *ocsp_staple;            /* DER OCSP response to staple; NULL = none */
+	struct hq_origin ocsp_staple_at;
 };
 
 struct hq_store_control {

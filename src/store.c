@@ -332,6 +332,10 @@ static const struct key sslcert_keys[] = {
 	  .at_off = SC(cafile_at), .show = "-",
 	  .meaning = "PEM CA certificates client certificates are checked "
 	      "against; required unless clientcert is none" },
+	{ .name = "ocsp_staple", .type = K_STRING, .flags = K_AT,
+	  .off = SC(ocsp_staple), .at_off = SC(ocsp_staple_at), .show = "-",
+	  .meaning = "DER OCSP response stapled to handshakes, reread when "
+	      "it changes (kept fresh by a timer)" },
 	{ .name = NULL }
 };
 #undef SC
@@ -1847,6 +1851,7 @@ hq_store_free(struct hq_store *s)
 		free(c->keyfile);
 		free(c->chainfile);
 		free(c->cafile);
+		free(c->ocsp_staple);
 		free(c->ipport);
 		free(c->hostnameport);
 	}

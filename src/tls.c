@@ -31,6 +31,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -95,11 +96,17 @@ tkey_new(struct tkey *k)
 		hq_fatal("tls: no random bytes for a session ticket key");
 }
 
+static int staple_idx = -1;
+
+static void
+staple_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
+
 static void
 tkeys_init(void)
 {
 	tkey_new(&K.cur);
 	K.made = time(NULL);
+	staple_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, staple_free);
 }
 
 /* Main thread: a new key, the old one kept for decryption only. */
@@ -280,6 +287,119 @@ ctx_policy(void)
 	return x;
 }
 
+/* --- OCSP stapling from a file --------------------------------------------- */
+
+struct staple {
+	unsigned char *der;
+	size_t len;
+	time_t next_update;
+};
+
+static void
+staple_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct staple *st = ptr;
+
+	if (st != NULL)
+		free(st->der);
+	free(st);
+}
+
+static int
+status_cb(SSL *s, void *arg)
+{
+	const struct staple *st = arg;
+	unsigned char *copy;
+
+	/* A stale response would make strict clients fail: none is better. */
+	if (st == NULL || st->next_update <= time(NULL))
+		return SSL_TLSEXT_ERR_NOACK;
+	copy = OPENSSL_memdup(st->der, st->len);
+	if (copy == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	SSL_set_tlsext_status_ocsp_resp(s, copy, (long)st->len);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static unsigned char *
+read_small(const char *file, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	unsigned char *buf = xmalloc(65536);
+
+	*len = f ? fread(buf, 1, 65536, f) : 0;
+	if (f == NULL || ferror(f) || *len == 0 || *len == 65536) {
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Checks the staple file (a good status for this certificate, not yet
+ * stale) and hangs it on the context; on a problem says why and the
+ * binding is served without stapling. */
+static int
+staple_load(SSL_CTX *x, const struct hq_store_sslcert *bc, char *why, size_t whylen)
+{
+	struct staple *st = xcalloc(1, sizeof(*st));
+	const unsigned char *p;
+	OCSP_RESPONSE *r = NULL;
+	OCSP_BASICRESP *br = NULL;
+	OCSP_SINGLERESP *one;
+	ASN1_GENERALIZEDTIME *next = NULL;
+	const ASN1_INTEGER *serial = NULL;
+	struct tm tm;
+	int status, reason;
+
+	st->der = read_small(bc->ocsp_staple, &st->len);
+	p = st->der;
+	if (st->der == NULL || (r = d2i_OCSP_RESPONSE(NULL, &p, (long)st->len)) == NULL) {
+		snprintf(why, whylen, "\"%s\" is not a readable DER OCSP response",
+		    bc->ocsp_staple);
+		goto fail;
+	}
+	if (OCSP_response_status(r) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (br = OCSP_response_get1_basic(r)) == NULL ||
+	    (one = OCSP_resp_get0(br, 0)) == NULL) {
+		snprintf(why, whylen, "\"%s\": not a successful OCSP response", bc->ocsp_staple);
+		goto fail;
+	}
+	status = OCSP_single_get0_status(one, &reason, NULL, NULL, &next);
+	OCSP_id_get0_info(NULL, NULL, NULL, (ASN1_INTEGER **)&serial,
+	    (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one));
+	if (serial == NULL || ASN1_INTEGER_cmp(serial,
+	    X509_get0_serialNumber(SSL_CTX_get0_certificate(x))) != 0) {
+		snprintf(why, whylen, "\"%s\" is about another certificate", bc->ocsp_staple);
+		goto fail;
+	}
+	if (status != V_OCSP_CERTSTATUS_GOOD) {
+		snprintf(why, whylen, "\"%s\" says the certificate is %s", bc->ocsp_staple,
+		    OCSP_cert_status_str(status));
+		goto fail;
+	}
+	st->next_update = next != NULL && ASN1_TIME_to_tm(next, &tm) == 1 ?
+	    timegm(&tm) : time(NULL) + 86400;
+	if (st->next_update <= time(NULL)) {
+		snprintf(why, whylen, "\"%s\" is stale (next update passed)", bc->ocsp_staple);
+		goto fail;
+	}
+	OCSP_BASICRESP_free(br);
+	OCSP_RESPONSE_free(r);
+	SSL_CTX_set_ex_data(x, staple_idx, st);
+	SSL_CTX_set_tlsext_status_cb(x, status_cb);
+	SSL_CTX_set_tlsext_status_arg(x, st);
+	return 0;
+fail:
+	OCSP_BASICRESP_free(br);
+	OCSP_RESPONSE_free(r);
+	staple_free(NULL, st, NULL, 0, 0, NULL);
+	ERR_clear_error();
+	return -1;
+}
+
 static int
 accept_any(int ok, X509_STORE_CTX *st)
 {
@@ -373,6 +493,8 @@ ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 	    !SSL_CTX_set_session_id_context(x, sid, sidlen))
 		hq_fatal("tls: cannot set a session id context");
 	free(desc);
+	if (bc->ocsp_staple != NULL && staple_load(x, bc, e, sizeof(e)) < 0)
+		hq_log(LOG_WARNING, "tls: %s: no OCSP stapling: %s", bc->text, e);
 	return x;
 fail:
 	SSL_CTX_free(x);
@@ -410,6 +532,7 @@ bind_file(const struct hq_store_sslcert *bc, int i)
 	case F_KEY: return bc->keyfile;
 	case F_CHAIN: return bc->chainfile;
 	case F_CA: return bc->cafile;
+	case F_STAPLE: return bc->ocsp_staple;
 	default: return NULL;
 	}
 }

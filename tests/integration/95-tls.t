@@ -17,6 +17,14 @@ tls_ca "$C" && tls_ca "$C" rogue &&
 	tls_cert "$C" alice "DNS:alice" && tls_cert "$C" mallory "DNS:mallory" rogue &&
 	tls_cert "$C" a2 "DNS:a.example" ||
 	bail_out "openssl could not make the test certificates"
+# An OCSP response for a.example, as a responder would give it.
+printf 'V\t%s\t\t%s\tunknown\t/CN=a.example\n' "$(date -u -d +2days +%y%m%d%H%M%SZ)" \
+    "$(openssl x509 -in "$C/a.example.crt" -noout -serial | cut -d= -f2)" >"$C/index.txt"
+openssl ocsp -issuer "$C/ca.crt" -cert "$C/a.example.crt" -reqout "$C/req.der" -no_nonce \
+    >/dev/null 2>&1 &&
+	openssl ocsp -index "$C/index.txt" -rsigner "$C/ca.crt" -rkey "$C/ca.key" \
+	    -CA "$C/ca.crt" -reqin "$C/req.der" -respout "$C/a.ocsp" -ndays 1 >/dev/null 2>&1 ||
+	bail_out "openssl could not make the OCSP response"
 
 CONFIG="
 server: { workers: 2 }
@@ -24,14 +32,19 @@ iplisten: [127.0.0.1]
 url_groups:
   - { name: open, prefixes: [\"https://+:@PORT@/\"], queue: q }
   - { name: mtls, prefixes: [\"https://+:@PORT2@/\"], queue: q }
+  - { name: echo, prefixes: [\"https://+:@PORT@/echo/\"], queue: sample }
 queues:
   - { name: q, module: \"$HQ_TESTMODDIR/stream.so\" }
+  - { name: sample, module: sample }
 sslcerts:
-  - { hostnameport: \"a.example:@PORT@\", certfile: $C/a.example.crt, keyfile: $C/a.example.key }
+  - { hostnameport: \"a.example:@PORT@\", certfile: $C/a.example.crt, keyfile: $C/a.example.key,
+      ocsp_staple: $C/a.ocsp }
   - { hostnameport: \"b.example:@PORT@\", certfile: $C/b.example.crt, keyfile: $C/b.example.key }
   - { ipport: \"0.0.0.0:@PORT@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key }
   - { ipport: \"0.0.0.0:@PORT2@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
       clientcert: require, cafile: $C/ca.crt }
+  - { hostnameport: \"opt.example:@PORT2@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
+      clientcert: request, cafile: $C/ca.crt }
 "
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
@@ -78,6 +91,12 @@ out=$(openssl s_client -connect "127.0.0.1:$P" -alpn h2,http/1.1 -servername a.e
     </dev/null 2>&1)
 like "$out" '^ALPN protocol: http/1\.1' "ALPN answers http/1.1 (not h2)"
 
+# --- OCSP stapling -----------------------------------------------------------
+out=$(openssl s_client -connect "127.0.0.1:$P" -servername a.example -status </dev/null 2>&1)
+like "$out" 'Cert Status: good' "a.example: the OCSP response from ocsp_staple is stapled"
+out=$(openssl s_client -connect "127.0.0.1:$P" -servername b.example -status </dev/null 2>&1)
+like "$out" 'OCSP response: no response sent' "b.example: no staple configured, none sent"
+
 # --- resumption -------------------------------------------------------------
 req() { printf 'GET /tls HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'; }
 for v in tls1_2 tls1_3; do
@@ -110,6 +129,33 @@ fp=$(openssl x509 -in "$C/alice.crt" -noout -fingerprint -sha256 | sed 's/.*=//;
     tr 'A-F' 'a-f')
 like "$(cat "$T/m.b")" "^sha256=$fp\$" "module: its SHA-256 fingerprint"
 
+o=opt.example:$HQ_PORT2:127.0.0.1
+tcurl -k --resolve "$o" -o "$T/o0.b" "https://opt.example:$HQ_PORT2/tls"
+ok $? "clientcert request: no certificate, still served"
+like "$(cat "$T/o0.b")" '^presented=0$' "module: nothing presented"
+tcurl -k --resolve "$o" --cert "$C/mallory.crt" --key "$C/mallory.key" -o "$T/o1.b" \
+    "https://opt.example:$HQ_PORT2/tls"
+ok $? "clientcert request: an unverifiable certificate is still served"
+like "$(cat "$T/o1.b")" '^presented=1$' "module: it was presented"
+like "$(cat "$T/o1.b")" '^verified=0$' "module: it did not verify"
+tcurl -k --resolve "$o" --cert "$C/alice.crt" --key "$C/alice.key" -o "$T/o2.b" \
+    "https://opt.example:$HQ_PORT2/tls"
+like "$(cat "$T/o2.b")" '^verified=1$' "clientcert request: alice's certificate verifies"
+
+# --- bodies, files, pipelining over TLS ------------------------------------------
+head -c 5000000 /dev/urandom >"$T/big"
+tcurl --resolve "a.example:$P:127.0.0.1" --data-binary "@$T/big" -o "$T/big.echo" \
+    "https://a.example:$P/echo/"
+ok $? "5 MB POST over TLS completes"
+file_is "$T/big.echo" "$T/big" "5 MB POST over TLS is echoed byte for byte"
+tcurl --resolve "a.example:$P:127.0.0.1" -o "$T/file.b" "https://a.example:$P/file"
+is "$(cat "$T/file.b")" "file contents" "send_file over TLS (read through a buffer)"
+(printf 'GET /tls HTTP/1.1\r\nHost: a\r\n\r\nGET /file HTTP/1.1\r\nHost: a\r\n\r\n'
+ printf 'GET /echo/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n') |
+    openssl s_client -connect "127.0.0.1:$P" -servername a.example -quiet -ign_eof \
+    2>/dev/null >"$T/pipe"
+is "$(grep -c '^HTTP/1.1 200' "$T/pipe")" 3 "three pipelined requests over TLS, three answers"
+
 # --- garbage on the TLS port ----------------------------------------------------
 (head -c 300 /dev/urandom; printf 'GET / HTTP/1.1\r\n\r\n') |
     raw --read-until-close --timeout 5 >/dev/null 2>&1
@@ -122,6 +168,15 @@ is "$(grep -c 'handshake failed: peer=127' "$HQ_LOG")" 1 \
     "many failed handshakes, logged once per peer a minute"
 hq_alive "$HQ_PID"
 ok $? "daemon alive"
+
+# --- a staple file changed on disk ------------------------------------------------
+log_mark
+echo garbage >"$C/a.ocsp"
+wait_log 'a\.example:[0-9]+: no OCSP stapling: .*not a readable DER' 10 >/dev/null
+ok $? "a bad new staple file: warned"
+out=$(openssl s_client -connect "127.0.0.1:$P" -servername a.example -status </dev/null 2>&1)
+like "$out" 'OCSP response: no response sent' "... and no longer stapled"
+like "$out" 'CN *= *a\.example' "... while the certificate is still served"
 
 # --- certificate files changed on disk -------------------------------------------
 fp_served() {
