@@ -752,6 +752,41 @@ hq_tls_tick(struct hq_tls *t)
 	}
 }
 
+/* What binding i serves right now (main thread): the certificate of its
+ * context, which differs from the files' after a refused change. */
+int
+hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info)
+{
+	X509 *cert;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct tm tm;
+	BIO *bio;
+	int n;
+
+	memset(info, 0, sizeof(*info));
+	if (t == NULL || i >= t->n || (cert = SSL_CTX_get0_certificate(t->b[i].ctx)) == NULL)
+		return -1;
+	bio = BIO_new(BIO_s_mem());
+	if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+	    XN_FLAG_RFC2253) >= 0) {
+		n = BIO_read(bio, info->subject, sizeof(info->subject) - 1);
+		info->subject[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(bio);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+		info->not_after = timegm(&tm);
+		strftime(info->not_after_text, sizeof(info->not_after_text),
+		    "%Y-%m-%d %H:%M:%S UTC", &tm);
+	}
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
+		for (unsigned k = 0, pos = 0; k < mdlen && k < 32; k++)
+			pos += (unsigned)snprintf(info->sha256 + pos, sizeof(info->sha256) - pos,
+			    "%s%02X", k ? ":" : "", md[k]);
+	ERR_clear_error();
+	return 0;
+}
+
 /* --- connections -------------------------------------------------------- */
 
 int

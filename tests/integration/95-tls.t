@@ -198,6 +198,20 @@ echo "not a certificate" >"$C/b.example.crt"
 wait_log 'b\.example:[0-9]+: files changed but refused' 10 >/dev/null
 ok $? "a bad new certificate file is refused with a log line"
 is "$(fp_served b.example)" "$oldb" "the old certificate is still served"
+log_mark
+reload_httpqd
+wait_log 'reload refused' 10 >/dev/null
+ok $? "a reload with the bad certificate file is refused"
+is "$(fp_served b.example)" "$oldb" "... and the old certificate is still served"
+cp "$C/fallback.crt" "$C/b.example.crt" && cp "$C/fallback.key" "$C/b.example.key"
+wait_log 'b\.example:[0-9]+: files changed, now serving subject=/CN=fallback' 10 >/dev/null
+ok $? "fixed files are picked up"
+log_mark
+reload_httpqd
+wait_log 'reload: generation 2 loaded' 10 >/dev/null
+ok $? "then a reload succeeds"
+is "$(tls_subject b.example)" fallback "after the reload: the files' certificate"
+is "$(tls_subject a.example)" a2 "after the reload: the renewed a.example"
 unlike "$(cat "$HQ_LOG")" 'PRIVATE KEY' "no key material in the log"
 
 stop_httpqd
