@@ -194,6 +194,19 @@ add_wildcards(struct hq_config *cfg, uint16_t port, bool https)
 	add_listen(cfg, &ss, sizeof(*sin6), port, https);
 }
 
+/* Whether the prefixes registered on port are https (never mixed). */
+static bool
+port_https(const struct hq_config *cfg, uint16_t port)
+{
+	for (size_t i = 0; i < hq_router_count(cfg->router); i++) {
+		const struct hq_prefix *p = &hq_router_at(cfg->router, i)->prefix;
+
+		if (p->port == port)
+			return p->https;
+	}
+	return false;
+}
+
 /*
  * http.sys listens on every registered port of each address in the IP
  * listen list (or of every address when the list is empty).  An entry with
@@ -226,7 +239,7 @@ build_listens(struct hq_config *cfg)
 		    ((const struct sockaddr_in6 *)&l->addr)->sin6_port);
 
 		if (lport != 0)
-			add_listen(cfg, &l->addr, l->addrlen, lport, false);
+			add_listen(cfg, &l->addr, l->addrlen, lport, port_https(cfg, lport));
 	}
 }
 

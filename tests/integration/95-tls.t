@@ -215,4 +215,20 @@ is "$(tls_subject a.example)" a2 "after the reload: the renewed a.example"
 unlike "$(cat "$HQ_LOG")" 'PRIVATE KEY' "no key material in the log"
 
 stop_httpqd
+
+# --- regression: an iplisten entry with a port listened as plain http ------------
+CONFIG2="
+iplisten: [\"127.0.0.1:@PORT@\"]
+url_groups:
+  - { name: g, prefixes: [\"https://+:@PORT@/\"], queue: q }
+queues:
+  - { name: q, module: \"$HQ_TESTMODDIR/stream.so\" }
+sslcerts:
+  - { ipport: \"127.0.0.1:@PORT@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key }
+"
+start_httpqd "$CONFIG2" || bail_out "httpqd did not start"
+tcurl -o "$HQ_DIR/l.b" "https://127.0.0.1:$HQ_PORT/tls"
+ok $? "iplisten IP:PORT with an https prefix on that port speaks TLS"
+like "$(cat "$HQ_DIR/l.b")" '^is_tls=1$' "... and the module is told so"
+stop_httpqd
 done_testing
