@@ -345,6 +345,7 @@ struct hq_store_sslcert {
 	char *ipport, *hostnameport;
 	char *ocsp_staple;            /* DER OCSP response to staple; NULL = none */
 	struct hq_origin ocsp_staple_at;
+	enum hq_min_protocol { HQ_TLS_MIN_12, HQ_TLS_MIN_13 } min_protocol;
 };
 
 struct hq_store_control {

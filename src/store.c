@@ -304,6 +304,7 @@ static const struct key urlacl_keys[] = {
 #undef UA
 
 static const char *const clientcert_names[] = { "none", "request", "require", NULL };
+static const char *const min_protocol_names[] = { "tls1.2", "tls1.3", NULL };
 
 #define SC(f) offsetof(struct hq_store_sslcert, f)
 static const struct key sslcert_keys[] = {
@@ -336,6 +337,9 @@ static const struct key sslcert_keys[] = {
 	  .off = SC(ocsp_staple), .at_off = SC(ocsp_staple_at), .show = "-",
 	  .meaning = "DER OCSP response stapled to handshakes, reread when "
 	      "it changes (kept fresh by a timer)" },
+	{ .name = "min_protocol", .type = K_ENUM, .off = SC(min_protocol),
+	  .names = min_protocol_names, .dnum = HQ_TLS_MIN_12,
+	  .meaning = "oldest TLS version accepted: tls1.2 or tls1.3" },
 	{ .name = NULL }
 };
 #undef SC

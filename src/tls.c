@@ -628,7 +628,10 @@ client_hello_cb(SSL *s, int *al, void *arg)
 	pthread_rwlock_rdlock(&b->lk);
 	SSL_set_SSL_CTX(s, b->ctx);
 	pthread_rwlock_unlock(&b->lk);
-	/* SSL_set_SSL_CTX takes the certificate, not the verify policy. */
+	/* SSL_set_SSL_CTX takes the certificate, not the verify policy or
+	 * the versions; the version is chosen after this callback. */
+	if (b->sc->min_protocol == HQ_TLS_MIN_13)
+		SSL_set_min_proto_version(s, TLS1_3_VERSION);
 	SSL_set_verify(s, verify_mode(b->sc),
 	    b->sc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
 	c->tls_bind = (int)i;

@@ -45,6 +45,8 @@ sslcerts:
       clientcert: require, cafile: $C/ca.crt }
   - { hostnameport: \"opt.example:@PORT2@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
       clientcert: request, cafile: $C/ca.crt }
+  - { hostnameport: \"new.example:@PORT@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
+      min_protocol: tls1.3 }
 "
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
@@ -87,6 +89,10 @@ out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_2 -cipher AES128-GCM-SHA256
 unlike "$out" 'Cipher is AES128-GCM-SHA256' "TLS 1.2 RSA key exchange refused"
 out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_2 -servername a.example </dev/null 2>&1)
 like "$out" 'Cipher is ECDHE-' "TLS 1.2 offers ECDHE"
+out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_2 -servername new.example </dev/null 2>&1)
+like "$out" 'Cipher is \(NONE\)' "min_protocol tls1.3: TLS 1.2 refused for that binding"
+out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_3 -servername new.example </dev/null 2>&1)
+like "$out" '^New, TLSv1\.3' "min_protocol tls1.3: TLS 1.3 served"
 out=$(openssl s_client -connect "127.0.0.1:$P" -alpn h2,http/1.1 -servername a.example \
     </dev/null 2>&1)
 like "$out" '^ALPN protocol: http/1\.1' "ALPN answers http/1.1 (not h2)"

@@ -613,7 +613,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 53);
+	ck_assert_uint_eq(nkeys, 54);
 	free(man);
 	free(buf);
 }
