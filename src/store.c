@@ -101,6 +101,7 @@ enum ktype {
 	K_NAME,      /* char *, [A-Za-z0-9_.-]+ */
 	K_VERBOSITY, /* enum hq_verbosity */
 	K_OPTIONS,   /* free-form mapping of scalars, flattened into hq_kv */
+	K_ENUM,      /* an enum (int) named by enames[] */
 };
 
 #define K_REQUIRED 0x1 /* must appear in its mapping */
@@ -128,6 +129,7 @@ struct key {
 	/* K_LIST of scalars: handles one item. */
 	void (*item)(struct ld *, void *base, const struct hq_ynode *,
 	    const char *path);
+	const char *const *enames; /* K_ENUM: names of values 0..n-1 */
 };
 
 static void *group_add(struct ld *, const struct hq_ynode *, const char *);
@@ -136,6 +138,12 @@ static void listen_item(struct ld *, void *, const struct hq_ynode *,
     const char *);
 static void prefix_item(struct ld *, void *, const struct hq_ynode *,
     const char *);
+static void logfield_item(struct ld *, void *, const struct hq_ynode *,
+    const char *);
+
+static const char *const logformat_names[] = {
+	[HQ_LOG_W3C] = "w3c", [HQ_LOG_NCSA] = "ncsa", NULL
+};
 
 #define TO(f) offsetof(struct hq_timeouts, f)
 static const struct key timeout_keys[] = {
@@ -216,6 +224,23 @@ static const struct key server_keys[] = {
 };
 #undef SV
 
+#define AL(f) offsetof(struct hq_store_alog, f)
+static const struct key alog_keys[] = {
+	{ .name = "path", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	  .off = AL(path), .at_off = AL(at),
+	  .meaning = "file the URL group's requests are logged to" },
+	{ .name = "format", .type = K_ENUM, .off = AL(format),
+	  .dnum = HQ_LOG_W3C, .enames = logformat_names,
+	  .meaning = "w3c (W3C extended, http.sys's default) or ncsa "
+	      "(NCSA combined)" },
+	{ .name = "fields", .type = K_LIST, .min = 1, .item = logfield_item,
+	  .what = "list of W3C fields", .show = "see httpq.yaml(5)",
+	  .meaning = "W3C fields, http.sys names: date time c-ip cs-method "
+	      "cs-uri-stem sc-status time-taken cs(User-Agent) ..." },
+	{ .name = NULL }
+};
+#undef AL
+
 /*
  * A group's or queue's origin (at) is where its name is written, so that
  * "first defined at FILE:LINE" points at the line people look for; it is
@@ -238,6 +263,9 @@ static const struct key group_keys[] = {
 	{ .name = "timeouts", .type = K_MAP, .flags = K_INHERIT,
 	  .off = GR(timeouts), .sub = timeout_keys,
 	  .meaning = "the global timeouts, per URL group" },
+	{ .name = "access_log", .type = K_MAP, .off = GR(access_log),
+	  .sub = alog_keys,
+	  .meaning = "the URL group's access log; absent = none" },
 	{ .name = NULL }
 };
 #undef GR
@@ -417,6 +445,15 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a name of letters, digits, '_', '.' and '-'";
 	case K_VERBOSITY:
 		return "basic, limited or full";
+	case K_ENUM:
+		buf[0] = '\0';
+		for (size_t i = 0; k->enames[i]; i++) {
+			if (i > 0)
+				strncat(buf, k->enames[i + 1] ? ", " : " or ",
+				    size - strlen(buf) - 1);
+			strncat(buf, k->enames[i], size - strlen(buf) - 1);
+		}
+		return buf;
 	case K_LIST:
 		return "a list";
 	case K_MAP:
@@ -589,6 +626,9 @@ apply_defaults(const struct key *t, void *base)
 		case K_VERBOSITY:
 			*(enum hq_verbosity *)f = (enum hq_verbosity)k->dnum;
 			break;
+		case K_ENUM:
+			*(int *)f = (int)k->dnum;
+			break;
 		case K_STRING:
 		case K_NAME:
 			if (k->dstr != NULL)
@@ -658,6 +698,19 @@ set_verbosity(struct ld *ld, const struct key *k, void *f,
 	type_error(ld, k, n, path);
 }
 
+static void
+set_enum(struct ld *ld, const struct key *k, void *f,
+    const struct hq_ynode *n, const char *path)
+{
+	for (size_t i = 0; k->enames[i]; i++) {
+		if (strcmp(n->str, k->enames[i]) == 0) {
+			*(int *)f = (int)i;
+			return;
+		}
+	}
+	type_error(ld, k, n, path);
+}
+
 /* A scalar key; returns 0 when the value was taken. */
 static int
 set_scalar(struct ld *ld, const struct key *k, void *base,
@@ -689,6 +742,9 @@ set_scalar(struct ld *ld, const struct key *k, void *base,
 		break;
 	case K_VERBOSITY:
 		set_verbosity(ld, k, f, n, path);
+		break;
+	case K_ENUM:
+		set_enum(ld, k, f, n, path);
 		break;
 	default:
 		set_number(ld, k, f, n, path);
@@ -991,6 +1047,28 @@ prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
 	    g->nprefixes++, xstrdup(path) };
 }
 
+static void
+logfield_item(struct ld *ld, void *base, const struct hq_ynode *n,
+    const char *path)
+{
+	struct hq_store_alog *a = base;
+	char buf[80];
+
+	if (n->type != HQ_Y_SCALAR || hq_ynode_is_null(n) ||
+	    !hq_logfield_valid(n->str)) {
+		err(ld, n, path, "expected a W3C field name (date, time, c-ip, "
+		    "c-port, cs-username, s-sitename, s-computername, s-ip, "
+		    "s-port, cs-method, cs-uri-stem, cs-uri-query, cs-uri, "
+		    "sc-status, sc-substatus, sc-win32-status, sc-bytes, "
+		    "cs-bytes, time-taken, cs-version, cs-host, s-reason, "
+		    "s-queuename or cs(HEADER)), got %s",
+		    describe(n, buf, sizeof(buf)));
+		return;
+	}
+	a->fields = xrealloc(a->fields, (a->nfields + 1) * sizeof(*a->fields));
+	a->fields[a->nfields++] = xstrdup(n->str);
+}
+
 /*
  * "IP", "IP:PORT", "[v6]", "[v6]:PORT", or a bare v6 literal.  No port
  * stores port 0: every port some URL prefix registers.
@@ -1236,9 +1314,28 @@ check_listens(struct ld *ld)
 }
 
 static void
+check_access_logs(struct ld *ld)
+{
+	const struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_alog *a = &s->groups[i].access_log;
+		char *path;
+
+		if (a->path == NULL || a->format != HQ_LOG_NCSA || a->nfields == 0)
+			continue;
+		path = join(ld->gpath[i], "access_log.fields");
+		xerr(ld, &a->at, path, "fields apply to the w3c format; "
+		    "ncsa combined has fixed fields");
+		free(path);
+	}
+}
+
+static void
 check_all(struct ld *ld)
 {
 	check_listens(ld);
+	check_access_logs(ld);
 	check_group_names(ld);
 	check_queue_names(ld);
 	check_queue_refs(ld);
@@ -1428,6 +1525,10 @@ hq_store_free(struct hq_store *s)
 		free(g->prefix_at);
 		free(g->name);
 		free(g->queue);
+		free(g->access_log.path);
+		for (size_t j = 0; j < g->access_log.nfields; j++)
+			free(g->access_log.fields[j]);
+		free(g->access_log.fields);
 	}
 	free(s->groups);
 	for (size_t i = 0; i < s->nqueues; i++) {
@@ -1476,6 +1577,14 @@ type_name(const struct key *k, char *buf, size_t size)
 		return "name";
 	case K_VERBOSITY:
 		return "basic|limited|full";
+	case K_ENUM:
+		buf[0] = '\0';
+		for (size_t i = 0; k->enames[i]; i++) {
+			if (i > 0)
+				strncat(buf, "|", size - strlen(buf) - 1);
+			strncat(buf, k->enames[i], size - strlen(buf) - 1);
+		}
+		return buf;
 	case K_OPTIONS:
 	case K_MAP:
 		return "mapping";
@@ -1509,6 +1618,8 @@ default_text(const struct key *k, bool inherit, char *buf, size_t size)
 		return k->dnum ? "true" : "false";
 	case K_VERBOSITY:
 		return verbosity_names[k->dnum];
+	case K_ENUM:
+		return k->enames[k->dnum];
 	case K_STRING:
 	case K_NAME:
 		return k->dstr ? k->dstr : "-";
