@@ -426,6 +426,14 @@ void hq_log_init(bool foreground);
 void hq_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hq_vlog(int prio, const char *fmt, va_list ap);
 void hq_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* A message about a queue or URL group: under journald the names go in
+ * HTTPQ_QUEUE= and HTTPQ_URL_GROUP= fields (either may be NULL). */
+void hq_log_about(int prio, const char *queue, const char *group, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A structured sink replacing stderr (sd.c, under journald); it returns -1
+ * when the message could not be sent, and stderr gets it. */
+typedef int (*hq_log_sink)(int prio, const char *msg, const char *queue, const char *group);
+void hq_log_set_sink(hq_log_sink sink);
 /* Says "last message repeated N times" when a window has passed; the main
  * loop calls it every few seconds. */
 void hq_log_tick(void);

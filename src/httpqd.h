@@ -187,6 +187,7 @@ int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds
  * sd.c -- systemd: notify, watchdog, socket activation.
  * ------------------------------------------------------------------- */
 void hq_sd_collect_fds(void);
+void hq_sd_journal_init(void);
 int hq_sd_listen_fd(const struct hq_listen_addr *la);
 void hq_sd_close_unused(void);
 void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers);

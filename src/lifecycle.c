@@ -248,6 +248,8 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 	hq_sd_collect_fds();
+	if (foreground)
+		hq_sd_journal_init();
 	if (setup(foreground, &nworkers, &fds) < 0) {
 		if (M.cfg)
 			hq_config_free_now(M.cfg);

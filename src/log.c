@@ -21,6 +21,7 @@
 #include "httpq-internal.h"
 
 static bool use_stderr = true;
+static hq_log_sink sink;
 static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct hq_ratelimit rl;
 
@@ -71,12 +72,20 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void
+hq_log_set_sink(hq_log_sink s)
+{
+	sink = s;
+}
+
 static void
-emit(int prio, const char *msg)
+emit_about(int prio, const char *msg, const char *queue, const char *group)
 {
 	char line[2100];
 	int n;
 
+	if (sink != NULL && sink(prio, msg, queue, group) == 0)
+		return;
 	if (!use_stderr) {
 		syslog(prio, "%s", msg);
 		return;
@@ -89,6 +98,12 @@ emit(int prio, const char *msg)
 	}
 	fwrite(line, 1, (size_t)n, stderr);
 	fflush(stderr);
+}
+
+static void
+emit(int prio, const char *msg)
+{
+	emit_about(prio, msg, NULL, NULL);
 }
 
 static void
@@ -122,8 +137,8 @@ hq_log_init(bool foreground)
 		openlog("httpqd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void
-hq_vlog(int prio, const char *fmt, va_list ap)
+static void
+vlog_about(int prio, const char *queue, const char *group, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	unsigned repeats;
@@ -136,9 +151,25 @@ hq_vlog(int prio, const char *fmt, va_list ap)
 		if (repeats > 0)
 			emit_repeats(oldprio, repeats);
 		rl.prio = prio;
-		emit(prio, msg);
+		emit_about(prio, msg, queue, group);
 	}
 	pthread_mutex_unlock(&rl_mu);
+}
+
+void
+hq_log_about(int prio, const char *queue, const char *group, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_about(prio, queue, group, fmt, ap);
+	va_end(ap);
+}
+
+void
+hq_vlog(int prio, const char *fmt, va_list ap)
+{
+	vlog_about(prio, NULL, NULL, fmt, ap);
 }
 
 void

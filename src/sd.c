@@ -31,7 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 
 #include "httpqd.h"
 
@@ -169,6 +173,57 @@ hq_sd_free(void)
 	S.names = NULL;
 	S.used = NULL;
 	S.nfds = 0;
+}
+
+/* --- journald ------------------------------------------------------------ */
+
+static int
+journal_sink(int prio, const char *msg, const char *queue, const char *group)
+{
+	char p[16], *q = NULL, *g = NULL, *m;
+	struct iovec iov[5];
+	int n = 0, rc;
+
+	m = xasprintf("MESSAGE=%s", msg);
+	snprintf(p, sizeof(p), "PRIORITY=%d", prio);
+	iov[n++] = (struct iovec){ m, strlen(m) };
+	iov[n++] = (struct iovec){ p, strlen(p) };
+	iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=httpqd", 24 };
+	if (queue != NULL) {
+		q = xasprintf("HTTPQ_QUEUE=%s", queue);
+		iov[n++] = (struct iovec){ q, strlen(q) };
+	}
+	if (group != NULL) {
+		g = xasprintf("HTTPQ_URL_GROUP=%s", group);
+		iov[n++] = (struct iovec){ g, strlen(g) };
+	}
+	rc = sd_journal_sendv(iov, n);
+	free(m);
+	free(q);
+	free(g);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Under journald (stderr is the stream JOURNAL_STREAM names), messages go
+ * through sd_journal_send with HTTPQ_QUEUE=/HTTPQ_URL_GROUP= fields where
+ * they concern one; anything it cannot send goes to stderr as before.
+ */
+void
+hq_sd_journal_init(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0 ||
+	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino)
+		return;
+	/* sd_journal_send drops messages silently when journald is gone. */
+	if (access("/run/systemd/journal/socket", W_OK) != 0)
+		return;
+	hq_log_set_sink(journal_sink);
 }
 
 /* --- socket activation ------------------------------------------------------ */
