@@ -41,6 +41,10 @@ static const char *const lf_names[] = {
 };
 #define NAMED_FIELDS (sizeof(lf_names) / sizeof(lf_names[0]))
 
+/* s-computername: looked up once, when a spec that uses it is built (on
+ * the main thread, before any worker formats a line with it). */
+static char hostname[256];
+
 /* "cs(Name)": any request header, by its token name. */
 static bool
 header_field(const char *name, size_t *hlen)
@@ -97,6 +101,9 @@ hq_logspec_init(struct hq_logspec *sp, enum hq_logformat f, char *const *names,
 			return -1;
 		}
 		sp->fields[i].id = id;
+		if (id == LF_S_COMPUTERNAME && hostname[0] == '\0' &&
+		    gethostname(hostname, sizeof(hostname) - 1) < 0)
+			strcpy(hostname, "-");
 		if (id == LF_CS_HEADER) {
 			sp->fields[i].hdrlen = strlen(names[i]) - 4;
 			sp->fields[i].hdr = xstrndup(names[i] + 3, sp->fields[i].hdrlen);
@@ -346,15 +353,7 @@ w3c_field(struct ob *o, const struct hq_logfield *f, const struct hq_logrec *r)
 	case LF_C_PORT: put_port(o, r->client); break;
 	case LF_CS_USERNAME: putc1(o, '-'); break;
 	case LF_S_SITENAME: put_w3c_str(o, r->site); break;
-	case LF_S_COMPUTERNAME: {
-		char host[256];
-
-		if (gethostname(host, sizeof(host)) < 0)
-			host[0] = '\0';
-		host[sizeof(host) - 1] = '\0';
-		put_w3c_str(o, host);
-		break;
-	}
+	case LF_S_COMPUTERNAME: put_w3c_str(o, hostname); break;
 	case LF_S_IP: put_ip(o, r->server); break;
 	case LF_S_PORT: put_port(o, r->server); break;
 	case LF_CS_METHOD: put_w3c(o, r->method.p, r->method.n > 255 ? 255 : r->method.n); break;
