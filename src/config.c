@@ -243,21 +243,6 @@ build_listens(struct hq_config *cfg)
 	}
 }
 
-static int
-open_errlog(struct hq_config *cfg, struct hq_errors *errs)
-{
-	cfg->errlog_fd = -1;
-	if (cfg->store->error_log == NULL)
-		return 0;
-	cfg->errlog_fd = open(cfg->store->error_log,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (cfg->errlog_fd >= 0)
-		return 0;
-	hq_errors_add(errs, NULL, "server.error_log", "cannot open \"%s\": %m",
-	    cfg->store->error_log);
-	return -1;
-}
-
 struct hq_config *
 hq_config_build(struct hq_store *store, const char *moddir_override, bool check_only,
     struct hq_errors *errs)
@@ -269,7 +254,6 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 
 	atomic_init(&cfg->refs, 1);
 	cfg->store = store;
-	cfg->errlog_fd = -1;
 	rc |= build_consumers(cfg, moddir, check_only, errs);
 	rc |= build_groups(cfg, errs);
 	if (hq_sslbind_check_all(store, errs) != 0)
@@ -277,8 +261,7 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 	else if (store->nsslcerts > 0 && (cfg->tls = hq_tls_new(store, errs)) == NULL)
 		rc = -1;
 	build_listens(cfg);
-	if (!check_only)
-		rc |= open_errlog(cfg, errs);
+	rc |= hq_config_open_logs(cfg, check_only, errs);
 	if (rc != 0) {
 		hq_config_free_now(cfg);
 		return NULL;
@@ -294,12 +277,11 @@ hq_config_free_now(struct hq_config *cfg)
 		hq_queue_unref(cfg->consumers[i].queue);
 	}
 	free(cfg->consumers);
+	hq_config_close_logs(cfg);
 	free(cfg->groups);
 	hq_router_free(cfg->router);
 	free(cfg->listens);
 	hq_tls_free(cfg->tls);
-	if (cfg->errlog_fd >= 0)
-		close(cfg->errlog_fd);
 	hq_store_free(cfg->store);
 	free(cfg);
 }

@@ -251,6 +251,7 @@ request_reset(struct hq_conn *c)
 	r->head.headers = c->hdrs;
 	r->head.hdr_cap = c->hdr_cap;
 	r->resp_cl = -1;
+	r->out_mark = c->bytes_out;
 }
 
 static bool
@@ -346,6 +347,10 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->scanned = 0;
 	c->state = HQ_C_REQUEST;
 	c->nrequests++;
+	/* Only this worker writes it: a plain load and store, no locked add. */
+	atomic_store_explicit(&c->w->nreqs,
+	    atomic_load_explicit(&c->w->nreqs, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
 	r->started_ms = hq_now_ms();
 	r->has_body = r->head.chunked || r->head.content_length > 0;
 	r->body_done = !r->has_body;
@@ -526,6 +531,8 @@ conn_next(struct hq_conn *c)
 		c->state = HQ_C_DRAIN;
 		return;
 	}
+	if (r->group != NULL && r->group->alog != NULL)
+		hq_access_log(c);
 	request_reset(c);
 	c->state = HQ_C_IDLE;
 	c->head_base = c->ipos;

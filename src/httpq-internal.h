@@ -293,6 +293,16 @@ struct hq_listen {
 	struct hq_origin at;
 };
 
+/* url_groups[].access_log */
+enum hq_logformat { HQ_LOG_W3C, HQ_LOG_NCSA };
+struct hq_store_alog {
+	char *path;                   /* NULL = no access log */
+	struct hq_origin at;
+	enum hq_logformat format;
+	char **fields;                /* W3C field names, validated */
+	size_t nfields;               /* 0 = the default list */
+};
+
 struct hq_store_group {
 	char *name;
 	struct hq_origin at;
@@ -303,6 +313,7 @@ struct hq_store_group {
 	struct hq_origin queue_at;
 	uint64_t max_body_bytes;
 	struct hq_timeouts timeouts;  /* 0 = inherit from the global ones */
+	struct hq_store_alog access_log;
 };
 
 struct hq_store_queue {
@@ -456,12 +467,107 @@ int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *inf
     char *err, size_t errlen);
 
 /* ---------------------------------------------------------------------
+ * accesslog.c -- access and error log lines: W3C extended (http.sys's
+ * default, field names as in http.sys) and NCSA combined.  No allocation
+ * and no printf per line; the date is formatted once a second.
+ * ------------------------------------------------------------------- */
+#define HQ_LOG_LINE_MAX     8192   /* longer lines are cut, '\n' kept */
+#define HQ_LOG_URI_MAX      4096   /* URL bytes logged, as http.sys */
+#define HQ_LOG_W3C_DEFAULT_FIELDS "date time c-ip cs-username s-ip s-port " \
+	"cs-method cs-uri-stem cs-uri-query sc-status sc-bytes cs-bytes " \
+	"time-taken cs-version cs-host cs(User-Agent) cs(Referer)"
+#define HQ_LOG_HTTPERR_FIELDS "date time c-ip c-port s-ip s-port " \
+	"cs-version cs-method cs-uri sc-status s-reason s-queuename"
+
+struct hq_logfield {
+	int id;                 /* enum in accesslog.c */
+	char *hdr;              /* cs(NAME): the header name */
+	size_t hdrlen;
+};
+
+struct hq_logspec {
+	enum hq_logformat format;
+	struct hq_logfield *fields;  /* W3C only */
+	size_t nfields;
+	char *fields_line;           /* "#Fields: ...\n" (W3C), else NULL */
+};
+
+/* The date and time of a second, formatted once for every line in it. */
+struct hq_logclock {
+	time_t sec;
+	char date[11], time[9];      /* 2026-11-25  17:01:02 */
+	char clf[27];                /* 25/Nov/2026:17:01:02 +0000 */
+};
+
+/* What one line may say about one request; views, nothing owned. */
+struct hq_logrec {
+	const struct hq_logclock *clk;
+	const struct sockaddr *client, *server;
+	struct hq_str method, target, host, query;
+	int version;                 /* 10, 11, 0 = unknown */
+	int status;                  /* 0 = none */
+	uint64_t bytes_sent;         /* head and body */
+	uint64_t body_sent;          /* entity body only (NCSA %b) */
+	uint64_t bytes_recv;
+	uint64_t time_taken_ms;
+	const char *site;            /* URL group name */
+	const char *queue;
+	const char *reason;          /* HTTPERR reason */
+	const struct hq_hdr *headers;
+	size_t nheaders;
+};
+
+/* Is NAME a W3C field we know ("cs(X-Anything)" included)? */
+bool hq_logfield_valid(const char *name);
+/* Builds a spec; names NULL = the default list.  -1 on an unknown name. */
+int hq_logspec_init(struct hq_logspec *sp, enum hq_logformat f,
+    char *const *names, size_t n);
+int hq_logspec_parse(struct hq_logspec *sp, enum hq_logformat f, const char *list);
+void hq_logspec_free(struct hq_logspec *sp);
+void hq_logclock_set(struct hq_logclock *clk, time_t sec);
+/* Formats one line, '\n' included, into out (HQ_LOG_LINE_MAX bytes);
+ * returns its length. */
+size_t hq_logline(const struct hq_logspec *sp, const struct hq_logrec *rec, char *out);
+/* The W3C directives written at the top of a file when it is opened. */
+size_t hq_logheader(const struct hq_logspec *sp, time_t now, char *out, size_t cap);
+
+/* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).
  * ------------------------------------------------------------------- */
 void hq_log_init(bool foreground);
 void hq_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hq_vlog(int prio, const char *fmt, va_list ap);
 void hq_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* A message about a queue or URL group: under journald the names go in
+ * HTTPQ_QUEUE= and HTTPQ_URL_GROUP= fields (either may be NULL). */
+void hq_log_about(int prio, const char *queue, const char *group, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A structured sink replacing stderr (sd.c, under journald); it returns -1
+ * when the message could not be sent, and stderr gets it. */
+typedef int (*hq_log_sink)(int prio, const char *msg, const char *queue, const char *group);
+void hq_log_set_sink(hq_log_sink sink);
+/* Says "last message repeated N times" when a window has passed; the main
+ * loop calls it every few seconds. */
+void hq_log_tick(void);
+
+/* Repeated identical messages within HQ_LOG_REPEAT_WINDOW_MS become one line
+ * and then "last message repeated N times". */
+#define HQ_LOG_REPEAT_WINDOW_MS 5000
+struct hq_ratelimit {
+	uint64_t hash;
+	uint64_t first_ms;       /* when the last printed line went out */
+	unsigned repeats;        /* suppressed since */
+	int prio;
+	bool any;
+};
+/*
+ * Decides about a message at now_ms.  Returns true when it is to be
+ * printed; *flushed is then set to the number of earlier repeats to
+ * report first (0 = none).  Without text (NULL) only reports repeats
+ * whose window is over.
+ */
+bool hq_ratelimit(struct hq_ratelimit *rl, const char *text, uint64_t now_ms,
+    unsigned *flushed);
 
 /* ---------------------------------------------------------------------
  * queue.c -- request queues: length limit, 503 verbosity, counters.

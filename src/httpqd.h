@@ -80,6 +80,7 @@ struct hq_group {
 	struct hq_consumer *consumer; /* NULL: bound to no queue -> 503 */
 	struct hq_timeouts t;         /* resolved: global where the group says 0 */
 	uint64_t max_body_bytes;
+	struct hq_alog *alog;         /* NULL: no access log */
 };
 
 struct hq_listen_addr {
@@ -103,7 +104,7 @@ struct hq_config {
 	struct hq_listen_addr *listens;
 	size_t nlistens;
 	struct hq_tls *tls;           /* SSL bindings; NULL when none */
-	int errlog_fd;                /* -1: the daemon log */
+	struct hq_logfile *errlog;    /* NULL: the daemon log */
 	bool has_ip_bound;            /* routing needs the local address */
 };
 
@@ -183,6 +184,8 @@ struct hq_worker {
 	time_t date_sec;
 	char date[40];
 	size_t date_len;
+	struct hq_wlog *wlog;          /* log buffers (logfile.c), lazily */
+	atomic_uint_fast64_t nreqs;    /* requests started; written by the worker only */
 };
 
 int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
@@ -193,6 +196,10 @@ unsigned hq_workers_connections(void);
 /* Abort whatever is left, stop the loops and join the threads. */
 void hq_workers_stop(void);
 unsigned hq_workers_count(void);
+/* Runs fn(worker) on every worker's loop (asynchronously). */
+void hq_workers_post_all(void (*fn)(void *worker));
+/* Requests started by all workers since the start (relaxed). */
+uint64_t hq_workers_requests(void);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384
@@ -205,6 +212,20 @@ void hq_worker_putbuf(struct hq_worker *w, char *buf);
 /* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
  * returns -1 if any cannot be bound. */
 int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
+
+/* ---------------------------------------------------------------------
+ * sd.c -- systemd: notify, watchdog, socket activation.
+ * ------------------------------------------------------------------- */
+void hq_sd_collect_fds(void);
+void hq_sd_journal_init(void);
+int hq_sd_listen_fd(const struct hq_listen_addr *la);
+void hq_sd_close_unused(void);
+void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers);
+void hq_sd_reloading(void);
+void hq_sd_reloaded(unsigned generation);
+void hq_sd_reload_failed(unsigned generation, size_t nerrors);
+void hq_sd_stopping(unsigned nconns);
+void hq_sd_free(void);
 
 /* ---------------------------------------------------------------------
  * request.c / response.c / conn.c
@@ -227,6 +248,7 @@ struct httpq_request {
 	struct hq_str query;
 	char *cooked_url;            /* built on demand */
 	uint64_t started_ms;
+	uint64_t out_mark;           /* c->bytes_out when the request began */
 
 	/* request entity body */
 	bool has_body;
@@ -301,6 +323,7 @@ struct hq_conn {
 	struct hq_seg *segs;
 	size_t nsegs, capsegs, seg0; /* segs[seg0..nsegs) pending */
 	uint64_t pending;            /* bytes not yet written */
+	uint64_t bytes_out;          /* bytes ever queued, for the access log */
 	size_t send_floor;           /* min send rate checkpoint */
 
 	struct hq_hdr *hdrs;
@@ -348,7 +371,20 @@ int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
 void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
+
+/* logfile.c -- access and error logs through per-worker buffers */
+struct hq_alog;
+struct hq_logfile;
+struct hq_wlog;
+int hq_config_open_logs(struct hq_config *cfg, bool check_only, struct hq_errors *errs);
+void hq_config_close_logs(struct hq_config *cfg);
 void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
+void hq_access_log(struct hq_conn *c);
+/* Main thread: `flush logbuffer` (asynchronous), SIGUSR1, exit. */
+void hq_logs_flush(void);
+void hq_logs_reopen(void);
+void hq_logs_free(void);
+void hq_wlog_free(struct hq_worker *w);
 
 /* request.c */
 void hq_request_release(httpq_request *r);

@@ -26,7 +26,7 @@ static struct {
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;       /* current snapshot (main's reference) */
 	const char *path, *moddir;
-	struct event *sighup, *sigterm, *sigint, *drain_tick, *tls_tick;
+	struct event *sighup, *sigterm, *sigint, *sigusr1, *drain_tick, *tls_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
 } M;
@@ -74,9 +74,11 @@ hq_check(const char *path, const char *moddir)
 		fprintf(stderr, "httpqd: %s: test failed (%zu error%s)\n", path, errs.n,
 		    errs.n == 1 ? "" : "s");
 		hq_errors_free(&errs);
+		hq_logs_free();
 		return 1;
 	}
 	hq_config_free_now(cfg);
+	hq_logs_free();
 	hq_errors_free(&errs);
 	fprintf(stderr, "httpqd: %s: test is successful\n", path);
 	return 0;
@@ -91,11 +93,13 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (M.stopping)
 		return;
 	hq_log(LOG_NOTICE, "reload: reading %s", M.path);
+	hq_sd_reloading();
 	cfg = load(false, &errs);
 	if (cfg == NULL) {
 		hq_log(LOG_ERR, "reload refused, keeping generation %u (%zu error%s):",
 		    old->generation, errs.n, errs.n == 1 ? "" : "s");
 		log_errors(LOG_ERR, &errs);
+		hq_sd_reload_failed(old->generation, errs.n);
 		hq_errors_free(&errs);
 		return;
 	}
@@ -109,6 +113,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	hq_workers_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
+	hq_sd_reloaded(cfg->generation);
 }
 
 /* Certificate files changed on disk, ticket keys due (tls.c). */
@@ -143,6 +148,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	M.stopping = true;
+	hq_sd_stopping(hq_workers_connections());
 	hq_log(LOG_NOTICE, "stop: signal %d, draining %u connection%s (up to %u s)",
 	    (int)sig, hq_workers_connections(),
 	    hq_workers_connections() == 1 ? "" : "s", secs);
@@ -150,6 +156,13 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	M.drain_deadline_ms = hq_now_ms() + (uint64_t)secs * 1000;
 	M.drain_tick = event_new(M.base, -1, EV_PERSIST, drain_check, NULL);
 	event_add(M.drain_tick, &tick);
+}
+
+/* SIGUSR1: logrotate moved the logs; open them again. */
+static void
+on_reopen(evutil_socket_t sig, short what, void *arg)
+{
+	hq_logs_reopen();
 }
 
 static unsigned
@@ -215,8 +228,10 @@ static void
 teardown(void)
 {
 	hq_workers_stop();
+	hq_sd_free();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
+	hq_logs_free();
 	hq_mailbox_close(&M.mbox);
 	hq_main_mailbox = NULL;
 	hq_config_registry_free();
@@ -227,6 +242,7 @@ teardown(void)
 	event_free(M.sighup);
 	event_free(M.sigterm);
 	event_free(M.sigint);
+	event_free(M.sigusr1);
 	event_base_free(M.base);
 	libevent_global_shutdown();
 }
@@ -241,10 +257,15 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.moddir = moddir;
 	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
+	hq_sd_collect_fds();
+	if (foreground)
+		hq_sd_journal_init();
 	if (setup(foreground, &nworkers, &fds) < 0) {
 		if (M.cfg)
 			hq_config_free_now(M.cfg);
 		hq_config_registry_free();
+		hq_sd_free();
+		hq_logs_free();
 		return 1;
 	}
 	M.base = event_base_new();
@@ -256,6 +277,8 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	evsignal_add(M.sighup, NULL);
 	evsignal_add(M.sigterm, NULL);
 	evsignal_add(M.sigint, NULL);
+	M.sigusr1 = evsignal_new(M.base, SIGUSR1, on_reopen, NULL);
+	evsignal_add(M.sigusr1, NULL);
 	hq_workers_start(nworkers, M.cfg, fds);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
@@ -264,6 +287,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	hq_tls_started(M.cfg->tls);
 	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);
 	event_add(M.tls_tick, &(struct timeval){ HQ_TLS_WATCH_S, 0 });
+	hq_sd_ready(M.base, M.cfg->generation, nworkers);
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

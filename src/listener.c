@@ -51,11 +51,20 @@ int
 hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 {
 	int **fds = xcalloc(nworkers, sizeof(*fds));
+	int *passed = xcalloc(cfg->nlistens + 1, sizeof(int));
 
+	/* Sockets passed by systemd: every worker accepts from a dup (sd.c). */
+	for (size_t i = 0; i < cfg->nlistens; i++)
+		passed[i] = hq_sd_listen_fd(&cfg->listens[i]);
+	hq_sd_close_unused();
 	for (unsigned w = 0; w < nworkers; w++) {
 		fds[w] = xcalloc(cfg->nlistens + 1, sizeof(int));
 		for (size_t i = 0; i < cfg->nlistens; i++) {
-			fds[w][i] = open_one(&cfg->listens[i]);
+			if (passed[i] >= 0)
+				fds[w][i] = w == 0 ? passed[i] :
+				    fcntl(passed[i], F_DUPFD_CLOEXEC, 0);
+			else
+				fds[w][i] = open_one(&cfg->listens[i]);
 			if (fds[w][i] >= 0)
 				continue;
 			hq_log(LOG_ERR, "cannot listen on %s: %m", cfg->listens[i].text);
@@ -68,9 +77,11 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 			}
 			free(fds[w]);
 			free(fds);
+			free(passed);
 			return -1;
 		}
 	}
+	free(passed);
 	*fdsp = fds;
 	return 0;
 }

@@ -128,7 +128,7 @@ hq_api_log(httpq_ctx *ctx, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	hq_log(level, "module=%s queue=%s: %s",
+	hq_log_about(level, ctx->queue_name, NULL, "module=%s queue=%s: %s",
 	    ctx->mod && ctx->mod->name ? ctx->mod->name : "?", ctx->queue_name, msg);
 }
 

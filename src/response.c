@@ -36,6 +36,7 @@ seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 		if (s->fd < 0 && s->off + s->len == off) {
 			s->len += len;
 			c->pending += len;
+			c->bytes_out += len;
 			return;
 		}
 	}
@@ -45,6 +46,7 @@ seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 	}
 	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len };
 	c->pending += len;
+	c->bytes_out += len;
 }
 
 static char *
@@ -449,85 +451,4 @@ hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 		put(c, body, (size_t)n);
 	r->head_sent = true;
 	r->resp_done = true;
-}
-
-/* --- error log ----------------------------------------------------------------- */
-
-static void
-addr_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, unsigned *port)
-{
-	*port = 0;
-	strcpy(ip, "-");
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s->sin_addr, ip, (socklen_t)iplen);
-		*port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, (socklen_t)iplen);
-		*port = ntohs(s->sin6_port);
-	}
-}
-
-/* W3C-style fields must not contain spaces: blanks and controls become '+'. */
-static void
-field(char *dst, size_t cap, const char *p, size_t n)
-{
-	size_t i;
-
-	if (p == NULL || n == 0) {
-		snprintf(dst, cap, "-");
-		return;
-	}
-	for (i = 0; i < n && i + 1 < cap; i++)
-		dst[i] = ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) ? '+' : p[i];
-	dst[i] = '\0';
-}
-
-/*
- * One line per daemon-made response or dropped connection, with the fields
- * of http.sys's HTTPERR log: date time c-ip c-port s-ip s-port cs-version
- * cs-method cs-uri sc-status s-reason s-queuename.
- */
-void
-hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
-{
-	const httpq_request *r = &c->req;
-	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN], when[32];
-	char method[64], uri[1024], status[8], line[1400];
-	unsigned cport, sport;
-	time_t now = time(NULL);
-	struct tm tm;
-	int n;
-
-	hq_conn_local(c);
-	addr_text(&c->peer, cip, sizeof(cip), &cport);
-	addr_text(&c->local, sip, sizeof(sip), &sport);
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	field(method, sizeof(method), r->head.method.p, r->head.method.n);
-	field(uri, sizeof(uri), r->head.target.p, r->head.target.n);
-	if (e == HQ_OK)
-		strcpy(status, "-");
-	else
-		snprintf(status, sizeof(status), "%d", hq_errinfo(e)->status);
-	n = snprintf(line, sizeof(line), "%s %s %u %s %u %s %s %s %s %s %s\n",
-	    when, cip, cport, sip, sport,
-	    r->head.version == 10 ? "HTTP/1.0" : r->head.version == 11 ? "HTTP/1.1" : "-",
-	    method, uri, status, reason ? reason : hq_errinfo(e)->reason,
-	    queue ? queue : "-");
-	if (n < 0)
-		return;
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	if (c->cfg->errlog_fd >= 0) {
-		/* O_APPEND and one write per line: lines from workers never mix. */
-		if (write(c->cfg->errlog_fd, line, (size_t)n) < 0)
-			hq_log(LOG_ERR, "error log: %m");
-	} else {
-		line[n - 1] = '\0';
-		hq_log(LOG_INFO, "httperr: %s", line);
-	}
 }

@@ -102,7 +102,7 @@ enum ktype {
 	K_VERBOSITY, /* enum hq_verbosity */
 	K_OPTIONS,   /* free-form mapping of scalars, flattened into hq_kv */
 	K_PREFIX,    /* struct hq_prefix, parsed by hq_prefix_parse */
-	K_ENUM,      /* int, one of names[] */
+	K_ENUM,      /* an enum (int) named by enames[] */
 };
 
 #define K_REQUIRED 0x1 /* must appear in its mapping */
@@ -125,12 +125,12 @@ struct key {
 	const char *what;        /* type as shown, for lists */
 	const char *meaning;
 	const struct key *sub;   /* K_MAP, K_LIST of mappings */
-	const char *const *names; /* K_ENUM: the values, NULL-terminated */
 	/* K_LIST of mappings: appends an element with defaults, returns it. */
 	void *(*add)(struct ld *, const struct hq_ynode *, const char *path);
 	/* K_LIST of scalars: handles one item. */
 	void (*item)(struct ld *, void *base, const struct hq_ynode *,
 	    const char *path);
+	const char *const *enames; /* K_ENUM: names of values 0..n-1 */
 };
 
 static void *group_add(struct ld *, const struct hq_ynode *, const char *);
@@ -141,6 +141,12 @@ static void listen_item(struct ld *, void *, const struct hq_ynode *,
     const char *);
 static void prefix_item(struct ld *, void *, const struct hq_ynode *,
     const char *);
+static void logfield_item(struct ld *, void *, const struct hq_ynode *,
+    const char *);
+
+static const char *const logformat_names[] = {
+	[HQ_LOG_W3C] = "w3c", [HQ_LOG_NCSA] = "ncsa", NULL
+};
 
 #define TO(f) offsetof(struct hq_timeouts, f)
 static const struct key timeout_keys[] = {
@@ -221,6 +227,23 @@ static const struct key server_keys[] = {
 };
 #undef SV
 
+#define AL(f) offsetof(struct hq_store_alog, f)
+static const struct key alog_keys[] = {
+	{ .name = "path", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	  .off = AL(path), .at_off = AL(at),
+	  .meaning = "file the URL group's requests are logged to" },
+	{ .name = "format", .type = K_ENUM, .off = AL(format),
+	  .dnum = HQ_LOG_W3C, .enames = logformat_names,
+	  .meaning = "w3c (W3C extended, http.sys's default) or ncsa "
+	      "(NCSA combined)" },
+	{ .name = "fields", .type = K_LIST, .min = 1, .item = logfield_item,
+	  .what = "list of W3C fields", .show = "see httpq.yaml(5)",
+	  .meaning = "W3C fields, http.sys names: date time c-ip cs-method "
+	      "cs-uri-stem sc-status time-taken cs(User-Agent) ..." },
+	{ .name = NULL }
+};
+#undef AL
+
 /*
  * A group's or queue's origin (at) is where its name is written, so that
  * "first defined at FILE:LINE" points at the line people look for; it is
@@ -243,6 +266,9 @@ static const struct key group_keys[] = {
 	{ .name = "timeouts", .type = K_MAP, .flags = K_INHERIT,
 	  .off = GR(timeouts), .sub = timeout_keys,
 	  .meaning = "the global timeouts, per URL group" },
+	{ .name = "access_log", .type = K_MAP, .off = GR(access_log),
+	  .sub = alog_keys,
+	  .meaning = "the URL group's access log; absent = none" },
 	{ .name = NULL }
 };
 #undef GR
@@ -326,7 +352,7 @@ static const struct key sslcert_keys[] = {
 	  .off = SC(chainfile), .at_off = SC(chainfile_at), .show = "-",
 	  .meaning = "PEM intermediate certificates sent after it" },
 	{ .name = "clientcert", .type = K_ENUM, .off = SC(clientcert),
-	  .names = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
+	  .enames = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
 	  .meaning = "ask clients for a certificate: none, request "
 	      "(optional) or require" },
 	{ .name = "cafile", .type = K_STRING, .flags = K_AT, .off = SC(cafile),
@@ -338,7 +364,7 @@ static const struct key sslcert_keys[] = {
 	  .meaning = "DER OCSP response stapled to handshakes, reread when "
 	      "it changes (kept fresh by a timer)" },
 	{ .name = "min_protocol", .type = K_ENUM, .off = SC(min_protocol),
-	  .names = min_protocol_names, .dnum = HQ_TLS_MIN_12,
+	  .enames = min_protocol_names, .dnum = HQ_TLS_MIN_12,
 	  .meaning = "oldest TLS version accepted: tls1.2 or tls1.3" },
 	{ .name = NULL }
 };
@@ -480,20 +506,6 @@ fmt_size(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
-/* "a, b or c" (or "a|b|c") from a K_ENUM's names. */
-static const char *
-enum_list(const struct key *k, char *buf, size_t size, const char *sep,
-    const char *last)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; k->names[i] && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-		    i == 0 ? "" : k->names[i + 1] ? sep : last, k->names[i]);
-	return buf;
-}
-
 /* What a key expects, for "expected X, got Y". */
 static const char *
 expected(const struct key *k, char *buf, size_t size)
@@ -525,6 +537,15 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a name of letters, digits, '_', '.' and '-'";
 	case K_VERBOSITY:
 		return "basic, limited or full";
+	case K_ENUM:
+		buf[0] = '\0';
+		for (size_t i = 0; k->enames[i]; i++) {
+			if (i > 0)
+				strncat(buf, k->enames[i + 1] ? ", " : " or ",
+				    size - strlen(buf) - 1);
+			strncat(buf, k->enames[i], size - strlen(buf) - 1);
+		}
+		return buf;
 	case K_LIST:
 		return "a list";
 	case K_MAP:
@@ -532,8 +553,6 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a mapping";
 	case K_PREFIX:
 		return "a URL prefix";
-	case K_ENUM:
-		return enum_list(k, buf, size, ", ", " or ");
 	}
 	return "?";
 }
@@ -778,8 +797,8 @@ static void
 set_enum(struct ld *ld, const struct key *k, void *f,
     const struct hq_ynode *n, const char *path)
 {
-	for (size_t i = 0; k->names[i]; i++) {
-		if (strcmp(n->str, k->names[i]) == 0) {
+	for (size_t i = 0; k->enames[i]; i++) {
+		if (strcmp(n->str, k->enames[i]) == 0) {
 			*(int *)f = (int)i;
 			return;
 		}
@@ -1170,6 +1189,28 @@ prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
 	ld->prefs = xrealloc(ld->prefs, (ld->nprefs + 1) * sizeof(*ld->prefs));
 	ld->prefs[ld->nprefs++] = (struct pref){ (size_t)(g - ld->s->groups),
 	    g->nprefixes++, xstrdup(path) };
+}
+
+static void
+logfield_item(struct ld *ld, void *base, const struct hq_ynode *n,
+    const char *path)
+{
+	struct hq_store_alog *a = base;
+	char buf[80];
+
+	if (n->type != HQ_Y_SCALAR || hq_ynode_is_null(n) ||
+	    !hq_logfield_valid(n->str)) {
+		err(ld, n, path, "expected a W3C field name (date, time, c-ip, "
+		    "c-port, cs-username, s-sitename, s-computername, s-ip, "
+		    "s-port, cs-method, cs-uri-stem, cs-uri-query, cs-uri, "
+		    "sc-status, sc-substatus, sc-win32-status, sc-bytes, "
+		    "cs-bytes, time-taken, cs-version, cs-host, s-reason, "
+		    "s-queuename or cs(HEADER)), got %s",
+		    describe(n, buf, sizeof(buf)));
+		return;
+	}
+	a->fields = xrealloc(a->fields, (a->nfields + 1) * sizeof(*a->fields));
+	a->fields[a->nfields++] = xstrdup(n->str);
 }
 
 /*
@@ -1565,11 +1606,30 @@ hq_clientcert_name(enum hq_clientcert c)
 }
 
 static void
+check_access_logs(struct ld *ld)
+{
+	const struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_alog *a = &s->groups[i].access_log;
+		char *path;
+
+		if (a->path == NULL || a->format != HQ_LOG_NCSA || a->nfields == 0)
+			continue;
+		path = join(ld->gpath[i], "access_log.fields");
+		xerr(ld, &a->at, path, "fields apply to the w3c format; "
+		    "ncsa combined has fixed fields");
+		free(path);
+	}
+}
+
+static void
 check_all(struct ld *ld)
 {
 	check_listens(ld);
 	check_urlacls(ld);
 	check_sslcerts(ld);
+	check_access_logs(ld);
 	check_group_names(ld);
 	check_queue_names(ld);
 	check_queue_refs(ld);
@@ -1823,6 +1883,10 @@ hq_store_free(struct hq_store *s)
 		free(g->prefix_at);
 		free(g->name);
 		free(g->queue);
+		free(g->access_log.path);
+		for (size_t j = 0; j < g->access_log.nfields; j++)
+			free(g->access_log.fields[j]);
+		free(g->access_log.fields);
 	}
 	free(s->groups);
 	for (size_t i = 0; i < s->nqueues; i++) {
@@ -1894,6 +1958,14 @@ type_name(const struct key *k, char *buf, size_t size)
 		return "name";
 	case K_VERBOSITY:
 		return "basic|limited|full";
+	case K_ENUM:
+		buf[0] = '\0';
+		for (size_t i = 0; k->enames[i]; i++) {
+			if (i > 0)
+				strncat(buf, "|", size - strlen(buf) - 1);
+			strncat(buf, k->enames[i], size - strlen(buf) - 1);
+		}
+		return buf;
 	case K_OPTIONS:
 	case K_MAP:
 		return "mapping";
@@ -1901,8 +1973,6 @@ type_name(const struct key *k, char *buf, size_t size)
 		return k->what;
 	case K_PREFIX:
 		return "URL prefix";
-	case K_ENUM:
-		return enum_list(k, buf, size, "|", "|");
 	}
 	return "?";
 }
@@ -1932,7 +2002,7 @@ default_text(const struct key *k, bool inherit, char *buf, size_t size)
 	case K_VERBOSITY:
 		return verbosity_names[k->dnum];
 	case K_ENUM:
-		return k->names[k->dnum];
+		return k->enames[k->dnum];
 	case K_STRING:
 	case K_NAME:
 		return k->dstr ? k->dstr : "-";

@@ -77,6 +77,7 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 		evconnlistener_set_error_cb(w->listeners[i], on_accept_error);
 	}
 	atomic_init(&w->nconns, 0);
+	atomic_init(&w->nreqs, 0);
 	return w;
 }
 
@@ -103,6 +104,23 @@ unsigned
 hq_workers_count(void)
 {
 	return nworkers;
+}
+
+void
+hq_workers_post_all(void (*fn)(void *worker))
+{
+	for (unsigned i = 0; i < nworkers; i++)
+		hq_mailbox_post(&workers[i]->mbox, fn, workers[i]);
+}
+
+uint64_t
+hq_workers_requests(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < nworkers; i++)
+		n += atomic_load_explicit(&workers[i]->nreqs, memory_order_relaxed);
+	return n;
 }
 
 struct cfg_msg {
@@ -205,6 +223,7 @@ worker_free(struct hq_worker *w)
 		hq_conn_abort(c, "shutdown");
 	}
 	close_listeners(w);
+	hq_wlog_free(w);
 	free(w->listeners);
 	free(w->laddrs);
 	for (size_t i = 0; i < w->nfreebufs; i++)

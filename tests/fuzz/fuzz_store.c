@@ -1,4 +1,4 @@
-// fuzz-sources: src/store.c src/store_yaml.c src/urlprefix.c src/router.c
+// fuzz-sources: src/store.c src/store_yaml.c src/urlprefix.c src/router.c src/accesslog.c
 // fuzz-libs: -lyaml
 /*
  * fuzz_store.c -- libFuzzer harness for the setup store loader.

@@ -234,6 +234,27 @@ START_TEST(test_full)
 }
 END_TEST
 
+START_TEST(test_access_log)
+{
+	struct hq_store *s = load_good("accesslog.yaml");
+	const struct hq_store_alog *a;
+
+	ck_assert_uint_eq(s->ngroups, 4);
+	a = &s->groups[0].access_log;
+	ck_assert_str_eq(a->path, "/var/log/httpq/a.log");
+	ck_assert_int_eq(a->format, HQ_LOG_W3C);
+	ck_assert_uint_eq(a->nfields, 0);
+	ck_assert_int_eq(a->at.line, 4);
+	a = &s->groups[1].access_log;
+	ck_assert_int_eq(a->format, HQ_LOG_NCSA);
+	a = &s->groups[2].access_log;
+	ck_assert_uint_eq(a->nfields, 6);
+	ck_assert_str_eq(a->fields[4], "cs(X-Request-Id)");
+	ck_assert_ptr_null(s->groups[3].access_log.path);
+	hq_store_free(s);
+}
+END_TEST
+
 START_TEST(test_flow_style)
 {
 	struct hq_store *s = load_good("flow.yaml");
@@ -613,7 +634,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 54);
+	ck_assert_uint_eq(nkeys, 57);
 	free(man);
 	free(buf);
 }
@@ -634,6 +655,7 @@ main(void)
 	tcase_add_test(good, test_minimal);
 	tcase_add_test(good, test_full);
 	tcase_add_test(good, test_flow_style);
+	tcase_add_test(good, test_access_log);
 	tcase_add_test(good, test_dropins);
 	tcase_add_test(good, test_shipped_config);
 	tcase_add_test(good, test_acl_ssl_control);
