@@ -415,6 +415,49 @@ bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t
     const gid_t *gids, size_t ngids, bool want_delegate);
 
 /* ---------------------------------------------------------------------
+ * ctlproto.c -- the control protocol of httpqd and httpqctl.
+ * ------------------------------------------------------------------- */
+#define HQ_CTL_INVALID 1   /* status codes: refused or invalid */
+#define HQ_CTL_USAGE   2   /* malformed command */
+#define HQ_CTL_MAX_KV  12
+
+enum hq_ctl_cmd_id {
+	HQ_CTL_SHOW_SERVICESTATE, HQ_CTL_SHOW_URLACL, HQ_CTL_SHOW_SSLCERT,
+	HQ_CTL_SHOW_IPLISTEN, HQ_CTL_SHOW_TIMEOUT, HQ_CTL_SHOW_QUEUE,
+	HQ_CTL_SHOW_ROUTE, HQ_CTL_ADD_URLACL, HQ_CTL_DELETE_URLACL,
+	HQ_CTL_ADD_SSLCERT, HQ_CTL_DELETE_SSLCERT, HQ_CTL_ADD_IPLISTEN,
+	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
+	HQ_CTL_FLUSH_LOGBUFFER,
+};
+
+struct hq_ctl_cmd {
+	enum hq_ctl_cmd_id id;
+	char *arg;                    /* show queue NAME, show route URL */
+	struct { char *key, *value; } kv[HQ_CTL_MAX_KV];
+	size_t nkv;
+	bool json;                    /* --json */
+	bool admin;                   /* changes something */
+};
+/*
+ * Parses one command line (its newline optional).  Returns 0, or
+ * HQ_CTL_USAGE / HQ_CTL_INVALID with a message naming the bad word or key
+ * in err.  words: the same from already split words (httpqctl's argv);
+ * words may be reordered.
+ */
+int hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
+    size_t errlen);
+int hq_ctl_parse_words(char **words, size_t n, struct hq_ctl_cmd *cmd, char *err,
+    size_t errlen);
+void hq_ctl_cmd_free(struct hq_ctl_cmd *cmd);
+const char *hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key);
+int hq_ctl_bool(const char *v, bool *out);
+const char *const *hq_ctl_timeout_names(void);
+/* words joined into a line that hq_ctl_parse reads back the same. */
+char *hq_ctl_join(char **words, size_t n);
+char *hq_ctl_status(int code, const char *msg);
+int hq_ctl_is_status(const char *line, const char **msg);
+
+/* ---------------------------------------------------------------------
  * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
  * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
  * ------------------------------------------------------------------- */
