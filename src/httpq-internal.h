@@ -462,7 +462,7 @@ int hq_ctl_is_status(const char *line, const char **msg);
  * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
  * ------------------------------------------------------------------- */
 struct hq_sslinfo {
-	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
+	char subject[256];        /* "CN=www.example.com, O=Example" */
 	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
 	time_t not_after;
 	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
@@ -474,6 +474,26 @@ int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_error
 int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
 int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
     char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------
+ * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text
+ * tables or JSON; httpqd over the socket, httpqctl from the files.
+ * ------------------------------------------------------------------- */
+struct hq_table {
+	size_t ncols, nrows;
+	char **head;
+	char ***rows;
+};
+struct hq_table *hq_table_new(size_t ncols, ...);
+void hq_table_row(struct hq_table *t, ...);
+void hq_table_print(FILE *f, struct hq_table *t, const char *empty);
+void hq_json_str(FILE *f, const char *s);
+void hq_json_origin(FILE *f, const struct hq_origin *at);
+const char *hq_origin_text(const struct hq_origin *at, char *buf, size_t size);
+void hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json);
+void hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json);
+void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
+void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
 
 /* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).

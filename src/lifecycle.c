@@ -29,6 +29,7 @@ static struct {
 	struct event *sighup, *sigterm, *sigint, *drain_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
+	struct hq_errors *reload_errs; /* hq_reload: where the errors go */
 } M;
 
 bool
@@ -96,6 +97,10 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		hq_log(LOG_ERR, "reload refused, keeping generation %u (%zu error%s):",
 		    old->generation, errs.n, errs.n == 1 ? "" : "s");
 		log_errors(LOG_ERR, &errs);
+		if (M.reload_errs != NULL) {
+			*M.reload_errs = errs;
+			errs = (struct hq_errors){ 0 };
+		}
 		hq_errors_free(&errs);
 		return;
 	}
@@ -108,6 +113,28 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	hq_workers_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
+}
+
+struct hq_config *
+hq_current_config(void)
+{
+	return M.cfg;
+}
+
+int
+hq_reload(struct hq_errors *errs, unsigned *generation)
+{
+	unsigned before = M.cfg->generation;
+
+	if (M.stopping) {
+		hq_errors_add(errs, NULL, NULL, "httpqd is stopping");
+		return -1;
+	}
+	M.reload_errs = errs;
+	on_reload(SIGHUP, 0, NULL);
+	M.reload_errs = NULL;
+	*generation = M.cfg->generation;
+	return M.cfg->generation != before ? 0 : -1;
 }
 
 static void
@@ -206,6 +233,7 @@ fail:
 static void
 teardown(void)
 {
+	hq_control_stop();
 	hq_workers_stop();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
@@ -251,6 +279,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 		free(fds[i]);
 	free(fds);
 	log_ready(nworkers);
+	hq_control_start(M.base, M.cfg->store);
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

@@ -77,6 +77,10 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 		evconnlistener_set_error_cb(w->listeners[i], on_accept_error);
 	}
 	atomic_init(&w->nconns, 0);
+	w->nladdrs = cfg->nlistens;
+	w->lconns = xcalloc(cfg->nlistens + 1, sizeof(*w->lconns));
+	for (size_t i = 0; i < w->nladdrs; i++)
+		atomic_init(&w->lconns[i], 0);
 	return w;
 }
 
@@ -103,6 +107,27 @@ unsigned
 hq_workers_count(void)
 {
 	return nworkers;
+}
+
+size_t
+hq_workers_listeners(const struct hq_listen_addr **la)
+{
+	if (nworkers == 0)
+		return 0;
+	*la = workers[0]->laddrs;
+	return workers[0]->nladdrs;
+}
+
+unsigned
+hq_workers_listener_conns(size_t i)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < nworkers; w++)
+		if (i < workers[w]->nladdrs)
+			n += atomic_load_explicit(&workers[w]->lconns[i],
+			    memory_order_relaxed);
+	return n;
 }
 
 struct cfg_msg {
@@ -207,6 +232,7 @@ worker_free(struct hq_worker *w)
 	close_listeners(w);
 	free(w->listeners);
 	free(w->laddrs);
+	free(w->lconns);
 	for (size_t i = 0; i < w->nfreebufs; i++)
 		free(w->freebufs[i]);
 	free(w->freebufs);
