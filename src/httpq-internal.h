@@ -400,6 +400,19 @@ const char *hq_clientcert_name(enum hq_clientcert c);
 void hq_store_list_keys(FILE *f);
 
 /* ---------------------------------------------------------------------
+ * store_write.c -- replace a store file atomically: hidden temporary file
+ * in the same folder (created if missing), fsync, rename, folder fsync.
+ * ------------------------------------------------------------------- */
+int hq_store_write(const char *path, const char *text, size_t len, char *err,
+    size_t errlen);
+/* The two halves of hq_store_write; a crash between them leaves the old
+ * file whole.  write_temp returns the temporary file's name. */
+char *hq_store_write_temp(const char *path, const char *text, size_t len,
+    char *err, size_t errlen);
+int hq_store_write_commit(const char *tmp, const char *path, char *err,
+    size_t errlen);
+
+/* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
  * ------------------------------------------------------------------- */
 /* The reservation deciding for p: same scheme, host class, host and port,
