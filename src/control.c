@@ -58,7 +58,7 @@ static struct {
 	time_t started;
 } C;
 
-static bool process(struct client *c);
+static bool process(struct client *c, bool at_eof);
 
 void
 hq_control_set_path(const char *path)
@@ -71,9 +71,21 @@ hq_control_set_path(const char *path)
  * Clients
  * ------------------------------------------------------------------- */
 
+/* Unread input makes close() reset the connection, and the peer would lose
+ * the answer already sent (the ERR of an oversized command): read it away. */
+static void
+discard_input(int fd)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 64 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
 static void
 client_free(struct client *c)
 {
+	discard_input(bufferevent_getfd(c->bev));
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -175,13 +187,13 @@ on_write(struct bufferevent *bev, void *arg)
 	}
 	/* Output drained: take the next command. */
 	bufferevent_enable(c->bev, EV_READ);
-	process(c);
+	process(c, false);
 }
 
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
-	process(arg);
+	process(arg, false);
 }
 
 static void
@@ -200,9 +212,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF && !c->closing) {
 		/* socat sends its last line and shuts down writing: answer it,
 		 * even without a newline. */
-		if (evbuffer_get_length(in) > 0)
-			evbuffer_add(in, "\n", 1);
-		if (!process(c) && !c->closing)
+		if (!process(c, true) && !c->closing)
 			client_close(c);
 		return;
 	}
@@ -718,9 +728,10 @@ run_line(struct client *c, const char *line, size_t len)
 }
 
 /* Takes complete lines while the output is small; refuses an overlong one.
- * Returns true if c was freed. */
+ * At the end of input, what is left is a line.  Returns true if c was
+ * freed. */
 static bool
-process(struct client *c)
+process(struct client *c, bool at_eof)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -736,7 +747,10 @@ process(struct client *c)
 			return false;
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos < 0 && evbuffer_get_length(in) < HQ_CTL_MAX_LINE)
+		if (eol.pos < 0 && at_eof && evbuffer_get_length(in) > 0 &&
+		    evbuffer_get_length(in) < HQ_CTL_MAX_LINE)
+			eol.pos = (ev_off_t)evbuffer_get_length(in) - 1;
+		else if (eol.pos < 0 && evbuffer_get_length(in) < HQ_CTL_MAX_LINE)
 			return false; /* wait for more, up to the read timeout */
 		if (eol.pos < 0 || (size_t)eol.pos + 1 > HQ_CTL_MAX_LINE) {
 			reply_status(c, HQ_CTL_USAGE, "command longer than "

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -116,14 +117,15 @@ ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
 	ssize_t n;
 	int code = -1;
 
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+	/* A refused peer is answered at once and closed: the write may fail,
+	 * the answer is still there to read. */
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
 		snprintf(msg, msglen, "cannot send: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
+	else
+		snprintf(msg, msglen, "httpqd closed the connection without an "
+		    "answer");
 	shutdown(fd, SHUT_WR);
 	in = fdopen(fd, "r");
-	snprintf(msg, msglen, "httpqd closed the connection without an answer");
 	while ((n = getline(&buf, &cap, in)) > 0) {
 		const char *text;
 
@@ -901,6 +903,7 @@ main(int argc, char **argv)
 	size_t n = 0;
 	int ch, rc;
 
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:s:th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': O.store = optarg; break;
