@@ -120,6 +120,7 @@ split(const char *line, size_t len, char **words, size_t *nwords, char *err,
 	size_t n = 0, i = 0;
 	char *w = xmalloc(len + 1);
 
+	*nwords = 0;
 	while (i < len) {
 		size_t wl = 0;
 		bool quoted = false, any = false;
@@ -156,6 +157,7 @@ split(const char *line, size_t len, char **words, size_t *nwords, char *err,
 			    "(at most %d)", MAX_WORDS);
 		}
 		words[n++] = xstrndup(w, wl);
+		*nwords = n; /* the caller frees them, even after an error */
 	}
 	free(w);
 	*nwords = n;
@@ -291,24 +293,25 @@ check_values(const struct grammar *g, const struct hq_ctl_cmd *cmd, char *err,
 }
 
 int
-hq_ctl_parse_words(char **words, size_t n, struct hq_ctl_cmd *cmd, char *err,
-    size_t errlen)
+hq_ctl_parse_words(char *const *all, size_t nall, struct hq_ctl_cmd *cmd,
+    char *err, size_t errlen)
 {
 	const struct grammar *g;
-	char known[160];
+	char known[160], *words[MAX_WORDS];
 	bool verb_known;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
 	memset(cmd, 0, sizeof(*cmd));
 	/* --json may go anywhere; it is not a word of the command. */
-	for (i = 0; i < n; i++) {
-		if (strcmp(words[i], "--json") != 0)
-			continue;
-		cmd->json = true;
-		memmove(words + i, words + i + 1, (n - i - 1) * sizeof(*words));
-		words[--n] = NULL;
-		i--;
+	for (i = 0; i < nall; i++) {
+		if (strcmp(all[i], "--json") == 0)
+			cmd->json = true;
+		else if (n == MAX_WORDS)
+			return fail(err, errlen, HQ_CTL_USAGE, "too many words "
+			    "(at most %d)", MAX_WORDS);
+		else
+			words[n++] = all[i];
 	}
 	if (n == 0)
 		return fail(err, errlen, HQ_CTL_USAGE, "empty command");
@@ -343,7 +346,7 @@ int
 hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
     size_t errlen)
 {
-	char *words[MAX_WORDS];
+	char *words[MAX_WORDS] = { NULL };
 	size_t n = 0;
 	int rc;
 
@@ -355,9 +358,8 @@ hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
 	if (len + 1 > HQ_CTL_MAX_LINE)
 		return fail(err, errlen, HQ_CTL_USAGE, "command longer than %d "
 		    "bytes", HQ_CTL_MAX_LINE);
-	if ((rc = split(line, len, words, &n, err, errlen)) != 0)
-		return rc;
-	rc = hq_ctl_parse_words(words, n, cmd, err, errlen);
+	if ((rc = split(line, len, words, &n, err, errlen)) == 0)
+		rc = hq_ctl_parse_words(words, n, cmd, err, errlen);
 	for (size_t i = 0; i < n; i++)
 		free(words[i]);
 	if (rc != 0)

@@ -454,13 +454,12 @@ struct hq_ctl_cmd {
 /*
  * Parses one command line (its newline optional).  Returns 0, or
  * HQ_CTL_USAGE / HQ_CTL_INVALID with a message naming the bad word or key
- * in err.  words: the same from already split words (httpqctl's argv);
- * words may be reordered.
+ * in err.  _words: the same from already split words (httpqctl's argv).
  */
 int hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
     size_t errlen);
-int hq_ctl_parse_words(char **words, size_t n, struct hq_ctl_cmd *cmd, char *err,
-    size_t errlen);
+int hq_ctl_parse_words(char *const *words, size_t n, struct hq_ctl_cmd *cmd,
+    char *err, size_t errlen);
 void hq_ctl_cmd_free(struct hq_ctl_cmd *cmd);
 const char *hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key);
 int hq_ctl_bool(const char *v, bool *out);
