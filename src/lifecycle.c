@@ -278,8 +278,8 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);
-	log_ready(nworkers);
 	hq_control_start(M.base, M.cfg->store);
+	log_ready(nworkers);
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");
