@@ -289,9 +289,9 @@ static const struct key urlacl_keys[] = {
 	{ .name = "url", .type = K_PREFIX, .flags = K_REQUIRED | K_AT,
 	  .off = UA(prefix), .at_off = UA(at),
 	  .meaning = "the reserved URL prefix" },
-	{ .name = "user", .type = K_NAME, .off = UA(user), .show = "-",
+	{ .name = "user", .type = K_STRING, .off = UA(user), .show = "-",
 	  .meaning = "user (name or uid) the reservation is for" },
-	{ .name = "group", .type = K_NAME, .off = UA(group), .show = "-",
+	{ .name = "group", .type = K_STRING, .off = UA(group), .show = "-",
 	  .meaning = "group (name or gid) the reservation is for; "
 	      "user, group or both" },
 	{ .name = "listen", .type = K_BOOL, .off = UA(listen), .dnum = true,
