@@ -754,23 +754,40 @@ validate(const char *dropin, const char *text, size_t len)
 	return -1;
 }
 
-/* After a change: reload, or say that it waits for the daemon. */
+/* After a change: reload, or say that it waits for the daemon.  With
+ * --json, one object: {"file", "reloaded", "generation", "note"}. */
 static int
-reload_after(const char *dropin)
+reload_after(const char *dropin, bool json, const char *note)
 {
 	char why[256], msg[1024];
-	int fd = connect_daemon(socket_path(), why, sizeof(why)), code;
+	int fd = connect_daemon(socket_path(), why, sizeof(why)), code = -2;
 
-	if (fd < 0) {
-		printf("httpqd is not running (%s: %s): the change is in %s and "
-		    "takes effect when it starts\n", socket_path(), why, dropin);
-		return 0;
+	if (fd >= 0)
+		code = ask(fd, "reload\n", stderr, msg, sizeof(msg));
+	if (json) {
+		fputs("{\"file\":", stdout);
+		hq_json_str(stdout, dropin);
+		printf(",\"reloaded\":%s,\"generation\":", code == 0 ? "true" : "false");
+		if (code == 0 && strncmp(msg, "generation ", 11) == 0)
+			fputs(msg + 11, stdout);
+		else
+			fputs("null", stdout);
+		fputs(",\"note\":", stdout);
+		hq_json_str(stdout, fd < 0 ? "httpqd is not running: the change takes "
+		    "effect when it starts" : note);
+		fputs("}\n", stdout);
+	} else {
+		printf("written to %s\n", dropin);
+		if (note != NULL)
+			printf("note: %s\n", note);
+		if (fd < 0)
+			printf("httpqd is not running (%s: %s): the change takes "
+			    "effect when it starts\n", socket_path(), why);
+		else if (code == 0)
+			printf("httpqd reloaded: %s\n", msg);
 	}
-	code = ask(fd, "reload\n", stderr, msg, sizeof(msg));
-	if (code == 0) {
-		printf("httpqd reloaded: %s\n", msg);
+	if (fd < 0 || code == 0)
 		return 0;
-	}
 	say("the change is in %s, but the reload failed: %s", dropin, msg);
 	return code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
 }
@@ -800,11 +817,9 @@ change(const struct hq_ctl_cmd *cmd)
 		say("%s", err);
 		goto out;
 	}
-	printf("written to %s\n", dropin);
-	if (cmd->id == HQ_CTL_ADD_IPLISTEN || cmd->id == HQ_CTL_DELETE_IPLISTEN)
-		printf("note: the IP listen list takes effect when httpqd restarts "
-		    "(as with http.sys)\n");
-	rc = reload_after(dropin);
+	rc = reload_after(dropin, cmd->json, cmd->id == HQ_CTL_ADD_IPLISTEN ||
+	    cmd->id == HQ_CTL_DELETE_IPLISTEN ? "the IP listen list takes effect "
+	    "when httpqd restarts (as with http.sys)" : NULL);
 out:
 	model_free(&m);
 	free(text);

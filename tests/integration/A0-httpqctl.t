@@ -111,8 +111,13 @@ out=$(ctl reload)
 like "$out" '^generation 5$' "reload answers the new generation"
 out=$(ctl flush logbuffer)
 ok $? "flush logbuffer exits 0"
-ctl delete urlacl url="http://+:$HQ_PORT/app/" >/dev/null
+out=$(ctl show urlacl url="http://+:$HQ_PORT/APP/" --json)
+like "$out" '^\{"urlacls":\[\{"url":"http://\+:[0-9]+/app/","user":"root","group":null,"listen":true,"delegate":true,"file":".*99-httpqctl.yaml","line":[0-9]+\}\]\}$' \
+    "show urlacl url=P --json: only that reservation"
+out=$(ctl delete urlacl url="http://+:$HQ_PORT/app/" --json)
 ok $? "delete urlacl of httpqctl's own reservation"
+like "$out" '^\{"file":".*99-httpqctl\.yaml","reloaded":true,"generation":6,"note":null\}$' \
+    "a change with --json: one object saying the reload happened"
 
 # --- bad arguments of every command: exit 1 or 2, nothing changes ----------
 hashes() { (cd "$T" && sha256sum httpq.yaml conf.d/*); }
