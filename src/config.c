@@ -243,6 +243,7 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 	cfg->store = store;
 	rc |= build_consumers(cfg, moddir, check_only, errs);
 	rc |= build_groups(cfg, errs);
+	rc |= hq_sslbind_check_all(store, errs);
 	build_listens(cfg);
 	rc |= hq_config_open_logs(cfg, check_only, errs);
 	if (rc != 0) {

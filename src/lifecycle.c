@@ -29,6 +29,7 @@ static struct {
 	struct event *sighup, *sigterm, *sigint, *sigusr1, *drain_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
+	struct hq_errors *reload_errs; /* hq_reload: where the errors go */
 } M;
 
 bool
@@ -100,6 +101,10 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		    old->generation, errs.n, errs.n == 1 ? "" : "s");
 		log_errors(LOG_ERR, &errs);
 		hq_sd_reload_failed(old->generation, errs.n);
+		if (M.reload_errs != NULL) {
+			*M.reload_errs = errs;
+			errs = (struct hq_errors){ 0 };
+		}
 		hq_errors_free(&errs);
 		return;
 	}
@@ -113,6 +118,28 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
+}
+
+struct hq_config *
+hq_current_config(void)
+{
+	return M.cfg;
+}
+
+int
+hq_reload(struct hq_errors *errs, unsigned *generation)
+{
+	unsigned before = M.cfg->generation;
+
+	if (M.stopping) {
+		hq_errors_add(errs, NULL, NULL, "httpqd is stopping");
+		return -1;
+	}
+	M.reload_errs = errs;
+	on_reload(SIGHUP, 0, NULL);
+	M.reload_errs = NULL;
+	*generation = M.cfg->generation;
+	return M.cfg->generation != before ? 0 : -1;
 }
 
 static void
@@ -219,6 +246,7 @@ fail:
 static void
 teardown(void)
 {
+	hq_control_stop();
 	hq_workers_stop();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
@@ -273,6 +301,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);
+	hq_control_start(M.base, M.cfg->store);
 	log_ready(nworkers);
 	hq_sd_ready(M.base, M.cfg->generation, nworkers);
 	event_base_dispatch(M.base);

@@ -101,7 +101,8 @@ enum ktype {
 	K_NAME,      /* char *, [A-Za-z0-9_.-]+ */
 	K_VERBOSITY, /* enum hq_verbosity */
 	K_OPTIONS,   /* free-form mapping of scalars, flattened into hq_kv */
-	K_ENUM,      /* an enum (int) named by enames[] */
+	K_PREFIX,    /* struct hq_prefix, parsed by hq_prefix_parse */
+	K_ENUM,      /* int, one of names[] */
 };
 
 #define K_REQUIRED 0x1 /* must appear in its mapping */
@@ -124,16 +125,18 @@ struct key {
 	const char *what;        /* type as shown, for lists */
 	const char *meaning;
 	const struct key *sub;   /* K_MAP, K_LIST of mappings */
+	const char *const *names; /* K_ENUM: the values, NULL-terminated */
 	/* K_LIST of mappings: appends an element with defaults, returns it. */
 	void *(*add)(struct ld *, const struct hq_ynode *, const char *path);
 	/* K_LIST of scalars: handles one item. */
 	void (*item)(struct ld *, void *base, const struct hq_ynode *,
 	    const char *path);
-	const char *const *enames; /* K_ENUM: names of values 0..n-1 */
 };
 
 static void *group_add(struct ld *, const struct hq_ynode *, const char *);
 static void *queue_add(struct ld *, const struct hq_ynode *, const char *);
+static void *urlacl_add(struct ld *, const struct hq_ynode *, const char *);
+static void *sslcert_add(struct ld *, const struct hq_ynode *, const char *);
 static void listen_item(struct ld *, void *, const struct hq_ynode *,
     const char *);
 static void prefix_item(struct ld *, void *, const struct hq_ynode *,
@@ -230,7 +233,7 @@ static const struct key alog_keys[] = {
 	  .off = AL(path), .at_off = AL(at),
 	  .meaning = "file the URL group's requests are logged to" },
 	{ .name = "format", .type = K_ENUM, .off = AL(format),
-	  .dnum = HQ_LOG_W3C, .enames = logformat_names,
+	  .dnum = HQ_LOG_W3C, .names = logformat_names,
 	  .meaning = "w3c (W3C extended, http.sys's default) or ncsa "
 	      "(NCSA combined)" },
 	{ .name = "fields", .type = K_LIST, .min = 1, .item = logfield_item,
@@ -292,6 +295,73 @@ static const struct key queue_keys[] = {
 };
 #undef QU
 
+#define CT(f) (offsetof(struct hq_store, control) + offsetof(struct hq_store_control, f))
+static const struct key control_keys[] = {
+	{ .name = "socket", .type = K_STRING, .off = CT(socket),
+	  .dstr = HQ_DEFAULT_CONTROL_SOCKET,
+	  .meaning = "Unix socket of httpqctl; httpqd -s overrides it" },
+	{ .name = "admin_group", .type = K_NAME, .off = CT(admin_group),
+	  .dstr = HQ_DEFAULT_ADMIN_GROUP,
+	  .meaning = "members (and root) may change things over the socket" },
+	{ .name = "read_group", .type = K_NAME, .off = CT(read_group),
+	  .dstr = HQ_DEFAULT_READ_GROUP,
+	  .meaning = "members may only show; owns the socket (mode 0660)" },
+	{ .name = NULL }
+};
+#undef CT
+
+#define UA(f) offsetof(struct hq_store_urlacl, f)
+static const struct key urlacl_keys[] = {
+	{ .name = "url", .type = K_PREFIX, .flags = K_REQUIRED | K_AT,
+	  .off = UA(prefix), .at_off = UA(at),
+	  .meaning = "the reserved URL prefix" },
+	{ .name = "user", .type = K_STRING, .off = UA(user), .show = "-",
+	  .meaning = "user (name or uid) the reservation is for" },
+	{ .name = "group", .type = K_STRING, .off = UA(group), .show = "-",
+	  .meaning = "group (name or gid) the reservation is for; "
+	      "user, group or both" },
+	{ .name = "listen", .type = K_BOOL, .off = UA(listen), .dnum = true,
+	  .meaning = "may register URLs at or below the prefix" },
+	{ .name = "delegate", .type = K_BOOL, .off = UA(delegate),
+	  .dnum = false,
+	  .meaning = "may reserve URLs below the prefix for others" },
+	{ .name = NULL }
+};
+#undef UA
+
+static const char *const clientcert_names[] = { "none", "request", "require", NULL };
+
+#define SC(f) offsetof(struct hq_store_sslcert, f)
+static const struct key sslcert_keys[] = {
+	{ .name = "ipport", .type = K_STRING, .flags = K_AT, .off = SC(ipport),
+	  .at_off = SC(at), .show = "-",
+	  .meaning = "IP:PORT the certificate is for; 0.0.0.0:PORT or "
+	      "[::]:PORT = every address" },
+	{ .name = "hostnameport", .type = K_STRING, .flags = K_AT,
+	  .off = SC(hostnameport), .at_off = SC(at), .show = "-",
+	  .meaning = "NAME:PORT the certificate is for (SNI); "
+	      "ipport or hostnameport" },
+	{ .name = "certfile", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	  .off = SC(certfile), .at_off = SC(certfile_at),
+	  .meaning = "PEM certificate" },
+	{ .name = "keyfile", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	  .off = SC(keyfile), .at_off = SC(keyfile_at),
+	  .meaning = "PEM private key matching the certificate" },
+	{ .name = "chainfile", .type = K_STRING, .flags = K_AT,
+	  .off = SC(chainfile), .at_off = SC(chainfile_at), .show = "-",
+	  .meaning = "PEM intermediate certificates sent after it" },
+	{ .name = "clientcert", .type = K_ENUM, .off = SC(clientcert),
+	  .names = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
+	  .meaning = "ask clients for a certificate: none, request "
+	      "(optional) or require" },
+	{ .name = "cafile", .type = K_STRING, .flags = K_AT, .off = SC(cafile),
+	  .at_off = SC(cafile_at), .show = "-",
+	  .meaning = "PEM CA certificates client certificates are checked "
+	      "against; required unless clientcert is none" },
+	{ .name = NULL }
+};
+#undef SC
+
 static const struct key top_keys[] = {
 	{ .name = "server", .type = K_MAP, .sub = server_keys,
 	  .meaning = "daemon settings" },
@@ -311,6 +381,16 @@ static const struct key top_keys[] = {
 	{ .name = "queues", .type = K_LIST, .sub = queue_keys,
 	  .add = queue_add, .what = "list of mappings", .show = "-",
 	  .meaning = "request queues, each served by a handler module" },
+	{ .name = "control", .type = K_MAP, .sub = control_keys,
+	  .meaning = "the control socket of httpqctl" },
+	{ .name = "urlacls", .type = K_LIST, .sub = urlacl_keys,
+	  .add = urlacl_add, .what = "list of mappings", .show = "-",
+	  .meaning = "URL reservations: who may register URLs under a "
+	      "prefix" },
+	{ .name = "sslcerts", .type = K_LIST, .sub = sslcert_keys,
+	  .add = sslcert_add, .what = "list of mappings", .show = "-",
+	  .meaning = "SSL bindings: certificate and key per IP:PORT or "
+	      "NAME:PORT" },
 	{ .name = NULL }
 };
 
@@ -329,6 +409,10 @@ struct ld {
 	struct hq_errors *errs;
 	const char *file;        /* interned name of the file being walked */
 	char **gpath, **qpath, **lpath; /* key path of each entry, as in its file */
+	char **upath, **spath;   /* of urlacls and sslcerts */
+	const char *override;    /* hq_store_load_override: this drop-in... */
+	const char *otext;       /* ...is read from here */
+	size_t olen;
 	struct pref {            /* every parsed prefix, in load order */
 		size_t g, j;     /* s->groups[g].prefixes[j] */
 		char *path;
@@ -414,6 +498,20 @@ fmt_size(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
+/* "a, b or c" (or "a|b|c") from a K_ENUM's names. */
+static const char *
+enum_list(const struct key *k, char *buf, size_t size, const char *sep,
+    const char *last)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; k->names[i] && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    i == 0 ? "" : k->names[i + 1] ? sep : last, k->names[i]);
+	return buf;
+}
+
 /* What a key expects, for "expected X, got Y". */
 static const char *
 expected(const struct key *k, char *buf, size_t size)
@@ -445,20 +543,15 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a name of letters, digits, '_', '.' and '-'";
 	case K_VERBOSITY:
 		return "basic, limited or full";
-	case K_ENUM:
-		buf[0] = '\0';
-		for (size_t i = 0; k->enames[i]; i++) {
-			if (i > 0)
-				strncat(buf, k->enames[i + 1] ? ", " : " or ",
-				    size - strlen(buf) - 1);
-			strncat(buf, k->enames[i], size - strlen(buf) - 1);
-		}
-		return buf;
 	case K_LIST:
 		return "a list";
 	case K_MAP:
 	case K_OPTIONS:
 		return "a mapping";
+	case K_PREFIX:
+		return "a URL prefix";
+	case K_ENUM:
+		return enum_list(k, buf, size, ", ", " or ");
 	}
 	return "?";
 }
@@ -636,6 +729,7 @@ apply_defaults(const struct key *t, void *base)
 			break;
 		case K_LIST:
 		case K_OPTIONS:
+		case K_PREFIX:
 			break;
 		}
 	}
@@ -702,13 +796,29 @@ static void
 set_enum(struct ld *ld, const struct key *k, void *f,
     const struct hq_ynode *n, const char *path)
 {
-	for (size_t i = 0; k->enames[i]; i++) {
-		if (strcmp(n->str, k->enames[i]) == 0) {
+	for (size_t i = 0; k->names[i]; i++) {
+		if (strcmp(n->str, k->names[i]) == 0) {
 			*(int *)f = (int)i;
 			return;
 		}
 	}
 	type_error(ld, k, n, path);
+}
+
+static void
+set_prefix(struct ld *ld, void *f, const struct hq_ynode *n, const char *path)
+{
+	struct hq_prefix p;
+	char msg[256];
+
+	memset(&p, 0, sizeof(p));
+	msg[0] = '\0';
+	if (hq_prefix_parse(n->str, &p, msg, sizeof(msg)) < 0) {
+		err(ld, n, path, "%s", msg);
+		return;
+	}
+	hq_prefix_free(f);
+	*(struct hq_prefix *)f = p;
 }
 
 /* A scalar key; returns 0 when the value was taken. */
@@ -745,6 +855,9 @@ set_scalar(struct ld *ld, const struct key *k, void *base,
 		break;
 	case K_ENUM:
 		set_enum(ld, k, f, n, path);
+		break;
+	case K_PREFIX:
+		set_prefix(ld, f, n, path);
 		break;
 	default:
 		set_number(ld, k, f, n, path);
@@ -1017,6 +1130,36 @@ queue_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	q->at = origin(ld, n);
 	path_add(&ld->qpath, s->nqueues++, path);
 	return q;
+}
+
+static void *
+urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+{
+	struct hq_store *s = ld->s;
+	struct hq_store_urlacl *a;
+
+	s->urlacls = xrealloc(s->urlacls, (s->nurlacls + 1) * sizeof(*s->urlacls));
+	a = &s->urlacls[s->nurlacls];
+	memset(a, 0, sizeof(*a));
+	apply_defaults(urlacl_keys, a);
+	a->at = origin(ld, n);
+	path_add(&ld->upath, s->nurlacls++, path);
+	return a;
+}
+
+static void *
+sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+{
+	struct hq_store *s = ld->s;
+	struct hq_store_sslcert *c;
+
+	s->sslcerts = xrealloc(s->sslcerts, (s->nsslcerts + 1) * sizeof(*s->sslcerts));
+	c = &s->sslcerts[s->nsslcerts];
+	memset(c, 0, sizeof(*c));
+	apply_defaults(sslcert_keys, c);
+	c->at = origin(ld, n);
+	path_add(&ld->spath, s->nsslcerts++, path);
+	return c;
 }
 
 static void
@@ -1332,10 +1475,156 @@ check_access_logs(struct ld *ld)
 }
 
 static void
+check_urlacls(struct ld *ld)
+{
+	const struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->nurlacls; i++) {
+		const struct hq_store_urlacl *a = &s->urlacls[i];
+
+		if (a->user == NULL && a->group == NULL)
+			xerr(ld, &a->at, ld->upath[i], "a reservation needs a "
+			    "user, a group or both");
+		if (!a->listen && !a->delegate)
+			xerr(ld, &a->at, ld->upath[i], "grants nothing: listen "
+			    "and delegate are both false");
+		for (size_t j = 0; a->prefix.text && j < i; j++) {
+			const struct hq_store_urlacl *o = &s->urlacls[j];
+
+			if (o->prefix.text == NULL ||
+			    strcmp(o->prefix.text, a->prefix.text) != 0)
+				continue;
+			xerr(ld, &a->at, ld->upath[i], "duplicate urlacl for "
+			    "\"%s\" (first defined at %s:%d)", a->prefix.text,
+			    o->at.file, o->at.line);
+			break;
+		}
+	}
+}
+
+/* "NAME:PORT": a host name of letters, digits, '-' and '.', or "*". */
+static int
+parse_hostport(const char *text, char **host, uint16_t *port)
+{
+	const char *colon = strrchr(text, ':');
+	uint64_t pn;
+
+	if (colon == NULL || colon == text ||
+	    parse_uint(colon + 1, &pn) < 0 || pn < 1 || pn > 65535)
+		return -1;
+	for (const char *c = text; c < colon; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' ||
+		    (*c == '*' && colon - text == 1)))
+			return -1;
+	*host = xstrndup(text, (size_t)(colon - text));
+	for (char *c = *host; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	*port = (uint16_t)pn;
+	return 0;
+}
+
+static uint16_t
+addr_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ?
+	    ((const struct sockaddr_in *)ss)->sin_port :
+	    ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Fills by_host, host, addr and port from ipport or hostnameport. */
+static void
+sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
+{
+	char *kp, buf[80];
+
+	if (c->ipport != NULL && c->hostnameport != NULL) {
+		xerr(ld, &c->at, path, "ipport and hostnameport exclude each "
+		    "other: a binding is for one of them");
+		return;
+	}
+	if (c->ipport == NULL && c->hostnameport == NULL) {
+		xerr(ld, &c->at, path, "missing required key \"ipport\" or "
+		    "\"hostnameport\"");
+		return;
+	}
+	if (c->ipport != NULL) {
+		c->text = xstrdup(c->ipport);
+		if (parse_listen(c->ipport, &c->addr, &c->addrlen) == 0 &&
+		    (c->port = addr_port(&c->addr)) != 0)
+			return;
+		kp = join(path, "ipport");
+		xerr(ld, &c->at, kp, "expected IP:PORT (\"0.0.0.0:443\", "
+		    "\"[::1]:8443\"), got %s", quote(c->ipport, buf, sizeof(buf)));
+	} else {
+		c->by_host = true;
+		c->text = xstrdup(c->hostnameport);
+		if (parse_hostport(c->hostnameport, &c->host, &c->port) == 0)
+			return;
+		kp = join(path, "hostnameport");
+		xerr(ld, &c->at, kp, "expected NAME:PORT (\"www.example.com:443\"), "
+		    "got %s", quote(c->hostnameport, buf, sizeof(buf)));
+	}
+	free(kp);
+}
+
+static bool
+same_binding(const struct hq_store_sslcert *a, const struct hq_store_sslcert *b)
+{
+	if (a->text == NULL || b->text == NULL || a->by_host != b->by_host ||
+	    a->port != b->port)
+		return false;
+	if (a->by_host)
+		return a->host && b->host && strcmp(a->host, b->host) == 0;
+	return a->addrlen == b->addrlen && a->addrlen != 0 &&
+	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+static void
+check_sslcerts(struct ld *ld)
+{
+	struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->nsslcerts; i++) {
+		struct hq_store_sslcert *c = &s->sslcerts[i];
+
+		sslcert_binding(ld, c, ld->spath[i]);
+		if (c->clientcert != HQ_CLIENTCERT_NONE && c->cafile == NULL)
+			xerr(ld, &c->at, ld->spath[i], "clientcert %s needs a "
+			    "cafile to check client certificates against",
+			    clientcert_names[c->clientcert]);
+		for (size_t j = 0; j < i; j++) {
+			const struct hq_store_sslcert *o = &s->sslcerts[j];
+
+			if (!same_binding(c, o))
+				continue;
+			xerr(ld, &c->at, ld->spath[i], "duplicate SSL binding "
+			    "for \"%s\" (first defined at %s:%d)", c->text,
+			    o->at.file, o->at.line);
+			break;
+		}
+	}
+	for (size_t i = 0; i < s->nsslcerts; i++) {
+		free(s->sslcerts[i].ipport);
+		free(s->sslcerts[i].hostnameport);
+		s->sslcerts[i].ipport = s->sslcerts[i].hostnameport = NULL;
+	}
+}
+
+const char *
+hq_clientcert_name(enum hq_clientcert c)
+{
+	return (unsigned)c < 3 ? clientcert_names[c] : "?";
+}
+
+static void
 check_all(struct ld *ld)
 {
 	check_listens(ld);
 	check_access_logs(ld);
+	check_urlacls(ld);
+	check_sslcerts(ld);
 	check_group_names(ld);
 	check_queue_names(ld);
 	check_queue_refs(ld);
@@ -1366,9 +1655,14 @@ static void
 load_file(struct ld *ld, const char *path, const char *name)
 {
 	struct hq_ynode *root;
+	int rc;
 
 	ld->file = intern(ld->s, name);
-	if (hq_yaml_parse_file(path, ld->file, &root, ld->errs) == 0)
+	if (ld->override != NULL && strcmp(path, ld->override) == 0)
+		rc = hq_yaml_parse(ld->file, ld->otext, ld->olen, &root, ld->errs);
+	else
+		rc = hq_yaml_parse_file(path, ld->file, &root, ld->errs);
+	if (rc == 0)
 		walk_top(ld, root);
 	hq_ynode_free(root);
 }
@@ -1396,13 +1690,52 @@ is_dropin(const char *dir, const char *name)
 	return ok;
 }
 
+char *
+hq_store_dropin_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? xasprintf("%.*s/conf.d", (int)(slash - path), path) :
+	    xstrdup("conf.d");
+}
+
+/* The name of the overriding drop-in, if it belongs in dir. */
+static const char *
+override_name(const struct ld *ld, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (ld->override == NULL || strncmp(ld->override, dir, n) != 0 ||
+	    ld->override[n] != '/' || strchr(ld->override + n + 1, '/'))
+		return NULL;
+	return ld->override + n + 1;
+}
+
+/* Adds or removes the overriding drop-in from the names found on disk. */
+static void
+override_names(struct ld *ld, const char *dir, char ***names, size_t *n)
+{
+	const char *oname = override_name(ld, dir);
+	size_t i;
+
+	if (oname == NULL)
+		return;
+	for (i = 0; i < *n && strcmp((*names)[i], oname) != 0; i++)
+		;
+	if (i == *n && ld->otext != NULL) {
+		*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = xstrdup(oname);
+	} else if (i < *n && ld->otext == NULL) {
+		free((*names)[i]);
+		(*names)[i] = (*names)[--*n];
+	}
+}
+
 /* Every *.yaml in dirname(path)/conf.d, in strcmp order. */
 static void
 load_dropins(struct ld *ld, const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xasprintf("%.*s/conf.d", (int)(slash - path), path)
-	    : xstrdup("conf.d");
+	char *dir = hq_store_dropin_dir(path);
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *de;
@@ -1414,17 +1747,19 @@ load_dropins(struct ld *ld, const char *path)
 
 			hq_errors_add(ld->errs, &at, NULL, "cannot open: %s",
 			    strerror(errno));
+			free(dir);
+			return;
 		}
-		free(dir);
-		return;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (!is_dropin(dir, de->d_name))
 			continue;
 		names = xrealloc(names, (n + 1) * sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
+	override_names(ld, dir, &names, &n);
 	if (n > 0)
 		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
@@ -1465,6 +1800,8 @@ ld_finish(struct ld *ld, size_t nerr)
 	free_paths(ld->gpath, s->ngroups);
 	free_paths(ld->qpath, s->nqueues);
 	free_paths(ld->lpath, s->nlistens);
+	free_paths(ld->upath, s->nurlacls);
+	free_paths(ld->spath, s->nsslcerts);
 	for (size_t i = 0; i < ld->nprefs; i++)
 		free(ld->prefs[i].path);
 	free(ld->prefs);
@@ -1482,6 +1819,22 @@ hq_store_load(const char *path, struct hq_errors *errs)
 	struct ld ld;
 
 	ld_init(&ld, errs);
+	load_file(&ld, path, path);
+	load_dropins(&ld, path);
+	return ld_finish(&ld, nerr);
+}
+
+struct hq_store *
+hq_store_load_override(const char *path, const char *dropin, const char *text,
+    size_t len, struct hq_errors *errs)
+{
+	size_t nerr = errs->n;
+	struct ld ld;
+
+	ld_init(&ld, errs);
+	ld.override = dropin;
+	ld.otext = text;
+	ld.olen = len;
 	load_file(&ld, path, path);
 	load_dropins(&ld, path);
 	return ld_finish(&ld, nerr);
@@ -1543,6 +1896,28 @@ hq_store_free(struct hq_store *s)
 		free(q->module);
 	}
 	free(s->queues);
+	free(s->control.socket);
+	free(s->control.admin_group);
+	free(s->control.read_group);
+	for (size_t i = 0; i < s->nurlacls; i++) {
+		hq_prefix_free(&s->urlacls[i].prefix);
+		free(s->urlacls[i].user);
+		free(s->urlacls[i].group);
+	}
+	free(s->urlacls);
+	for (size_t i = 0; i < s->nsslcerts; i++) {
+		struct hq_store_sslcert *c = &s->sslcerts[i];
+
+		free(c->host);
+		free(c->text);
+		free(c->certfile);
+		free(c->keyfile);
+		free(c->chainfile);
+		free(c->cafile);
+		free(c->ipport);
+		free(c->hostnameport);
+	}
+	free(s->sslcerts);
 	free(s);
 }
 
@@ -1577,19 +1952,15 @@ type_name(const struct key *k, char *buf, size_t size)
 		return "name";
 	case K_VERBOSITY:
 		return "basic|limited|full";
-	case K_ENUM:
-		buf[0] = '\0';
-		for (size_t i = 0; k->enames[i]; i++) {
-			if (i > 0)
-				strncat(buf, "|", size - strlen(buf) - 1);
-			strncat(buf, k->enames[i], size - strlen(buf) - 1);
-		}
-		return buf;
 	case K_OPTIONS:
 	case K_MAP:
 		return "mapping";
 	case K_LIST:
 		return k->what;
+	case K_PREFIX:
+		return "URL prefix";
+	case K_ENUM:
+		return enum_list(k, buf, size, "|", "|");
 	}
 	return "?";
 }
@@ -1619,7 +1990,7 @@ default_text(const struct key *k, bool inherit, char *buf, size_t size)
 	case K_VERBOSITY:
 		return verbosity_names[k->dnum];
 	case K_ENUM:
-		return k->enames[k->dnum];
+		return k->names[k->dnum];
 	case K_STRING:
 	case K_NAME:
 		return k->dstr ? k->dstr : "-";

@@ -299,6 +299,103 @@ START_TEST(test_dropins)
 }
 END_TEST
 
+START_TEST(test_acl_ssl_control)
+{
+	struct hq_store *s = load_good("acl.yaml");
+	const struct hq_store_urlacl *a;
+	const struct hq_store_sslcert *c;
+	const struct sockaddr_in6 *sin6;
+
+	ck_assert_str_eq(s->control.socket, "/tmp/httpq.sock");
+	ck_assert_str_eq(s->control.admin_group, "wheel");
+	ck_assert_str_eq(s->control.read_group, "staff");
+	ck_assert_uint_eq(s->nurlacls, 3);
+	a = &s->urlacls[0];
+	ck_assert_str_eq(a->prefix.text, "http://+:80/app/");
+	ck_assert_str_eq(a->user, "www-data");
+	ck_assert_ptr_null(a->group);
+	ck_assert(a->listen && !a->delegate);
+	ck_assert_int_eq(a->at.line, 7);
+	ck_assert_int_eq(a->at.col, 10);
+	a = &s->urlacls[1];
+	ck_assert_int_eq(a->prefix.cls, HQ_HOST_WEAK);
+	ck_assert_str_eq(a->group, "1000");
+	ck_assert(!a->listen && a->delegate);
+	a = &s->urlacls[2];
+	ck_assert_str_eq(a->prefix.text, "http://example.com:80/a/");
+	ck_assert_str_eq(a->user, "0");
+	ck_assert_str_eq(a->group, "adm");
+
+	ck_assert_uint_eq(s->nsslcerts, 3);
+	c = &s->sslcerts[0];
+	ck_assert(!c->by_host);
+	ck_assert_str_eq(c->text, "0.0.0.0:443");
+	ck_assert_uint_eq(c->port, 443);
+	ck_assert_int_eq(c->addr.ss_family, AF_INET);
+	ck_assert_str_eq(c->certfile, "/etc/ssl/a.pem");
+	ck_assert_str_eq(c->keyfile, "/etc/ssl/a.key");
+	ck_assert_ptr_null(c->chainfile);
+	ck_assert_ptr_null(c->cafile);
+	ck_assert_int_eq(c->clientcert, HQ_CLIENTCERT_NONE);
+	ck_assert_int_eq(c->at.line, 14);
+	ck_assert_int_eq(c->keyfile_at.line, 16);
+	c = &s->sslcerts[1];
+	sin6 = (const void *)&c->addr;
+	ck_assert_int_eq(c->addr.ss_family, AF_INET6);
+	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	ck_assert_uint_eq(c->port, 8443);
+	ck_assert_str_eq(c->chainfile, "/etc/ssl/chain.pem");
+	ck_assert_int_eq(c->clientcert, HQ_CLIENTCERT_REQUIRE);
+	ck_assert_str_eq(c->cafile, "/etc/ssl/ca.pem");
+	c = &s->sslcerts[2];
+	ck_assert(c->by_host);
+	ck_assert_str_eq(c->host, "www.example.com");
+	ck_assert_str_eq(c->text, "WWW.example.com:443");
+	ck_assert_uint_eq(c->port, 443);
+	ck_assert_int_eq(c->clientcert, HQ_CLIENTCERT_REQUEST);
+	hq_store_free(s);
+}
+END_TEST
+
+/* httpqctl validates a change by reading its drop-in from memory. */
+START_TEST(test_override)
+{
+	static const char text[] = "urlacls: [{url: 'http://+:81/', user: root}]\n";
+	struct hq_errors e = { 0 };
+	struct hq_store *s;
+
+	ck_assert_int_eq(chdir(GOOD), 0);
+	/* a new drop-in, in name order among the others */
+	s = hq_store_load_override("dropins/httpq.yaml",
+	    "dropins/conf.d/25-new.yaml", text, sizeof(text) - 1, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->nfiles, 5);
+	ck_assert_str_eq(s->files[3], "dropins/conf.d/25-new.yaml");
+	ck_assert_uint_eq(s->nurlacls, 1);
+	ck_assert_str_eq(s->urlacls[0].at.file, "dropins/conf.d/25-new.yaml");
+	hq_store_free(s);
+	/* an existing one replaced, and one left out */
+	s = hq_store_load_override("dropins/httpq.yaml",
+	    "dropins/conf.d/20-api.yaml", text, sizeof(text) - 1, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->ngroups, 2);
+	ck_assert_uint_eq(s->nurlacls, 1);
+	hq_store_free(s);
+	s = hq_store_load_override("dropins/httpq.yaml",
+	    "dropins/conf.d/20-api.yaml", NULL, 0, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->nfiles, 3);
+	hq_store_free(s);
+	/* a store with no conf.d yet */
+	s = hq_store_load_override("empty.yaml", "conf.d/99-httpqctl.yaml",
+	    text, sizeof(text) - 1, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->nurlacls, 1);
+	hq_store_free(s);
+	ck_assert_uint_eq(e.n, 0);
+}
+END_TEST
+
 /* The shipped default config must load and serve the sample module. */
 START_TEST(test_shipped_config)
 {
@@ -439,7 +536,8 @@ static const struct {
 	{ "---\n...\n", NULL },
 	{ "42", "t:1:1: expected a mapping at the top level, got \"42\"" },
 	{ "\"\\x01\\x02\": 1", "t:1:1: ??: unknown key \"??\" (known keys: "
-	  "server, iplisten, limits, timeouts, url_groups, queues)" },
+	  "server, iplisten, limits, timeouts, url_groups, queues, control, urlacls, "
+	  "sslcerts)" },
 	{ "\xff: 1", "t: YAML syntax error: invalid leading UTF-8 octet at byte 0" },
 };
 
@@ -536,7 +634,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 38);
+	ck_assert_uint_eq(nkeys, 55);
 	free(man);
 	free(buf);
 }
@@ -560,6 +658,8 @@ main(void)
 	tcase_add_test(good, test_access_log);
 	tcase_add_test(good, test_dropins);
 	tcase_add_test(good, test_shipped_config);
+	tcase_add_test(good, test_acl_ssl_control);
+	tcase_add_test(good, test_override);
 	tcase_add_loop_test(bad, test_bad, 0, (int)nbad_cases);
 	tcase_add_loop_test(units, test_scalars, 0,
 	    (int)(sizeof(scalar_rows) / sizeof(scalar_rows[0])));

@@ -1,0 +1,114 @@
+/*
+ * urlacl.c -- URL reservations (http.sys URL ACLs): may this user register
+ * or delegate this URL prefix?
+ *
+ * http.sys's rules: the namespace is closed by default; the reservation
+ * that decides is the one in the same bucket (scheme, host class, host and
+ * port all equal) with the longest path at or above the prefix.  There is
+ * no inheritance: a nearer reservation that does not name the caller
+ * denies even when a broader one would allow.  Registering needs "listen"
+ * on it; reserving below it for someone else needs "delegate" on the
+ * nearest reservation strictly above (a reservation does not delegate
+ * itself).  Root is always allowed, as Administrators are.
+ */
+#include "config.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpq-internal.h"
+
+static bool
+same_bucket(const struct hq_prefix *a, const struct hq_prefix *p)
+{
+	if (a->https != p->https || a->port != p->port || a->cls != p->cls)
+		return false;
+	switch (a->cls) {
+	case HQ_HOST_EXPLICIT:
+		return strcmp(a->host, p->host) == 0;
+	case HQ_HOST_IP:
+		return a->ip_family == p->ip_family &&
+		    memcmp(a->ip, p->ip, a->ip_family == AF_INET ? 4 : 16) == 0;
+	default:
+		return true;
+	}
+}
+
+/* Paths end in '/', so a byte prefix is a whole-segment prefix. */
+static bool
+path_above(const struct hq_prefix *a, const struct hq_prefix *p, bool strict)
+{
+	if (a->path_len > p->path_len || (strict && a->path_len == p->path_len))
+		return false;
+	return memcmp(a->path, p->path, a->path_len) == 0;
+}
+
+const struct hq_store_urlacl *
+hq_urlacl_find(const struct hq_store *s, const struct hq_prefix *p, bool strict)
+{
+	const struct hq_store_urlacl *best = NULL;
+
+	for (size_t i = 0; i < s->nurlacls; i++) {
+		const struct hq_store_urlacl *a = &s->urlacls[i];
+
+		if (a->prefix.text == NULL || !same_bucket(&a->prefix, p) ||
+		    !path_above(&a->prefix, p, strict))
+			continue;
+		if (best == NULL || a->prefix.path_len > best->prefix.path_len)
+			best = a;
+	}
+	return best;
+}
+
+/* A name or a decimal id; -1 if neither resolves. */
+static long
+resolve(const char *name, bool group)
+{
+	char *end;
+	long id = strtol(name, &end, 10);
+
+	if (*name != '\0' && *end == '\0' && id >= 0)
+		return id;
+	if (group) {
+		struct group *gr = getgrnam(name);
+
+		return gr ? (long)gr->gr_gid : -1;
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		return pw ? (long)pw->pw_uid : -1;
+	}
+}
+
+bool
+hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
+    size_t ngids)
+{
+	long id;
+
+	if (a->user != NULL && (id = resolve(a->user, false)) >= 0 &&
+	    (uid_t)id == uid)
+		return true;
+	if (a->group == NULL || (id = resolve(a->group, true)) < 0)
+		return false;
+	for (size_t i = 0; i < ngids; i++)
+		if (gids[i] == (gid_t)id)
+			return true;
+	return false;
+}
+
+bool
+hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const gid_t *gids, size_t ngids, bool want_delegate)
+{
+	const struct hq_store_urlacl *a;
+
+	if (uid == 0)
+		return true;
+	a = hq_urlacl_find(s, p, want_delegate);
+	if (a == NULL || !hq_urlacl_names(a, uid, gids, ngids))
+		return false;
+	return want_delegate ? a->delegate : a->listen;
+}

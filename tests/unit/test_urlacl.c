@@ -1,0 +1,133 @@
+/*
+ * test_urlacl.c -- the URL reservation check (src/urlacl.c), one row per
+ * case: a prefix, who asks, for what, and the answer http.sys would give.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpq-internal.h"
+
+/* Users and groups are numeric so that the test needs no passwd entries. */
+static const char store_yaml[] =
+    "urlacls:\n"
+    "  - { url: 'http://+:80/', user: '1000' }\n"                     /* 1000 everywhere on +:80 */
+    "  - { url: 'http://+:80/private/', user: '1001' }\n"             /* no inheritance */
+    "  - { url: 'http://+:80/team/', group: '500', delegate: yes }\n"
+    "  - { url: 'http://+:80/team/lead/', user: '1002', listen: no, delegate: yes }\n"
+    "  - { url: 'http://*:8080/app/', user: '1003' }\n"
+    "  - { url: 'http://www.example.com:80/', user: '1004' }\n"
+    "  - { url: 'http://127.0.0.1:80/ip/', group: '501' }\n"
+    "  - { url: 'http://[::1]:80/ip6/', user: '1005' }\n"
+    "  - { url: 'https://+:443/', user: '1006', group: '502' }\n";
+
+static const struct row {
+	const char *prefix;
+	unsigned uid;
+	unsigned gid;       /* the one supplementary group, 0 = none */
+	bool delegate;
+	bool want;
+	const char *why;
+} rows[] = {
+	{ "http://+:80/", 1000, 0, false, true, "exact reservation" },
+	{ "http://+:80/a/b/", 1000, 0, false, true, "below a reservation" },
+	{ "http://+:80/A/", 1000, 0, false, true, "paths are case-insensitive" },
+	{ "http://+:80/private/", 1000, 0, false, false, "nearer reservation without the user: no inheritance" },
+	{ "http://+:80/private/x/", 1001, 0, false, true, "nearer reservation names the user" },
+	{ "http://+:80/privatex/", 1001, 0, false, false, "whole segments only: /privatex/ is not under /private/" },
+	{ "http://+:80/privatex/", 1000, 0, false, true, "/privatex/ falls back to the root reservation" },
+	{ "http://+:81/", 1000, 0, false, false, "other port: deny by default" },
+	{ "https://+:80/", 1000, 0, false, false, "other scheme: deny by default" },
+	{ "http://*:80/", 1000, 0, false, false, "weak wildcard is another bucket than strong" },
+	{ "http://localhost:80/", 1000, 0, false, false, "explicit host is another bucket than strong" },
+	{ "http://+:80/", 4242, 0, false, false, "nobody named: deny" },
+	{ "http://+:80/x/", 0, 0, false, true, "root always" },
+	{ "http://+:9999/", 0, 0, true, true, "root always, even to delegate" },
+	{ "http://+:80/team/x/", 4242, 500, false, true, "group member may listen" },
+	{ "http://+:80/team/x/", 4242, 501, false, false, "other group: deny" },
+	{ "http://+:80/team/x/", 4242, 500, true, true, "group member may delegate below" },
+	{ "http://+:80/team/", 4242, 500, true, false, "delegate needs a reservation strictly above" },
+	{ "http://+:80/team/", 1000, 0, true, false, "root reservation grants listen only" },
+	{ "http://+:80/team/lead/", 1002, 0, false, false, "listen: no" },
+	{ "http://+:80/team/lead/x/", 1002, 0, true, true, "delegate: yes" },
+	{ "http://+:80/team/lead/x/", 4242, 500, false, false, "the group's reservation is not the nearest" },
+	{ "http://*:8080/app/v1/", 1003, 0, false, true, "weak wildcard reservation" },
+	{ "http://+:8080/app/v1/", 1003, 0, false, false, "strong wildcard is not covered by a weak one" },
+	{ "http://www.example.com:80/shop/", 1004, 0, false, true, "explicit host" },
+	{ "http://WWW.Example.com:80/", 1004, 0, false, true, "host names are case-insensitive" },
+	{ "http://example.com:80/", 1004, 0, false, false, "another host" },
+	{ "http://127.0.0.1:80/ip/z/", 4242, 501, false, true, "IP-bound, by group" },
+	{ "http://127.0.0.2:80/ip/z/", 4242, 501, false, false, "another IP" },
+	{ "http://[::1]:80/ip6/", 1005, 0, false, true, "IPv6 literal" },
+	{ "http://[0:0::1]:80/ip6/a/", 1005, 0, false, true, "IPv6 literal, other spelling" },
+	{ "https://+:443/s/", 1006, 0, false, true, "user or group: the user" },
+	{ "https://+:443/s/", 4242, 502, false, true, "user or group: the group" },
+	{ "https://+:443/s/", 4242, 503, false, false, "user or group: neither" },
+};
+
+START_TEST(test_allows)
+{
+	const struct row *r = &rows[_i];
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("acl", store_yaml,
+	    sizeof(store_yaml) - 1, &e);
+	struct hq_prefix p;
+	char err[256];
+	gid_t gids[1] = { (gid_t)r->gid };
+
+	ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
+	ck_assert_msg(hq_prefix_parse(r->prefix, &p, err, sizeof(err)) == 0,
+	    "%s: %s", r->prefix, err);
+	ck_assert_msg(hq_urlacl_allows(s, &p, (uid_t)r->uid, gids, r->gid ? 1 : 0,
+	    r->delegate) == r->want, "%s uid %u gid %u %s: expected %s (%s)",
+	    r->prefix, r->uid, r->gid, r->delegate ? "delegate" : "listen",
+	    r->want ? "allow" : "deny", r->why);
+	hq_prefix_free(&p);
+	hq_store_free(s);
+	hq_errors_free(&e);
+}
+END_TEST
+
+START_TEST(test_find)
+{
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("acl", store_yaml,
+	    sizeof(store_yaml) - 1, &e);
+	const struct hq_store_urlacl *a;
+	struct hq_prefix p;
+	char err[256];
+
+	ck_assert_int_eq(hq_prefix_parse("http://+:80/team/lead/", &p, err,
+	    sizeof(err)), 0);
+	a = hq_urlacl_find(s, &p, false);
+	ck_assert_str_eq(a->prefix.text, "http://+:80/team/lead/");
+	a = hq_urlacl_find(s, &p, true);
+	ck_assert_str_eq(a->prefix.text, "http://+:80/team/");
+	ck_assert_int_eq(a->at.line, 4);
+	hq_prefix_free(&p);
+	ck_assert_int_eq(hq_prefix_parse("http://+:1/", &p, err, sizeof(err)), 0);
+	ck_assert_ptr_null(hq_urlacl_find(s, &p, false));
+	hq_prefix_free(&p);
+	hq_store_free(s);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("urlacl");
+	TCase *tc = tcase_create("urlacl");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+	tcase_add_test(tc, test_find);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
