@@ -221,7 +221,9 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 		if (probe == NULL)
 			goto fail;
 		hq_config_free_now(probe);
-		if (daemon(0, 0) < 0) {
+		/* Keep the working folder: relative paths in the store then
+		 * mean what they meant to `httpqd -t` from the same place. */
+		if (daemon(1, 0) < 0) {
 			hq_log(LOG_ERR, "daemon: %m");
 			return -1;
 		}

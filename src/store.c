@@ -1037,10 +1037,11 @@ unknown_key(struct ld *ld, const struct key *t, const struct hq_ynode *key,
 		err(ld, key, path, "unknown key %s (did you mean \"%s\"?)",
 		    quote(key->str, buf, sizeof(buf)), best);
 	} else {
-		for (size_t i = 0; i < n; i++) {
-			strcat(list, i ? ", " : "");
-			strcat(list, names[i]);
-		}
+		size_t len = 0;
+
+		for (size_t i = 0; i < n && len < sizeof(list); i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%s%s", i ? ", " : "", names[i]);
 		err(ld, key, path, "unknown key %s (known keys: %s)",
 		    quote(key->str, buf, sizeof(buf)), list);
 	}
