@@ -695,6 +695,7 @@ conn_free(struct hq_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	atomic_fetch_sub(&w->nconns, 1);
+	atomic_fetch_sub_explicit(&w->lconns[c->la - w->laddrs], 1, memory_order_relaxed);
 	request_reset(c);
 	ibuf_release(c);
 	hq_out_reset(c);
@@ -882,6 +883,7 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 		w->conns->prev = c;
 	w->conns = c;
 	atomic_fetch_add(&w->nconns, 1);
+	atomic_fetch_add_explicit(&w->lconns[la - w->laddrs], 1, memory_order_relaxed);
 	timer_update(c);
 }
 

@@ -434,39 +434,6 @@ ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
     size_t snilen, const struct sockaddr *local, uint16_t port);
 
 /* ---------------------------------------------------------------------
- * urlacl.c -- URL reservations: the http.sys access check.
- * ------------------------------------------------------------------- */
-/* The reservation deciding for p: same scheme, host class, host and port,
- * longest path at or above p's (strictly above with strict); NULL if none. */
-const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
-    const struct hq_prefix *p, bool strict);
-/* Does the reservation name this user, or one of these groups? */
-bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
-    size_t ngids);
-/* May uid (with groups gids) register p, or with want_delegate reserve p
- * for others?  Deny by default; root always may. */
-bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
-    const gid_t *gids, size_t ngids, bool want_delegate);
-
-/* ---------------------------------------------------------------------
- * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
- * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
- * ------------------------------------------------------------------- */
-struct hq_sslinfo {
-	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
-	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
-	time_t not_after;
-	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
-	char sha256[96];          /* "AB:CD:...", of the DER certificate */
-};
-/* Files readable, PEM parses, key matches certificate, chain and CA parse.
- * Errors name the file:line of the key concerned, as "sslcerts[i].keyfile". */
-int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs);
-int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
-int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
-    char *err, size_t errlen);
-
-/* ---------------------------------------------------------------------
  * accesslog.c -- access and error log lines: W3C extended (http.sys's
  * default, field names as in http.sys) and NCSA combined.  No allocation
  * and no printf per line; the date is formatted once a second.
@@ -530,6 +497,114 @@ void hq_logclock_set(struct hq_logclock *clk, time_t sec);
 size_t hq_logline(const struct hq_logspec *sp, const struct hq_logrec *rec, char *out);
 /* The W3C directives written at the top of a file when it is opened. */
 size_t hq_logheader(const struct hq_logspec *sp, time_t now, char *out, size_t cap);
+
+/* ---------------------------------------------------------------------
+ * store_write.c -- replace a store file atomically: hidden temporary file
+ * in the same folder (created if missing), fsync, rename, folder fsync.
+ * ------------------------------------------------------------------- */
+int hq_store_write(const char *path, const char *text, size_t len, char *err,
+    size_t errlen);
+/* The two halves of hq_store_write; a crash between them leaves the old
+ * file whole.  write_temp returns the temporary file's name. */
+char *hq_store_write_temp(const char *path, const char *text, size_t len,
+    char *err, size_t errlen);
+int hq_store_write_commit(const char *tmp, const char *path, char *err,
+    size_t errlen);
+
+/* ---------------------------------------------------------------------
+ * urlacl.c -- URL reservations: the http.sys access check.
+ * ------------------------------------------------------------------- */
+/* The reservation deciding for p: same scheme, host class, host and port,
+ * longest path at or above p's (strictly above with strict); NULL if none. */
+const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
+    const struct hq_prefix *p, bool strict);
+/* Does the reservation name this user, or one of these groups? */
+bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
+    size_t ngids);
+/* May uid (with groups gids) register p, or with want_delegate reserve p
+ * for others?  Deny by default; root always may. */
+bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const gid_t *gids, size_t ngids, bool want_delegate);
+
+/* ---------------------------------------------------------------------
+ * ctlproto.c -- the control protocol of httpqd and httpqctl.
+ * ------------------------------------------------------------------- */
+#define HQ_CTL_INVALID 1   /* status codes: refused or invalid */
+#define HQ_CTL_USAGE   2   /* malformed command */
+#define HQ_CTL_MAX_KV  12
+
+enum hq_ctl_cmd_id {
+	HQ_CTL_SHOW_SERVICESTATE, HQ_CTL_SHOW_URLACL, HQ_CTL_SHOW_SSLCERT,
+	HQ_CTL_SHOW_IPLISTEN, HQ_CTL_SHOW_TIMEOUT, HQ_CTL_SHOW_QUEUE,
+	HQ_CTL_SHOW_ROUTE, HQ_CTL_ADD_URLACL, HQ_CTL_DELETE_URLACL,
+	HQ_CTL_ADD_SSLCERT, HQ_CTL_DELETE_SSLCERT, HQ_CTL_ADD_IPLISTEN,
+	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
+	HQ_CTL_FLUSH_LOGBUFFER,
+};
+
+struct hq_ctl_cmd {
+	enum hq_ctl_cmd_id id;
+	char *arg;                    /* show queue NAME, show route URL */
+	struct { char *key, *value; } kv[HQ_CTL_MAX_KV];
+	size_t nkv;
+	bool json;                    /* --json */
+	bool admin;                   /* changes something */
+};
+/*
+ * Parses one command line (its newline optional).  Returns 0, or
+ * HQ_CTL_USAGE / HQ_CTL_INVALID with a message naming the bad word or key
+ * in err.  _words: the same from already split words (httpqctl's argv).
+ */
+int hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
+    size_t errlen);
+int hq_ctl_parse_words(char *const *words, size_t n, struct hq_ctl_cmd *cmd,
+    char *err, size_t errlen);
+void hq_ctl_cmd_free(struct hq_ctl_cmd *cmd);
+const char *hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key);
+int hq_ctl_bool(const char *v, bool *out);
+const char *const *hq_ctl_timeout_names(void);
+/* words joined into a line that hq_ctl_parse reads back the same. */
+char *hq_ctl_join(char **words, size_t n);
+char *hq_ctl_status(int code, const char *msg);
+int hq_ctl_is_status(const char *line, const char **msg);
+
+/* ---------------------------------------------------------------------
+ * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
+ * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
+ * ------------------------------------------------------------------- */
+struct hq_sslinfo {
+	char subject[256];        /* "CN=www.example.com, O=Example" */
+	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
+	time_t not_after;
+	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
+	char sha256[96];          /* "AB:CD:...", of the DER certificate */
+};
+/* Files readable, PEM parses, key matches certificate, chain and CA parse.
+ * Errors name the file:line of the key concerned, as "sslcerts[i].keyfile". */
+int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs);
+int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
+int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
+    char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------
+ * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text
+ * tables or JSON; httpqd over the socket, httpqctl from the files.
+ * ------------------------------------------------------------------- */
+struct hq_table {
+	size_t ncols, nrows;
+	char **head;
+	char ***rows;
+};
+struct hq_table *hq_table_new(size_t ncols, ...);
+void hq_table_row(struct hq_table *t, ...);
+void hq_table_print(FILE *f, struct hq_table *t, const char *empty);
+void hq_json_str(FILE *f, const char *s);
+void hq_json_origin(FILE *f, const struct hq_origin *at);
+const char *hq_origin_text(const struct hq_origin *at, char *buf, size_t size);
+void hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json);
+void hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json);
+void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
+void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
 
 /* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).

@@ -153,6 +153,20 @@ extern struct hq_mailbox *hq_main_mailbox;
 bool hq_on_main_thread(void);
 int hq_run(const char *path, const char *moddir, bool foreground);
 int hq_check(const char *path, const char *moddir);
+/* The current snapshot (main thread). */
+struct hq_config *hq_current_config(void);
+/* What SIGHUP does, with the outcome: 0 and the new generation, or -1 with
+ * every error in errs. */
+int hq_reload(struct hq_errors *errs, unsigned *generation);
+
+/* ---------------------------------------------------------------------
+ * control.c -- the control socket (main thread, main event base).
+ * ------------------------------------------------------------------- */
+/* httpqd -s: overrides control.socket of the store. */
+void hq_control_set_path(const char *path);
+/* Listens on the socket; a failure is logged and the daemon runs without. */
+void hq_control_start(struct event_base *base, const struct hq_store *store);
+void hq_control_stop(void);
 
 /* ---------------------------------------------------------------------
  * worker.c -- threads with their own event base.
@@ -171,6 +185,8 @@ struct hq_worker {
 	struct evconnlistener **listeners;
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
+	atomic_uint *lconns;           /* live connections per laddrs entry */
+	size_t nladdrs;                /* laddrs (and lconns) entries, for life */
 	struct hq_conn *conns;         /* every live connection (list) */
 	atomic_uint nconns;            /* read by the main thread */
 	bool draining;
@@ -200,6 +216,10 @@ unsigned hq_workers_count(void);
 void hq_workers_post_all(void (*fn)(void *worker));
 /* Requests started by all workers since the start (relaxed). */
 uint64_t hq_workers_requests(void);
+/* The listen addresses (fixed for the daemon's life) and, for entry i,
+ * the connections open on it now, summed over the workers. */
+size_t hq_workers_listeners(const struct hq_listen_addr **la);
+unsigned hq_workers_listener_conns(size_t i);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384

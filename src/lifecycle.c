@@ -29,6 +29,7 @@ static struct {
 	struct event *sighup, *sigterm, *sigint, *sigusr1, *drain_tick, *tls_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
+	struct hq_errors *reload_errs; /* hq_reload: where the errors go */
 } M;
 
 bool
@@ -100,6 +101,10 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		    old->generation, errs.n, errs.n == 1 ? "" : "s");
 		log_errors(LOG_ERR, &errs);
 		hq_sd_reload_failed(old->generation, errs.n);
+		if (M.reload_errs != NULL) {
+			*M.reload_errs = errs;
+			errs = (struct hq_errors){ 0 };
+		}
 		hq_errors_free(&errs);
 		return;
 	}
@@ -121,6 +126,28 @@ static void
 tls_tick(evutil_socket_t fd, short what, void *arg)
 {
 	hq_tls_tick(M.cfg->tls);
+}
+
+struct hq_config *
+hq_current_config(void)
+{
+	return M.cfg;
+}
+
+int
+hq_reload(struct hq_errors *errs, unsigned *generation)
+{
+	unsigned before = M.cfg->generation;
+
+	if (M.stopping) {
+		hq_errors_add(errs, NULL, NULL, "httpqd is stopping");
+		return -1;
+	}
+	M.reload_errs = errs;
+	on_reload(SIGHUP, 0, NULL);
+	M.reload_errs = NULL;
+	*generation = M.cfg->generation;
+	return M.cfg->generation != before ? 0 : -1;
 }
 
 static void
@@ -202,7 +229,9 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 		if (probe == NULL)
 			goto fail;
 		hq_config_free_now(probe);
-		if (daemon(0, 0) < 0) {
+		/* Keep the working folder: relative paths in the store then
+		 * mean what they meant to `httpqd -t` from the same place. */
+		if (daemon(1, 0) < 0) {
 			hq_log(LOG_ERR, "daemon: %m");
 			return -1;
 		}
@@ -227,6 +256,7 @@ fail:
 static void
 teardown(void)
 {
+	hq_control_stop();
 	hq_workers_stop();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
@@ -283,6 +313,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);
+	hq_control_start(M.base, M.cfg->store);
 	log_ready(nworkers);
 	hq_tls_started(M.cfg->tls);
 	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);

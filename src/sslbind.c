@@ -159,7 +159,8 @@ describe_subject(X509 *x, struct hq_sslinfo *info)
 	BIO *b = BIO_new(BIO_s_mem());
 	int n;
 
-	X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_RFC2253);
 	n = BIO_read(b, info->subject, sizeof(info->subject) - 1);
 	info->subject[n > 0 ? n : 0] = '\0';
 	BIO_free(b);

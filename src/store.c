@@ -102,7 +102,7 @@ enum ktype {
 	K_VERBOSITY, /* enum hq_verbosity */
 	K_OPTIONS,   /* free-form mapping of scalars, flattened into hq_kv */
 	K_PREFIX,    /* struct hq_prefix, parsed by hq_prefix_parse */
-	K_ENUM,      /* an enum (int) named by enames[] */
+	K_ENUM,      /* int, one of names[] */
 };
 
 #define K_REQUIRED 0x1 /* must appear in its mapping */
@@ -125,12 +125,12 @@ struct key {
 	const char *what;        /* type as shown, for lists */
 	const char *meaning;
 	const struct key *sub;   /* K_MAP, K_LIST of mappings */
+	const char *const *names; /* K_ENUM: the values, NULL-terminated */
 	/* K_LIST of mappings: appends an element with defaults, returns it. */
 	void *(*add)(struct ld *, const struct hq_ynode *, const char *path);
 	/* K_LIST of scalars: handles one item. */
 	void (*item)(struct ld *, void *base, const struct hq_ynode *,
 	    const char *path);
-	const char *const *enames; /* K_ENUM: names of values 0..n-1 */
 };
 
 static void *group_add(struct ld *, const struct hq_ynode *, const char *);
@@ -233,7 +233,7 @@ static const struct key alog_keys[] = {
 	  .off = AL(path), .at_off = AL(at),
 	  .meaning = "file the URL group's requests are logged to" },
 	{ .name = "format", .type = K_ENUM, .off = AL(format),
-	  .dnum = HQ_LOG_W3C, .enames = logformat_names,
+	  .dnum = HQ_LOG_W3C, .names = logformat_names,
 	  .meaning = "w3c (W3C extended, http.sys's default) or ncsa "
 	      "(NCSA combined)" },
 	{ .name = "fields", .type = K_LIST, .min = 1, .item = logfield_item,
@@ -315,9 +315,9 @@ static const struct key urlacl_keys[] = {
 	{ .name = "url", .type = K_PREFIX, .flags = K_REQUIRED | K_AT,
 	  .off = UA(prefix), .at_off = UA(at),
 	  .meaning = "the reserved URL prefix" },
-	{ .name = "user", .type = K_NAME, .off = UA(user), .show = "-",
+	{ .name = "user", .type = K_STRING, .off = UA(user), .show = "-",
 	  .meaning = "user (name or uid) the reservation is for" },
-	{ .name = "group", .type = K_NAME, .off = UA(group), .show = "-",
+	{ .name = "group", .type = K_STRING, .off = UA(group), .show = "-",
 	  .meaning = "group (name or gid) the reservation is for; "
 	      "user, group or both" },
 	{ .name = "listen", .type = K_BOOL, .off = UA(listen), .dnum = true,
@@ -352,7 +352,7 @@ static const struct key sslcert_keys[] = {
 	  .off = SC(chainfile), .at_off = SC(chainfile_at), .show = "-",
 	  .meaning = "PEM intermediate certificates sent after it" },
 	{ .name = "clientcert", .type = K_ENUM, .off = SC(clientcert),
-	  .enames = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
+	  .names = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
 	  .meaning = "ask clients for a certificate: none, request "
 	      "(optional) or require" },
 	{ .name = "cafile", .type = K_STRING, .flags = K_AT, .off = SC(cafile),
@@ -364,7 +364,7 @@ static const struct key sslcert_keys[] = {
 	  .meaning = "DER OCSP response stapled to handshakes, reread when "
 	      "it changes (kept fresh by a timer)" },
 	{ .name = "min_protocol", .type = K_ENUM, .off = SC(min_protocol),
-	  .enames = min_protocol_names, .dnum = HQ_TLS_MIN_12,
+	  .names = min_protocol_names, .dnum = HQ_TLS_MIN_12,
 	  .meaning = "oldest TLS version accepted: tls1.2 or tls1.3" },
 	{ .name = NULL }
 };
@@ -506,6 +506,20 @@ fmt_size(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
+/* "a, b or c" (or "a|b|c") from a K_ENUM's names. */
+static const char *
+enum_list(const struct key *k, char *buf, size_t size, const char *sep,
+    const char *last)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; k->names[i] && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    i == 0 ? "" : k->names[i + 1] ? sep : last, k->names[i]);
+	return buf;
+}
+
 /* What a key expects, for "expected X, got Y". */
 static const char *
 expected(const struct key *k, char *buf, size_t size)
@@ -537,15 +551,6 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a name of letters, digits, '_', '.' and '-'";
 	case K_VERBOSITY:
 		return "basic, limited or full";
-	case K_ENUM:
-		buf[0] = '\0';
-		for (size_t i = 0; k->enames[i]; i++) {
-			if (i > 0)
-				strncat(buf, k->enames[i + 1] ? ", " : " or ",
-				    size - strlen(buf) - 1);
-			strncat(buf, k->enames[i], size - strlen(buf) - 1);
-		}
-		return buf;
 	case K_LIST:
 		return "a list";
 	case K_MAP:
@@ -553,6 +558,8 @@ expected(const struct key *k, char *buf, size_t size)
 		return "a mapping";
 	case K_PREFIX:
 		return "a URL prefix";
+	case K_ENUM:
+		return enum_list(k, buf, size, ", ", " or ");
 	}
 	return "?";
 }
@@ -797,8 +804,8 @@ static void
 set_enum(struct ld *ld, const struct key *k, void *f,
     const struct hq_ynode *n, const char *path)
 {
-	for (size_t i = 0; k->enames[i]; i++) {
-		if (strcmp(n->str, k->enames[i]) == 0) {
+	for (size_t i = 0; k->names[i]; i++) {
+		if (strcmp(n->str, k->names[i]) == 0) {
 			*(int *)f = (int)i;
 			return;
 		}
@@ -1038,10 +1045,11 @@ unknown_key(struct ld *ld, const struct key *t, const struct hq_ynode *key,
 		err(ld, key, path, "unknown key %s (did you mean \"%s\"?)",
 		    quote(key->str, buf, sizeof(buf)), best);
 	} else {
-		for (size_t i = 0; i < n; i++) {
-			strcat(list, i ? ", " : "");
-			strcat(list, names[i]);
-		}
+		size_t len = 0;
+
+		for (size_t i = 0; i < n && len < sizeof(list); i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%s%s", i ? ", " : "", names[i]);
 		err(ld, key, path, "unknown key %s (known keys: %s)",
 		    quote(key->str, buf, sizeof(buf)), list);
 	}
@@ -1462,6 +1470,24 @@ check_listens(struct ld *ld)
 }
 
 static void
+check_access_logs(struct ld *ld)
+{
+	const struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_alog *a = &s->groups[i].access_log;
+		char *path;
+
+		if (a->path == NULL || a->format != HQ_LOG_NCSA || a->nfields == 0)
+			continue;
+		path = join(ld->gpath[i], "access_log.fields");
+		xerr(ld, &a->at, path, "fields apply to the w3c format; "
+		    "ncsa combined has fixed fields");
+		free(path);
+	}
+}
+
+static void
 check_urlacls(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
@@ -1606,30 +1632,12 @@ hq_clientcert_name(enum hq_clientcert c)
 }
 
 static void
-check_access_logs(struct ld *ld)
-{
-	const struct hq_store *s = ld->s;
-
-	for (size_t i = 0; i < s->ngroups; i++) {
-		const struct hq_store_alog *a = &s->groups[i].access_log;
-		char *path;
-
-		if (a->path == NULL || a->format != HQ_LOG_NCSA || a->nfields == 0)
-			continue;
-		path = join(ld->gpath[i], "access_log.fields");
-		xerr(ld, &a->at, path, "fields apply to the w3c format; "
-		    "ncsa combined has fixed fields");
-		free(path);
-	}
-}
-
-static void
 check_all(struct ld *ld)
 {
 	check_listens(ld);
+	check_access_logs(ld);
 	check_urlacls(ld);
 	check_sslcerts(ld);
-	check_access_logs(ld);
 	check_group_names(ld);
 	check_queue_names(ld);
 	check_queue_refs(ld);
@@ -1958,14 +1966,6 @@ type_name(const struct key *k, char *buf, size_t size)
 		return "name";
 	case K_VERBOSITY:
 		return "basic|limited|full";
-	case K_ENUM:
-		buf[0] = '\0';
-		for (size_t i = 0; k->enames[i]; i++) {
-			if (i > 0)
-				strncat(buf, "|", size - strlen(buf) - 1);
-			strncat(buf, k->enames[i], size - strlen(buf) - 1);
-		}
-		return buf;
 	case K_OPTIONS:
 	case K_MAP:
 		return "mapping";
@@ -1973,6 +1973,8 @@ type_name(const struct key *k, char *buf, size_t size)
 		return k->what;
 	case K_PREFIX:
 		return "URL prefix";
+	case K_ENUM:
+		return enum_list(k, buf, size, "|", "|");
 	}
 	return "?";
 }
@@ -2002,7 +2004,7 @@ default_text(const struct key *k, bool inherit, char *buf, size_t size)
 	case K_VERBOSITY:
 		return verbosity_names[k->dnum];
 	case K_ENUM:
-		return k->enames[k->dnum];
+		return k->names[k->dnum];
 	case K_STRING:
 	case K_NAME:
 		return k->dstr ? k->dstr : "-";

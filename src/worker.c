@@ -78,6 +78,10 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 	}
 	atomic_init(&w->nconns, 0);
 	atomic_init(&w->nreqs, 0);
+	w->nladdrs = cfg->nlistens;
+	w->lconns = xcalloc(cfg->nlistens + 1, sizeof(*w->lconns));
+	for (size_t i = 0; i < w->nladdrs; i++)
+		atomic_init(&w->lconns[i], 0);
 	return w;
 }
 
@@ -120,6 +124,27 @@ hq_workers_requests(void)
 
 	for (unsigned i = 0; i < nworkers; i++)
 		n += atomic_load_explicit(&workers[i]->nreqs, memory_order_relaxed);
+	return n;
+}
+
+size_t
+hq_workers_listeners(const struct hq_listen_addr **la)
+{
+	if (nworkers == 0)
+		return 0;
+	*la = workers[0]->laddrs;
+	return workers[0]->nladdrs;
+}
+
+unsigned
+hq_workers_listener_conns(size_t i)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < nworkers; w++)
+		if (i < workers[w]->nladdrs)
+			n += atomic_load_explicit(&workers[w]->lconns[i],
+			    memory_order_relaxed);
 	return n;
 }
 
@@ -226,6 +251,7 @@ worker_free(struct hq_worker *w)
 	hq_wlog_free(w);
 	free(w->listeners);
 	free(w->laddrs);
+	free(w->lconns);
 	for (size_t i = 0; i < w->nfreebufs; i++)
 		free(w->freebufs[i]);
 	free(w->freebufs);

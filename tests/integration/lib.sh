@@ -16,6 +16,7 @@
 #   HQ_PORT  the loopback port that replaced @PORT@ (HQ_PORT2 for @PORT2@)
 #   HQ_PID   the daemon's process id
 #   HQ_LOG   the daemon's log (stdout and stderr)
+#   HQ_CTL   the daemon's control socket ($HQ_DIR/ctl.sock, given with -s)
 
 : "${HQ_TESTS:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${HTTPQD:=$HQ_TESTS/../src/httpqd}"
@@ -250,7 +251,9 @@ start_httpqd() {
 	HQ_LOG="$HQ_DIR/httpqd.log"
 	HQ_LOG_MARK=0
 	write_config "$HQ_DIR/httpq.yaml" "$1"
-	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" >"$HQ_LOG" 2>&1 &
+	# Each daemon has its own control socket, never the system's.
+	HQ_CTL="$HQ_DIR/ctl.sock"
+	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" -s "$HQ_CTL" >"$HQ_LOG" 2>&1 &
 	HQ_PID=$!
 	pyhelper waitport "$HQ_PORT" "$HQ_PID" 10
 	_rc=$?

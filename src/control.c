@@ -1,0 +1,884 @@
+/*
+ * control.c -- the control socket: httpqctl (or socat) talks to httpqd.
+ *
+ * A Unix stream socket served by the main thread's event base.  The peer's
+ * credentials (SO_PEERCRED, SO_PEERGROUPS) decide at connect time: root and
+ * members of control.admin_group may change things, members of
+ * control.read_group may only show, anyone else is told no and logged.
+ *
+ * A client never blocks the daemon: input is bounded (one line of at most
+ * HQ_CTL_MAX_LINE bytes, completed within HQ_CTL_TIMEOUT_S), output is
+ * buffered up to HQ_CTL_OUT_HIGH before the client's next command is read,
+ * and a reader that does not drain it within HQ_CTL_TIMEOUT_S is dropped.
+ * The protocol itself is in ctlproto.c.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "httpqd.h"
+
+#define HQ_CTL_TIMEOUT_S  10            /* half-sent command, or output not read;
+                                         * the messages below say 10 s */
+#define HQ_CTL_OUT_HIGH   (256 * 1024)  /* stop reading commands above this */
+#define HQ_CTL_MAX_GROUPS 256
+
+enum level { L_NONE, L_READ, L_ADMIN };
+
+struct client {
+	struct bufferevent *bev;
+	pid_t pid;
+	uid_t uid;
+	enum level level;
+	bool closing;                 /* free once the output is written */
+	struct client *prev, *next;
+};
+
+_Static_assert(HQ_CTL_MAX_LINE == 4096, "the messages below say 4096 bytes");
+
+static struct {
+	char *override;               /* httpqd -s */
+	char *path;                   /* the socket we created, to unlink */
+	struct evconnlistener *lev;
+	struct event_base *base;
+	struct client *clients;
+	time_t started;
+} C;
+
+static bool process(struct client *c, bool at_eof);
+
+void
+hq_control_set_path(const char *path)
+{
+	free(C.override);
+	C.override = xstrdup(path);
+}
+
+/* ---------------------------------------------------------------------
+ * Clients
+ * ------------------------------------------------------------------- */
+
+/* Unread input makes close() reset the connection, and the peer would lose
+ * the answer already sent (the ERR of an oversized command): read it away. */
+static void
+discard_input(int fd)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 64 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
+static void
+client_free(struct client *c)
+{
+	discard_input(bufferevent_getfd(c->bev));
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		C.clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Frees now (true), or once what is queued has been written. */
+static bool
+client_close(struct client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return false;
+	client_free(c);
+	return true;
+}
+
+static void
+reply_status(struct client *c, int code, const char *msg)
+{
+	char *s = hq_ctl_status(code, msg);
+
+	bufferevent_write(c->bev, s, strlen(s));
+	free(s);
+}
+
+static bool
+in_group(const char *name, gid_t gid, const gid_t *groups, size_t n)
+{
+	struct group *gr = name ? getgrnam(name) : NULL;
+
+	if (gr == NULL)
+		return false;
+	if (gr->gr_gid == gid)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gr->gr_gid)
+			return true;
+	return false;
+}
+
+/* The peer's supplementary groups: from the kernel, else from the user
+ * database. */
+static size_t
+peer_groups(int fd, const struct ucred *cr, gid_t *groups)
+{
+	socklen_t len = HQ_CTL_MAX_GROUPS * sizeof(gid_t);
+	struct passwd *pw;
+	int n = HQ_CTL_MAX_GROUPS;
+
+#ifdef SO_PEERGROUPS
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		return len / sizeof(gid_t);
+#endif
+	if ((pw = getpwuid(cr->uid)) == NULL ||
+	    getgrouplist(pw->pw_name, cr->gid, groups, &n) < 0)
+		return 0;
+	return (size_t)n;
+}
+
+static enum level
+peer_level(int fd, struct client *c, const struct hq_store *s)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[HQ_CTL_MAX_GROUPS];
+	size_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		hq_log(LOG_ERR, "control: SO_PEERCRED: %m");
+		c->uid = (uid_t)-1;
+		return L_NONE;
+	}
+	c->pid = cr.pid;
+	c->uid = cr.uid;
+	if (cr.uid == 0)
+		return L_ADMIN;
+	n = peer_groups(fd, &cr, groups);
+	if (in_group(s->control.admin_group, cr.gid, groups, n))
+		return L_ADMIN;
+	if (in_group(s->control.read_group, cr.gid, groups, n))
+		return L_READ;
+	return L_NONE;
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing) {
+		client_free(c);
+		return;
+	}
+	/* Output drained: take the next command. */
+	bufferevent_enable(c->bev, EV_READ);
+	process(c, false);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	process(arg, false);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    evbuffer_get_length(in) > 0 && !c->closing) {
+		reply_status(c, HQ_CTL_USAGE, "incomplete command: no newline "
+		    "within 10 s");
+		client_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF && !c->closing) {
+		/* socat sends its last line and shuts down writing: answer it,
+		 * even without a newline. */
+		if (!process(c, true) && !c->closing)
+			client_close(c);
+		return;
+	}
+	client_free(c);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct timeval tv = { HQ_CTL_TIMEOUT_S, 0 };
+	struct client *c = xcalloc(1, sizeof(*c));
+	const struct hq_store *s = hq_current_config()->store;
+
+	c->level = peer_level(fd, c, s);
+	c->bev = bufferevent_socket_new(C.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HQ_CTL_MAX_LINE + 1);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	c->next = C.clients;
+	if (C.clients)
+		C.clients->prev = c;
+	C.clients = c;
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->level != L_NONE)
+		return;
+	hq_log(LOG_WARNING, "control: permission denied to uid %ld pid %ld: "
+	    "neither root nor in group \"%s\" or \"%s\"", (long)(int)c->uid,
+	    (long)c->pid, s->control.admin_group, s->control.read_group);
+	reply_status(c, HQ_CTL_INVALID, "permission denied");
+	client_close(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------- */
+
+struct answer {
+	FILE *f;                      /* data lines */
+	int code;
+	char msg[512];
+};
+
+static void __attribute__((format(printf, 3, 4)))
+answer(struct answer *a, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->code = code;
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof(a->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const char *const verbosity_text[] = { "basic", "limited", "full" };
+
+static void
+uptime_text(time_t secs, char *buf, size_t size)
+{
+	snprintf(buf, size, "%lldd %02lld:%02lld:%02lld", (long long)secs / 86400,
+	    (long long)secs / 3600 % 24, (long long)secs / 60 % 60,
+	    (long long)secs % 60);
+}
+
+static void
+servicestate_text(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_store *s = cfg->store;
+	const struct hq_listen_addr *la = NULL;
+	size_t nla = hq_workers_listeners(&la);
+	struct hq_table *t;
+	char up[64], at[512], gat[512], n[8][24];
+
+	uptime_text(time(NULL) - C.started, up, sizeof(up));
+	fprintf(f, "httpqd %s  pid %ld  up %s  generation %u  workers %u\n",
+	    PACKAGE_VERSION, (long)getpid(), up, cfg->generation,
+	    hq_workers_count());
+	fprintf(f, "store %s (%zu file%s)\n\n", s->files[0], s->nfiles,
+	    s->nfiles == 1 ? "" : "s");
+	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
+	    "GROUP DEFINED AT");
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_group *g = &s->groups[i];
+
+		hq_origin_text(&g->at, gat, sizeof(gat));
+		for (size_t j = 0; j < g->nprefixes; j++)
+			hq_table_row(t, g->name, g->queue ? g->queue : "(none: 503)",
+			    g->prefixes[j].text,
+			    hq_origin_text(&g->prefix_at[j], at, sizeof(at)), gat);
+	}
+	hq_table_print(f, t, "no URL groups");
+	fputc('\n', f);
+	t = hq_table_new(9, "QUEUE", "LIMIT", "503", "MODULE", "ARRIVED",
+	    "COMPLETED", "REJECTED", "CURRENT", "PEAK");
+	for (size_t i = 0; i < cfg->nconsumers; i++) {
+		const struct hq_store_queue *sq = &s->queues[i];
+		struct hq_queue_stats st;
+
+		hq_queue_stats(cfg->consumers[i].queue, &st);
+		snprintf(n[0], sizeof(n[0]), "%u", st.limit);
+		snprintf(n[1], sizeof(n[1]), "%llu", (unsigned long long)st.arrived);
+		snprintf(n[2], sizeof(n[2]), "%llu", (unsigned long long)st.completed);
+		snprintf(n[3], sizeof(n[3]), "%llu", (unsigned long long)st.rejected);
+		snprintf(n[4], sizeof(n[4]), "%u", st.current);
+		snprintf(n[5], sizeof(n[5]), "%u", st.peak);
+		hq_table_row(t, sq->name, n[0], verbosity_text[st.verbosity],
+		    sq->module, n[1], n[2], n[3], n[4], n[5]);
+	}
+	hq_table_print(f, t, "no queues");
+	fputc('\n', f);
+	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
+	for (size_t i = 0; i < nla; i++) {
+		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
+		hq_table_row(t, la[i].text, n[0]);
+	}
+	hq_table_print(f, t, "no listeners (no URL prefix registered)");
+}
+
+static void
+queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
+{
+	struct hq_queue_stats st;
+
+	hq_queue_stats(q, &st);
+	fputs("{\"name\":", f);
+	hq_json_str(f, sq->name);
+	fprintf(f, ",\"limit\":%u,\"verbosity\":\"%s\",\"module\":", st.limit,
+	    verbosity_text[st.verbosity]);
+	hq_json_str(f, sq->module);
+	fprintf(f, ",\"arrived\":%llu,\"completed\":%llu,\"rejected\":%llu,"
+	    "\"current\":%u,\"peak\":%u,", (unsigned long long)st.arrived,
+	    (unsigned long long)st.completed, (unsigned long long)st.rejected,
+	    st.current, st.peak);
+	hq_json_origin(f, &sq->at);
+	fputc('}', f);
+}
+
+static void
+group_json(FILE *f, const struct hq_store_group *g)
+{
+	fputs("{\"name\":", f);
+	hq_json_str(f, g->name);
+	fputs(",\"queue\":", f);
+	hq_json_str(f, g->queue);
+	fputc(',', f);
+	hq_json_origin(f, &g->at);
+	fputs(",\"prefixes\":[", f);
+	for (size_t j = 0; j < g->nprefixes; j++) {
+		fputs(j ? ",{\"url\":" : "{\"url\":", f);
+		hq_json_str(f, g->prefixes[j].text);
+		fputc(',', f);
+		hq_json_origin(f, &g->prefix_at[j]);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+static void
+servicestate_json(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_store *s = cfg->store;
+	const struct hq_listen_addr *la = NULL;
+	size_t nla = hq_workers_listeners(&la);
+
+	fprintf(f, "{\"version\":\"%s\",\"pid\":%ld,\"uptime\":%lld,"
+	    "\"generation\":%u,\"workers\":%u,\"store\":", PACKAGE_VERSION,
+	    (long)getpid(), (long long)(time(NULL) - C.started),
+	    cfg->generation, hq_workers_count());
+	hq_json_str(f, s->files[0]);
+	fputs(",\"url_groups\":[", f);
+	for (size_t i = 0; i < s->ngroups; i++) {
+		fputs(i ? "," : "", f);
+		group_json(f, &s->groups[i]);
+	}
+	fputs("],\"queues\":[", f);
+	for (size_t i = 0; i < cfg->nconsumers; i++) {
+		fputs(i ? "," : "", f);
+		queue_json(f, &s->queues[i], cfg->consumers[i].queue);
+	}
+	fputs("],\"listeners\":[", f);
+	for (size_t i = 0; i < nla; i++) {
+		fputs(i ? ",{\"address\":" : "{\"address\":", f);
+		hq_json_str(f, la[i].text);
+		fprintf(f, ",\"connections\":%u}", hq_workers_listener_conns(i));
+	}
+	fputs("]}\n", f);
+}
+
+static void
+show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
+    bool json)
+{
+	const struct hq_store *s = cfg->store;
+	struct hq_queue_stats st;
+	char at[512];
+	size_t i;
+
+	for (i = 0; i < cfg->nconsumers && strcmp(s->queues[i].name, name) != 0; i++)
+		;
+	if (i == cfg->nconsumers) {
+		answer(a, HQ_CTL_INVALID, "no queue named \"%.64s\"", name);
+		return;
+	}
+	if (json) {
+		queue_json(a->f, &s->queues[i], cfg->consumers[i].queue);
+		fputc('\n', a->f);
+		return;
+	}
+	hq_queue_stats(cfg->consumers[i].queue, &st);
+	fprintf(a->f, "queue %s\n", name);
+	fprintf(a->f, "  defined at   %s\n", hq_origin_text(&s->queues[i].at, at,
+	    sizeof(at)));
+	fprintf(a->f, "  module       %s\n", s->queues[i].module);
+	fprintf(a->f, "  limit        %u\n", st.limit);
+	fprintf(a->f, "  503          %s\n", verbosity_text[st.verbosity]);
+	fprintf(a->f, "  arrived      %llu\n", (unsigned long long)st.arrived);
+	fprintf(a->f, "  completed    %llu\n", (unsigned long long)st.completed);
+	fprintf(a->f, "  rejected     %llu\n", (unsigned long long)st.rejected);
+	fprintf(a->f, "  current      %u\n", st.current);
+	fprintf(a->f, "  peak         %u\n", st.peak);
+	for (size_t g = 0; g < s->ngroups; g++)
+		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
+			fprintf(a->f, "  url group    %s\n", s->groups[g].name);
+}
+
+/* ---------------------------------------------------------------------
+ * show route URL: which prefix a URL reaches, and why
+ * ------------------------------------------------------------------- */
+
+struct target {
+	bool https;
+	uint16_t port;
+	char authority[256];          /* the Host value: "name:port", "[v6]:port" */
+	char host[256];               /* without brackets and port */
+	const char *path;             /* origin-form: "/a/b?q" */
+	struct sockaddr_storage local; /* the host, when it is an IP literal */
+	bool has_local;
+};
+
+static int
+parse_target(const char *url, struct target *t)
+{
+	const char *a, *end, *colon;
+	size_t n;
+	unsigned long port;
+	char *pe;
+
+	memset(t, 0, sizeof(*t));
+	if (strncasecmp(url, "http://", 7) == 0)
+		a = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		a = url + 8, t->https = true;
+	else
+		return -1;
+	end = a + strcspn(a, "/?#");
+	n = (size_t)(end - a);
+	if (n == 0 || n >= sizeof(t->authority))
+		return -1;
+	memcpy(t->authority, a, n);
+	t->authority[n] = '\0';
+	colon = a[0] == '[' ? memchr(a, ']', n) : a;
+	if (colon == NULL)
+		return -1;
+	colon = memchr(colon, ':', (size_t)(end - colon));
+	port = t->https ? 443 : 80;
+	if (colon != NULL) {
+		port = strtoul(colon + 1, &pe, 10);
+		if (pe != end || port < 1 || port > 65535)
+			return -1;
+	}
+	t->port = (uint16_t)port;
+	n = (size_t)((colon ? colon : end) - a);
+	if (a[0] == '[')
+		snprintf(t->host, sizeof(t->host), "%.*s", (int)n - 2, a + 1);
+	else
+		snprintf(t->host, sizeof(t->host), "%.*s", (int)n, a);
+	t->path = *end == '/' ? end : "/";
+	if (inet_pton(AF_INET, t->host, &((struct sockaddr_in *)&t->local)->sin_addr) == 1)
+		t->local.ss_family = AF_INET, t->has_local = true;
+	else if (inet_pton(AF_INET6, t->host,
+	    &((struct sockaddr_in6 *)&t->local)->sin6_addr) == 1)
+		t->local.ss_family = AF_INET6, t->has_local = true;
+	return 0;
+}
+
+static const char *const class_text[] = {
+	[HQ_HOST_STRONG] = "strong wildcard +: the first class checked",
+	[HQ_HOST_EXPLICIT] = "explicit host: checked after strong wildcards",
+	[HQ_HOST_IP] = "IP-bound: checked after explicit hosts",
+	[HQ_HOST_WEAK] = "weak wildcard *: the last class checked",
+};
+static const char *const class_name[] = {
+	[HQ_HOST_STRONG] = "strong", [HQ_HOST_EXPLICIT] = "explicit",
+	[HQ_HOST_IP] = "ip", [HQ_HOST_WEAK] = "weak",
+};
+
+static const struct hq_origin *
+prefix_origin(const struct hq_store_group *g, const struct hq_prefix *p)
+{
+	for (size_t j = 0; j < g->nprefixes; j++)
+		if (strcmp(g->prefixes[j].text, p->text) == 0)
+			return &g->prefix_at[j];
+	return &g->at;
+}
+
+static void
+route_found(FILE *f, const char *url, const struct hq_route *r, const char *cooked,
+    bool json)
+{
+	const struct hq_group *g = r->owner;
+	const struct hq_store_group *sg = g->sg;
+	const char *module = g->consumer ? g->consumer->ctx->path : NULL;
+	char at[512], gat[512];
+
+	if (json) {
+		fputs("{\"url\":", f);
+		hq_json_str(f, url);
+		fputs(",\"matched\":true,\"cooked_path\":", f);
+		hq_json_str(f, cooked);
+		fputs(",\"prefix\":", f);
+		hq_json_str(f, r->prefix.text);
+		fprintf(f, ",\"class\":\"%s\",", class_name[r->prefix.cls]);
+		hq_json_origin(f, prefix_origin(sg, &r->prefix));
+		fputs(",\"url_group\":", f);
+		hq_json_str(f, sg->name);
+		fputs(",\"queue\":", f);
+		hq_json_str(f, sg->queue);
+		fputs(",\"module\":", f);
+		hq_json_str(f, module);
+		fputs("}\n", f);
+		return;
+	}
+	fprintf(f, "route for %s\n", url);
+	fprintf(f, "  cooked path  %s\n", cooked);
+	fprintf(f, "  prefix       %s\n", r->prefix.text);
+	fprintf(f, "  why          %s; within it the longest path wins\n",
+	    class_text[r->prefix.cls]);
+	fprintf(f, "  defined at   %s\n", hq_origin_text(prefix_origin(sg,
+	    &r->prefix), at, sizeof(at)));
+	fprintf(f, "  url group    %s (%s)\n", sg->name,
+	    hq_origin_text(&sg->at, gat, sizeof(gat)));
+	fprintf(f, "  queue        %s\n", sg->queue ? sg->queue :
+	    "none: answered 503");
+	if (module)
+		fprintf(f, "  module       %s\n", module);
+}
+
+static void
+route_missing(FILE *f, const char *url, const struct target *t, enum hq_error e,
+    bool json)
+{
+	const struct hq_errinfo *ei = hq_errinfo(e);
+	char why[600];
+
+	if (e == HQ_ERR_BAD_HOST)
+		snprintf(why, sizeof(why), "no prefix on %s port %u accepts host "
+		    "\"%s\"%s", t->https ? "https" : "http", t->port, t->host,
+		    t->has_local ? "" : " (IP-bound prefixes match the local "
+		    "address: name the IP in the URL to test them)");
+	else
+		snprintf(why, sizeof(why), "the host is accepted, but no prefix "
+		    "path matches");
+	if (json) {
+		fputs("{\"url\":", f);
+		hq_json_str(f, url);
+		fprintf(f, ",\"matched\":false,\"status\":%d,\"title\":", ei->status);
+		hq_json_str(f, ei->title);
+		fputs(",\"why\":", f);
+		hq_json_str(f, why);
+		fputs("}\n", f);
+		return;
+	}
+	fprintf(f, "route for %s\n", url);
+	fprintf(f, "  no route     %d %s\n", ei->status, ei->title);
+	fprintf(f, "  why          %s\n", why);
+}
+
+static void
+show_route(struct answer *a, const struct hq_config *cfg, const char *url, bool json)
+{
+	const struct hq_route *r;
+	struct target t;
+	enum hq_error e = HQ_OK;
+	size_t plen = 0, cap;
+	struct hq_str query;
+	char *cooked;
+
+	if (parse_target(url, &t) < 0) {
+		answer(a, HQ_CTL_INVALID, "URL: expected http://HOST[:PORT]/PATH "
+		    "or https://..., got \"%.200s\"", url);
+		return;
+	}
+	cap = strlen(t.path) + 1;
+	cooked = xmalloc(cap);
+	if (hq_url_cook(t.path, strlen(t.path), &cfg->store->limits, cooked, cap,
+	    &plen, &query) != HQ_OK) {
+		answer(a, HQ_CTL_INVALID, "URL: the path \"%.200s\" would be "
+		    "refused with 400 (bad escape, a segment too long, or too "
+		    "many)", t.path);
+		free(cooked);
+		return;
+	}
+	cooked[plen] = '\0';
+	r = hq_router_match(cfg->router, t.https, t.port,
+	    t.has_local ? (const struct sockaddr *)&t.local : NULL,
+	    (struct hq_str){ t.authority, strlen(t.authority) },
+	    (struct hq_str){ cooked, plen }, &e);
+	if (r != NULL)
+		route_found(a->f, url, r, cooked, json);
+	else
+		route_missing(a->f, url, &t, e, json);
+	free(cooked);
+}
+
+static void
+reload(struct answer *a)
+{
+	struct hq_errors errs = { 0 };
+	unsigned gen = 0;
+
+	if (hq_reload(&errs, &gen) == 0) {
+		answer(a, 0, "generation %u", gen);
+	} else {
+		/* Indented: a data line never looks like a status line. */
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(a->f, "  %s\n", errs.msg[i]);
+		answer(a, HQ_CTL_INVALID, "reload refused, keeping generation "
+		    "%u (%zu error%s)", gen, errs.n, errs.n == 1 ? "" : "s");
+	}
+	hq_errors_free(&errs);
+}
+
+static void
+dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
+{
+	struct hq_config *cfg = hq_current_config();
+	const struct hq_store *s = cfg->store;
+
+	switch (cmd->id) {
+	case HQ_CTL_SHOW_SERVICESTATE:
+		(cmd->json ? servicestate_json : servicestate_text)(a->f, cfg);
+		break;
+	case HQ_CTL_SHOW_URLACL:
+		hq_show_urlacl(a->f, s, hq_ctl_get(cmd, "url"), cmd->json);
+		break;
+	case HQ_CTL_SHOW_SSLCERT:
+		hq_show_sslcert(a->f, s, hq_ctl_get(cmd, "ipport") ?
+		    hq_ctl_get(cmd, "ipport") : hq_ctl_get(cmd, "hostnameport"),
+		    cmd->json);
+		break;
+	case HQ_CTL_SHOW_IPLISTEN:
+		hq_show_iplisten(a->f, s, cmd->json);
+		break;
+	case HQ_CTL_SHOW_TIMEOUT:
+		hq_show_timeout(a->f, s, cmd->json);
+		break;
+	case HQ_CTL_SHOW_QUEUE:
+		show_queue(a, cfg, cmd->arg, cmd->json);
+		break;
+	case HQ_CTL_SHOW_ROUTE:
+		show_route(a, cfg, cmd->arg, cmd->json);
+		break;
+	case HQ_CTL_RELOAD:
+		hq_log(LOG_NOTICE, "control: reload asked by uid %ld pid %ld",
+		    (long)c->uid, (long)c->pid);
+		reload(a);
+		break;
+	case HQ_CTL_FLUSH_LOGBUFFER:
+		hq_logs_flush();
+		answer(a, 0, "every worker writes its log buffers now");
+		break;
+	default:
+		answer(a, HQ_CTL_INVALID, "the setup store is changed by httpqctl "
+		    "on its files (then it asks for a reload); the socket only "
+		    "shows, reloads and flushes");
+		break;
+	}
+}
+
+/* Answers one command line; line[len] is its newline. */
+static void
+run_line(struct client *c, const char *line, size_t len)
+{
+	struct answer a = { 0 };
+	struct hq_ctl_cmd cmd;
+	char *buf = NULL;
+	size_t blen = 0;
+	const struct hq_store *s = hq_current_config()->store;
+	int parsed;
+
+	a.f = open_memstream(&buf, &blen);
+	a.code = parsed = hq_ctl_parse(line, len, &cmd, a.msg, sizeof(a.msg));
+	if (a.code == 0 && cmd.admin && c->level != L_ADMIN) {
+		hq_log(LOG_WARNING, "control: permission denied to uid %ld pid %ld "
+		    "for \"%.*s\": not root nor in group \"%s\"", (long)c->uid,
+		    (long)c->pid, (int)(len > 80 ? 80 : len), line,
+		    s->control.admin_group);
+		answer(&a, HQ_CTL_INVALID, "permission denied: root or group "
+		    "\"%s\" only", s->control.admin_group);
+	} else if (a.code == 0) {
+		dispatch(&a, c, &cmd);
+	}
+	if (parsed == 0)
+		hq_ctl_cmd_free(&cmd);
+	fclose(a.f);
+	bufferevent_write(c->bev, buf, blen);
+	free(buf);
+	reply_status(c, a.code, a.msg);
+}
+
+/* Takes complete lines while the output is small; refuses an overlong one.
+ * At the end of input, what is left is a line.  Returns true if c was
+ * freed. */
+static bool
+process(struct client *c, bool at_eof)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	while (!c->closing) {
+		struct evbuffer_ptr eol;
+		size_t eol_len = 0, len;
+		char *line;
+
+		if (evbuffer_get_length(out) > HQ_CTL_OUT_HIGH) {
+			/* on_write takes the next command once this is read */
+			bufferevent_disable(c->bev, EV_READ);
+			return false;
+		}
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos < 0 && at_eof && evbuffer_get_length(in) > 0 &&
+		    evbuffer_get_length(in) < HQ_CTL_MAX_LINE)
+			eol.pos = (ev_off_t)evbuffer_get_length(in) - 1;
+		else if (eol.pos < 0 && evbuffer_get_length(in) < HQ_CTL_MAX_LINE)
+			return false; /* wait for more, up to the read timeout */
+		if (eol.pos < 0 || (size_t)eol.pos + 1 > HQ_CTL_MAX_LINE) {
+			reply_status(c, HQ_CTL_USAGE, "command longer than "
+			    "4096 bytes");
+			return client_close(c);
+		}
+		len = (size_t)eol.pos + 1;
+		line = xmalloc(len + 1);
+		evbuffer_remove(in, line, len);
+		line[len] = '\0';
+		run_line(c, line, len);
+		free(line);
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * The socket
+ * ------------------------------------------------------------------- */
+
+/* mkdir -p of the folder holding path. */
+static void
+make_parent(const char *path)
+{
+	char *dir = xstrdup(path), *p;
+
+	if ((p = strrchr(dir, '/')) != NULL && p != dir) {
+		*p = '\0';
+		for (p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+		mkdir(dir, 0755);
+	}
+	free(dir);
+}
+
+/* Is another process (another httpqd) answering on path? */
+static bool
+socket_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+static int
+open_socket(const char *path, const struct hq_store *s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct group *gr;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		hq_log(LOG_ERR, "control: socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	make_parent(path);
+	if (socket_live(&sun)) {
+		hq_log(LOG_ERR, "control: %s is in use by another process; "
+		    "running without a control socket", path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		hq_log(LOG_WARNING, "control: unlink %s: %m", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	/* Never group- or world-writable, not even between bind and chmod. */
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
+		umask(old);
+		hq_log(LOG_ERR, "control: cannot listen on %s: %m; running without "
+		    "a control socket", path);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	chmod(path, 0660);
+	if ((gr = getgrnam(s->control.read_group)) != NULL &&
+	    chown(path, (uid_t)-1, gr->gr_gid) < 0)
+		hq_log(LOG_WARNING, "control: chown %s to group %s: %m", path,
+		    s->control.read_group);
+	return fd;
+}
+
+void
+hq_control_start(struct event_base *base, const struct hq_store *s)
+{
+	const char *path = C.override ? C.override : s->control.socket;
+	int fd;
+
+	C.base = base;
+	C.started = time(NULL);
+	if ((fd = open_socket(path, s)) < 0)
+		return;
+	C.lev = evconnlistener_new(base, on_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (C.lev == NULL) {
+		close(fd);
+		unlink(path);
+		return;
+	}
+	C.path = xstrdup(path);
+	hq_log(LOG_NOTICE, "control: listening on %s", path);
+}
+
+void
+hq_control_stop(void)
+{
+	while (C.clients != NULL)
+		client_free(C.clients);
+	if (C.lev != NULL) {
+		evconnlistener_free(C.lev);
+		C.lev = NULL;
+		unlink(C.path);
+	}
+	free(C.path);
+	free(C.override);
+	C.path = C.override = NULL;
+}

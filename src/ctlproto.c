@@ -1,0 +1,444 @@
+/*
+ * ctlproto.c -- the control protocol, shared by httpqd and httpqctl so
+ * that the two can never disagree on it.
+ *
+ * One command per line (at most HQ_CTL_MAX_LINE bytes with its newline):
+ *   VERB [NOUN] [ARG] [key=value ...] [--json]
+ * Words are separated by blanks; a word may be double-quoted in whole or
+ * in part ("a b", key="a b") with \" and \\ inside quotes.  The answer is
+ * zero or more lines, then one status line: "OK[ text]" or
+ * "ERR <code> <message>" (1 refused or invalid, 2 usage).  Data lines never
+ * start with "OK" or "ERR ", so `socat - UNIX-CONNECT:...` is a client.
+ *
+ * The table below is the grammar: which verb takes which noun, argument
+ * and keys.  Parsing checks names and shapes; values that need the store
+ * (a URL prefix, a timeout range) are checked where the store is.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "httpq-internal.h"
+
+#define MAX_WORDS (HQ_CTL_MAX_KV + 4)
+
+static const char *const timeout_names[] = {
+	"header_wait", "idle_connection", "entity_body", "drain_entity_body",
+	"request_queue", "min_send_rate", NULL
+};
+
+struct grammar {
+	const char *verb, *noun;
+	enum hq_ctl_cmd_id id;
+	const char *arg;              /* name of the positional argument, or NULL */
+	const char *const keys[8];    /* allowed keys; a '*' prefix: required */
+	bool any_timeout;             /* keys are timeout names (set timeout) */
+	bool admin;                   /* changes something */
+};
+
+static const struct grammar grammar[] = {
+	{ "show", "servicestate", HQ_CTL_SHOW_SERVICESTATE, NULL, { NULL }, false, false },
+	{ "show", "urlacl", HQ_CTL_SHOW_URLACL, NULL, { "url", NULL }, false, false },
+	{ "show", "sslcert", HQ_CTL_SHOW_SSLCERT, NULL,
+	  { "ipport", "hostnameport", NULL }, false, false },
+	{ "show", "iplisten", HQ_CTL_SHOW_IPLISTEN, NULL, { NULL }, false, false },
+	{ "show", "timeout", HQ_CTL_SHOW_TIMEOUT, NULL, { NULL }, false, false },
+	{ "show", "queue", HQ_CTL_SHOW_QUEUE, "NAME", { NULL }, false, false },
+	{ "show", "route", HQ_CTL_SHOW_ROUTE, "URL", { NULL }, false, false },
+	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL,
+	  { "*url", "user", "group", "listen", "delegate", NULL }, false, true },
+	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { "*url", NULL }, false, true },
+	{ "add", "sslcert", HQ_CTL_ADD_SSLCERT, NULL,
+	  { "ipport", "hostnameport", "*certfile", "*keyfile", "chainfile",
+	    "clientcert", "cafile", NULL }, false, true },
+	{ "delete", "sslcert", HQ_CTL_DELETE_SSLCERT, NULL,
+	  { "ipport", "hostnameport", NULL }, false, true },
+	{ "add", "iplisten", HQ_CTL_ADD_IPLISTEN, NULL, { "*ipaddress", NULL }, false, true },
+	{ "delete", "iplisten", HQ_CTL_DELETE_IPLISTEN, NULL, { "*ipaddress", NULL },
+	  false, true },
+	{ "set", "timeout", HQ_CTL_SET_TIMEOUT, NULL, { NULL }, true, true },
+	{ "reload", NULL, HQ_CTL_RELOAD, NULL, { NULL }, false, true },
+	{ "flush", "logbuffer", HQ_CTL_FLUSH_LOGBUFFER, NULL, { NULL }, false, true },
+};
+#define NGRAMMAR (sizeof(grammar) / sizeof(grammar[0]))
+
+static int __attribute__((format(printf, 4, 5)))
+fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+hq_ctl_cmd_free(struct hq_ctl_cmd *cmd)
+{
+	free(cmd->arg);
+	for (size_t i = 0; i < cmd->nkv; i++) {
+		free(cmd->kv[i].key);
+		free(cmd->kv[i].value);
+	}
+	memset(cmd, 0, sizeof(*cmd));
+}
+
+const char *
+hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key)
+{
+	for (size_t i = 0; i < cmd->nkv; i++)
+		if (strcmp(cmd->kv[i].key, key) == 0)
+			return cmd->kv[i].value;
+	return NULL;
+}
+
+const char *const *
+hq_ctl_timeout_names(void)
+{
+	return timeout_names;
+}
+
+/* "yes", "no", "true", "false" (netsh says yes/no; YAML true/false). */
+int
+hq_ctl_bool(const char *v, bool *out)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
+		return *out = true, 0;
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
+		return *out = false, 0;
+	return -1;
+}
+
+/* Splits line into words; quotes and escapes as in the header comment. */
+static int
+split(const char *line, size_t len, char **words, size_t *nwords, char *err,
+    size_t errlen)
+{
+	size_t n = 0, i = 0;
+	char *w = xmalloc(len + 1);
+
+	*nwords = 0;
+	while (i < len) {
+		size_t wl = 0;
+		bool quoted = false, any = false;
+
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		for (; i < len && (quoted || (line[i] != ' ' && line[i] != '\t')); i++) {
+			unsigned char c = (unsigned char)line[i];
+
+			any = true;
+			if (c < 0x20 && c != '\t') {
+				free(w);
+				return fail(err, errlen, HQ_CTL_USAGE, "control "
+				    "character 0x%02x at byte %zu", c, i + 1);
+			}
+			if (c == '"') {
+				quoted = !quoted;
+			} else if (quoted && c == '\\' && i + 1 < len &&
+			    (line[i + 1] == '"' || line[i + 1] == '\\')) {
+				w[wl++] = line[++i];
+			} else {
+				w[wl++] = (char)c;
+			}
+		}
+		if (quoted) {
+			free(w);
+			return fail(err, errlen, HQ_CTL_USAGE, "unterminated quote");
+		}
+		if (!any)
+			break;
+		if (n == MAX_WORDS) {
+			free(w);
+			return fail(err, errlen, HQ_CTL_USAGE, "too many words "
+			    "(at most %d)", MAX_WORDS);
+		}
+		words[n++] = xstrndup(w, wl);
+		*nwords = n; /* the caller frees them, even after an error */
+	}
+	free(w);
+	*nwords = n;
+	return 0;
+}
+
+static const struct grammar *
+find(const char *verb, const char *noun, bool *verb_known)
+{
+	*verb_known = false;
+	for (size_t i = 0; i < NGRAMMAR; i++) {
+		if (strcmp(grammar[i].verb, verb) != 0)
+			continue;
+		*verb_known = true;
+		if (grammar[i].noun == NULL ||
+		    (noun != NULL && strcmp(grammar[i].noun, noun) == 0))
+			return &grammar[i];
+	}
+	return NULL;
+}
+
+/* "urlacl, sslcert, ..." for a verb, in table order. */
+static void
+nouns_of(const char *verb, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NGRAMMAR && len < size; i++)
+		if (strcmp(grammar[i].verb, verb) == 0 && grammar[i].noun)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+			    len ? ", " : "", grammar[i].noun);
+}
+
+static bool
+key_allowed(const struct grammar *g, const char *key)
+{
+	if (g->any_timeout) {
+		for (size_t i = 0; timeout_names[i]; i++)
+			if (strcmp(timeout_names[i], key) == 0)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; g->keys[i]; i++)
+		if (strcmp(g->keys[i] + (g->keys[i][0] == '*'), key) == 0)
+			return true;
+	return false;
+}
+
+static void
+keys_of(const struct grammar *g, char *buf, size_t size)
+{
+	const char *const *k = g->any_timeout ? timeout_names : g->keys;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; k[i] && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    len ? ", " : "", k[i] + (k[i][0] == '*'));
+}
+
+/* Checks one key=value word and adds it. */
+static int
+add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
+    char *err, size_t errlen)
+{
+	const char *eq = strchr(word, '=');
+	char *key;
+	char known[160];
+
+	if (eq == NULL || eq == word)
+		return fail(err, errlen, HQ_CTL_USAGE, "expected key=value, "
+		    "got \"%.64s\"", word);
+	key = xstrndup(word, (size_t)(eq - word));
+	if (!key_allowed(g, key)) {
+		keys_of(g, known, sizeof(known));
+		fail(err, errlen, HQ_CTL_USAGE, "%s%s%s: unknown key \"%.64s\" "
+		    "(known keys: %s)", g->verb, g->noun ? " " : "",
+		    g->noun ? g->noun : "", key, known[0] ? known : "none");
+		free(key);
+		return HQ_CTL_USAGE;
+	}
+	if (hq_ctl_get(cmd, key) != NULL) {
+		fail(err, errlen, HQ_CTL_USAGE, "%s: given twice", key);
+		free(key);
+		return HQ_CTL_USAGE;
+	}
+	if (eq[1] == '\0') {
+		fail(err, errlen, HQ_CTL_INVALID, "%s: empty value", key);
+		free(key);
+		return HQ_CTL_INVALID;
+	}
+	cmd->kv[cmd->nkv].key = key;
+	cmd->kv[cmd->nkv++].value = xstrdup(eq + 1);
+	return 0;
+}
+
+/* Values that need no store: booleans, clientcert, one binding key. */
+static int
+check_values(const struct grammar *g, const struct hq_ctl_cmd *cmd, char *err,
+    size_t errlen)
+{
+	const char *v;
+	bool b;
+
+	for (size_t i = 0; g->keys[i]; i++)
+		if (g->keys[i][0] == '*' && hq_ctl_get(cmd, g->keys[i] + 1) == NULL)
+			return fail(err, errlen, HQ_CTL_USAGE, "%s %s: missing "
+			    "%s=", g->verb, g->noun, g->keys[i] + 1);
+	if (g->any_timeout && cmd->nkv == 0)
+		return fail(err, errlen, HQ_CTL_USAGE, "set timeout: expected "
+		    "NAME=SECONDS, e.g. header_wait=30");
+	for (size_t i = 0; i < cmd->nkv; i++) {
+		const char *k = cmd->kv[i].key;
+
+		if ((strcmp(k, "listen") == 0 || strcmp(k, "delegate") == 0) &&
+		    hq_ctl_bool(cmd->kv[i].value, &b) < 0)
+			return fail(err, errlen, HQ_CTL_INVALID, "%s: expected "
+			    "yes or no, got \"%.64s\"", k, cmd->kv[i].value);
+	}
+	if ((v = hq_ctl_get(cmd, "clientcert")) != NULL &&
+	    strcmp(v, "none") != 0 && strcmp(v, "request") != 0 &&
+	    strcmp(v, "require") != 0)
+		return fail(err, errlen, HQ_CTL_INVALID, "clientcert: expected "
+		    "none, request or require, got \"%.64s\"", v);
+	if ((g->id == HQ_CTL_ADD_SSLCERT || g->id == HQ_CTL_DELETE_SSLCERT) &&
+	    (hq_ctl_get(cmd, "ipport") != NULL) ==
+	    (hq_ctl_get(cmd, "hostnameport") != NULL))
+		return fail(err, errlen, HQ_CTL_USAGE, "%s sslcert: expected "
+		    "ipport=IP:PORT or hostnameport=NAME:PORT (one of them)",
+		    g->verb);
+	return 0;
+}
+
+int
+hq_ctl_parse_words(char *const *all, size_t nall, struct hq_ctl_cmd *cmd,
+    char *err, size_t errlen)
+{
+	const struct grammar *g;
+	char known[160], *words[MAX_WORDS];
+	bool verb_known;
+	size_t i, n = 0;
+	int rc;
+
+	memset(cmd, 0, sizeof(*cmd));
+	/* --json may go anywhere; it is not a word of the command. */
+	for (i = 0; i < nall; i++) {
+		if (strcmp(all[i], "--json") == 0)
+			cmd->json = true;
+		else if (n == MAX_WORDS)
+			return fail(err, errlen, HQ_CTL_USAGE, "too many words "
+			    "(at most %d)", MAX_WORDS);
+		else
+			words[n++] = all[i];
+	}
+	if (n == 0)
+		return fail(err, errlen, HQ_CTL_USAGE, "empty command");
+	g = find(words[0], n > 1 ? words[1] : NULL, &verb_known);
+	if (!verb_known)
+		return fail(err, errlen, HQ_CTL_USAGE, "unknown command \"%.64s\" "
+		    "(commands: show, add, delete, set, reload, flush)", words[0]);
+	if (g == NULL) {
+		nouns_of(words[0], known, sizeof(known));
+		if (n < 2)
+			return fail(err, errlen, HQ_CTL_USAGE, "%s what? (%s)",
+			    words[0], known);
+		return fail(err, errlen, HQ_CTL_USAGE, "%s: unknown object "
+		    "\"%.64s\" (%s)", words[0], words[1], known);
+	}
+	cmd->id = g->id;
+	cmd->admin = g->admin;
+	i = g->noun ? 2 : 1;
+	if (g->arg != NULL) {
+		if (i >= n || strchr(words[i], '=') != NULL)
+			return fail(err, errlen, HQ_CTL_USAGE, "%s %s: missing %s",
+			    g->verb, g->noun, g->arg);
+		cmd->arg = xstrdup(words[i++]);
+	}
+	for (; i < n; i++)
+		if ((rc = add_kv(g, cmd, words[i], err, errlen)) != 0)
+			return rc;
+	return check_values(g, cmd, err, errlen);
+}
+
+int
+hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
+    size_t errlen)
+{
+	char *words[MAX_WORDS] = { NULL };
+	size_t n = 0;
+	int rc;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len + 1 > HQ_CTL_MAX_LINE)
+		return fail(err, errlen, HQ_CTL_USAGE, "command longer than %d "
+		    "bytes", HQ_CTL_MAX_LINE);
+	if ((rc = split(line, len, words, &n, err, errlen)) == 0)
+		rc = hq_ctl_parse_words(words, n, cmd, err, errlen);
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	if (rc != 0)
+		hq_ctl_cmd_free(cmd);
+	return rc;
+}
+
+/* A word as the line parser reads it back: quoted when it must be. */
+static void
+put_word(FILE *f, const char *w)
+{
+	bool plain = *w != '\0';
+
+	for (const char *c = w; *c; c++)
+		if (*c == ' ' || *c == '\t' || *c == '"' || *c == '\\')
+			plain = false;
+	if (plain) {
+		fputs(w, f);
+		return;
+	}
+	fputc('"', f);
+	for (const char *c = w; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+char *
+hq_ctl_join(char **words, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(' ', f);
+		put_word(f, words[i]);
+	}
+	fputc('\n', f);
+	fclose(f);
+	return buf;
+}
+
+/* The status line: "OK[ text]\n" or "ERR code message\n", one line. */
+char *
+hq_ctl_status(int code, const char *msg)
+{
+	char *s;
+
+	if (code == 0)
+		s = msg && *msg ? xasprintf("OK %s\n", msg) : xstrdup("OK\n");
+	else
+		s = xasprintf("ERR %d %s\n", code, msg && *msg ? msg : "failed");
+	for (char *c = s; c[1] != '\0'; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return s;
+}
+
+/* For the client: is this line (without its newline) the status line?
+ * Returns -1 if not, else the code (0 for OK) and *msg its text. */
+int
+hq_ctl_is_status(const char *line, const char **msg)
+{
+	char *end;
+	long code;
+
+	if (strcmp(line, "OK") == 0 || strncmp(line, "OK ", 3) == 0) {
+		*msg = line[2] ? line + 3 : "";
+		return 0;
+	}
+	if (strncmp(line, "ERR ", 4) != 0)
+		return -1;
+	code = strtol(line + 4, &end, 10);
+	if (end == line + 4 || code < 1 || code > 99)
+		return -1;
+	*msg = *end == ' ' ? end + 1 : end;
+	return (int)code;
+}

@@ -1,0 +1,373 @@
+/*
+ * ctlshow.c -- `show urlacl|sslcert|iplisten|timeout` of a setup store,
+ * as readable tables or JSON.
+ *
+ * httpqd answers these over the control socket from its running store;
+ * httpqctl prints the same from the files when the daemon is down.  One
+ * function each, so that the two outputs cannot drift apart.  Data lines
+ * never start with "OK" or "ERR " (see ctlproto.c).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "httpq-internal.h"
+
+/* ---------------------------------------------------------------------
+ * JSON and tables
+ * ------------------------------------------------------------------- */
+
+void
+hq_json_str(FILE *f, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* "origin": {"file": ..., "line": N} */
+void
+hq_json_origin(FILE *f, const struct hq_origin *at)
+{
+	fputs("\"file\":", f);
+	hq_json_str(f, at->file);
+	fprintf(f, ",\"line\":%d", at->line);
+}
+
+struct hq_table *
+hq_table_new(size_t ncols, ...)
+{
+	struct hq_table *t = xcalloc(1, sizeof(*t));
+	va_list ap;
+
+	t->ncols = ncols;
+	va_start(ap, ncols);
+	t->head = xcalloc(ncols, sizeof(char *));
+	for (size_t i = 0; i < ncols; i++)
+		t->head[i] = xstrdup(va_arg(ap, const char *));
+	va_end(ap);
+	return t;
+}
+
+/* One string per column; NULL shows as "-". */
+void
+hq_table_row(struct hq_table *t, ...)
+{
+	va_list ap;
+	char **row = xcalloc(t->ncols, sizeof(char *));
+
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *c = va_arg(ap, const char *);
+
+		row[i] = xstrdup(c ? c : "-");
+	}
+	va_end(ap);
+	t->rows = xrealloc(t->rows, (t->nrows + 1) * sizeof(*t->rows));
+	t->rows[t->nrows++] = row;
+}
+
+static void
+print_row(FILE *f, char **cells, const size_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			fprintf(f, "%-*s  ", (int)w[i], cells[i]);
+		else
+			fprintf(f, "%s\n", cells[i]);
+	}
+}
+
+static void
+table_free(struct hq_table *t)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t i = 0; i < t->ncols; i++)
+			free(t->rows[r][i]);
+		free(t->rows[r]);
+	}
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->head[i]);
+	free(t->head);
+	free(t->rows);
+	free(t);
+}
+
+/* Prints the table, columns as wide as their widest cell, and frees it;
+ * with no rows, prints empty instead. */
+void
+hq_table_print(FILE *f, struct hq_table *t, const char *empty)
+{
+	size_t *w;
+
+	if (t->nrows == 0) {
+		fprintf(f, "%s\n", empty);
+		table_free(t);
+		return;
+	}
+	w = xcalloc(t->ncols, sizeof(*w));
+	for (size_t i = 0; i < t->ncols; i++) {
+		w[i] = strlen(t->head[i]);
+		for (size_t r = 0; r < t->nrows; r++)
+			if (strlen(t->rows[r][i]) > w[i])
+				w[i] = strlen(t->rows[r][i]);
+	}
+	print_row(f, t->head, w, t->ncols);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(f, t->rows[r], w, t->ncols);
+	free(w);
+	table_free(t);
+}
+
+const char *
+hq_origin_text(const struct hq_origin *at, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%d", at->file ? at->file : "?", at->line);
+	return buf;
+}
+
+/* ---------------------------------------------------------------------
+ * show urlacl [url=PREFIX]
+ * ------------------------------------------------------------------- */
+
+static const char *
+rights(const struct hq_store_urlacl *a)
+{
+	return a->listen && a->delegate ? "listen,delegate" :
+	    a->listen ? "listen" : "delegate";
+}
+
+static void
+urlacl_json(FILE *f, const struct hq_store_urlacl *a)
+{
+	fputs("{\"url\":", f);
+	hq_json_str(f, a->prefix.text);
+	fputs(",\"user\":", f);
+	hq_json_str(f, a->user);
+	fputs(",\"group\":", f);
+	hq_json_str(f, a->group);
+	fprintf(f, ",\"listen\":%s,\"delegate\":%s,",
+	    a->listen ? "true" : "false", a->delegate ? "true" : "false");
+	hq_json_origin(f, &a->at);
+	fputc('}', f);
+}
+
+/* only: a prefix as given by the user, or NULL for all. */
+void
+hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json)
+{
+	struct hq_prefix p = { 0 };
+	struct hq_table *t = NULL;
+	char at[512], err[256];
+	size_t n = 0;
+
+	if (only != NULL && hq_prefix_parse(only, &p, err, sizeof(err)) < 0)
+		only = NULL; /* the caller checked it */
+	if (json)
+		fputs("{\"urlacls\":[", f);
+	else
+		t = hq_table_new(5, "URL", "USER", "GROUP", "RIGHTS", "DEFINED AT");
+	for (size_t i = 0; i < s->nurlacls; i++) {
+		const struct hq_store_urlacl *a = &s->urlacls[i];
+
+		if (only != NULL && strcmp(p.text, a->prefix.text) != 0)
+			continue;
+		if (json) {
+			fputs(n++ ? "," : "", f);
+			urlacl_json(f, a);
+		} else {
+			hq_table_row(t, a->prefix.text, a->user, a->group,
+			    rights(a), hq_origin_text(&a->at, at, sizeof(at)));
+		}
+	}
+	if (json)
+		fputs("]}\n", f);
+	else
+		hq_table_print(f, t, only ? "no URL reservation for this prefix" :
+		    "no URL reservations: only root may register URLs");
+	hq_prefix_free(&p);
+}
+
+/* ---------------------------------------------------------------------
+ * show sslcert [ipport=|hostnameport=]
+ * ------------------------------------------------------------------- */
+
+static void
+sslcert_text(FILE *f, const struct hq_store_sslcert *c)
+{
+	struct hq_sslinfo info;
+	char at[512], err[512];
+	time_t now = time(NULL);
+
+	fprintf(f, "SSL binding %s (%s)\n", c->text,
+	    c->by_host ? "hostname:port, SNI" : "ip:port");
+	fprintf(f, "  certfile     %s\n", c->certfile);
+	fprintf(f, "  keyfile      %s\n", c->keyfile);
+	fprintf(f, "  chainfile    %s\n", c->chainfile ? c->chainfile : "-");
+	fprintf(f, "  clientcert   %s\n", hq_clientcert_name(c->clientcert));
+	fprintf(f, "  cafile       %s\n", c->cafile ? c->cafile : "-");
+	if (hq_sslbind_describe(c, &info, err, sizeof(err)) < 0) {
+		fprintf(f, "  problem      %s\n", err);
+	} else {
+		fprintf(f, "  subject      %s\n", info.subject);
+		fprintf(f, "  SANs         %s\n", info.sans[0] ? info.sans : "-");
+		fprintf(f, "  expires      %s (%s %lld days)\n", info.not_after_text,
+		    info.not_after < now ? "EXPIRED" : "in",
+		    (long long)((info.not_after > now ? info.not_after - now :
+		    now - info.not_after) / 86400));
+		fprintf(f, "  SHA-256      %s\n", info.sha256);
+	}
+	fprintf(f, "  defined at   %s\n", hq_origin_text(&c->at, at, sizeof(at)));
+}
+
+static void
+json_kv(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, ",\"%s\":", key);
+	hq_json_str(f, v);
+}
+
+static void
+sslcert_json(FILE *f, const struct hq_store_sslcert *c)
+{
+	struct hq_sslinfo info;
+	char err[512];
+
+	fputs("{\"binding\":", f);
+	hq_json_str(f, c->text);
+	json_kv(f, "kind", c->by_host ? "hostnameport" : "ipport");
+	json_kv(f, "certfile", c->certfile);
+	json_kv(f, "keyfile", c->keyfile);
+	json_kv(f, "chainfile", c->chainfile);
+	json_kv(f, "clientcert", hq_clientcert_name(c->clientcert));
+	json_kv(f, "cafile", c->cafile);
+	if (hq_sslbind_describe(c, &info, err, sizeof(err)) < 0) {
+		json_kv(f, "problem", err);
+	} else {
+		json_kv(f, "subject", info.subject);
+		json_kv(f, "sans", info.sans);
+		json_kv(f, "not_after", info.not_after_text);
+		fprintf(f, ",\"not_after_epoch\":%lld", (long long)info.not_after);
+		json_kv(f, "sha256", info.sha256);
+	}
+	fputc(',', f);
+	hq_json_origin(f, &c->at);
+	fputc('}', f);
+}
+
+/* only: "ipport" or "hostnameport" text to match, or NULL. */
+void
+hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json)
+{
+	size_t n = 0;
+
+	if (json)
+		fputs("{\"sslcerts\":[", f);
+	for (size_t i = 0; i < s->nsslcerts; i++) {
+		const struct hq_store_sslcert *c = &s->sslcerts[i];
+
+		if (only != NULL && strcasecmp(only, c->text) != 0)
+			continue;
+		if (json) {
+			fputs(n ? "," : "", f);
+			sslcert_json(f, c);
+		} else {
+			if (n)
+				fputc('\n', f);
+			sslcert_text(f, c);
+		}
+		n++;
+	}
+	if (json)
+		fputs("]}\n", f);
+	else if (n == 0)
+		fprintf(f, "%s\n", only ? "no SSL binding for this address" :
+		    "no SSL bindings");
+}
+
+/* ---------------------------------------------------------------------
+ * show iplisten, show timeout
+ * ------------------------------------------------------------------- */
+
+void
+hq_show_iplisten(FILE *f, const struct hq_store *s, bool json)
+{
+	struct hq_table *t;
+	char at[512];
+
+	if (json) {
+		fputs("{\"iplisten\":[", f);
+		for (size_t i = 0; i < s->nlistens; i++) {
+			fputs(i ? ",{\"address\":" : "{\"address\":", f);
+			hq_json_str(f, s->listens[i].text);
+			fputc(',', f);
+			hq_json_origin(f, &s->listens[i].at);
+			fputc('}', f);
+		}
+		fputs("]}\n", f);
+		return;
+	}
+	t = hq_table_new(2, "ADDRESS", "DEFINED AT");
+	for (size_t i = 0; i < s->nlistens; i++)
+		hq_table_row(t, s->listens[i].text,
+		    hq_origin_text(&s->listens[i].at, at, sizeof(at)));
+	hq_table_print(f, t, "IP listen list empty: listening on 0.0.0.0 and "
+	    "[::] on every registered port");
+}
+
+static const char *
+timeout_text(uint32_t v, const char *unit, char *buf, size_t size)
+{
+	if (v == HQ_TIMEOUT_OFF)
+		return "off";
+	snprintf(buf, size, "%u %s", v, unit);
+	return buf;
+}
+
+void
+hq_show_timeout(FILE *f, const struct hq_store *s, bool json)
+{
+	const struct hq_timeouts *t = &s->timeouts;
+	const char *const *names = hq_ctl_timeout_names();
+	const uint32_t v[] = { t->header_wait, t->idle_connection, t->entity_body,
+		t->drain_entity_body, t->request_queue, t->min_send_rate };
+	struct hq_table *tb;
+	char buf[32];
+
+	if (json) {
+		fputs("{\"timeouts\":{", f);
+		for (size_t i = 0; names[i]; i++) {
+			fprintf(f, "%s\"%s\":", i ? "," : "", names[i]);
+			if (v[i] == HQ_TIMEOUT_OFF)
+				fputs("\"off\"", f);
+			else
+				fprintf(f, "%u", v[i]);
+		}
+		fputs("}}\n", f);
+		return;
+	}
+	tb = hq_table_new(2, "TIMEOUT", "VALUE");
+	for (size_t i = 0; names[i]; i++)
+		hq_table_row(tb, names[i], timeout_text(v[i],
+		    strcmp(names[i], "min_send_rate") == 0 ? "bytes/s" : "s",
+		    buf, sizeof(buf)));
+	hq_table_print(f, tb, "");
+}

@@ -1,0 +1,971 @@
+/*
+ * httpqctl.c -- the administrator's tool, in the spirit of `netsh http`.
+ *
+ * Shows go to httpqd over its control socket, or, with the daemon down, are
+ * read from the files (and httpqctl says so).  add, delete and set change
+ * only httpqctl's own drop-in, conf.d/99-httpqctl.yaml: the whole store is
+ * validated with the change first (nothing is written if it would be
+ * invalid), the drop-in is replaced atomically, then the daemon reloads.
+ * A human's file is never rewritten; deleting what one defines is refused
+ * with its FILE:LINE.
+ *
+ * Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "httpq-internal.h"
+#include "store_yaml.h"
+
+#define EXIT_REFUSED     1
+#define EXIT_USAGE       2
+#define EXIT_UNREACHABLE 3
+#define HQ_CTL_CLIENT_TIMEOUT_S 60    /* a reload loads modules */
+
+static struct {
+	const char *store;            /* -c */
+	const char *socket;           /* -s, else control.socket of the store */
+	bool json;
+} O = { .store = HQ_DEFAULT_CONFIG_FILE };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: httpqctl [-s socket] [-c file] [--json] COMMAND...\n"
+	    "       httpqctl [-c file] -t\n"
+	    "commands:\n"
+	    "  show servicestate | urlacl [url=P] | sslcert [ipport=|hostnameport=]\n"
+	    "  show iplisten | timeout | queue NAME | route URL\n"
+	    "  add urlacl url=PREFIX [user=U] [group=G] [listen=yes|no] [delegate=yes|no]\n"
+	    "  delete urlacl url=PREFIX\n"
+	    "  add sslcert ipport=IP:PORT|hostnameport=NAME:PORT certfile=F keyfile=F\n"
+	    "              [chainfile=F] [clientcert=none|request|require] [cafile=F]\n"
+	    "  delete sslcert ipport=IP:PORT|hostnameport=NAME:PORT\n"
+	    "  add iplisten ipaddress=IP[:PORT]    delete iplisten ipaddress=IP[:PORT]\n"
+	    "  set timeout NAME=SECONDS...         (header_wait, idle_connection, ...)\n"
+	    "  reload | flush logbuffer\n"
+	    "  -c file   setup store (default %s)\n"
+	    "  -s socket control socket (default: control.socket of the store)\n"
+	    "  -t        validate the store and exit, like httpqd -t\n"
+	    "  --json    JSON output for scripts\n"
+	    "exit: 0 ok, 1 refused or invalid, 2 usage, 3 httpqd unreachable\n",
+	    HQ_DEFAULT_CONFIG_FILE);
+}
+
+static void __attribute__((format(printf, 1, 2)))
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("httpqctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---------------------------------------------------------------------
+ * Talking to httpqd
+ * ------------------------------------------------------------------- */
+
+static int
+connect_daemon(const char *path, char *why, size_t whylen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { HQ_CTL_CLIENT_TIMEOUT_S, 0 };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(why, whylen, "socket path too long");
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/*
+ * Sends one command, prints the data lines to out and returns the status:
+ * 0, an ERR code (message in msg), or -1 if the connection broke.
+ */
+static int
+ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
+{
+	FILE *in;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int code = -1;
+
+	/* A refused peer is answered at once and closed: the write may fail,
+	 * the answer is still there to read. */
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		snprintf(msg, msglen, "cannot send: %s", strerror(errno));
+	else
+		snprintf(msg, msglen, "httpqd closed the connection without an "
+		    "answer");
+	shutdown(fd, SHUT_WR);
+	in = fdopen(fd, "r");
+	while ((n = getline(&buf, &cap, in)) > 0) {
+		const char *text;
+
+		if (buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		if ((code = hq_ctl_is_status(buf, &text)) >= 0) {
+			snprintf(msg, msglen, "%s", text);
+			break;
+		}
+		fprintf(out, "%s\n", buf);
+	}
+	free(buf);
+	fclose(in);
+	return code;
+}
+
+/* What the daemon's status means for our exit code. */
+static int
+status_exit(int code, const char *msg)
+{
+	if (code == 0)
+		return 0;
+	if (code < 0) {
+		say("%s", msg);
+		return EXIT_UNREACHABLE;
+	}
+	say("%s", msg);
+	return code == HQ_CTL_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+}
+
+/* ---------------------------------------------------------------------
+ * The files
+ * ------------------------------------------------------------------- */
+
+static struct hq_store *
+load_store(bool quiet)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_store *s = hq_store_load(O.store, &errs);
+
+	if (s != NULL && hq_sslbind_check_all(s, &errs) != 0) {
+		hq_store_free(s);
+		s = NULL;
+	}
+	if (s == NULL && !quiet) {
+		hq_errors_print(&errs, stderr);
+		say("%s: invalid (%zu error%s)", O.store, errs.n,
+		    errs.n == 1 ? "" : "s");
+	}
+	hq_errors_free(&errs);
+	return s;
+}
+
+static char *
+dropin_path(void)
+{
+	char *dir = hq_store_dropin_dir(O.store);
+	char *p = xasprintf("%s/%s", dir, HQ_CTL_DROPIN);
+
+	free(dir);
+	return p;
+}
+
+/* The socket: -s, else control.socket of a store that loads. */
+static const char *
+socket_path(void)
+{
+	static char *path;
+	struct hq_errors errs = { 0 };
+	struct hq_store *s;
+
+	if (O.socket != NULL)
+		return O.socket;
+	if (path != NULL)
+		return path;
+	s = hq_store_load(O.store, &errs);
+	path = xstrdup(s ? s->control.socket : HQ_DEFAULT_CONTROL_SOCKET);
+	hq_store_free(s);
+	hq_errors_free(&errs);
+	return path;
+}
+
+static int
+check_only(void)
+{
+	struct hq_store *s = load_store(false);
+
+	if (s == NULL)
+		return EXIT_REFUSED;
+	hq_store_free(s);
+	fprintf(stderr, "httpqctl: %s: the store is valid (modules are checked "
+	    "by httpqd -t)\n", O.store);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * httpqctl's drop-in, as a model it rewrites whole
+ * ------------------------------------------------------------------- */
+
+struct model {
+	struct mv { char *k[8], *v[8]; size_t n; } *acl, *ssl, *listen;
+	size_t nacl, nssl, nlisten;
+	struct mv timeouts;
+};
+
+static void
+mv_set(struct mv *m, const char *k, const char *v)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->k[i], k) == 0) {
+			free(m->v[i]);
+			m->v[i] = xstrdup(v);
+			return;
+		}
+	if (m->n < 8) {
+		m->k[m->n] = xstrdup(k);
+		m->v[m->n++] = xstrdup(v);
+	}
+}
+
+static const char *
+mv_get(const struct mv *m, const char *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->k[i], k) == 0)
+			return m->v[i];
+	return NULL;
+}
+
+static void
+mv_free(struct mv *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->k[i]);
+		free(m->v[i]);
+	}
+	m->n = 0;
+}
+
+static struct mv *
+model_add(struct mv **list, size_t *n)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	memset(&(*list)[*n], 0, sizeof(**list));
+	return &(*list)[(*n)++];
+}
+
+static void
+model_remove(struct mv *list, size_t *n, size_t i)
+{
+	mv_free(&list[i]);
+	memmove(list + i, list + i + 1, (*n - i - 1) * sizeof(*list));
+	(*n)--;
+}
+
+static void
+model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->nacl; i++)
+		mv_free(&m->acl[i]);
+	for (size_t i = 0; i < m->nssl; i++)
+		mv_free(&m->ssl[i]);
+	for (size_t i = 0; i < m->nlisten; i++)
+		mv_free(&m->listen[i]);
+	free(m->acl);
+	free(m->ssl);
+	free(m->listen);
+	mv_free(&m->timeouts);
+}
+
+/* A list of flat mappings of scalars (urlacls, sslcerts). */
+static int
+read_list(const struct hq_ynode *v, struct mv **list, size_t *n)
+{
+	if (hq_ynode_is_null(v))
+		return 0;
+	if (v->type != HQ_Y_SEQ)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct hq_ynode *item = v->kid[i];
+		struct mv *e;
+
+		if (item->type != HQ_Y_MAP)
+			return -1;
+		e = model_add(list, n);
+		for (size_t j = 0; j + 1 < item->n; j += 2) {
+			if (item->kid[j + 1]->type != HQ_Y_SCALAR)
+				return -1;
+			mv_set(e, item->kid[j]->str, item->kid[j + 1]->str);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads the drop-in (absent = empty).  The store has already validated it;
+ * what is checked here is that it holds only what httpqctl writes, so that
+ * rewriting it loses nothing.
+ */
+static int
+model_read(const char *path, struct model *m)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_ynode *root = NULL;
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (hq_yaml_parse_file(path, path, &root, &errs) < 0) {
+		hq_errors_print(&errs, stderr);
+		hq_errors_free(&errs);
+		return -1;
+	}
+	for (size_t i = 0; root && root->type == HQ_Y_MAP && i + 1 < root->n; i += 2) {
+		const char *k = root->kid[i]->str;
+		const struct hq_ynode *v = root->kid[i + 1];
+
+		if (strcmp(k, "urlacls") == 0)
+			rc |= read_list(v, &m->acl, &m->nacl);
+		else if (strcmp(k, "sslcerts") == 0)
+			rc |= read_list(v, &m->ssl, &m->nssl);
+		else if (strcmp(k, "iplisten") == 0 && v->type == HQ_Y_SEQ)
+			for (size_t j = 0; j < v->n; j++)
+				mv_set(model_add(&m->listen, &m->nlisten),
+				    "ipaddress", v->kid[j]->str ? v->kid[j]->str : "");
+		else if (strcmp(k, "timeouts") == 0 && v->type == HQ_Y_MAP)
+			for (size_t j = 0; j + 1 < v->n; j += 2)
+				mv_set(&m->timeouts, v->kid[j]->str,
+				    v->kid[j + 1]->str ? v->kid[j + 1]->str : "");
+		else if (!hq_ynode_is_null(v))
+			rc = -1;
+	}
+	if (root != NULL && root->type != HQ_Y_MAP)
+		rc = -1;
+	if (rc != 0)
+		say("%s is httpqctl's own file but holds more than it writes; "
+		    "move that to another file of conf.d first", path);
+	hq_ynode_free(root);
+	return rc;
+}
+
+static void
+yaml_str(FILE *f, const char *s)
+{
+	/* JSON strings are YAML double-quoted scalars. */
+	hq_json_str(f, s);
+}
+
+static void
+write_list(FILE *f, const char *key, const struct mv *list, size_t n)
+{
+	if (n == 0)
+		return;
+	fprintf(f, "%s:\n", key);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < list[i].n; j++) {
+			fprintf(f, "%s%s: ", j ? "    " : "  - ", list[i].k[j]);
+			yaml_str(f, list[i].v[j]);
+			fputc('\n', f);
+		}
+}
+
+static char *
+model_text(const struct model *m, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	fprintf(f, "# Written by httpqctl (add, delete, set); do not edit: "
+	    "it is rewritten whole.\n# Put your own settings in httpq.yaml or "
+	    "another file of conf.d.\n");
+	write_list(f, "urlacls", m->acl, m->nacl);
+	write_list(f, "sslcerts", m->ssl, m->nssl);
+	if (m->nlisten > 0) {
+		fputs("iplisten:\n", f);
+		for (size_t i = 0; i < m->nlisten; i++) {
+			fputs("  - ", f);
+			yaml_str(f, m->listen[i].v[0]);
+			fputc('\n', f);
+		}
+	}
+	if (m->timeouts.n > 0) {
+		fputs("timeouts:\n", f);
+		for (size_t i = 0; i < m->timeouts.n; i++) {
+			fprintf(f, "  %s: ", m->timeouts.k[i]);
+			yaml_str(f, m->timeouts.v[i]);
+			fputc('\n', f);
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* ---------------------------------------------------------------------
+ * Changes
+ * ------------------------------------------------------------------- */
+
+/* The store's own reading of one entry, so that "0.0.0.0:443" and
+ * "0.0.0.0:0443" name the same binding. */
+static struct hq_store *
+parse_entry(const char *yaml_fmt, const char *value, char *err, size_t errlen)
+{
+	struct hq_errors errs = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct hq_store *s;
+
+	fprintf(f, yaml_fmt, "");
+	yaml_str(f, value);
+	fputs("\n", f);
+	fclose(f);
+	s = hq_store_load_string("argument", buf, len, &errs);
+	free(buf);
+	if (s == NULL && errs.n > 0) {
+		/* "argument:2:14: iplisten[0]: expected ..." -> from the key on */
+		const char *m = strstr(errs.msg[0], ": ");
+
+		snprintf(err, errlen, "%s", m ? m + 2 : errs.msg[0]);
+	}
+	hq_errors_free(&errs);
+	return s;
+}
+
+static bool
+same_listen(const struct hq_listen *a, const struct hq_listen *b)
+{
+	return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+static bool
+same_binding(const struct hq_store_sslcert *a, const struct hq_store_sslcert *b)
+{
+	if (a->by_host != b->by_host || a->port != b->port)
+		return false;
+	if (a->by_host)
+		return strcmp(a->host, b->host) == 0;
+	return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+/* Refuses to touch an entry that a human's file defines. */
+static int
+owned(const struct hq_origin *at, const char *dropin, const char *what)
+{
+	if (strcmp(at->file, dropin) == 0)
+		return 0;
+	say("%s is defined in %s:%d; httpqctl changes only %s: edit that file "
+	    "instead", what, at->file, at->line, dropin);
+	return -1;
+}
+
+static bool
+principal_exists(const char *name, bool group)
+{
+	char *end;
+
+	strtol(name, &end, 10);
+	if (*name != '\0' && *end == '\0')
+		return true;
+	return group ? getgrnam(name) != NULL : getpwnam(name) != NULL;
+}
+
+static int
+add_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s)
+{
+	const char *url = hq_ctl_get(cmd, "url");
+	const char *user = hq_ctl_get(cmd, "user"), *group = hq_ctl_get(cmd, "group");
+	struct hq_prefix p;
+	char err[256];
+	struct mv *e;
+	bool b;
+
+	if (hq_prefix_parse(url, &p, err, sizeof(err)) < 0) {
+		say("url: %s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < s->nurlacls; i++)
+		if (strcmp(s->urlacls[i].prefix.text, p.text) == 0) {
+			say("url: %s is already reserved (%s:%d); delete it first",
+			    p.text, s->urlacls[i].at.file, s->urlacls[i].at.line);
+			hq_prefix_free(&p);
+			return -1;
+		}
+	if (user == NULL && group == NULL) {
+		say("add urlacl: user=, group= or both are needed");
+		hq_prefix_free(&p);
+		return -1;
+	}
+	if (user && !principal_exists(user, false)) {
+		say("user: no such user \"%s\"", user);
+		hq_prefix_free(&p);
+		return -1;
+	}
+	if (group && !principal_exists(group, true)) {
+		say("group: no such group \"%s\"", group);
+		hq_prefix_free(&p);
+		return -1;
+	}
+	e = model_add(&m->acl, &m->nacl);
+	mv_set(e, "url", p.text);
+	if (user)
+		mv_set(e, "user", user);
+	if (group)
+		mv_set(e, "group", group);
+	if (hq_ctl_get(cmd, "listen") && hq_ctl_bool(hq_ctl_get(cmd, "listen"), &b) == 0)
+		mv_set(e, "listen", b ? "true" : "false");
+	if (hq_ctl_get(cmd, "delegate") &&
+	    hq_ctl_bool(hq_ctl_get(cmd, "delegate"), &b) == 0)
+		mv_set(e, "delegate", b ? "true" : "false");
+	hq_prefix_free(&p);
+	return 0;
+}
+
+static int
+delete_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
+    const char *dropin)
+{
+	struct hq_prefix p;
+	char err[256];
+	size_t i;
+
+	if (hq_prefix_parse(hq_ctl_get(cmd, "url"), &p, err, sizeof(err)) < 0) {
+		say("url: %s", err);
+		return -1;
+	}
+	for (i = 0; i < s->nurlacls && strcmp(s->urlacls[i].prefix.text, p.text); i++)
+		;
+	if (i == s->nurlacls) {
+		say("url: no reservation for %s", p.text);
+		hq_prefix_free(&p);
+		return -1;
+	}
+	if (owned(&s->urlacls[i].at, dropin, "this reservation") < 0) {
+		hq_prefix_free(&p);
+		return -1;
+	}
+	for (i = 0; i < m->nacl; i++) {
+		struct hq_prefix q;
+
+		if (hq_prefix_parse(mv_get(&m->acl[i], "url"), &q, err, sizeof(err)) < 0)
+			continue;
+		if (strcmp(q.text, p.text) == 0) {
+			model_remove(m->acl, &m->nacl, i);
+			hq_prefix_free(&q);
+			break;
+		}
+		hq_prefix_free(&q);
+	}
+	hq_prefix_free(&p);
+	return 0;
+}
+
+/* A relative file name is made absolute: httpqd runs in "/". */
+static char *
+absolute(const char *file)
+{
+	char cwd[4096];
+
+	if (file[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(file);
+	return xasprintf("%s/%s", cwd, file);
+}
+
+static int
+add_sslcert(const struct hq_ctl_cmd *cmd, struct model *m)
+{
+	static const char *const keys[] = { "ipport", "hostnameport", "certfile",
+		"keyfile", "chainfile", "clientcert", "cafile", NULL };
+	struct mv *e = model_add(&m->ssl, &m->nssl);
+
+	for (size_t i = 0; keys[i]; i++) {
+		const char *v = hq_ctl_get(cmd, keys[i]);
+		char *abs;
+
+		if (v == NULL)
+			continue;
+		if (strstr(keys[i], "file") == NULL) {
+			mv_set(e, keys[i], v);
+			continue;
+		}
+		abs = absolute(v);
+		mv_set(e, keys[i], abs);
+		free(abs);
+	}
+	return 0;
+}
+
+static const struct hq_store_sslcert *
+find_binding(const struct hq_ctl_cmd *cmd, const struct hq_store *s,
+    struct hq_store **key)
+{
+	const char *ip = hq_ctl_get(cmd, "ipport");
+	char err[256] = "";
+
+	*key = parse_entry(ip ? "sslcerts:\n  - certfile: x\n    keyfile: x\n"
+	    "    ipport: %s" : "sslcerts:\n  - certfile: x\n    keyfile: x\n"
+	    "    hostnameport: %s", ip ? ip : hq_ctl_get(cmd, "hostnameport"),
+	    err, sizeof(err));
+	if (*key == NULL) {
+		say("%s", err);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->nsslcerts; i++)
+		if (same_binding(&s->sslcerts[i], &(*key)->sslcerts[0]))
+			return &s->sslcerts[i];
+	say("%s: no SSL binding for %s", ip ? "ipport" : "hostnameport",
+	    (*key)->sslcerts[0].text);
+	return NULL;
+}
+
+static int
+delete_sslcert(const struct hq_ctl_cmd *cmd, struct model *m,
+    const struct hq_store *s, const char *dropin)
+{
+	struct hq_store *key = NULL;
+	const struct hq_store_sslcert *c = find_binding(cmd, s, &key);
+	int rc = -1;
+
+	if (c == NULL || owned(&c->at, dropin, "this SSL binding") < 0)
+		goto out;
+	for (size_t i = 0; i < m->nssl; i++) {
+		const char *t = mv_get(&m->ssl[i], c->by_host ? "hostnameport" : "ipport");
+
+		if (t != NULL && strcmp(t, c->text) == 0) {
+			model_remove(m->ssl, &m->nssl, i);
+			break;
+		}
+	}
+	rc = 0;
+out:
+	hq_store_free(key);
+	return rc;
+}
+
+static int
+iplisten(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
+    const char *dropin, bool add)
+{
+	const char *text = hq_ctl_get(cmd, "ipaddress");
+	char err[256] = "";
+	struct hq_store *key = parse_entry("iplisten:\n  - %s", text, err, sizeof(err));
+	size_t i;
+	int rc = -1;
+
+	if (key == NULL) {
+		say("ipaddress: %s", strstr(err, "expected") ? strstr(err, "expected") : err);
+		return -1;
+	}
+	for (i = 0; i < s->nlistens && !same_listen(&s->listens[i], &key->listens[0]); i++)
+		;
+	if (add && i < s->nlistens) {
+		say("ipaddress: %s is already in the IP listen list (%s:%d)", text,
+		    s->listens[i].at.file, s->listens[i].at.line);
+	} else if (add) {
+		mv_set(model_add(&m->listen, &m->nlisten), "ipaddress", text);
+		rc = 0;
+	} else if (i == s->nlistens) {
+		say("ipaddress: %s is not in the IP listen list", text);
+	} else if (owned(&s->listens[i].at, dropin, "this address") == 0) {
+		for (size_t j = 0; j < m->nlisten; j++) {
+			struct hq_store *o = parse_entry("iplisten:\n  - %s",
+			    m->listen[j].v[0], err, sizeof(err));
+
+			if (o != NULL && same_listen(&o->listens[0], &key->listens[0])) {
+				hq_store_free(o);
+				model_remove(m->listen, &m->nlisten, j);
+				break;
+			}
+			hq_store_free(o);
+		}
+		rc = 0;
+	}
+	hq_store_free(key);
+	return rc;
+}
+
+static int
+set_timeout(const struct hq_ctl_cmd *cmd, struct model *m)
+{
+	for (size_t i = 0; i < cmd->nkv; i++)
+		mv_set(&m->timeouts, cmd->kv[i].key, cmd->kv[i].value);
+	return 0;
+}
+
+static int
+apply(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
+    const char *dropin)
+{
+	switch (cmd->id) {
+	case HQ_CTL_ADD_URLACL:
+		return add_urlacl(cmd, m, s);
+	case HQ_CTL_DELETE_URLACL:
+		return delete_urlacl(cmd, m, s, dropin);
+	case HQ_CTL_ADD_SSLCERT:
+		return add_sslcert(cmd, m);
+	case HQ_CTL_DELETE_SSLCERT:
+		return delete_sslcert(cmd, m, s, dropin);
+	case HQ_CTL_ADD_IPLISTEN:
+		return iplisten(cmd, m, s, dropin, true);
+	case HQ_CTL_DELETE_IPLISTEN:
+		return iplisten(cmd, m, s, dropin, false);
+	case HQ_CTL_SET_TIMEOUT:
+		return set_timeout(cmd, m);
+	default:
+		return -1;
+	}
+}
+
+/* The store with the new drop-in text, validated as httpqd would. */
+static int
+validate(const char *dropin, const char *text, size_t len)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_store *s = hq_store_load_override(O.store, dropin, text, len, &errs);
+
+	if (s != NULL)
+		hq_sslbind_check_all(s, &errs);
+	hq_store_free(s);
+	if (errs.n == 0)
+		return 0;
+	hq_errors_print(&errs, stderr);
+	say("change refused, nothing written (%zu error%s)", errs.n,
+	    errs.n == 1 ? "" : "s");
+	hq_errors_free(&errs);
+	return -1;
+}
+
+/* After a change: reload, or say that it waits for the daemon.  With
+ * --json, one object: {"file", "reloaded", "generation", "note"}. */
+static int
+reload_after(const char *dropin, bool json, const char *note)
+{
+	char why[256], msg[1024];
+	int fd = connect_daemon(socket_path(), why, sizeof(why)), code = -2;
+
+	if (fd >= 0)
+		code = ask(fd, "reload\n", stderr, msg, sizeof(msg));
+	if (json) {
+		fputs("{\"file\":", stdout);
+		hq_json_str(stdout, dropin);
+		printf(",\"reloaded\":%s,\"generation\":", code == 0 ? "true" : "false");
+		if (code == 0 && strncmp(msg, "generation ", 11) == 0)
+			fputs(msg + 11, stdout);
+		else
+			fputs("null", stdout);
+		fputs(",\"note\":", stdout);
+		hq_json_str(stdout, fd < 0 ? "httpqd is not running: the change takes "
+		    "effect when it starts" : note);
+		fputs("}\n", stdout);
+	} else {
+		printf("written to %s\n", dropin);
+		if (note != NULL)
+			printf("note: %s\n", note);
+		if (fd < 0)
+			printf("httpqd is not running (%s: %s): the change takes "
+			    "effect when it starts\n", socket_path(), why);
+		else if (code == 0)
+			printf("httpqd reloaded: %s\n", msg);
+	}
+	if (fd < 0 || code == 0)
+		return 0;
+	say("the change is in %s, but the reload failed: %s", dropin, msg);
+	return code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+}
+
+static int
+change(const struct hq_ctl_cmd *cmd)
+{
+	char *dropin = dropin_path(), *text = NULL, err[512];
+	struct hq_store *s = load_store(false);
+	struct model m;
+	size_t len = 0;
+	int rc = EXIT_REFUSED;
+
+	if (s == NULL) {
+		say("fix the store first: nothing written");
+		free(dropin);
+		return EXIT_REFUSED;
+	}
+	if (model_read(dropin, &m) < 0)
+		goto out;
+	if (apply(cmd, &m, s, dropin) < 0)
+		goto out;
+	text = model_text(&m, &len);
+	if (validate(dropin, text, len) < 0)
+		goto out;
+	if (hq_store_write(dropin, text, len, err, sizeof(err)) < 0) {
+		say("%s", err);
+		goto out;
+	}
+	rc = reload_after(dropin, cmd->json, cmd->id == HQ_CTL_ADD_IPLISTEN ||
+	    cmd->id == HQ_CTL_DELETE_IPLISTEN ? "the IP listen list takes effect "
+	    "when httpqd restarts (as with http.sys)" : NULL);
+out:
+	model_free(&m);
+	free(text);
+	hq_store_free(s);
+	free(dropin);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Shows and daemon commands
+ * ------------------------------------------------------------------- */
+
+static bool
+shows_from_files(enum hq_ctl_cmd_id id)
+{
+	return id == HQ_CTL_SHOW_URLACL || id == HQ_CTL_SHOW_SSLCERT ||
+	    id == HQ_CTL_SHOW_IPLISTEN || id == HQ_CTL_SHOW_TIMEOUT;
+}
+
+static int
+show_files(const struct hq_ctl_cmd *cmd, const char *why)
+{
+	struct hq_errors errs = { 0 };
+	struct hq_store *s = hq_store_load(O.store, &errs);
+	const char *ip = hq_ctl_get(cmd, "ipport");
+
+	if (s == NULL) {
+		hq_errors_print(&errs, stderr);
+		hq_errors_free(&errs);
+		say("%s: invalid", O.store);
+		return EXIT_REFUSED;
+	}
+	hq_errors_free(&errs);
+	fprintf(stderr, "httpqctl: httpqd is not running (%s: %s): shown from "
+	    "the files\n", socket_path(), why);
+	switch (cmd->id) {
+	case HQ_CTL_SHOW_URLACL:
+		hq_show_urlacl(stdout, s, hq_ctl_get(cmd, "url"), cmd->json);
+		break;
+	case HQ_CTL_SHOW_SSLCERT:
+		hq_show_sslcert(stdout, s, ip ? ip : hq_ctl_get(cmd, "hostnameport"),
+		    cmd->json);
+		break;
+	case HQ_CTL_SHOW_IPLISTEN:
+		hq_show_iplisten(stdout, s, cmd->json);
+		break;
+	default:
+		hq_show_timeout(stdout, s, cmd->json);
+		break;
+	}
+	hq_store_free(s);
+	return 0;
+}
+
+static int
+daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
+{
+	char why[256], msg[1024];
+	int fd = connect_daemon(socket_path(), why, sizeof(why)), code;
+	struct hq_prefix p;
+
+	if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url") &&
+	    hq_prefix_parse(hq_ctl_get(cmd, "url"), &p, msg, sizeof(msg)) < 0) {
+		say("url: %s", msg);
+		if (fd >= 0)
+			close(fd);
+		return EXIT_REFUSED;
+	} else if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url")) {
+		hq_prefix_free(&p);
+	}
+	if (fd < 0 && shows_from_files(cmd->id))
+		return show_files(cmd, why);
+	if (fd < 0) {
+		say("cannot reach httpqd at %s: %s (is it running? -s names "
+		    "another socket)", socket_path(), why);
+		return EXIT_UNREACHABLE;
+	}
+	code = ask(fd, line, stdout, msg, sizeof(msg));
+	if (code == 0 && msg[0] != '\0' && !cmd->json)
+		printf("%s\n", msg);
+	return status_exit(code, msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hq_ctl_cmd cmd;
+	bool test = false;
+	char err[512], *line, **words;
+	size_t n = 0;
+	int ch, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "+c:s:th", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': O.store = optarg; break;
+		case 's': O.socket = optarg; break;
+		case 't': test = true; break;
+		case 'j': O.json = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("httpqctl %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (test) {
+		if (optind != argc) {
+			say("-t takes no command");
+			return EXIT_USAGE;
+		}
+		return check_only();
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* The words without --json, which goes last, as the daemon reads it. */
+	words = xcalloc((size_t)(argc - optind) + 2, sizeof(char *));
+	for (int i = optind; i < argc; i++)
+		if (strcmp(argv[i], "--json") != 0)
+			words[n++] = argv[i];
+		else
+			O.json = true;
+	if (O.json)
+		words[n++] = "--json";
+	line = hq_ctl_join(words, n);
+	rc = hq_ctl_parse_words(words, n, &cmd, err, sizeof(err));
+	free(words);
+	if (rc != 0) {
+		say("%s", err);
+		if (rc == HQ_CTL_USAGE)
+			fprintf(stderr, "see httpqctl --help\n");
+		hq_ctl_cmd_free(&cmd);
+		free(line);
+		return rc == HQ_CTL_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+	}
+	if (cmd.admin && cmd.id != HQ_CTL_RELOAD && cmd.id != HQ_CTL_FLUSH_LOGBUFFER)
+		rc = change(&cmd);
+	else
+		rc = daemon_command(&cmd, line);
+	hq_ctl_cmd_free(&cmd);
+	free(line);
+	return rc;
+}

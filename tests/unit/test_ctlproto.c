@@ -1,0 +1,238 @@
+/*
+ * test_ctlproto.c -- the control protocol (src/ctlproto.c): one row per
+ * command line, with the expected command or the expected error.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpq-internal.h"
+
+static const struct row {
+	const char *line;
+	int rc;
+	int id;               /* when rc == 0 */
+	const char *expect;   /* rc == 0: "arg|k=v|k=v" (+ " json"); else the error */
+} rows[] = {
+	{ "show servicestate", 0, HQ_CTL_SHOW_SERVICESTATE, "" },
+	{ "show servicestate --json\n", 0, HQ_CTL_SHOW_SERVICESTATE, " json" },
+	{ "--json show   urlacl\r\n", 0, HQ_CTL_SHOW_URLACL, " json" },
+	{ "show urlacl url=http://+:80/", 0, HQ_CTL_SHOW_URLACL, "|url=http://+:80/" },
+	{ "show queue app", 0, HQ_CTL_SHOW_QUEUE, "app" },
+	{ "show route http://127.0.0.1:80/x", 0, HQ_CTL_SHOW_ROUTE, "http://127.0.0.1:80/x" },
+	{ "add urlacl url=http://+:80/a/ user=www-data delegate=yes", 0,
+	  HQ_CTL_ADD_URLACL, "|url=http://+:80/a/|user=www-data|delegate=yes" },
+	{ "add urlacl url=\"http://+:80/a b/\" group=\"x\\\"y\"", 0, HQ_CTL_ADD_URLACL,
+	  "|url=http://+:80/a b/|group=x\"y" },
+	{ "add urlacl \"url=a\\\\b\" user=u", 0, HQ_CTL_ADD_URLACL, "|url=a\\b|user=u" },
+	{ "delete urlacl url=http://+:80/a/", 0, HQ_CTL_DELETE_URLACL, "|url=http://+:80/a/" },
+	{ "add sslcert ipport=0.0.0.0:443 certfile=/c keyfile=/k clientcert=require cafile=/ca",
+	  0, HQ_CTL_ADD_SSLCERT,
+	  "|ipport=0.0.0.0:443|certfile=/c|keyfile=/k|clientcert=require|cafile=/ca" },
+	{ "delete sslcert hostnameport=www.example.com:443", 0, HQ_CTL_DELETE_SSLCERT,
+	  "|hostnameport=www.example.com:443" },
+	{ "add iplisten ipaddress=127.0.0.1:8080", 0, HQ_CTL_ADD_IPLISTEN,
+	  "|ipaddress=127.0.0.1:8080" },
+	{ "delete iplisten ipaddress=::1", 0, HQ_CTL_DELETE_IPLISTEN, "|ipaddress=::1" },
+	{ "set timeout header_wait=30 idle_connection=off", 0, HQ_CTL_SET_TIMEOUT,
+	  "|header_wait=30|idle_connection=off" },
+	{ "show timeout", 0, HQ_CTL_SHOW_TIMEOUT, "" },
+	{ "reload", 0, HQ_CTL_RELOAD, "" },
+	{ "flush logbuffer", 0, HQ_CTL_FLUSH_LOGBUFFER, "" },
+	{ "\t show \t iplisten \t", 0, HQ_CTL_SHOW_IPLISTEN, "" },
+
+	{ "", 2, 0, "empty command" },
+	{ "   \n", 2, 0, "empty command" },
+	{ "--json", 2, 0, "empty command" },
+	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
+	  "delete, set, reload, flush)" },
+	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
+	  "queue, route)" },
+	{ "show cachestate", 2, 0, "show: unknown object \"cachestate\" (servicestate, "
+	  "urlacl, sslcert, iplisten, timeout, queue, route)" },
+	{ "add timeout", 2, 0, "add: unknown object \"timeout\" (urlacl, sslcert, iplisten)" },
+	{ "show queue", 2, 0, "show queue: missing NAME" },
+	{ "show route url=x", 2, 0, "show route: missing URL" },
+	{ "show servicestate extra", 2, 0, "expected key=value, got \"extra\"" },
+	{ "add urlacl user=x", 2, 0, "add urlacl: missing url=" },
+	{ "add urlacl url=http://+:80/ usr=x", 2, 0, "add urlacl: unknown key \"usr\" "
+	  "(known keys: url, user, group, listen, delegate)" },
+	{ "add urlacl url=a url=b", 2, 0, "url: given twice" },
+	{ "add urlacl url= user=x", 1, 0, "url: empty value" },
+	{ "add urlacl =x", 2, 0, "expected key=value, got \"=x\"" },
+	{ "add urlacl url=http://+:80/ user=x delegate=maybe", 1, 0,
+	  "delegate: expected yes or no, got \"maybe\"" },
+	{ "add sslcert certfile=/c keyfile=/k", 2, 0, "add sslcert: expected "
+	  "ipport=IP:PORT or hostnameport=NAME:PORT (one of them)" },
+	{ "add sslcert ipport=a:1 hostnameport=b:1 certfile=/c keyfile=/k", 2, 0,
+	  "add sslcert: expected ipport=IP:PORT or hostnameport=NAME:PORT (one of them)" },
+	{ "add sslcert ipport=a:1 certfile=/c", 2, 0, "add sslcert: missing keyfile=" },
+	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k clientcert=always", 1, 0,
+	  "clientcert: expected none, request or require, got \"always\"" },
+	{ "delete sslcert", 2, 0, "delete sslcert: expected ipport=IP:PORT or "
+	  "hostnameport=NAME:PORT (one of them)" },
+	{ "add iplisten address=1.2.3.4", 2, 0, "add iplisten: unknown key \"address\" "
+	  "(known keys: ipaddress)" },
+	{ "set timeout", 2, 0, "set timeout: expected NAME=SECONDS, e.g. header_wait=30" },
+	{ "set timeout header_wiat=3", 2, 0, "set timeout: unknown key \"header_wiat\" "
+	  "(known keys: header_wait, idle_connection, entity_body, drain_entity_body, "
+	  "request_queue, min_send_rate)" },
+	{ "reload now", 2, 0, "expected key=value, got \"now\"" },
+	{ "reload x=1", 2, 0, "reload: unknown key \"x\" (known keys: none)" },
+	{ "show \"urlacl", 2, 0, "unterminated quote" },
+	{ "show\001urlacl", 2, 0, "control character 0x01 at byte 5" },
+	{ "show urlacl url=\x1b[2J", 2, 0, "control character 0x1b at byte 17" },
+};
+
+static char *
+describe(const struct hq_ctl_cmd *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fputs(c->arg ? c->arg : "", f);
+	for (size_t i = 0; i < c->nkv; i++)
+		fprintf(f, "|%s=%s", c->kv[i].key, c->kv[i].value);
+	if (c->json)
+		fputs(" json", f);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(test_parse)
+{
+	const struct row *r = &rows[_i];
+	struct hq_ctl_cmd c;
+	char err[256] = "";
+	int rc = hq_ctl_parse(r->line, strlen(r->line), &c, err, sizeof(err));
+
+	ck_assert_msg(rc == r->rc, "%s: rc %d, expected %d (%s)", r->line, rc,
+	    r->rc, err);
+	if (rc == 0) {
+		char *got = describe(&c);
+
+		ck_assert_int_eq(c.id, r->id);
+		ck_assert_str_eq(got, r->expect);
+		free(got);
+		hq_ctl_cmd_free(&c);
+	} else {
+		ck_assert_str_eq(err, r->expect);
+	}
+}
+END_TEST
+
+START_TEST(test_reload_message)
+{
+	/* the "(null)" above must not happen: verbs without a noun say so */
+	struct hq_ctl_cmd c;
+	char err[256];
+
+	ck_assert_int_eq(hq_ctl_parse("reload x=1", 10, &c, err, sizeof(err)), 2);
+	ck_assert_ptr_null(strstr(err, "(null)"));
+}
+END_TEST
+
+START_TEST(test_admin)
+{
+	struct hq_ctl_cmd c;
+	char err[64];
+
+	ck_assert_int_eq(hq_ctl_parse("show servicestate", 17, &c, err, sizeof(err)), 0);
+	ck_assert(!c.admin);
+	hq_ctl_cmd_free(&c);
+	ck_assert_int_eq(hq_ctl_parse("reload", 6, &c, err, sizeof(err)), 0);
+	ck_assert(c.admin);
+	hq_ctl_cmd_free(&c);
+	ck_assert_int_eq(hq_ctl_parse("flush logbuffer", 15, &c, err, sizeof(err)), 0);
+	ck_assert(c.admin);
+	hq_ctl_cmd_free(&c);
+}
+END_TEST
+
+START_TEST(test_too_long)
+{
+	char line[HQ_CTL_MAX_LINE + 2];
+	struct hq_ctl_cmd c;
+	char err[128];
+
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "show route ", 11);
+	line[HQ_CTL_MAX_LINE - 1] = '\n';
+	ck_assert_int_eq(hq_ctl_parse(line, HQ_CTL_MAX_LINE, &c, err, sizeof(err)), 0);
+	hq_ctl_cmd_free(&c);
+	line[HQ_CTL_MAX_LINE] = '\n';
+	ck_assert_int_eq(hq_ctl_parse(line, HQ_CTL_MAX_LINE + 1, &c, err, sizeof(err)), 2);
+	ck_assert_str_eq(err, "command longer than 4096 bytes");
+}
+END_TEST
+
+/* Whatever httpqctl joins, the daemon splits back into the same words. */
+START_TEST(test_join_roundtrip)
+{
+	char *words[] = { "add", "urlacl", "url=http://+:80/a b/", "group=x\"y\\z",
+		"--json" };
+	char *line = hq_ctl_join(words, 5);
+	struct hq_ctl_cmd c;
+	char err[128];
+
+	ck_assert_str_eq(line, "add urlacl \"url=http://+:80/a b/\" "
+	    "\"group=x\\\"y\\\\z\" --json\n");
+	ck_assert_int_eq(hq_ctl_parse(line, strlen(line), &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(hq_ctl_get(&c, "url"), "http://+:80/a b/");
+	ck_assert_str_eq(hq_ctl_get(&c, "group"), "x\"y\\z");
+	ck_assert(c.json);
+	hq_ctl_cmd_free(&c);
+	free(line);
+}
+END_TEST
+
+START_TEST(test_status)
+{
+	const char *msg;
+	char *s;
+
+	s = hq_ctl_status(0, NULL);
+	ck_assert_str_eq(s, "OK\n");
+	free(s);
+	s = hq_ctl_status(0, "generation 3");
+	ck_assert_str_eq(s, "OK generation 3\n");
+	free(s);
+	s = hq_ctl_status(1, "bad\nthing");
+	ck_assert_str_eq(s, "ERR 1 bad thing\n");
+	free(s);
+	ck_assert_int_eq(hq_ctl_is_status("OK", &msg), 0);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(hq_ctl_is_status("OK generation 2", &msg), 0);
+	ck_assert_str_eq(msg, "generation 2");
+	ck_assert_int_eq(hq_ctl_is_status("ERR 2 usage: x", &msg), 2);
+	ck_assert_str_eq(msg, "usage: x");
+	ck_assert_int_eq(hq_ctl_is_status("OKAPI 1000", &msg), -1);
+	ck_assert_int_eq(hq_ctl_is_status("ERR x", &msg), -1);
+	ck_assert_int_eq(hq_ctl_is_status("  OK", &msg), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("ctlproto");
+	TCase *tc = tcase_create("ctlproto");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+	tcase_add_test(tc, test_reload_message);
+	tcase_add_test(tc, test_admin);
+	tcase_add_test(tc, test_too_long);
+	tcase_add_test(tc, test_join_roundtrip);
+	tcase_add_test(tc, test_status);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
