@@ -210,9 +210,13 @@ hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json)
  * show sslcert [ipport=|hostnameport=]
  * ------------------------------------------------------------------- */
 
+/* Set by httpqd (tls.c): what binding i serves right now; NULL in httpqctl. */
+int (*hq_show_served)(const struct hq_store_sslcert *c, struct hq_sslinfo *info);
+
 static void
 sslcert_text(FILE *f, const struct hq_store_sslcert *c)
 {
+	struct hq_sslinfo served;
 	struct hq_sslinfo info;
 	char at[512], err[512];
 	time_t now = time(NULL);
@@ -235,6 +239,11 @@ sslcert_text(FILE *f, const struct hq_store_sslcert *c)
 		    now - info.not_after) / 86400));
 		fprintf(f, "  SHA-256      %s\n", info.sha256);
 	}
+	if (hq_show_served != NULL && hq_show_served(c, &served) == 0)
+		fprintf(f, "  serving      %s, until %s, SHA-256 %s%s\n", served.subject,
+		    served.not_after_text, served.sha256,
+		    strcmp(served.sha256, info.sha256) == 0 ? "" :
+		    " (not the files': a change was refused, or is not picked up yet)");
 	fprintf(f, "  defined at   %s\n", hq_origin_text(&c->at, at, sizeof(at)));
 }
 
@@ -267,6 +276,11 @@ sslcert_json(FILE *f, const struct hq_store_sslcert *c)
 		json_kv(f, "not_after", info.not_after_text);
 		fprintf(f, ",\"not_after_epoch\":%lld", (long long)info.not_after);
 		json_kv(f, "sha256", info.sha256);
+	}
+	if (hq_show_served != NULL && hq_show_served(c, &info) == 0) {
+		json_kv(f, "serving_subject", info.subject);
+		json_kv(f, "serving_not_after", info.not_after_text);
+		json_kv(f, "serving_sha256", info.sha256);
 	}
 	fputc(',', f);
 	hq_json_origin(f, &c->at);

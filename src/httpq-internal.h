@@ -603,6 +603,8 @@ void hq_json_origin(FILE *f, const struct hq_origin *at);
 const char *hq_origin_text(const struct hq_origin *at, char *buf, size_t size);
 void hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json);
 void hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json);
+/* httpqd sets it: the certificate sslcert c serves now (tls.c). */
+extern int (*hq_show_served)(const struct hq_store_sslcert *c, struct hq_sslinfo *info);
 void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
 void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
 

@@ -204,6 +204,12 @@ echo "not a certificate" >"$C/b.example.crt"
 wait_log 'b\.example:[0-9]+: files changed but refused' 10 >/dev/null
 ok $? "a bad new certificate file is refused with a log line"
 is "$(fp_served b.example)" "$oldb" "the old certificate is still served"
+: "${HTTPQCTL:=$HQ_TESTS/../src/httpqctl}"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show sslcert hostnameport=b.example:$P 2>&1)
+like "$out" "serving +CN=b\\.example, until .*SHA-256 $oldb \\(not the files'" \
+    "httpqctl show sslcert: what is served, and that the files differ"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show sslcert hostnameport=a.example:$P 2>&1)
+like "$out" "serving +CN=a2, until .*SHA-256 $new\$" "httpqctl show sslcert: the renewed certificate"
 log_mark
 reload_httpqd
 wait_log 'reload refused' 10 >/dev/null
