@@ -181,6 +181,8 @@ hq_cleanup() {
 trap 'hq_cleanup' EXIT
 trap 'hq_cleanup; trap - EXIT; exit 130' INT
 trap 'hq_cleanup; trap - EXIT; exit 143' TERM
+trap 'hq_cleanup; trap - EXIT; exit 129' HUP
+trap 'hq_cleanup; trap - EXIT; exit 141' PIPE
 
 # bg_started PID: remembers a background helper for the cleanup trap.
 bg_started() {
