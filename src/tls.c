@@ -140,6 +140,13 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *ect
 		k = K.cur;
 	} else if (memcmp(name, K.cur.name, 16) == 0) {
 		k = K.cur;
+		/* TLS 1.3: a ticket should serve one resumption (RFC 8446
+		 * C.4) and OpenSSL's client does not offer it twice, so
+		 * without a fresh one every other connection is a full
+		 * handshake.  OpenSSL sends a NewSessionTicket after a 1.3
+		 * resumption only when told to renew (nginx does the same). */
+		if (SSL_version(s) >= TLS1_3_VERSION)
+			rc = 2;
 	} else if (K.have_prev && memcmp(name, K.prev.name, 16) == 0) {
 		k = K.prev;
 		rc = 2; /* valid, but issue a ticket under the current key */

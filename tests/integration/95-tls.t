@@ -119,6 +119,13 @@ done
 out=$(req | openssl s_client -connect "127.0.0.1:$P" -tls1_3 -servername b.example \
     -sess_in "$T/sess.tls1_3" -ign_eof 2>/dev/null)
 like "$out" '^New' "a session of a.example is not resumed for b.example"
+# A TLS 1.3 ticket serves one resumption: the resumed connection gets a
+# fresh one, or a client that keeps its last session (wrk) alternates
+# between a resumption and a full handshake.
+out=$(req | openssl s_client -connect "127.0.0.1:$P" -tls1_3 -servername a.example \
+    -sess_in "$T/sess.tls1_3" -ign_eof 2>/dev/null)
+like "$out" 'Reused, TLSv1.3' "-tls1_3: resumed again"
+like "$out" 'New Session Ticket arrived' "-tls1_3: a resumed connection gets a new ticket"
 
 # --- client certificates ------------------------------------------------------
 tcurl -o /dev/null "https://127.0.0.1:$HQ_PORT2/tls" 2>/dev/null
