@@ -30,17 +30,19 @@ hold() {
 }
 
 # probe Q: asks for a 0 ms hold until the queue refuses (its held request is
-# then admitted) or 3 s pass; leaves the last answer in $T/probe.Q.
+# then admitted) or 6 s pass; leaves the last answer in $T/probe.Q.
 probe() {
-	_end=$(($(date +%s) + 3))
+	_end=$(($(date +%s) + 6))
 	while :; do
 		printf 'GET /%s/?ms=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" |
 		    raw --read-until-close --timeout 2 >"$T/probe.$1"
 		_rc=$?
 		[ "$(resp_code "$T/probe.$1")" = 200 ] || return $_rc
 		[ "$(date +%s)" -ge "$_end" ] && return 99
-		# the probe may have won the race for the slot: hold again
-		if [ "$(resp_code "$T/held.$1")" = 503 ]; then
+		# the probe may have won the race for the slot: the held request
+		# was then refused (503, or a reset with basic): hold again
+		eval "_hp=\$held_$1"
+		if [ "$(resp_code "$T/held.$1")" = 503 ] || ! kill -0 "$_hp" 2>/dev/null; then
 			eval "wait \$held_$1"
 			hold "$1"
 		fi
