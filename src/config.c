@@ -224,19 +224,13 @@ build_listens(struct hq_config *cfg)
 			add_wildcards(cfg, p->port, p->https);
 		for (size_t j = 0; j < s->nlistens; j++) {
 			const struct hq_listen *l = &s->listens[j];
-			uint16_t lport = ntohs(l->addr.ss_family == AF_INET ?
-			    ((const struct sockaddr_in *)&l->addr)->sin_port :
-			    ((const struct sockaddr_in6 *)&l->addr)->sin6_port);
-
-			if (lport == 0)
+			if (hq_sockaddr_port(&l->addr) == 0)
 				add_listen(cfg, &l->addr, l->addrlen, p->port, p->https);
 		}
 	}
 	for (size_t j = 0; j < s->nlistens; j++) {
 		const struct hq_listen *l = &s->listens[j];
-		uint16_t lport = ntohs(l->addr.ss_family == AF_INET ?
-		    ((const struct sockaddr_in *)&l->addr)->sin_port :
-		    ((const struct sockaddr_in6 *)&l->addr)->sin6_port);
+		uint16_t lport = hq_sockaddr_port(&l->addr);
 
 		if (lport != 0)
 			add_listen(cfg, &l->addr, l->addrlen, lport, port_https(cfg, lport));

@@ -71,6 +71,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool hq_str_eq_nocase(struct hq_str a, const char *lit);
 bool hq_mem_eq_nocase(const char *a, const char *b, size_t n);
+uint16_t hq_sockaddr_port(const struct sockaddr_storage *ss);
 
 /* ---------------------------------------------------------------------
  * errors.c -- every response the daemon makes by itself.

@@ -1538,14 +1538,6 @@ parse_hostport(const char *text, char **host, uint16_t *port)
 	return 0;
 }
 
-static uint16_t
-addr_port(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ?
-	    ((const struct sockaddr_in *)ss)->sin_port :
-	    ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 /* Fills by_host, host, addr and port from ipport or hostnameport. */
 static void
 sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
@@ -1565,7 +1557,7 @@ sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
 	if (c->ipport != NULL) {
 		c->text = xstrdup(c->ipport);
 		if (parse_listen(c->ipport, &c->addr, &c->addrlen) == 0 &&
-		    (c->port = addr_port(&c->addr)) != 0)
+		    (c->port = hq_sockaddr_port(&c->addr)) != 0)
 			return;
 		kp = join(path, "ipport");
 		xerr(ld, &c->at, kp, "expected IP:PORT (\"0.0.0.0:443\", "

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "httpq-internal.h"
 
@@ -101,4 +103,13 @@ hq_str_eq_nocase(struct hq_str a, const char *lit)
 	size_t n = strlen(lit);
 
 	return a.n == n && hq_mem_eq_nocase(a.p, lit, n);
+}
+
+/* The port of an IPv4 or IPv6 address, in host order (0 when unset). */
+uint16_t
+hq_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ?
+	    ((const struct sockaddr_in *)ss)->sin_port :
+	    ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
