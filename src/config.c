@@ -74,10 +74,8 @@ build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
 	for (size_t i = 0; i < s->nqueues; i++) {
 		const struct hq_store_queue *sq = &s->queues[i];
 		struct hq_consumer *k = &cfg->consumers[i];
-		char key[64];
 
-		snprintf(key, sizeof(key), "queues[%zu].module", i);
-		k->ctx = hq_module_load(sq->module, moddir, sq, key, !check_only, errs);
+		k->ctx = hq_module_load(sq->module, moddir, sq, i, &hq_api, errs);
 		if (k->ctx == NULL) {
 			rc = -1;
 			continue;
@@ -87,6 +85,16 @@ build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
 	}
 	cfg->nconsumers = s->nqueues;
 	return rc;
+}
+
+/* Last, once every part of the snapshot is known to be good. */
+static int
+init_consumers(struct hq_config *cfg, struct hq_errors *errs)
+{
+	for (size_t i = 0; i < cfg->nconsumers; i++)
+		if (hq_module_init(cfg->consumers[i].ctx, &hq_api, errs) < 0)
+			return -1;
+	return 0;
 }
 
 static struct hq_consumer *
@@ -256,6 +264,8 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 		rc = -1;
 	build_listens(cfg);
 	rc |= hq_config_open_logs(cfg, check_only, errs);
+	if (rc == 0 && !check_only)
+		rc = init_consumers(cfg, errs);
 	if (rc != 0) {
 		hq_config_free_now(cfg);
 		return NULL;

@@ -347,6 +347,7 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->scanned = 0;
 	c->state = HQ_C_REQUEST;
 	c->nrequests++;
+	r->id = hq_worker_next_id(c->w, &c->w->nreq_ids);
 	/* Only this worker writes it: a plain load and store, no locked add. */
 	atomic_store_explicit(&c->w->nreqs,
 	    atomic_load_explicit(&c->w->nreqs, memory_order_relaxed) + 1,
@@ -848,6 +849,7 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	 * The listener accepted it non-blocking already (accept4). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->w = w;
+	c->id = hq_worker_next_id(w, &w->nconn_ids);
 	c->la = la;
 	c->fd = fd;
 	c->out.p = NULL;

@@ -677,4 +677,45 @@ void hq_queue_reject(struct hq_queue *q);
 void hq_queue_complete(struct hq_queue *q);
 void hq_queue_stats(const struct hq_queue *q, struct hq_queue_stats *st);
 
+/* ---------------------------------------------------------------------
+ * module.c -- loading handler modules: open, ABI check, validate(), init().
+ * No event loop: httpqctl -t validates with it too.
+ * ------------------------------------------------------------------- */
+struct httpq_ctx {
+	const struct httpq_module *mod;
+	void *dl;
+	char *path;            /* the file actually loaded */
+	char *queue_name;
+	const struct hq_store_queue *sq; /* owned by the store */
+	size_t qindex;         /* sq's index, for key paths: queues[N] */
+	const struct hq_kv *options;
+	size_t noptions;
+	/* httpq_module fields newer than ABI 1.0, NULL when the module's
+	 * minor or .size says it has none */
+	int (*validate)(const struct httpq_api *, httpq_ctx *, httpq_validation *);
+	void *state;
+	bool inited;
+};
+/* Finds, dlopens and ABI-checks the module for queue qindex of the store,
+ * then runs its validate() with api; every error goes to errs with the
+ * origin and key path.  NULL on any error.  Does not call init(). */
+struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
+    const struct hq_store_queue *sq, size_t qindex,
+    const struct httpq_api *api, struct hq_errors *errs);
+/* Calls the module's init(): 0, or -1 with an error in errs. */
+int hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
+    struct hq_errors *errs);
+/* fini() if init() succeeded, then dlclose. */
+void hq_module_unload(struct httpq_ctx *ctx);
+/* The instance part of every API table. */
+const char *hq_api_option(httpq_ctx *ctx, const char *key);
+void hq_api_log(httpq_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *hq_api_queue_name(httpq_ctx *ctx);
+void hq_api_report(httpq_validation *v, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The table for validate() outside the daemon (httpqctl -t): the instance
+ * functions and report() only; the request functions are NULL. */
+extern const struct httpq_api hq_api_offline;
+
 #endif /* HTTPQ_INTERNAL_H */

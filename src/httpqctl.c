@@ -36,6 +36,7 @@
 static struct {
 	const char *store;            /* -c */
 	const char *socket;           /* -s, else control.socket of the store */
+	const char *moddir;           /* -M, else server.module_path (for -t) */
 	bool json;
 } O = { .store = HQ_DEFAULT_CONFIG_FILE };
 
@@ -44,7 +45,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: httpqctl [-s socket] [-c file] [--json] COMMAND...\n"
-	    "       httpqctl [-c file] -t\n"
+	    "       httpqctl [-c file] [-M moddir] -t\n"
 	    "commands:\n"
 	    "  show servicestate | urlacl [url=P] | sslcert [ipport=|hostnameport=]\n"
 	    "  show iplisten | timeout | queue NAME | route URL\n"
@@ -58,7 +59,8 @@ usage(FILE *f)
 	    "  reload | flush logbuffer\n"
 	    "  -c file   setup store (default %s)\n"
 	    "  -s socket control socket (default: control.socket of the store)\n"
-	    "  -t        validate the store and exit, like httpqd -t\n"
+	    "  -t        validate the store and its modules and exit, like httpqd -t\n"
+	    "  -M moddir module folder for -t, overriding server.module_path\n"
 	    "  --json    JSON output for scripts\n"
 	    "exit: 0 ok, 1 refused or invalid, 2 usage, 3 httpqd unreachable\n",
 	    HQ_DEFAULT_CONFIG_FILE);
@@ -208,16 +210,55 @@ socket_path(void)
 	return path;
 }
 
+/* A module's api->log() during validate(): say who speaks. */
+static int
+module_log(int prio, const char *msg, const char *queue, const char *group)
+{
+	fprintf(stderr, "httpqctl: %s\n", msg);
+	return 0;
+}
+
+/*
+ * As httpqd -t does: open every queue's module, check its ABI and run its
+ * validate() on the queue's options, never its init().  This runs module
+ * code (constructors, validate()) in httpqctl, as httpqd -t does in httpqd.
+ */
+static int
+check_modules(const struct hq_store *s)
+{
+	const char *moddir = O.moddir ? O.moddir :
+	    s->module_path ? s->module_path : HQ_DEFAULT_MODULE_PATH;
+	struct hq_errors errs = { 0 };
+	size_t n;
+
+	hq_log_set_sink(module_log);
+	for (size_t i = 0; i < s->nqueues; i++)
+		hq_module_unload(hq_module_load(s->queues[i].module, moddir,
+		    &s->queues[i], i, &hq_api_offline, &errs));
+	hq_log_set_sink(NULL);
+	n = errs.n;
+	if (n > 0) {
+		hq_errors_print(&errs, stderr);
+		say("%s: invalid (%zu error%s)", O.store, n, n == 1 ? "" : "s");
+	}
+	hq_errors_free(&errs);
+	return n == 0 ? 0 : -1;
+}
+
 static int
 check_only(void)
 {
 	struct hq_store *s = load_store(false);
+	int rc;
 
 	if (s == NULL)
 		return EXIT_REFUSED;
+	rc = check_modules(s);
 	hq_store_free(s);
-	fprintf(stderr, "httpqctl: %s: the store is valid (modules are checked "
-	    "by httpqd -t)\n", O.store);
+	if (rc < 0)
+		return EXIT_REFUSED;
+	fprintf(stderr, "httpqctl: %s: the store and its modules are valid\n",
+	    O.store);
 	return 0;
 }
 
@@ -919,10 +960,11 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "+c:s:th", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:s:M:th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': O.store = optarg; break;
 		case 's': O.socket = optarg; break;
+		case 'M': O.moddir = optarg; break;
 		case 't': test = true; break;
 		case 'j': O.json = true; break;
 		case 'h': usage(stdout); return 0;

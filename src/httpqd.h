@@ -41,31 +41,8 @@ int hq_mailbox_post(struct hq_mailbox *mb, void (*fn)(void *), void *arg);
 /* Runs what is queued, then refuses further posts; frees the eventfd. */
 void hq_mailbox_close(struct hq_mailbox *mb);
 
-/* ---------------------------------------------------------------------
- * module.c -- loading handler modules, the API table.
- * ------------------------------------------------------------------- */
-struct httpq_ctx {
-	const struct httpq_module *mod;
-	void *dl;
-	char *path;            /* the file actually loaded */
-	char *queue_name;
-	const struct hq_kv *options;
-	size_t noptions;
-	void *state;
-	bool inited;
-};
+/* request.c: the API table handed to modules (module.c is in libhqcore). */
 extern const struct httpq_api hq_api;
-/* Finds, dlopens and ABI-checks the module; errors go to errs with the
- * origin.  With init, also calls the module's init(). */
-/* key is the key path for messages ("queues[0].module"). */
-struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
-    const struct hq_store_queue *sq, const char *key, bool init,
-    struct hq_errors *errs);
-void hq_module_unload(struct httpq_ctx *ctx);
-const char *hq_api_option(httpq_ctx *ctx, const char *key);
-void hq_api_log(httpq_ctx *ctx, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-const char *hq_api_queue_name(httpq_ctx *ctx);
 
 /* ---------------------------------------------------------------------
  * config.c -- immutable, refcounted snapshots built from the store.
@@ -108,8 +85,9 @@ struct hq_config {
 	bool has_ip_bound;            /* routing needs the local address */
 };
 
-/* Builds a snapshot; NULL with errs filled when anything is wrong.  With
- * check_only, modules are opened and checked but not initialised. */
+/* Builds a snapshot; NULL with errs filled when anything is wrong.  Every
+ * module is opened and its validate() run first; their init() runs last,
+ * when all the rest is good.  With check_only, init() is not called. */
 struct hq_config *hq_config_build(struct hq_store *store, const char *moddir_override,
     bool check_only, struct hq_errors *errs);
 void hq_config_ref(struct hq_config *cfg);
@@ -178,6 +156,7 @@ struct hq_buf {
 
 struct hq_worker {
 	int id;
+	uint64_t nconn_ids, nreq_ids; /* ids handed out (hq_worker_next_id) */
 	pthread_t thread;
 	struct event_base *base;
 	struct hq_mailbox mbox;
@@ -205,6 +184,10 @@ struct hq_worker {
 };
 
 int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
+/* A connection or request id, unique among all workers for the daemon's
+ * lifetime and increasing on one worker: counter * nworkers + id + 1.
+ * Worker thread only; *counter is w->nconn_ids or w->nreq_ids. */
+uint64_t hq_worker_next_id(const struct hq_worker *w, uint64_t *counter);
 void hq_workers_set_config(struct hq_config *cfg);
 /* Stop accepting; idle connections close, busy ones finish. */
 void hq_workers_drain(void);
@@ -260,6 +243,8 @@ struct hq_seg {
 
 struct httpq_request {
 	struct hq_conn *c;
+	uint64_t id;                 /* api->request_id(), set when framed */
+	void *user_data;             /* api->set_user_data() */
 	const struct hq_group *group;
 	const struct hq_route *route;
 	struct hq_head head;
@@ -314,6 +299,7 @@ enum hq_conn_state {
 
 struct hq_conn {
 	struct hq_worker *w;
+	uint64_t id;                 /* api->connection_id() */
 	const struct hq_listen_addr *la;
 	struct hq_config *cfg;       /* reference; switched between requests */
 	int fd;

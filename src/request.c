@@ -226,9 +226,9 @@ response_ended(httpq_request *r)
 
 	/* A short body breaks the framing: the connection cannot be reused. */
 	if (r->resp_cl >= 0 && r->resp_body < (uint64_t)r->resp_cl && !r->no_body) {
-		hq_log(LOG_WARNING, "queue=%s: module ended a response after %llu of "
-		    "%lld bytes; closing the connection",
-		    r->group->consumer->ctx->queue_name,
+		hq_log(LOG_WARNING, "queue=%s request=%llu: module ended a response "
+		    "after %llu of %lld bytes; closing the connection",
+		    r->group->consumer->ctx->queue_name, (unsigned long long)r->id,
 		    (unsigned long long)r->resp_body, (long long)r->resp_cl);
 		c->close_after = true;
 	}
@@ -530,6 +530,30 @@ api_tls_info(httpq_request *r)
 	return hq_tls_info(r->c);
 }
 
+static void
+api_set_user_data(httpq_request *r, void *data)
+{
+	r->user_data = data;
+}
+
+static void *
+api_user_data(httpq_request *r)
+{
+	return r->user_data;
+}
+
+static uint64_t
+api_request_id(httpq_request *r)
+{
+	return r->id;
+}
+
+static uint64_t
+api_connection_id(httpq_request *r)
+{
+	return r->c->id;
+}
+
 const struct httpq_api hq_api = {
 	.size = sizeof(struct httpq_api),
 	.minor = HTTPQ_MODULE_ABI_MINOR,
@@ -564,4 +588,9 @@ const struct httpq_api hq_api = {
 	.defer = api_defer,
 	.send_trailers = api_send_trailers,
 	.tls_info = api_tls_info,
+	.report = hq_api_report,
+	.set_user_data = api_set_user_data,
+	.user_data = api_user_data,
+	.request_id = api_request_id,
+	.connection_id = api_connection_id,
 };

@@ -104,6 +104,12 @@ hq_workers_start(unsigned n, struct hq_config *cfg, int **fds)
 	return 0;
 }
 
+uint64_t
+hq_worker_next_id(const struct hq_worker *w, uint64_t *counter)
+{
+	return (*counter)++ * nworkers + (uint64_t)w->id + 1;
+}
+
 unsigned
 hq_workers_count(void)
 {

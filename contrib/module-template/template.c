@@ -23,6 +23,20 @@ struct state {
 	char *greeting;
 };
 
+/* Checks the options before anything is applied (httpqd -t, start, reload):
+ * name the bad option, say what would be right, and return -1. */
+static int
+template_validate(const struct httpq_api *api, httpq_ctx *ctx, httpq_validation *v)
+{
+	const char *g = api->option(ctx, "greeting");
+
+	if (g != NULL && *g == '\0') {
+		api->report(v, "greeting", "expected some text, got an empty string");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 template_init(const struct httpq_api *api, httpq_ctx *ctx, void **statep)
 {
@@ -75,12 +89,14 @@ template_fini(void *state)
 	free(st);
 }
 
-/* The one exported symbol; the ABI version is checked before anything. */
+/* The one exported symbol; the ABI version is checked before anything.
+ * HTTPQ_MODULE_HEAD sets .abi and .size. */
 const struct httpq_module httpq_module = {
-	.abi = HTTPQ_MODULE_ABI,
+	HTTPQ_MODULE_HEAD,
 	.name = "template",
 	.version = "1.0",
 	.init = template_init,
 	.handle = template_handle,
 	.fini = template_fini,
+	.validate = template_validate,
 };

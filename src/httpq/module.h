@@ -4,7 +4,7 @@
  * A module is a shared object that exports exactly one symbol:
  *
  *     const struct httpq_module httpq_module = {
- *         .abi = HTTPQ_MODULE_ABI, .name = "mine", .version = "1.0",
+ *         HTTPQ_MODULE_HEAD, .name = "mine", .version = "1.0",
  *         .init = mine_init, .handle = mine_handle, .fini = mine_fini,
  *     };
  *
@@ -13,6 +13,14 @@
  * hands init() a table of functions (struct httpq_api); its .size and .minor
  * tell which functions exist, so a module built against an older header keeps
  * working when functions are added at the end of the table.
+ *
+ * struct httpq_module grows the same way (ABI 1.2): fields are only ever added
+ * at its end, each marked with the minor that added it, and the daemon reads
+ * a field only when the module's minor is at least that one and the module's
+ * .size reaches past the field.  Modules built for 1.0 or 1.1 have no .size:
+ * the daemon reads nothing after .fini from them, nor from a module that
+ * leaves .size 0 (a 1.0/1.1 source rebuilt against this header).  Start the
+ * initialiser with HTTPQ_MODULE_HEAD, which sets .abi and .size together.
  *
  * Threading: handle() runs on a worker thread, and every function taking a
  * request must be called on that request's worker thread, except
@@ -26,6 +34,13 @@
  *                    response trailers.
  *   2026-11-25  1.1  tls_info(): protocol, cipher, SNI name and client
  *                    certificate of an https request.
+ *   2026-11-30  1.2  struct httpq_module grows: .size (required from 1.2,
+ *                    HTTPQ_MODULE_HEAD) and validate(), which checks a
+ *                    queue's options before anything is applied and names
+ *                    the bad one through api->report().  API table:
+ *                    report(), set_user_data()/user_data() (a per-request
+ *                    slot), request_id() (64-bit, unique for the daemon's
+ *                    lifetime) and connection_id().
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -41,14 +56,20 @@ extern "C" {
 /** ABI major version: a module built for another major is refused. */
 #define HTTPQ_MODULE_ABI_MAJOR 1
 /** ABI minor version: additions only; a module may need at most this. */
-#define HTTPQ_MODULE_ABI_MINOR 1
+#define HTTPQ_MODULE_ABI_MINOR 2
 /** The value a module puts in httpq_module.abi. */
 #define HTTPQ_MODULE_ABI ((HTTPQ_MODULE_ABI_MAJOR << 16) | HTTPQ_MODULE_ABI_MINOR)
+/** The first designated initialisers of every module's httpq_module:
+ *  its ABI and the size of the structure it was built with (ABI 1.2). */
+#define HTTPQ_MODULE_HEAD \
+	.abi = HTTPQ_MODULE_ABI, .size = sizeof(struct httpq_module)
 
 /** An admitted request, owned by the daemon; opaque to modules. */
 typedef struct httpq_request httpq_request;
 /** A module instance's context (one per request queue using the module). */
 typedef struct httpq_ctx httpq_ctx;
+/** Where validate() reports bad options (ABI 1.2); opaque to modules. */
+typedef struct httpq_validation httpq_validation;
 
 /** A byte string that is not NUL-terminated; valid as long as its request. */
 typedef struct httpq_str {
@@ -228,10 +249,38 @@ struct httpq_api {
 	 *  for plain http).  The client certificate is asked for only by a
 	 *  binding with clientcert request or require (httpq.yaml(5)). */
 	const httpq_tls_info *(*tls_info)(httpq_request *req);
+
+	/* --- ABI 1.2: check api->minor >= 2 --------------------------------- */
+
+	/** From validate() only: reports that option key (as given to
+	 *  option(), nested keys joined with '.') is wrong.  The daemon prints
+	 *  "FILE:LINE:COL: queues[N].options.KEY: MESSAGE" with the place of
+	 *  the option's value (of the queue when the option is absent).  key
+	 *  may be NULL for an error about the options as a whole.  Say what
+	 *  would be right: "expected 501 or 503, got \"banana\"". */
+	void (*report)(httpq_validation *v, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	/** Attaches one pointer of the module's to the request.  It is NULL
+	 *  when handle() is called and forgotten when the request is released;
+	 *  the daemon never frees it. */
+	void (*set_user_data)(httpq_request *req, void *data);
+	/** The pointer given to set_user_data(), or NULL. */
+	void *(*user_data)(httpq_request *req);
+	/** The request's id: never 0, never reused while the daemon runs
+	 *  (across workers, connections and reloads), and increasing for the
+	 *  requests of one connection (http.sys HTTP_REQUEST_ID).  Ids of
+	 *  different connections are not ordered. */
+	uint64_t (*request_id)(httpq_request *req);
+	/** The id of the request's connection: never 0, the same for every
+	 *  request of one connection, never reused while the daemon runs
+	 *  (http.sys ConnectionId). */
+	uint64_t (*connection_id)(httpq_request *req);
 };
 
 /**
- * What a module exports as `httpq_module`.
+ * What a module exports as `httpq_module`.  New fields are added at the end
+ * only, and read by the daemon only when abi's minor and .size both say that
+ * the module has them (see the top of this file).
  */
 struct httpq_module {
 	/** HTTPQ_MODULE_ABI of the header the module was built with. */
@@ -250,6 +299,23 @@ struct httpq_module {
 	/** Called once when the instance is retired (after a reload or at exit),
 	 *  when none of its requests is in flight.  May be NULL. */
 	void (*fini)(void *state);
+
+	/* --- ABI 1.2 ------------------------------------------------------ */
+
+	/** sizeof(struct httpq_module) in the header the module was built with
+	 *  (HTTPQ_MODULE_HEAD sets it).  0: the daemon reads no field after
+	 *  .fini (and refuses the module if it sets validate anyway). */
+	uint32_t size;
+	/** Checks the queue's options before anything of the configuration is
+	 *  applied: at httpqd -t and httpqctl -t, at start and at every reload,
+	 *  before init().  Called on the main thread (or in httpqctl) with the
+	 *  instance's ctx; only the instance functions (option, log,
+	 *  queue_name) and api->report() may be called, and nothing may be
+	 *  kept: it must have no side effect, because a configuration that
+	 *  passes may still be refused for another reason, and httpqctl -t
+	 *  runs it outside the daemon.  Reports every bad option with
+	 *  api->report(v, key, ...) and returns -1, or returns 0.  May be NULL. */
+	int (*validate)(const struct httpq_api *api, httpq_ctx *ctx, httpq_validation *v);
 };
 
 #ifdef __cplusplus

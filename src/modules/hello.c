@@ -29,7 +29,7 @@ hello_handle(void *state, httpq_request *req)
 }
 
 const struct httpq_module httpq_module = {
-	.abi = HTTPQ_MODULE_ABI,
+	HTTPQ_MODULE_HEAD,
 	.name = "hello",
 	.version = "1.0",
 	.init = hello_init,

@@ -11,6 +11,7 @@
  *
  * Options: unsupported_status (501|503, default 501), spool_threshold
  * (bytes kept in memory, default 65536), spool_dir (default $TMPDIR or /tmp).
+ * validate() refuses bad values by name, so httpqd -t catches them.
  */
 #define _GNU_SOURCE /* O_TMPFILE */
 #include <errno.h>
@@ -42,32 +43,74 @@ struct echo {
 	int failed;
 };
 
+/*
+ * Reads the options into s.  From validate() (v set) every bad option is
+ * reported by name, so httpqd -t and a reload point at it; init() runs the
+ * same code and only logs, as it is reached only when validate() passed.
+ */
+static int
+sample_options(const struct httpq_api *a, httpq_ctx *ctx, httpq_validation *v,
+    struct sample *s)
+{
+	const char *val;
+	char *end;
+	int rc = 0;
+
+	s->unsupported_status = 501;
+	s->spool_threshold = 65536;
+	s->spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	if ((val = a->option(ctx, "unsupported_status")) != NULL) {
+		if (strcmp(val, "501") == 0 || strcmp(val, "503") == 0) {
+			s->unsupported_status = atoi(val);
+		} else {
+			if (v != NULL)
+				a->report(v, "unsupported_status",
+				    "expected 501 or 503, got \"%s\"", val);
+			else
+				a->log(ctx, HTTPQ_LOG_ERR, "option unsupported_status: "
+				    "expected 501 or 503, got \"%s\"", val);
+			rc = -1;
+		}
+	}
+	if ((val = a->option(ctx, "spool_threshold")) != NULL) {
+		errno = 0;
+		s->spool_threshold = strtoul(val, &end, 10);
+		if (*val < '0' || *val > '9' || *end != '\0' || errno != 0) {
+			if (v != NULL)
+				a->report(v, "spool_threshold",
+				    "expected a number of bytes, got \"%s\"", val);
+			else
+				a->log(ctx, HTTPQ_LOG_ERR, "option spool_threshold: "
+				    "expected a number of bytes, got \"%s\"", val);
+			rc = -1;
+		}
+	}
+	if ((val = a->option(ctx, "spool_dir")) != NULL)
+		s->spool_dir = val;
+	return rc;
+}
+
+static int
+sample_validate(const struct httpq_api *a, httpq_ctx *ctx, httpq_validation *v)
+{
+	struct sample s;
+
+	return sample_options(a, ctx, v, &s);
+}
+
 static int
 sample_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
 {
 	struct sample *s = calloc(1, sizeof(*s));
-	const char *v;
 
 	if (s == NULL)
 		return -1;
 	api = a;
 	s->ctx = ctx;
-	s->unsupported_status = 501;
-	s->spool_threshold = 65536;
-	s->spool_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	if ((v = api->option(ctx, "unsupported_status")) != NULL) {
-		s->unsupported_status = atoi(v);
-		if (s->unsupported_status != 501 && s->unsupported_status != 503) {
-			api->log(ctx, HTTPQ_LOG_ERR,
-			    "option unsupported_status: expected 501 or 503, got \"%s\"", v);
-			free(s);
-			return -1;
-		}
+	if (sample_options(a, ctx, NULL, s) < 0) {
+		free(s);
+		return -1;
 	}
-	if ((v = api->option(ctx, "spool_threshold")) != NULL)
-		s->spool_threshold = strtoul(v, NULL, 10);
-	if ((v = api->option(ctx, "spool_dir")) != NULL)
-		s->spool_dir = v;
 	*state = s;
 	return 0;
 }
@@ -243,10 +286,11 @@ sample_handle(void *state, httpq_request *req)
 }
 
 const struct httpq_module httpq_module = {
-	.abi = HTTPQ_MODULE_ABI,
+	HTTPQ_MODULE_HEAD,
 	.name = "sample",
 	.version = "1.0",
 	.init = sample_init,
 	.handle = sample_handle,
 	.fini = sample_fini,
+	.validate = sample_validate,
 };

@@ -32,7 +32,7 @@ wait_log 'control: listening on' >/dev/null
 ok $? "the control socket is announced in the log"
 
 ctl() {
-	"$HTTPQCTL" -c "$T/httpq.yaml" -s "$HQ_CTL" "$@"
+	"$HTTPQCTL" -c "$T/httpq.yaml" -s "$HQ_CTL" -M "$HQ_MODDIR" "$@"
 }
 
 # certificates: a good pair, a key of another pair

@@ -1,0 +1,259 @@
+/*
+ * <httpq/module.h> -- the handler module ABI of httpqd.
+ *
+ * A module is a shared object that exports exactly one symbol:
+ *
+ *     const struct httpq_module httpq_module = {
+ *         .abi = HTTPQ_MODULE_ABI, .name = "mine", .version = "1.0",
+ *         .init = mine_init, .handle = mine_handle, .fini = mine_fini,
+ *     };
+ *
+ * httpqd checks .abi before it touches anything else: the major number must be
+ * equal, the module's minor number must not exceed the daemon's.  The daemon
+ * hands init() a table of functions (struct httpq_api); its .size and .minor
+ * tell which functions exist, so a module built against an older header keeps
+ * working when functions are added at the end of the table.
+ *
+ * Threading: handle() runs on a worker thread, and every function taking a
+ * request must be called on that request's worker thread, except
+ * api->post(), which is the one thread-safe entry point.  The daemon never
+ * blocks on a module: a module may complete a request at once or later.
+ *
+ * ABI changelog (newest last; bump MINOR for additions, MAJOR for breaks):
+ *   2026-11-25  1.0  first ABI: init/handle/fini, request facts, streamed
+ *                    request body, streamed response body and files,
+ *                    post/defer, abort and writable notifications,
+ *                    response trailers.
+ *   2026-11-25  1.1  tls_info(): protocol, cipher, SNI name and client
+ *                    certificate of an https request.
+ */
+#ifndef HTTPQ_MODULE_H
+#define HTTPQ_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** ABI major version: a module built for another major is refused. */
+#define HTTPQ_MODULE_ABI_MAJOR 1
+/** ABI minor version: additions only; a module may need at most this. */
+#define HTTPQ_MODULE_ABI_MINOR 1
+/** The value a module puts in httpq_module.abi. */
+#define HTTPQ_MODULE_ABI ((HTTPQ_MODULE_ABI_MAJOR << 16) | HTTPQ_MODULE_ABI_MINOR)
+
+/** An admitted request, owned by the daemon; opaque to modules. */
+typedef struct httpq_request httpq_request;
+/** A module instance's context (one per request queue using the module). */
+typedef struct httpq_ctx httpq_ctx;
+
+/** A byte string that is not NUL-terminated; valid as long as its request. */
+typedef struct httpq_str {
+	const char *ptr; /**< first byte, or NULL when absent */
+	size_t len;      /**< length in bytes */
+} httpq_str;
+
+/** A header field, for sending responses. */
+typedef struct httpq_header {
+	const char *name;  /**< field name, e.g. "Content-Type" */
+	size_t name_len;   /**< length of name */
+	const char *value; /**< field value without surrounding spaces */
+	size_t value_len;  /**< length of value */
+} httpq_header;
+
+/** Severity for api->log(); the same numbers as syslog(3). */
+enum httpq_log_level {
+	HTTPQ_LOG_ERR = 3,     /**< an error the operator must see */
+	HTTPQ_LOG_WARNING = 4, /**< something odd but handled */
+	HTTPQ_LOG_NOTICE = 5,  /**< normal but worth noting */
+	HTTPQ_LOG_INFO = 6,    /**< informational */
+	HTTPQ_LOG_DEBUG = 7,   /**< for developers */
+};
+
+/** Flags for send_head(), send_body() and send_file(). */
+enum httpq_send_flags {
+	/** More entity body follows in later send_body()/send_file() calls.
+	 *  Without it, the call ends the response. */
+	HTTPQ_SEND_MORE = 0x1,
+	/** Close the connection after this response (http.sys DISCONNECT). */
+	HTTPQ_SEND_DISCONNECT = 0x2,
+};
+
+/** Flags given to a body callback. */
+enum httpq_body_flags {
+	HTTPQ_BODY_END = 0x1,   /**< the entity body is complete (data may be empty) */
+	HTTPQ_BODY_ERROR = 0x2, /**< the body could not be read (client gone, timeout,
+	                             bad framing); the request is aborted */
+};
+
+/**
+ * Receives request entity body in order, decoded from chunked if it was.
+ * data is valid only during the call.  Called on the request's worker thread.
+ */
+typedef void (*httpq_body_cb)(httpq_request *req, void *arg, const void *data,
+    size_t len, unsigned flags);
+
+/** A callback run on the request's worker thread (post, defer, notifications). */
+typedef void (*httpq_request_cb)(httpq_request *req, void *arg);
+
+/**
+ * TLS facts of a request's connection (ABI 1.1), valid until the request is
+ * released.  Strings are not NUL-terminated views; absent ones have ptr
+ * NULL or len 0.
+ */
+typedef struct httpq_tls_info {
+	size_t size;                   /**< sizeof as the daemon knows it */
+	int is_tls;                    /**< 1: the request came over https */
+	httpq_str protocol;            /**< "TLSv1.3", "TLSv1.2" */
+	httpq_str cipher;              /**< OpenSSL name: "TLS_AES_128_GCM_SHA256" */
+	httpq_str sni;                 /**< server name the client sent, or empty */
+	int client_cert_presented;     /**< 1: the client sent a certificate */
+	int client_cert_verified;      /**< 1: it verified against the binding's cafile */
+	httpq_str client_subject;      /**< RFC 2253 subject: "CN=alice,O=Example" */
+	httpq_str client_fingerprint_sha256; /**< 64 lower-case hex digits */
+} httpq_tls_info;
+
+/**
+ * The daemon's functions, handed to init().  Check api->minor (or api->size)
+ * before calling a function newer than ABI 1.0.
+ */
+struct httpq_api {
+	uint32_t size;  /**< sizeof(struct httpq_api) in the daemon */
+	uint32_t minor; /**< HTTPQ_MODULE_ABI_MINOR of the daemon */
+
+	/* --- instance ---------------------------------------------------- */
+
+	/** The value of option key from the queue's YAML `options:` block
+	 *  (nested keys joined with '.'), or NULL if not given. */
+	const char *(*option)(httpq_ctx *ctx, const char *key);
+	/** Writes one line to the daemon's log, tagged with the module and queue. */
+	void (*log)(httpq_ctx *ctx, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	/** The name of the request queue this instance serves. */
+	const char *(*queue_name)(httpq_ctx *ctx);
+
+	/* --- request facts (valid until the response is complete) -------- */
+
+	/** The method token as sent, e.g. "GET". */
+	httpq_str (*method)(httpq_request *req);
+	/** The request-target as sent by the client (http.sys pRawUrl). */
+	httpq_str (*raw_url)(httpq_request *req);
+	/** The cooked full URL: scheme://host:port/path?query, path decoded and
+	 *  normalised (http.sys CookedUrl.pFullUrl). */
+	httpq_str (*cooked_url)(httpq_request *req);
+	/** The cooked path (percent-decoded, dot segments resolved). */
+	httpq_str (*path)(httpq_request *req);
+	/** The raw query string without '?', empty if none. */
+	httpq_str (*query)(httpq_request *req);
+	/** The host the request was routed by (Host header or absolute URL). */
+	httpq_str (*host)(httpq_request *req);
+	/** 10 for HTTP/1.0, 11 for HTTP/1.1. */
+	int (*version)(httpq_request *req);
+	/** The first header with this name (case-insensitive); ptr NULL if none. */
+	httpq_str (*header)(httpq_request *req, const char *name);
+	/** Number of request header fields. */
+	size_t (*header_count)(httpq_request *req);
+	/** Header field i (0-based) into *name and *value; -1 if out of range. */
+	int (*header_at)(httpq_request *req, size_t i, httpq_str *name, httpq_str *value);
+	/** The client's address; *len set to its length. */
+	const struct sockaddr *(*remote_addr)(httpq_request *req, socklen_t *len);
+	/** The local address the connection arrived on. */
+	const struct sockaddr *(*local_addr)(httpq_request *req, socklen_t *len);
+	/** Content-Length of the request body; -1 when chunked, 0 when none. */
+	int64_t (*content_length)(httpq_request *req);
+	/** The URL prefix that matched, e.g. "http://+:8080/app/". */
+	httpq_str (*url_prefix)(httpq_request *req);
+	/** The name of the URL group that matched (http.sys UrlContext). */
+	httpq_str (*url_group)(httpq_request *req);
+
+	/* --- request entity body ----------------------------------------- */
+
+	/** Starts delivering the entity body to cb (sends "100 Continue" first if
+	 *  the client asked for it).  A request without body gets one call with
+	 *  HTTPQ_BODY_END at once.  Returns 0, or -1 if already reading. */
+	int (*read_body)(httpq_request *req, httpq_body_cb cb, void *arg);
+	/** Pauses (paused != 0) or resumes body delivery, for flow control. */
+	void (*pause_body)(httpq_request *req, int paused);
+
+	/* --- response ---------------------------------------------------- */
+
+	/** Sends the status line and headers.  reason may be NULL (standard
+	 *  phrase).  If the headers carry no Content-Length and HTTPQ_SEND_MORE is
+	 *  set, the body is sent chunked (HTTP/1.1) or close-delimited (1.0).
+	 *  Date and Server are added by the daemon.  Returns 0 or -1. */
+	int (*send_head)(httpq_request *req, int status, const char *reason,
+	    const httpq_header *headers, size_t n, unsigned flags);
+	/** Sends entity body bytes (copied).  Without HTTPQ_SEND_MORE this ends
+	 *  the response.  Returns 0 or -1 (request aborted or misuse). */
+	int (*send_body)(httpq_request *req, const void *data, size_t len, unsigned flags);
+	/** Sends len bytes of file fd from offset; the daemon owns fd from now on
+	 *  and closes it.  Without HTTPQ_SEND_MORE this ends the response. */
+	int (*send_file)(httpq_request *req, int fd, uint64_t offset, uint64_t len,
+	    unsigned flags);
+	/** Bytes accepted but not yet written to the socket (for flow control). */
+	size_t (*pending)(httpq_request *req);
+	/** Calls cb once when pending() falls below the daemon's low-water mark. */
+	void (*on_writable)(httpq_request *req, httpq_request_cb cb, void *arg);
+	/** Calls cb if the request is aborted (client gone, timeout, shutdown)
+	 *  before the response ends.  After that every send fails; the module must
+	 *  still call finish(). */
+	void (*on_abort)(httpq_request *req, httpq_request_cb cb, void *arg);
+	/** Releases an aborted request (or one whose response ended): after it
+	 *  the handle is invalid.  Ending a response with send_* releases too,
+	 *  unless the request was aborted first. */
+	void (*finish)(httpq_request *req);
+
+	/* --- asynchrony -------------------------------------------------- */
+
+	/** Runs cb(req, arg) on the request's worker thread; callable from any
+	 *  thread.  Returns 0 or -1 (out of memory or shutting down). */
+	int (*post)(httpq_request *req, httpq_request_cb cb, void *arg);
+	/** Runs cb(req, arg) on the worker thread after ms milliseconds. */
+	int (*defer)(httpq_request *req, uint64_t ms, httpq_request_cb cb, void *arg);
+
+	/* --- trailers ----------------------------------------------------- */
+
+	/** Ends a response whose body went out chunked, with trailer fields
+	 *  (RFC 9112 7.1.2).  When the body is not chunked (a Content-Length
+	 *  was given, or the client speaks HTTP/1.0) trailers cannot be sent
+	 *  and are dropped.  Returns 0 or -1. */
+	int (*send_trailers)(httpq_request *req, const httpq_header *trailers, size_t n);
+
+	/* --- TLS (ABI 1.1: check api->minor >= 1) ------------------------- */
+
+	/** The TLS facts of the request's connection; never NULL (is_tls is 0
+	 *  for plain http).  The client certificate is asked for only by a
+	 *  binding with clientcert request or require (httpq.yaml(5)). */
+	const httpq_tls_info *(*tls_info)(httpq_request *req);
+};
+
+/**
+ * What a module exports as `httpq_module`.
+ */
+struct httpq_module {
+	/** HTTPQ_MODULE_ABI of the header the module was built with. */
+	uint32_t abi;
+	/** Short name, e.g. "sample". */
+	const char *name;
+	/** The module's own version string. */
+	const char *version;
+	/** Called once per queue that uses the module, on the main thread, with
+	 *  the instance's context.  Sets *state.  Returns 0, or -1 after logging
+	 *  why (the configuration is then refused). */
+	int (*init)(const struct httpq_api *api, httpq_ctx *ctx, void **state);
+	/** Called on a worker thread for every admitted request.  The module owns
+	 *  the request until its response ends (or, once aborted, until finish()). */
+	void (*handle)(void *state, httpq_request *req);
+	/** Called once when the instance is retired (after a reload or at exit),
+	 *  when none of its requests is in flight.  May be NULL. */
+	void (*fini)(void *state);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HTTPQ_MODULE_H */
