@@ -64,7 +64,7 @@ HQ_BGPIDS=
 CONFIG='
 server: { workers: 2 }
 iplisten: [127.0.0.1]
-control: { socket: @DIR@/ctl.sock }
+control: { socket: @DIR@/ctl.sock, admin_group: ADMIN }
 url_groups:
   - { name: ids, prefixes: ["http://+:@PORT@/ids/"], queue: ids }
   - { name: old, prefixes: ["http://+:@PORT@/old/"], queue: old }
@@ -76,7 +76,8 @@ queues:
   - { name: old, module: @TESTMODDIR@/abi11.so }
 '
 ids_config() {
-	printf '%s\n' "$CONFIG" | sed "s/STATUS/$1/"
+	# The test's own group may reload, root or not.
+	printf '%s\n' "$CONFIG" | sed -e "s/STATUS/$1/" -e "s/ADMIN/$(id -gn)/"
 }
 
 write_config "$T/ids.yaml" "$(ids_config 99)"
