@@ -53,6 +53,7 @@ static struct {
 	char *override;               /* httpqd -s */
 	char *path;                   /* the socket we created, to unlink */
 	struct evconnlistener *lev;
+	struct event *resume;         /* re-enables lev after accept failed */
 	struct event_base *base;
 	struct client *clients;
 	time_t started;
@@ -220,6 +221,23 @@ on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	if (C.lev != NULL)
+		evconnlistener_enable(C.lev);
+}
+
+/* Out of descriptors: the listener would fire again at once and spin;
+ * pause it for a second (worker.c does the same for HTTP). */
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	hq_log(LOG_ERR, "control: accept: %s; pausing for 1 s", strerror(errno));
+	evconnlistener_disable(l);
+	event_add(C.resume, &(struct timeval){ 1, 0 });
+}
+
+static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
@@ -282,6 +300,23 @@ uptime_text(time_t secs, char *buf, size_t size)
 	    (long long)secs % 60);
 }
 
+/* Descriptors, and the accepts refused for want of them. */
+static void
+servicestate_limits(FILE *f, bool json)
+{
+	uint64_t n[HQ_ACCEPT_NFAILS];
+	long hard = -1, soft = hq_fd_limit(&hard);
+
+	hq_workers_accept_fails(n);
+	fprintf(f, json ? ",\"fd_limit\":{\"soft\":%ld,\"hard\":%ld},"
+	    "\"accepts_refused\":{\"total\":%llu,\"emfile\":%llu,\"enfile\":%llu,"
+	    "\"other\":%llu}" :
+	    "fd limit %ld (hard %ld)  accepts refused %llu (EMFILE %llu, ENFILE "
+	    "%llu, other %llu)\n", soft, hard,
+	    (unsigned long long)(n[0] + n[1] + n[2]), (unsigned long long)n[0],
+	    (unsigned long long)n[1], (unsigned long long)n[2]);
+}
+
 static void
 servicestate_text(FILE *f, const struct hq_config *cfg)
 {
@@ -295,8 +330,10 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	fprintf(f, "httpqd %s  pid %ld  up %s  generation %u  workers %u\n",
 	    PACKAGE_VERSION, (long)getpid(), up, cfg->generation,
 	    hq_workers_count());
-	fprintf(f, "store %s (%zu file%s)\n\n", s->files[0], s->nfiles,
+	fprintf(f, "store %s (%zu file%s)\n", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
+	servicestate_limits(f, false);
+	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
 	for (size_t i = 0; i < s->ngroups; i++) {
@@ -387,6 +424,7 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	    (long)getpid(), (long long)(time(NULL) - C.started),
 	    cfg->generation, hq_workers_count());
 	hq_json_str(f, s->files[0]);
+	servicestate_limits(f, true);
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		fputs(i ? "," : "", f);
@@ -864,6 +902,8 @@ hq_control_start(struct event_base *base, const struct hq_store *s)
 		unlink(path);
 		return;
 	}
+	C.resume = evtimer_new(base, on_resume, NULL);
+	evconnlistener_set_error_cb(C.lev, on_accept_error);
 	C.path = xstrdup(path);
 	hq_log(LOG_NOTICE, "control: listening on %s", path);
 }
@@ -876,6 +916,8 @@ hq_control_stop(void)
 	if (C.lev != NULL) {
 		evconnlistener_free(C.lev);
 		C.lev = NULL;
+		event_free(C.resume);
+		C.resume = NULL;
 		unlink(C.path);
 	}
 	free(C.path);

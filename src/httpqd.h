@@ -176,6 +176,11 @@ struct hq_buf {
 	size_t len, cap;
 };
 
+enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
+	HQ_ACCEPT_NFAILS };
+#define HQ_ACCEPT_PAUSE_MS     100   /* after a failed accept(), doubling */
+#define HQ_ACCEPT_PAUSE_MAX_MS 1000
+
 struct hq_worker {
 	int id;
 	pthread_t thread;
@@ -202,6 +207,12 @@ struct hq_worker {
 	size_t date_len;
 	struct hq_wlog *wlog;          /* log buffers (logfile.c), lazily */
 	atomic_uint_fast64_t nreqs;    /* requests started; written by the worker only */
+	/* accept() failures by reason (written by the worker only), and the
+	 * current pause of the listeners after one (0: accepting) */
+	atomic_uint_fast64_t accept_fails[HQ_ACCEPT_NFAILS];
+	struct event *accept_timer;
+	int accept_pause_ms;
+	time_t accept_logged;          /* last "accept: ..." log line */
 };
 
 int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
@@ -220,6 +231,8 @@ uint64_t hq_workers_requests(void);
  * the connections open on it now, summed over the workers. */
 size_t hq_workers_listeners(const struct hq_listen_addr **la);
 unsigned hq_workers_listener_conns(size_t i);
+/* accept() failures since the start, by enum hq_accept_fail (relaxed). */
+void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384
@@ -232,6 +245,10 @@ void hq_worker_putbuf(struct hq_worker *w, char *buf);
 /* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
  * returns -1 if any cannot be bound. */
 int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
+/* At start: the soft RLIMIT_NOFILE up to the hard one (never beyond), logged. */
+void hq_fd_limit_raise(void);
+/* The soft RLIMIT_NOFILE now, and the hard one in *hard unless NULL. */
+long hq_fd_limit(long *hard);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.

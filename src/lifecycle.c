@@ -287,6 +287,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.moddir = moddir;
 	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
+	hq_fd_limit_raise();
 	hq_sd_collect_fds();
 	if (foreground)
 		hq_sd_journal_init();
