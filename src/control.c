@@ -300,7 +300,7 @@ uptime_text(time_t secs, char *buf, size_t size)
 	    (long long)secs % 60);
 }
 
-/* Descriptors, and the accepts refused for want of them. */
+/* Descriptors and what was lost for want of them or of disk space. */
 static void
 servicestate_limits(FILE *f, bool json)
 {
@@ -310,11 +310,12 @@ servicestate_limits(FILE *f, bool json)
 	hq_workers_accept_fails(n);
 	fprintf(f, json ? ",\"fd_limit\":{\"soft\":%ld,\"hard\":%ld},"
 	    "\"accepts_refused\":{\"total\":%llu,\"emfile\":%llu,\"enfile\":%llu,"
-	    "\"other\":%llu}" :
+	    "\"other\":%llu},\"log_lines_dropped\":%llu" :
 	    "fd limit %ld (hard %ld)  accepts refused %llu (EMFILE %llu, ENFILE "
-	    "%llu, other %llu)\n", soft, hard,
+	    "%llu, other %llu)\nlog lines dropped %llu\n", soft, hard,
 	    (unsigned long long)(n[0] + n[1] + n[2]), (unsigned long long)n[0],
-	    (unsigned long long)n[1], (unsigned long long)n[2]);
+	    (unsigned long long)n[1], (unsigned long long)n[2],
+	    (unsigned long long)hq_logs_dropped());
 }
 
 static void

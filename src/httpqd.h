@@ -419,6 +419,8 @@ void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const cha
 void hq_access_log(struct hq_conn *c);
 /* Main thread: `flush logbuffer` (asynchronous), SIGUSR1, exit. */
 void hq_logs_flush(void);
+/* Log lines not written (disk full, file too large) since the start. */
+uint64_t hq_logs_dropped(void);
 void hq_logs_reopen(void);
 void hq_logs_free(void);
 void hq_wlog_free(struct hq_worker *w);

@@ -287,6 +287,8 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.moddir = moddir;
 	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
+	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
+	signal(SIGXFSZ, SIG_IGN);
 	hq_fd_limit_raise();
 	hq_sd_collect_fds();
 	if (foreground)
