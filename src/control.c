@@ -831,6 +831,45 @@ make_parent(const char *path)
 	free(dir);
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISLNK(m) ? "a symbolic link" :
+	    S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a socket";
+}
+
+/*
+ * Only a socket (left by an earlier httpqd) may be replaced at path:
+ * anything else, a symbolic link too, is refused, for a mistyped -s once
+ * deleted a file.  0 if path is free or a socket; -1 with the reason
+ * logged.
+ */
+static int
+check_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hq_log(LOG_ERR, "control: %s: %m", path);
+		return -1;
+	}
+	if (S_ISSOCK(st.st_mode))
+		return 0;
+	hq_log(LOG_ERR, "control: %s is %s, not a socket: refusing to replace "
+	    "it (remove it, or choose another control.socket or httpqd -s)",
+	    path, file_kind(st.st_mode));
+	return -1;
+}
+
+int
+hq_control_check(const struct hq_store *s)
+{
+	return check_path(C.override ? C.override : s->control.socket);
+}
+
 /* Is another process (another httpqd) answering on path? */
 static bool
 socket_live(const struct sockaddr_un *sun)
@@ -859,6 +898,8 @@ open_socket(const char *path, const struct hq_store *s)
 	}
 	strcpy(sun.sun_path, path);
 	make_parent(path);
+	if (check_path(path) < 0)
+		return -1;
 	if (socket_live(&sun)) {
 		hq_log(LOG_ERR, "control: %s is in use by another process; "
 		    "running without a control socket", path);
@@ -912,6 +953,8 @@ hq_control_start(struct event_base *base, const struct hq_store *s)
 void
 hq_control_stop(void)
 {
+	struct stat st;
+
 	while (C.clients != NULL)
 		client_free(C.clients);
 	if (C.lev != NULL) {
@@ -919,7 +962,9 @@ hq_control_stop(void)
 		C.lev = NULL;
 		event_free(C.resume);
 		C.resume = NULL;
-		unlink(C.path);
+		/* Ours, not whatever may have replaced it since. */
+		if (lstat(C.path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(C.path);
 	}
 	free(C.path);
 	free(C.override);

@@ -164,6 +164,9 @@ int hq_reload(struct hq_errors *errs, unsigned *generation);
  * ------------------------------------------------------------------- */
 /* httpqd -s: overrides control.socket of the store. */
 void hq_control_set_path(const char *path);
+/* The socket's path is free or a socket (which the start replaces); -1,
+ * logged, if it names anything else: httpqd then does not start. */
+int hq_control_check(const struct hq_store *s);
 /* Listens on the socket; a failure is logged and the daemon runs without. */
 void hq_control_start(struct event_base *base, const struct hq_store *store);
 void hq_control_stop(void);
