@@ -53,6 +53,7 @@ static struct {
 	char *override;               /* httpqd -s */
 	char *path;                   /* the socket we created, to unlink */
 	struct evconnlistener *lev;
+	struct event *resume;         /* re-enables lev after accept failed */
 	struct event_base *base;
 	struct client *clients;
 	time_t started;
@@ -220,6 +221,23 @@ on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	if (C.lev != NULL)
+		evconnlistener_enable(C.lev);
+}
+
+/* Out of descriptors: the listener would fire again at once and spin;
+ * pause it for a second (worker.c does the same for HTTP). */
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	hq_log(LOG_ERR, "control: accept: %s; pausing for 1 s", strerror(errno));
+	evconnlistener_disable(l);
+	event_add(C.resume, &(struct timeval){ 1, 0 });
+}
+
+static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
@@ -282,6 +300,24 @@ uptime_text(time_t secs, char *buf, size_t size)
 	    (long long)secs % 60);
 }
 
+/* Descriptors and what was lost for want of them or of disk space. */
+static void
+servicestate_limits(FILE *f, bool json)
+{
+	uint64_t n[HQ_ACCEPT_NFAILS];
+	long hard = -1, soft = hq_fd_limit(&hard);
+
+	hq_workers_accept_fails(n);
+	fprintf(f, json ? ",\"fd_limit\":{\"soft\":%ld,\"hard\":%ld},"
+	    "\"accepts_refused\":{\"total\":%llu,\"emfile\":%llu,\"enfile\":%llu,"
+	    "\"other\":%llu},\"log_lines_dropped\":%llu" :
+	    "fd limit %ld (hard %ld)  accepts refused %llu (EMFILE %llu, ENFILE "
+	    "%llu, other %llu)\nlog lines dropped %llu\n", soft, hard,
+	    (unsigned long long)(n[0] + n[1] + n[2]), (unsigned long long)n[0],
+	    (unsigned long long)n[1], (unsigned long long)n[2],
+	    (unsigned long long)hq_logs_dropped());
+}
+
 static void
 servicestate_text(FILE *f, const struct hq_config *cfg)
 {
@@ -295,8 +331,10 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	fprintf(f, "httpqd %s  pid %ld  up %s  generation %u  workers %u\n",
 	    PACKAGE_VERSION, (long)getpid(), up, cfg->generation,
 	    hq_workers_count());
-	fprintf(f, "store %s (%zu file%s)\n\n", s->files[0], s->nfiles,
+	fprintf(f, "store %s (%zu file%s)\n", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
+	servicestate_limits(f, false);
+	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
 	for (size_t i = 0; i < s->ngroups; i++) {
@@ -387,6 +425,7 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	    (long)getpid(), (long long)(time(NULL) - C.started),
 	    cfg->generation, hq_workers_count());
 	hq_json_str(f, s->files[0]);
+	servicestate_limits(f, true);
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		fputs(i ? "," : "", f);
@@ -792,6 +831,45 @@ make_parent(const char *path)
 	free(dir);
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISLNK(m) ? "a symbolic link" :
+	    S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a socket";
+}
+
+/*
+ * Only a socket (left by an earlier httpqd) may be replaced at path:
+ * anything else, a symbolic link too, is refused, for a mistyped -s once
+ * deleted a file.  0 if path is free or a socket; -1 with the reason
+ * logged.
+ */
+static int
+check_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hq_log(LOG_ERR, "control: %s: %m", path);
+		return -1;
+	}
+	if (S_ISSOCK(st.st_mode))
+		return 0;
+	hq_log(LOG_ERR, "control: %s is %s, not a socket: refusing to replace "
+	    "it (remove it, or choose another control.socket or httpqd -s)",
+	    path, file_kind(st.st_mode));
+	return -1;
+}
+
+int
+hq_control_check(const struct hq_store *s)
+{
+	return check_path(C.override ? C.override : s->control.socket);
+}
+
 /* Is another process (another httpqd) answering on path? */
 static bool
 socket_live(const struct sockaddr_un *sun)
@@ -820,6 +898,8 @@ open_socket(const char *path, const struct hq_store *s)
 	}
 	strcpy(sun.sun_path, path);
 	make_parent(path);
+	if (check_path(path) < 0)
+		return -1;
 	if (socket_live(&sun)) {
 		hq_log(LOG_ERR, "control: %s is in use by another process; "
 		    "running without a control socket", path);
@@ -864,6 +944,8 @@ hq_control_start(struct event_base *base, const struct hq_store *s)
 		unlink(path);
 		return;
 	}
+	C.resume = evtimer_new(base, on_resume, NULL);
+	evconnlistener_set_error_cb(C.lev, on_accept_error);
 	C.path = xstrdup(path);
 	hq_log(LOG_NOTICE, "control: listening on %s", path);
 }
@@ -871,12 +953,18 @@ hq_control_start(struct event_base *base, const struct hq_store *s)
 void
 hq_control_stop(void)
 {
+	struct stat st;
+
 	while (C.clients != NULL)
 		client_free(C.clients);
 	if (C.lev != NULL) {
 		evconnlistener_free(C.lev);
 		C.lev = NULL;
-		unlink(C.path);
+		event_free(C.resume);
+		C.resume = NULL;
+		/* Ours, not whatever may have replaced it since. */
+		if (lstat(C.path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(C.path);
 	}
 	free(C.path);
 	free(C.override);

@@ -142,6 +142,9 @@ int hq_reload(struct hq_errors *errs, unsigned *generation);
  * ------------------------------------------------------------------- */
 /* httpqd -s: overrides control.socket of the store. */
 void hq_control_set_path(const char *path);
+/* The socket's path is free or a socket (which the start replaces); -1,
+ * logged, if it names anything else: httpqd then does not start. */
+int hq_control_check(const struct hq_store *s);
 /* Listens on the socket; a failure is logged and the daemon runs without. */
 void hq_control_start(struct event_base *base, const struct hq_store *store);
 void hq_control_stop(void);
@@ -153,6 +156,11 @@ struct hq_buf {
 	char *p;
 	size_t len, cap;
 };
+
+enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
+	HQ_ACCEPT_NFAILS };
+#define HQ_ACCEPT_PAUSE_MS     100   /* after a failed accept(), doubling */
+#define HQ_ACCEPT_PAUSE_MAX_MS 1000
 
 struct hq_worker {
 	int id;
@@ -181,6 +189,12 @@ struct hq_worker {
 	size_t date_len;
 	struct hq_wlog *wlog;          /* log buffers (logfile.c), lazily */
 	atomic_uint_fast64_t nreqs;    /* requests started; written by the worker only */
+	/* accept() failures by reason (written by the worker only), and the
+	 * current pause of the listeners after one (0: accepting) */
+	atomic_uint_fast64_t accept_fails[HQ_ACCEPT_NFAILS];
+	struct event *accept_timer;
+	int accept_pause_ms;
+	time_t accept_logged;          /* last "accept: ..." log line */
 };
 
 int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
@@ -203,6 +217,8 @@ uint64_t hq_workers_requests(void);
  * the connections open on it now, summed over the workers. */
 size_t hq_workers_listeners(const struct hq_listen_addr **la);
 unsigned hq_workers_listener_conns(size_t i);
+/* accept() failures since the start, by enum hq_accept_fail (relaxed). */
+void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384
@@ -215,6 +231,10 @@ void hq_worker_putbuf(struct hq_worker *w, char *buf);
 /* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
  * returns -1 if any cannot be bound. */
 int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
+/* At start: the soft RLIMIT_NOFILE up to the hard one (never beyond), logged. */
+void hq_fd_limit_raise(void);
+/* The soft RLIMIT_NOFILE now, and the hard one in *hard unless NULL. */
+long hq_fd_limit(long *hard);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.
@@ -388,6 +408,8 @@ void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const cha
 void hq_access_log(struct hq_conn *c);
 /* Main thread: `flush logbuffer` (asynchronous), SIGUSR1, exit. */
 void hq_logs_flush(void);
+/* Log lines not written (disk full, file too large) since the start. */
+uint64_t hq_logs_dropped(void);
 void hq_logs_reopen(void);
 void hq_logs_free(void);
 void hq_wlog_free(struct hq_worker *w);

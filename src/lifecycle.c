@@ -225,10 +225,14 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 		/* Validate before detaching so that errors reach the terminal;
 		 * modules start after the fork so their threads survive it. */
 		struct hq_config *probe = load(true, &errs);
+		int rc;
 
 		if (probe == NULL)
 			goto fail;
+		rc = hq_control_check(probe->store);
 		hq_config_free_now(probe);
+		if (rc < 0)
+			goto fail_quiet;
 		/* Keep the working folder: relative paths in the store then
 		 * mean what they meant to `httpqd -t` from the same place. */
 		if (daemon(1, 0) < 0) {
@@ -239,12 +243,18 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 	M.cfg = load(false, &errs);
 	if (M.cfg == NULL)
 		goto fail;
+	if (hq_control_check(M.cfg->store) < 0)
+		goto fail_quiet;
 	M.cfg->generation = 1;
 	*nworkers = worker_count(M.cfg->store);
 	if (hq_listeners_open(M.cfg, *nworkers, fds) < 0)
 		return -1;
 	hq_errors_free(&errs);
 	return 0;
+fail_quiet: /* the reason is logged */
+	hq_log(LOG_ERR, "not starting");
+	hq_errors_free(&errs);
+	return -1;
 fail:
 	log_errors(LOG_ERR, &errs);
 	hq_log(LOG_ERR, "%s: not starting (%zu error%s)", M.path, errs.n,
@@ -287,6 +297,9 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.moddir = moddir;
 	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
+	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
+	signal(SIGXFSZ, SIG_IGN);
+	hq_fd_limit_raise();
 	hq_sd_collect_fds();
 	if (foreground)
 		hq_sd_journal_init();

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "httpqd.h"
@@ -84,4 +85,51 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 	free(passed);
 	*fdsp = fds;
 	return 0;
+}
+
+long
+hq_fd_limit(long *hard)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (hard != NULL)
+		*hard = rl.rlim_max == RLIM_INFINITY ? -1 : (long)rl.rlim_max;
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
+/*
+ * Every connection holds a descriptor, and the usual soft limit (1024) is
+ * far below what a server meets; the hard one is what the administrator
+ * (or LimitNOFILE= in httpq.service) allows.  Never above it, even as
+ * root: that is the administrator's choice.
+ */
+void
+hq_fd_limit_raise(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		hq_log(LOG_WARNING, "getrlimit(RLIMIT_NOFILE): %m");
+		return;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			hq_log(LOG_WARNING, "open files: cannot raise the limit "
+			    "from %llu to %llu: %m", (unsigned long long)was,
+			    (unsigned long long)rl.rlim_max);
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur == was)
+		hq_log(LOG_INFO, "open files: limit %llu (hard %llu)",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	else
+		hq_log(LOG_INFO, "open files: limit %llu (raised from %llu, hard "
+		    "%llu)", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)was, (unsigned long long)rl.rlim_max);
 }

@@ -7,8 +7,9 @@
  * lines straight into its own buffer for that file: no lock per line.  A
  * buffer is written with one write() (O_APPEND, so buffers from several
  * workers never mix) when it is full, by the worker's one-second timer,
- * on hq_logs_flush() and at exit.  A worker never waits for more than a
- * write() of a buffer to a regular file; there is no fsync.
+ * on hq_logs_flush() and at exit: whole lines or none (log_write).  A
+ * worker never waits for more than a write() of a buffer to a regular
+ * file; there is no fsync.
  *
  * Reopening (logrotate) opens the path anew and dup2()s the new file onto
  * the old descriptor number, so workers never see a closed descriptor.
@@ -21,17 +22,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "httpqd.h"
 
 #define HQ_LOGBUF_SIZE (64 * 1024)   /* per worker and file */
 #define HQ_LOG_FLUSH_MS 1000         /* the most a line waits in a buffer */
+#define HQ_LOG_ERR_EVERY_S 10        /* write errors of a file: one message */
 
 struct hq_logfile {
 	atomic_int refs;           /* the registry, and workers' buffers */
 	atomic_bool retired;       /* no snapshot uses it any more */
 	int users;                 /* snapshots using it (main thread) */
+	pthread_mutex_t mu;        /* log_write(), and dup2() on reopen */
+	time_t err_logged;         /* under mu */
 	int fd;
 	char *path;
 	struct hq_logspec spec;    /* for its header */
@@ -59,24 +64,67 @@ struct hq_wlog {
 
 static struct hq_logfile *registry;   /* main thread only */
 static struct hq_logspec errlog_spec; /* HTTPERR fields, fixed */
+static atomic_uint_fast64_t dropped_lines; /* not written: disk full, ... */
 
 /* --- files (main thread) ---------------------------------------------------- */
 
+/*
+ * Writes whole lines or none.  A short write (disk full, RLIMIT_FSIZE)
+ * leaves half a line, which the next write would glue onto: the file is
+ * cut back to the end of the last whole line, and the lines not written are
+ * counted as dropped.  f->mu orders the writers of a file (the workers'
+ * buffers, headers, a reopen), so that the cut is only our own bytes; it is
+ * taken once per buffer, not per line.
+ */
 static void
-write_all(int fd, const char *p, size_t n, const char *path)
+log_write(struct hq_logfile *f, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	size_t done = 0, whole;
+	uint64_t lost = 0;
+	struct stat st;
+	int e = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (done < n) {
+		ssize_t w = write(f->fd, p + done, n - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			hq_log(LOG_ERR, "log %s: write failed: %m", path);
-			return;
+			e = w < 0 ? errno : ENOSPC;
+			break;
 		}
-		p += w;
-		n -= (size_t)w;
+		done += (size_t)w;
 	}
+	if (done == n) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	for (whole = done; whole > 0 && p[whole - 1] != '\n'; whole--)
+		;
+	if (whole < done && (fstat(f->fd, &st) < 0 ||
+	    st.st_size < (off_t)(done - whole) ||
+	    ftruncate(f->fd, st.st_size - (off_t)(done - whole)) < 0))
+		hq_log(LOG_ERR, "log %s: cannot cut a partial line: %m", f->path);
+	for (size_t i = whole; i < n; i++)
+		lost += p[i] == '\n';
+	if (p[n - 1] != '\n')
+		lost++;
+	atomic_fetch_add_explicit(&dropped_lines, lost, memory_order_relaxed);
+	if (time(NULL) - f->err_logged >= HQ_LOG_ERR_EVERY_S) {
+		f->err_logged = time(NULL);
+		hq_log(LOG_ERR, "log %s: write failed: %s; %llu line%s dropped "
+		    "(%llu since the start)", f->path, strerror(e),
+		    (unsigned long long)lost, lost == 1 ? "" : "s",
+		    (unsigned long long)atomic_load(&dropped_lines));
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+uint64_t
+hq_logs_dropped(void)
+{
+	return atomic_load_explicit(&dropped_lines, memory_order_relaxed);
 }
 
 static int
@@ -92,7 +140,7 @@ write_header(struct hq_logfile *f)
 	size_t n = hq_logheader(&f->spec, time(NULL), head, sizeof(head));
 
 	if (n > 0)
-		write_all(f->fd, head, n, f->path);
+		log_write(f, head, n);
 }
 
 static bool
@@ -111,6 +159,7 @@ logfile_unref(struct hq_logfile *f)
 	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	close(f->fd);
+	pthread_mutex_destroy(&f->mu);
 	free(f->path);
 	hq_logspec_free(&f->spec);
 	free(f);
@@ -139,6 +188,7 @@ logfile_get(const char *path, const struct hq_logspec *spec, const struct hq_ori
 	f = xcalloc(1, sizeof(*f));
 	atomic_init(&f->refs, 1);
 	atomic_init(&f->retired, false);
+	pthread_mutex_init(&f->mu, NULL);
 	f->users = 1;
 	f->fd = fd;
 	f->path = xstrdup(path);
@@ -173,13 +223,16 @@ hq_logs_reopen(void)
 	unsigned n = 0;
 
 	for (struct hq_logfile *f = registry; f != NULL; f = f->next) {
-		int fd = open_log(f->path);
+		int fd = open_log(f->path), rc;
 
 		if (fd < 0) {
 			hq_log(LOG_ERR, "reopen %s: %m; still writing to the old file", f->path);
 			continue;
 		}
-		if (dup2(fd, f->fd) < 0)
+		pthread_mutex_lock(&f->mu);
+		rc = dup2(fd, f->fd);
+		pthread_mutex_unlock(&f->mu);
+		if (rc < 0)
 			hq_log(LOG_ERR, "reopen %s: dup2: %m", f->path);
 		else
 			write_header(f);
@@ -279,7 +332,7 @@ wbuf_flush(struct wbuf *b)
 {
 	if (b->len == 0)
 		return;
-	write_all(b->f->fd, b->p, b->len, b->f->path);
+	log_write(b->f, b->p, b->len);
 	b->len = 0;
 }
 

@@ -16,6 +16,7 @@
 #include "httpqd.h"
 
 #define HQ_MAX_FREEBUFS 64
+#define HQ_ACCEPT_LOG_S 10
 
 static struct hq_worker **workers;
 static unsigned nworkers;
@@ -27,17 +28,59 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct hq_worker *w = arg;
 	size_t i;
 
+	w->accept_pause_ms = 0;
 	for (i = 0; i < w->nlisteners; i++)
 		if (w->listeners[i] == l)
 			break;
 	hq_conn_accept(w, &w->laddrs[i], fd, sa, (socklen_t)salen);
 }
 
+/* The pause after a failed accept() is over: listen again. */
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_worker *w = arg;
+
+	for (size_t i = 0; i < w->nlisteners; i++)
+		evconnlistener_enable(w->listeners[i]);
+}
+
+/*
+ * accept() failed for want of descriptors or memory: the connection stays
+ * in the backlog, and the listener, level-triggered, would fire again at
+ * once and spin.  Pause this worker's listeners, HQ_ACCEPT_PAUSE_MS at
+ * first and twice as long at each failure in a row up to
+ * HQ_ACCEPT_PAUSE_MAX_MS (nginx pauses 500 ms); closed connections free
+ * descriptors meanwhile.  Logged once per HQ_ACCEPT_LOG_S; counted always.
+ */
 static void
 on_accept_error(struct evconnlistener *l, void *arg)
 {
-	/* EMFILE and friends: log, keep the listener; libevent retries. */
-	hq_log(LOG_ERR, "accept: %s", strerror(errno));
+	struct hq_worker *w = arg;
+	int e = errno;
+	enum hq_accept_fail why = e == EMFILE ? HQ_ACCEPT_EMFILE :
+	    e == ENFILE ? HQ_ACCEPT_ENFILE : HQ_ACCEPT_OTHER;
+	struct timeval tv;
+
+	atomic_fetch_add_explicit(&w->accept_fails[why], 1, memory_order_relaxed);
+	if (time(NULL) - w->accept_logged >= HQ_ACCEPT_LOG_S) {
+		w->accept_logged = time(NULL);
+		hq_log(LOG_ERR, "worker %d: accept: %s (fd limit %ld); pausing "
+		    "the listeners up to %d ms at a time until it succeeds",
+		    w->id, strerror(e), hq_fd_limit(NULL), HQ_ACCEPT_PAUSE_MAX_MS);
+	}
+	if (w->accept_pause_ms == 0)
+		w->accept_pause_ms = HQ_ACCEPT_PAUSE_MS;
+	else if (w->accept_pause_ms < HQ_ACCEPT_PAUSE_MAX_MS) {
+		w->accept_pause_ms *= 2;
+		if (w->accept_pause_ms > HQ_ACCEPT_PAUSE_MAX_MS)
+			w->accept_pause_ms = HQ_ACCEPT_PAUSE_MAX_MS;
+	}
+	for (size_t i = 0; i < w->nlisteners; i++)
+		evconnlistener_disable(w->listeners[i]);
+	tv.tv_sec = w->accept_pause_ms / 1000;
+	tv.tv_usec = (w->accept_pause_ms % 1000) * 1000;
+	evtimer_add(w->accept_timer, &tv);
 }
 
 static void *
@@ -76,8 +119,11 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 			hq_fatal("evconnlistener_new failed");
 		evconnlistener_set_error_cb(w->listeners[i], on_accept_error);
 	}
+	w->accept_timer = evtimer_new(w->base, accept_resume, w);
 	atomic_init(&w->nconns, 0);
 	atomic_init(&w->nreqs, 0);
+	for (size_t i = 0; i < HQ_ACCEPT_NFAILS; i++)
+		atomic_init(&w->accept_fails[i], 0);
 	w->nladdrs = cfg->nlistens;
 	w->lconns = xcalloc(cfg->nlistens + 1, sizeof(*w->lconns));
 	for (size_t i = 0; i < w->nladdrs; i++)
@@ -140,6 +186,17 @@ hq_workers_listeners(const struct hq_listen_addr **la)
 		return 0;
 	*la = workers[0]->laddrs;
 	return workers[0]->nladdrs;
+}
+
+void
+hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS])
+{
+	for (size_t i = 0; i < HQ_ACCEPT_NFAILS; i++) {
+		n[i] = 0;
+		for (unsigned w = 0; w < nworkers; w++)
+			n[i] += atomic_load_explicit(&workers[w]->accept_fails[i],
+			    memory_order_relaxed);
+	}
 }
 
 unsigned
@@ -254,6 +311,7 @@ worker_free(struct hq_worker *w)
 		hq_conn_abort(c, "shutdown");
 	}
 	close_listeners(w);
+	event_free(w->accept_timer);
 	hq_wlog_free(w);
 	free(w->listeners);
 	free(w->laddrs);
