@@ -574,7 +574,7 @@ int hq_ctl_is_status(const char *line, const char **msg);
  * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
  * ------------------------------------------------------------------- */
 struct hq_sslinfo {
-	char subject[256];        /* "CN=www.example.com, O=Example" */
+	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
 	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
 	time_t not_after;
 	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
@@ -586,6 +586,11 @@ int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_error
 int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
 int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
     char *err, size_t errlen);
+/* The one description of a certificate (struct x509_st is OpenSSL's X509):
+ * every subject, expiry and fingerprint shown or logged comes from here. */
+struct x509_st;
+void hq_x509_describe(const struct x509_st *x, struct hq_sslinfo *info);
+void hq_x509_subject(const struct x509_st *x, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------
  * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text
