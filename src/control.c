@@ -295,8 +295,9 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	fprintf(f, "httpqd %s  pid %ld  up %s  generation %u  workers %u\n",
 	    PACKAGE_VERSION, (long)getpid(), up, cfg->generation,
 	    hq_workers_count());
-	fprintf(f, "store %s (%zu file%s)\n\n", s->files[0], s->nfiles,
+	hq_ctl_text_line(f, "store %s (%zu file%s)", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
+	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
 	for (size_t i = 0; i < s->ngroups; i++) {
@@ -427,20 +428,20 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 		return;
 	}
 	hq_queue_stats(cfg->consumers[i].queue, &st);
-	fprintf(a->f, "queue %s\n", name);
-	fprintf(a->f, "  defined at   %s\n", hq_origin_text(&s->queues[i].at, at,
-	    sizeof(at)));
-	fprintf(a->f, "  module       %s\n", s->queues[i].module);
-	fprintf(a->f, "  limit        %u\n", st.limit);
-	fprintf(a->f, "  503          %s\n", verbosity_text[st.verbosity]);
-	fprintf(a->f, "  arrived      %llu\n", (unsigned long long)st.arrived);
-	fprintf(a->f, "  completed    %llu\n", (unsigned long long)st.completed);
-	fprintf(a->f, "  rejected     %llu\n", (unsigned long long)st.rejected);
-	fprintf(a->f, "  current      %u\n", st.current);
-	fprintf(a->f, "  peak         %u\n", st.peak);
+	hq_ctl_text_line(a->f, "queue %s", name);
+	hq_ctl_text_field(a->f, "defined at", "%s", hq_origin_text(&s->queues[i].at,
+	    at, sizeof(at)));
+	hq_ctl_text_field(a->f, "module", "%s", s->queues[i].module);
+	hq_ctl_text_field(a->f, "limit", "%u", st.limit);
+	hq_ctl_text_field(a->f, "503", "%s", verbosity_text[st.verbosity]);
+	hq_ctl_text_field(a->f, "arrived", "%llu", (unsigned long long)st.arrived);
+	hq_ctl_text_field(a->f, "completed", "%llu", (unsigned long long)st.completed);
+	hq_ctl_text_field(a->f, "rejected", "%llu", (unsigned long long)st.rejected);
+	hq_ctl_text_field(a->f, "current", "%u", st.current);
+	hq_ctl_text_field(a->f, "peak", "%u", st.peak);
 	for (size_t g = 0; g < s->ngroups; g++)
 		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
-			fprintf(a->f, "  url group    %s\n", s->groups[g].name);
+			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
 }
 
 /* ---------------------------------------------------------------------
@@ -550,19 +551,19 @@ route_found(FILE *f, const char *url, const struct hq_route *r, const char *cook
 		fputs("}\n", f);
 		return;
 	}
-	fprintf(f, "route for %s\n", url);
-	fprintf(f, "  cooked path  %s\n", cooked);
-	fprintf(f, "  prefix       %s\n", r->prefix.text);
-	fprintf(f, "  why          %s; within it the longest path wins\n",
+	hq_ctl_text_line(f, "route for %s", url);
+	hq_ctl_text_field(f, "cooked path", "%s", cooked);
+	hq_ctl_text_field(f, "prefix", "%s", r->prefix.text);
+	hq_ctl_text_field(f, "why", "%s; within it the longest path wins",
 	    class_text[r->prefix.cls]);
-	fprintf(f, "  defined at   %s\n", hq_origin_text(prefix_origin(sg,
+	hq_ctl_text_field(f, "defined at", "%s", hq_origin_text(prefix_origin(sg,
 	    &r->prefix), at, sizeof(at)));
-	fprintf(f, "  url group    %s (%s)\n", sg->name,
+	hq_ctl_text_field(f, "url group", "%s (%s)", sg->name,
 	    hq_origin_text(&sg->at, gat, sizeof(gat)));
-	fprintf(f, "  queue        %s\n", sg->queue ? sg->queue :
+	hq_ctl_text_field(f, "queue", "%s", sg->queue ? sg->queue :
 	    "none: answered 503");
 	if (module)
-		fprintf(f, "  module       %s\n", module);
+		hq_ctl_text_field(f, "module", "%s", module);
 }
 
 static void
@@ -590,9 +591,9 @@ route_missing(FILE *f, const char *url, const struct target *t, enum hq_error e,
 		fputs("}\n", f);
 		return;
 	}
-	fprintf(f, "route for %s\n", url);
-	fprintf(f, "  no route     %d %s\n", ei->status, ei->title);
-	fprintf(f, "  why          %s\n", why);
+	hq_ctl_text_line(f, "route for %s", url);
+	hq_ctl_text_field(f, "no route", "%d %s", ei->status, ei->title);
+	hq_ctl_text_field(f, "why", "%s", why);
 }
 
 static void
@@ -641,9 +642,8 @@ reload(struct answer *a)
 	if (hq_reload(&errs, &gen) == 0) {
 		answer(a, 0, "generation %u", gen);
 	} else {
-		/* Indented: a data line never looks like a status line. */
 		for (size_t i = 0; i < errs.n; i++)
-			fprintf(a->f, "  %s\n", errs.msg[i]);
+			hq_ctl_text_line(a->f, "  %s", errs.msg[i]);
 		answer(a, HQ_CTL_INVALID, "reload refused, keeping generation "
 		    "%u (%zu error%s)", gen, errs.n, errs.n == 1 ? "" : "s");
 	}
@@ -703,8 +703,8 @@ run_line(struct client *c, const char *line, size_t len)
 {
 	struct answer a = { 0 };
 	struct hq_ctl_cmd cmd;
-	char *buf = NULL;
-	size_t blen = 0;
+	char *buf = NULL, *framed;
+	size_t blen = 0, flen = 0;
 	const struct hq_store *s = hq_current_config()->store;
 	int parsed;
 
@@ -723,7 +723,9 @@ run_line(struct client *c, const char *line, size_t len)
 	if (parsed == 0)
 		hq_ctl_cmd_free(&cmd);
 	fclose(a.f);
-	bufferevent_write(c->bev, buf, blen);
+	framed = hq_ctl_frame(buf, blen, &flen);
+	bufferevent_write(c->bev, framed, flen);
+	free(framed);
 	free(buf);
 	reply_status(c, a.code, a.msg);
 }

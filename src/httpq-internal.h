@@ -568,6 +568,20 @@ const char *const *hq_ctl_timeout_names(void);
 char *hq_ctl_join(char **words, size_t n);
 char *hq_ctl_status(int code, const char *msg);
 int hq_ctl_is_status(const char *line, const char **msg);
+/* Text output: every string from a store, a file or a certificate is
+ * printed escaped (control characters as \n, \r, \t, \xNN; the backslash
+ * as \\), through these and only these. */
+void hq_ctl_put_text(FILE *f, const char *s);
+char *hq_ctl_text(const char *s);
+char *hq_ctl_unescape(const char *s);
+void hq_ctl_text_line(FILE *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void hq_ctl_text_field(FILE *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Framing of data lines: httpqd sends hq_ctl_frame(data), the client
+ * prints hq_ctl_unframe(line) of each line that is not the status. */
+char *hq_ctl_frame(const char *data, size_t len, size_t *outlen);
+const char *hq_ctl_unframe(const char *line);
 
 /* ---------------------------------------------------------------------
  * sslbind.c -- SSL bindings checked and described with OpenSSL (linked

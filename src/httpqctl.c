@@ -64,16 +64,22 @@ usage(FILE *f)
 	    HQ_DEFAULT_CONFIG_FILE);
 }
 
+/* A message on stderr, escaped as all text output is (a file name with a
+ * newline stays on its line). */
 static void __attribute__((format(printf, 1, 2)))
 say(const char *fmt, ...)
 {
 	va_list ap;
+	char *s;
 
-	fputs("httpqctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&s, fmt, ap) < 0)
+		hq_fatal("vasprintf: out of memory");
 	va_end(ap);
+	fputs("httpqctl: ", stderr);
+	hq_ctl_put_text(stderr, s);
 	fputc('\n', stderr);
+	free(s);
 }
 
 /* ---------------------------------------------------------------------
@@ -105,8 +111,9 @@ connect_daemon(const char *path, char *why, size_t whylen)
 }
 
 /*
- * Sends one command, prints the data lines to out and returns the status:
- * 0, an ERR code (message in msg), or -1 if the connection broke.
+ * Sends one command, prints the data lines to out (as text, escaped by
+ * httpqd) and returns the status: 0, an ERR code, or -1 if the connection
+ * broke.  msg: the status text, unescaped.
  */
 static int
 ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
@@ -132,10 +139,13 @@ ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
 		if (buf[n - 1] == '\n')
 			buf[--n] = '\0';
 		if ((code = hq_ctl_is_status(buf, &text)) >= 0) {
-			snprintf(msg, msglen, "%s", text);
+			char *raw = hq_ctl_unescape(text);
+
+			snprintf(msg, msglen, "%s", raw ? raw : text);
+			free(raw);
 			break;
 		}
-		fprintf(out, "%s\n", buf);
+		fprintf(out, "%s\n", hq_ctl_unframe(buf));
 	}
 	free(buf);
 	fclose(in);
@@ -769,7 +779,7 @@ reload_after(const char *dropin, bool json, const char *note)
 		hq_json_str(stdout, dropin);
 		printf(",\"reloaded\":%s,\"generation\":", code == 0 ? "true" : "false");
 		if (code == 0 && strncmp(msg, "generation ", 11) == 0)
-			fputs(msg + 11, stdout);
+			hq_ctl_put_text(stdout, msg + 11);
 		else
 			fputs("null", stdout);
 		fputs(",\"note\":", stdout);
@@ -777,14 +787,14 @@ reload_after(const char *dropin, bool json, const char *note)
 		    "effect when it starts" : note);
 		fputs("}\n", stdout);
 	} else {
-		printf("written to %s\n", dropin);
+		hq_ctl_text_line(stdout, "written to %s", dropin);
 		if (note != NULL)
-			printf("note: %s\n", note);
+			hq_ctl_text_line(stdout, "note: %s", note);
 		if (fd < 0)
-			printf("httpqd is not running (%s: %s): the change takes "
-			    "effect when it starts\n", socket_path(), why);
+			hq_ctl_text_line(stdout, "httpqd is not running (%s: %s): the "
+			    "change takes effect when it starts", socket_path(), why);
 		else if (code == 0)
-			printf("httpqd reloaded: %s\n", msg);
+			hq_ctl_text_line(stdout, "httpqd reloaded: %s", msg);
 	}
 	if (fd < 0 || code == 0)
 		return 0;
@@ -853,8 +863,8 @@ show_files(const struct hq_ctl_cmd *cmd, const char *why)
 		return EXIT_REFUSED;
 	}
 	hq_errors_free(&errs);
-	fprintf(stderr, "httpqctl: httpqd is not running (%s: %s): shown from "
-	    "the files\n", socket_path(), why);
+	say("httpqd is not running (%s: %s): shown from the files", socket_path(),
+	    why);
 	switch (cmd->id) {
 	case HQ_CTL_SHOW_URLACL:
 		hq_show_urlacl(stdout, s, hq_ctl_get(cmd, "url"), cmd->json);
@@ -899,7 +909,7 @@ daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 	}
 	code = ask(fd, line, stdout, msg, sizeof(msg));
 	if (code == 0 && msg[0] != '\0' && !cmd->json)
-		printf("%s\n", msg);
+		hq_ctl_text_line(stdout, "%s", msg);
 	return status_exit(code, msg);
 }
 
