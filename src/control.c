@@ -633,6 +633,43 @@ show_route(struct answer *a, const struct hq_config *cfg, const char *url, bool 
 	free(cooked);
 }
 
+/*
+ * show store: the files this daemon runs, so that httpqctl changes the
+ * drop-in of this daemon's store and not of another (httpqctl -s).  The
+ * path is made absolute with the daemon's working folder.
+ */
+static void
+show_store(FILE *f, const struct hq_store *s, bool json)
+{
+	char cwd[4096];
+	char *main_file, *dir;
+
+	if (s->files[0][0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		main_file = xstrdup(s->files[0]);
+	else
+		main_file = xasprintf("%s/%s", cwd, s->files[0]);
+	dir = hq_store_dropin_dir(main_file);
+	if (json) {
+		fputs("{\"store\":", f);
+		hq_json_str(f, main_file);
+		fputs(",\"dropin_dir\":", f);
+		hq_json_str(f, dir);
+		fputs(",\"files\":[", f);
+		for (size_t i = 0; i < s->nfiles; i++) {
+			fputs(i ? "," : "", f);
+			hq_json_str(f, s->files[i]);
+		}
+		fputs("]}\n", f);
+	} else {
+		hq_ctl_text_line(f, "store %s", main_file);
+		hq_ctl_text_line(f, "conf.d %s", dir);
+		for (size_t i = 0; i < s->nfiles; i++)
+			hq_ctl_text_line(f, "file %s", s->files[i]);
+	}
+	free(dir);
+	free(main_file);
+}
+
 static void
 reload(struct answer *a)
 {
@@ -679,6 +716,9 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		break;
 	case HQ_CTL_SHOW_ROUTE:
 		show_route(a, cfg, cmd->arg, cmd->json);
+		break;
+	case HQ_CTL_SHOW_STORE:
+		show_store(a->f, s, cmd->json);
 		break;
 	case HQ_CTL_RELOAD:
 		hq_log(LOG_NOTICE, "control: reload asked by uid %ld pid %ld",

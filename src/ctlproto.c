@@ -52,6 +52,7 @@ static const struct grammar grammar[] = {
 	{ "show", "timeout", HQ_CTL_SHOW_TIMEOUT, NULL, { NULL }, false, false },
 	{ "show", "queue", HQ_CTL_SHOW_QUEUE, "NAME", { NULL }, false, false },
 	{ "show", "route", HQ_CTL_SHOW_ROUTE, "URL", { NULL }, false, false },
+	{ "show", "store", HQ_CTL_SHOW_STORE, NULL, { NULL }, false, false },
 	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL,
 	  { "*url", "user", "group", "listen", "delegate", NULL }, false, true },
 	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { "*url", NULL }, false, true },

@@ -7,7 +7,8 @@
  * validated with the change first (nothing is written if it would be
  * invalid), the drop-in is replaced atomically, then the daemon reloads.
  * A human's file is never rewritten; deleting what one defines is refused
- * with its FILE:LINE.
+ * with its FILE:LINE.  The store changed is the one the daemon behind the
+ * socket runs (it says so: `show store`), so that -s alone is enough.
  *
  * Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
  */
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,7 +36,8 @@
 #define HQ_CTL_CLIENT_TIMEOUT_S 60    /* a reload loads modules */
 
 static struct {
-	const char *store;            /* -c */
+	const char *store;            /* -c, else the daemon's, else the default */
+	bool store_given;             /* -c */
 	const char *socket;           /* -s, else control.socket of the store */
 	bool json;
 } O = { .store = HQ_DEFAULT_CONFIG_FILE };
@@ -47,7 +50,7 @@ usage(FILE *f)
 	    "       httpqctl [-c file] -t\n"
 	    "commands:\n"
 	    "  show servicestate | urlacl [url=P] | sslcert [ipport=|hostnameport=]\n"
-	    "  show iplisten | timeout | queue NAME | route URL\n"
+	    "  show iplisten | timeout | store | queue NAME | route URL\n"
 	    "  add urlacl url=PREFIX [user=U] [group=G] [listen=yes|no] [delegate=yes|no]\n"
 	    "  delete urlacl url=PREFIX\n"
 	    "  add sslcert ipport=IP:PORT|hostnameport=NAME:PORT certfile=F keyfile=F\n"
@@ -57,6 +60,7 @@ usage(FILE *f)
 	    "  set timeout NAME=SECONDS...         (header_wait, idle_connection, ...)\n"
 	    "  reload | flush logbuffer\n"
 	    "  -c file   setup store (default %s)\n"
+	    "            (a change goes to the running daemon's store, as it says)\n"
 	    "  -s socket control socket (default: control.socket of the store)\n"
 	    "  -t        validate the store and exit, like httpqd -t\n"
 	    "  --json    JSON output for scripts\n"
@@ -86,21 +90,30 @@ say(const char *fmt, ...)
  * Talking to httpqd
  * ------------------------------------------------------------------- */
 
+/* Did connect() fail because no daemon runs there?  Anything else
+ * (EACCES, ENOTSOCK...) is reported as it is, never as "not running". */
+static bool
+not_running(int err)
+{
+	return err == ENOENT || err == ECONNREFUSED;
+}
+
+/* A connected socket, or -1 with the errno in *err. */
 static int
-connect_daemon(const char *path, char *why, size_t whylen)
+connect_daemon(const char *path, int *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { HQ_CTL_CLIENT_TIMEOUT_S, 0 };
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "socket path too long");
+		*err = ENAMETOOLONG;
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+		*err = errno;
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -216,6 +229,78 @@ socket_path(void)
 	hq_store_free(s);
 	hq_errors_free(&errs);
 	return path;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return strcmp(a, b) == 0;
+}
+
+/* The store of the daemon at sock, as `show store` says it, or NULL. */
+static char *
+daemon_store(int fd, const char *sock, int *rc)
+{
+	char *buf = NULL, *line, *save = NULL, *path = NULL, msg[1024];
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	int code = ask(fd, "show store\n", out, msg, sizeof(msg));
+
+	fclose(out);
+	for (line = strtok_r(buf, "\n", &save); code == 0 && line != NULL &&
+	    path == NULL; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "store ", 6) == 0)
+			path = hq_ctl_unescape(line + 6);
+	free(buf);
+	if (path != NULL)
+		return path;
+	if (code != 0)
+		say("httpqd at %s: %s; nothing written", sock, msg);
+	else
+		say("httpqd at %s did not say which store it runs; nothing written",
+		    sock);
+	*rc = code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+	return NULL;
+}
+
+/*
+ * Which store a change goes to.  A running daemon says which it runs:
+ * without -c that one is changed; a -c that names another file is refused,
+ * as the change would go where that daemon never reads it.  With no daemon
+ * running: -c, or the default.  Returns 0 or an exit code.
+ */
+static int
+pick_store(void)
+{
+	static char *theirs;
+	const char *sock = socket_path();
+	int err = 0, rc = EXIT_REFUSED;
+	int fd = connect_daemon(sock, &err);
+
+	if (fd < 0 && not_running(err))
+		return 0;
+	if (fd < 0) {
+		say("cannot connect to httpqd at %s: %s; nothing written (is the "
+		    "socket yours to use?)", sock, strerror(err));
+		return EXIT_UNREACHABLE;
+	}
+	free(theirs);
+	if ((theirs = daemon_store(fd, sock, &rc)) == NULL)
+		return rc;
+	if (!O.store_given) {
+		O.store = theirs;
+		return 0;
+	}
+	if (same_file(O.store, theirs))
+		return 0;
+	say("httpqd at %s runs the store %s, not %s: nothing written (without "
+	    "-c, httpqctl changes the store of the daemon it talks to)", sock,
+	    theirs, O.store);
+	return EXIT_REFUSED;
 }
 
 static int
@@ -769,11 +854,15 @@ validate(const char *dropin, const char *text, size_t len)
 static int
 reload_after(const char *dropin, bool json, const char *note)
 {
-	char why[256], msg[1024];
-	int fd = connect_daemon(socket_path(), why, sizeof(why)), code = -2;
+	char msg[1024];
+	int err = 0, fd = connect_daemon(socket_path(), &err), code = -2;
+	bool down = fd < 0 && not_running(err);
 
 	if (fd >= 0)
 		code = ask(fd, "reload\n", stderr, msg, sizeof(msg));
+	else if (!down)
+		snprintf(msg, sizeof(msg), "cannot connect to httpqd at %s: %s",
+		    socket_path(), strerror(err));
 	if (json) {
 		fputs("{\"file\":", stdout);
 		hq_json_str(stdout, dropin);
@@ -783,20 +872,21 @@ reload_after(const char *dropin, bool json, const char *note)
 		else
 			fputs("null", stdout);
 		fputs(",\"note\":", stdout);
-		hq_json_str(stdout, fd < 0 ? "httpqd is not running: the change takes "
+		hq_json_str(stdout, down ? "httpqd is not running: the change takes "
 		    "effect when it starts" : note);
 		fputs("}\n", stdout);
 	} else {
 		hq_ctl_text_line(stdout, "written to %s", dropin);
 		if (note != NULL)
 			hq_ctl_text_line(stdout, "note: %s", note);
-		if (fd < 0)
+		if (down)
 			hq_ctl_text_line(stdout, "httpqd is not running (%s: %s): the "
-			    "change takes effect when it starts", socket_path(), why);
+			    "change takes effect when it starts", socket_path(),
+			    strerror(err));
 		else if (code == 0)
 			hq_ctl_text_line(stdout, "httpqd reloaded: %s", msg);
 	}
-	if (fd < 0 || code == 0)
+	if (down || code == 0)
 		return 0;
 	say("the change is in %s, but the reload failed: %s", dropin, msg);
 	return code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
@@ -805,12 +895,17 @@ reload_after(const char *dropin, bool json, const char *note)
 static int
 change(const struct hq_ctl_cmd *cmd)
 {
-	char *dropin = dropin_path(), *text = NULL, err[512];
-	struct hq_store *s = load_store(false);
+	char *dropin, *text = NULL, err[512];
+	struct hq_store *s;
 	struct model m;
 	size_t len = 0;
-	int rc = EXIT_REFUSED;
+	int rc;
 
+	if ((rc = pick_store()) != 0)
+		return rc;
+	rc = EXIT_REFUSED;
+	dropin = dropin_path();
+	s = load_store(false);
 	if (s == NULL) {
 		say("fix the store first: nothing written");
 		free(dropin);
@@ -850,7 +945,7 @@ shows_from_files(enum hq_ctl_cmd_id id)
 }
 
 static int
-show_files(const struct hq_ctl_cmd *cmd, const char *why)
+show_files(const struct hq_ctl_cmd *cmd, int why)
 {
 	struct hq_errors errs = { 0 };
 	struct hq_store *s = hq_store_load(O.store, &errs);
@@ -863,8 +958,8 @@ show_files(const struct hq_ctl_cmd *cmd, const char *why)
 		return EXIT_REFUSED;
 	}
 	hq_errors_free(&errs);
-	say("httpqd is not running (%s: %s): shown from the files", socket_path(),
-	    why);
+	say("httpqd is not running (%s: %s): shown from the files of %s",
+	    socket_path(), strerror(why), O.store);
 	switch (cmd->id) {
 	case HQ_CTL_SHOW_URLACL:
 		hq_show_urlacl(stdout, s, hq_ctl_get(cmd, "url"), cmd->json);
@@ -887,8 +982,8 @@ show_files(const struct hq_ctl_cmd *cmd, const char *why)
 static int
 daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 {
-	char why[256], msg[1024];
-	int fd = connect_daemon(socket_path(), why, sizeof(why)), code;
+	char msg[1024];
+	int err = 0, fd = connect_daemon(socket_path(), &err), code;
 	struct hq_prefix p;
 
 	if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url") &&
@@ -900,11 +995,16 @@ daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 	} else if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url")) {
 		hq_prefix_free(&p);
 	}
-	if (fd < 0 && shows_from_files(cmd->id))
-		return show_files(cmd, why);
-	if (fd < 0) {
+	if (fd < 0 && not_running(err) && shows_from_files(cmd->id))
+		return show_files(cmd, err);
+	if (fd < 0 && not_running(err)) {
 		say("cannot reach httpqd at %s: %s (is it running? -s names "
-		    "another socket)", socket_path(), why);
+		    "another socket)", socket_path(), strerror(err));
+		return EXIT_UNREACHABLE;
+	}
+	if (fd < 0) {
+		say("cannot connect to httpqd at %s: %s", socket_path(),
+		    strerror(err));
 		return EXIT_UNREACHABLE;
 	}
 	code = ask(fd, line, stdout, msg, sizeof(msg));
@@ -931,7 +1031,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:s:th", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': O.store = optarg; break;
+		case 'c': O.store = optarg; O.store_given = true; break;
 		case 's': O.socket = optarg; break;
 		case 't': test = true; break;
 		case 'j': O.json = true; break;

@@ -156,6 +156,33 @@ PY
 )
 is "$out" "2 0 True" "over the socket: one status line per command, no control character, the whole listing before it"
 
+# --- httpqctl -s alone changes the store of the daemon behind the socket ----
+DEF=$("$HTTPQCTL" --help | sed -n 's/^  -c file .*(default \(.*\))$/\1/p')
+DEFDROP="$(dirname "$DEF")/conf.d/99-httpqctl.yaml"
+defbefore=$(sha256sum "$DEFDROP" 2>/dev/null || echo absent)
+out=$("$HTTPQCTL" -s "$HQ_CTL" show store --json)
+like "$out" "^\\{\"store\":\"$T/httpq\\.yaml\",\"dropin_dir\":\"$T/conf\\.d\"," \
+    "show store: the daemon's store and drop-in folder"
+out=$("$HTTPQCTL" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/noc/" user=root 2>&1)
+ok $? "add urlacl with -s and no -c exits 0"
+like "$out" "^written to $T/conf\\.d/99-httpqctl\\.yaml$" "... says it wrote the daemon's drop-in"
+like "$out" 'httpqd reloaded: generation' "... and reloaded the daemon"
+grep -q "/noc/" "$T/conf.d/99-httpqctl.yaml"
+ok $? "the drop-in in the daemon's conf.d holds the reservation"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show urlacl)
+like "$out" "^http://\\+:$HQ_PORT/noc/ +root " "show urlacl lists it"
+is "$(sha256sum "$DEFDROP" 2>/dev/null || echo absent)" "$defbefore" \
+    "the compiled-in default store ($DEF) was not written"
+hq_mktemp
+OTHER=$HQ_MKTEMP
+cp "$T/httpq.yaml" "$OTHER/httpq.yaml"
+out=$("$HTTPQCTL" -c "$OTHER/httpq.yaml" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/other/" user=root 2>&1)
+is $? 1 "-c naming another store than the daemon's: exit 1"
+like "$out" "runs the store $T/httpq\\.yaml, not $OTHER/httpq\\.yaml: nothing written" \
+    "... and says which store the daemon runs"
+test ! -e "$OTHER/conf.d/99-httpqctl.yaml" && ! grep -q "/other/" "$T/conf.d/99-httpqctl.yaml"
+ok $? "... nothing written anywhere"
+
 # --- bad arguments of every command: exit 1 or 2, nothing changes ----------
 hashes() { (cd "$T" && sha256sum httpq.yaml conf.d/*); }
 before=$(hashes)
@@ -255,6 +282,19 @@ else
 	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
 	    "$HTTPQCTL" -s "$HQ_CTL" show servicestate 2>&1)
 	is $? 3 "stranger: the socket's mode 0660 keeps it out (exit 3)"
+	like "$out" "cannot connect to httpqd at $HQ_CTL: Permission denied" \
+	    "stranger: told the real error (EACCES), with the socket"
+	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
+	    "$HTTPQCTL" -c "$T/httpq.yaml" -s "$HQ_CTL" show urlacl 2>&1)
+	is $? 3 "stranger: show urlacl exits 3 (the daemon runs: not the files)"
+	like "$out" "cannot connect to httpqd at $HQ_CTL: Permission denied" \
+	    "stranger: show urlacl names the socket and the error"
+	unlike "$out" 'not running' "stranger: never told httpqd is not running"
+	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
+	    "$HTTPQCTL" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/s/" user=root 2>&1)
+	is $? 3 "stranger: add urlacl exits 3"
+	like "$out" "$HQ_CTL: Permission denied; nothing written" \
+	    "stranger: add urlacl says why nothing was written"
 	chmod 666 "$HQ_CTL"
 	log_mark
 	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \

@@ -39,6 +39,7 @@ static const struct row {
 	{ "set timeout header_wait=30 idle_connection=off", 0, HQ_CTL_SET_TIMEOUT,
 	  "|header_wait=30|idle_connection=off" },
 	{ "show timeout", 0, HQ_CTL_SHOW_TIMEOUT, "" },
+	{ "show store --json", 0, HQ_CTL_SHOW_STORE, " json" },
 	{ "reload", 0, HQ_CTL_RELOAD, "" },
 	{ "flush logbuffer", 0, HQ_CTL_FLUSH_LOGBUFFER, "" },
 	{ "\t show \t iplisten \t", 0, HQ_CTL_SHOW_IPLISTEN, "" },
@@ -49,9 +50,9 @@ static const struct row {
 	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
 	  "delete, set, reload, flush)" },
 	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
-	  "queue, route)" },
+	  "queue, route, store)" },
 	{ "show cachestate", 2, 0, "show: unknown object \"cachestate\" (servicestate, "
-	  "urlacl, sslcert, iplisten, timeout, queue, route)" },
+	  "urlacl, sslcert, iplisten, timeout, queue, route, store)" },
 	{ "add timeout", 2, 0, "add: unknown object \"timeout\" (urlacl, sslcert, iplisten)" },
 	{ "show queue", 2, 0, "show queue: missing NAME" },
 	{ "show route url=x", 2, 0, "show route: missing URL" },
