@@ -331,7 +331,7 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	fprintf(f, "httpqd %s  pid %ld  up %s  generation %u  workers %u\n",
 	    PACKAGE_VERSION, (long)getpid(), up, cfg->generation,
 	    hq_workers_count());
-	fprintf(f, "store %s (%zu file%s)\n", s->files[0], s->nfiles,
+	hq_ctl_text_line(f, "store %s (%zu file%s)", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
 	servicestate_limits(f, false);
 	fputc('\n', f);
@@ -466,20 +466,20 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 		return;
 	}
 	hq_queue_stats(cfg->consumers[i].queue, &st);
-	fprintf(a->f, "queue %s\n", name);
-	fprintf(a->f, "  defined at   %s\n", hq_origin_text(&s->queues[i].at, at,
-	    sizeof(at)));
-	fprintf(a->f, "  module       %s\n", s->queues[i].module);
-	fprintf(a->f, "  limit        %u\n", st.limit);
-	fprintf(a->f, "  503          %s\n", verbosity_text[st.verbosity]);
-	fprintf(a->f, "  arrived      %llu\n", (unsigned long long)st.arrived);
-	fprintf(a->f, "  completed    %llu\n", (unsigned long long)st.completed);
-	fprintf(a->f, "  rejected     %llu\n", (unsigned long long)st.rejected);
-	fprintf(a->f, "  current      %u\n", st.current);
-	fprintf(a->f, "  peak         %u\n", st.peak);
+	hq_ctl_text_line(a->f, "queue %s", name);
+	hq_ctl_text_field(a->f, "defined at", "%s", hq_origin_text(&s->queues[i].at,
+	    at, sizeof(at)));
+	hq_ctl_text_field(a->f, "module", "%s", s->queues[i].module);
+	hq_ctl_text_field(a->f, "limit", "%u", st.limit);
+	hq_ctl_text_field(a->f, "503", "%s", verbosity_text[st.verbosity]);
+	hq_ctl_text_field(a->f, "arrived", "%llu", (unsigned long long)st.arrived);
+	hq_ctl_text_field(a->f, "completed", "%llu", (unsigned long long)st.completed);
+	hq_ctl_text_field(a->f, "rejected", "%llu", (unsigned long long)st.rejected);
+	hq_ctl_text_field(a->f, "current", "%u", st.current);
+	hq_ctl_text_field(a->f, "peak", "%u", st.peak);
 	for (size_t g = 0; g < s->ngroups; g++)
 		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
-			fprintf(a->f, "  url group    %s\n", s->groups[g].name);
+			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
 }
 
 /* ---------------------------------------------------------------------
@@ -589,19 +589,19 @@ route_found(FILE *f, const char *url, const struct hq_route *r, const char *cook
 		fputs("}\n", f);
 		return;
 	}
-	fprintf(f, "route for %s\n", url);
-	fprintf(f, "  cooked path  %s\n", cooked);
-	fprintf(f, "  prefix       %s\n", r->prefix.text);
-	fprintf(f, "  why          %s; within it the longest path wins\n",
+	hq_ctl_text_line(f, "route for %s", url);
+	hq_ctl_text_field(f, "cooked path", "%s", cooked);
+	hq_ctl_text_field(f, "prefix", "%s", r->prefix.text);
+	hq_ctl_text_field(f, "why", "%s; within it the longest path wins",
 	    class_text[r->prefix.cls]);
-	fprintf(f, "  defined at   %s\n", hq_origin_text(prefix_origin(sg,
+	hq_ctl_text_field(f, "defined at", "%s", hq_origin_text(prefix_origin(sg,
 	    &r->prefix), at, sizeof(at)));
-	fprintf(f, "  url group    %s (%s)\n", sg->name,
+	hq_ctl_text_field(f, "url group", "%s (%s)", sg->name,
 	    hq_origin_text(&sg->at, gat, sizeof(gat)));
-	fprintf(f, "  queue        %s\n", sg->queue ? sg->queue :
+	hq_ctl_text_field(f, "queue", "%s", sg->queue ? sg->queue :
 	    "none: answered 503");
 	if (module)
-		fprintf(f, "  module       %s\n", module);
+		hq_ctl_text_field(f, "module", "%s", module);
 }
 
 static void
@@ -629,9 +629,9 @@ route_missing(FILE *f, const char *url, const struct target *t, enum hq_error e,
 		fputs("}\n", f);
 		return;
 	}
-	fprintf(f, "route for %s\n", url);
-	fprintf(f, "  no route     %d %s\n", ei->status, ei->title);
-	fprintf(f, "  why          %s\n", why);
+	hq_ctl_text_line(f, "route for %s", url);
+	hq_ctl_text_field(f, "no route", "%d %s", ei->status, ei->title);
+	hq_ctl_text_field(f, "why", "%s", why);
 }
 
 static void
@@ -671,6 +671,43 @@ show_route(struct answer *a, const struct hq_config *cfg, const char *url, bool 
 	free(cooked);
 }
 
+/*
+ * show store: the files this daemon runs, so that httpqctl changes the
+ * drop-in of this daemon's store and not of another (httpqctl -s).  The
+ * path is made absolute with the daemon's working folder.
+ */
+static void
+show_store(FILE *f, const struct hq_store *s, bool json)
+{
+	char cwd[4096];
+	char *main_file, *dir;
+
+	if (s->files[0][0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		main_file = xstrdup(s->files[0]);
+	else
+		main_file = xasprintf("%s/%s", cwd, s->files[0]);
+	dir = hq_store_dropin_dir(main_file);
+	if (json) {
+		fputs("{\"store\":", f);
+		hq_json_str(f, main_file);
+		fputs(",\"dropin_dir\":", f);
+		hq_json_str(f, dir);
+		fputs(",\"files\":[", f);
+		for (size_t i = 0; i < s->nfiles; i++) {
+			fputs(i ? "," : "", f);
+			hq_json_str(f, s->files[i]);
+		}
+		fputs("]}\n", f);
+	} else {
+		hq_ctl_text_line(f, "store %s", main_file);
+		hq_ctl_text_line(f, "conf.d %s", dir);
+		for (size_t i = 0; i < s->nfiles; i++)
+			hq_ctl_text_line(f, "file %s", s->files[i]);
+	}
+	free(dir);
+	free(main_file);
+}
+
 static void
 reload(struct answer *a)
 {
@@ -680,9 +717,8 @@ reload(struct answer *a)
 	if (hq_reload(&errs, &gen) == 0) {
 		answer(a, 0, "generation %u", gen);
 	} else {
-		/* Indented: a data line never looks like a status line. */
 		for (size_t i = 0; i < errs.n; i++)
-			fprintf(a->f, "  %s\n", errs.msg[i]);
+			hq_ctl_text_line(a->f, "  %s", errs.msg[i]);
 		answer(a, HQ_CTL_INVALID, "reload refused, keeping generation "
 		    "%u (%zu error%s)", gen, errs.n, errs.n == 1 ? "" : "s");
 	}
@@ -719,6 +755,9 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 	case HQ_CTL_SHOW_ROUTE:
 		show_route(a, cfg, cmd->arg, cmd->json);
 		break;
+	case HQ_CTL_SHOW_STORE:
+		show_store(a->f, s, cmd->json);
+		break;
 	case HQ_CTL_RELOAD:
 		hq_log(LOG_NOTICE, "control: reload asked by uid %ld pid %ld",
 		    (long)c->uid, (long)c->pid);
@@ -742,8 +781,8 @@ run_line(struct client *c, const char *line, size_t len)
 {
 	struct answer a = { 0 };
 	struct hq_ctl_cmd cmd;
-	char *buf = NULL;
-	size_t blen = 0;
+	char *buf = NULL, *framed;
+	size_t blen = 0, flen = 0;
 	const struct hq_store *s = hq_current_config()->store;
 	int parsed;
 
@@ -762,7 +801,9 @@ run_line(struct client *c, const char *line, size_t len)
 	if (parsed == 0)
 		hq_ctl_cmd_free(&cmd);
 	fclose(a.f);
-	bufferevent_write(c->bev, buf, blen);
+	framed = hq_ctl_frame(buf, blen, &flen);
+	bufferevent_write(c->bev, framed, flen);
+	free(framed);
 	free(buf);
 	reply_status(c, a.code, a.msg);
 }

@@ -6,9 +6,14 @@
  *   VERB [NOUN] [ARG] [key=value ...] [--json]
  * Words are separated by blanks; a word may be double-quoted in whole or
  * in part ("a b", key="a b") with \" and \\ inside quotes.  The answer is
- * zero or more lines, then one status line: "OK[ text]" or
- * "ERR <code> <message>" (1 refused or invalid, 2 usage).  Data lines never
- * start with "OK" or "ERR ", so `socat - UNIX-CONNECT:...` is a client.
+ * zero or more data lines, then one status line: "OK[ text]" or
+ * "ERR <code> <message>" (1 refused or invalid, 2 usage).  So that no value
+ * can end the answer early, httpqd sends data through hq_ctl_frame: a data
+ * line that starts with "OK", "ERR" or a backslash gets one more backslash
+ * in front, which the client takes off (hq_ctl_unframe), and a value never
+ * holds a raw newline, as text output escapes every string it prints
+ * (hq_ctl_put_text: \n, \t, \xNN, \\).  `socat - UNIX-CONNECT:...` is
+ * still a client.
  *
  * The table below is the grammar: which verb takes which noun, argument
  * and keys.  Parsing checks names and shapes; values that need the store
@@ -47,6 +52,7 @@ static const struct grammar grammar[] = {
 	{ "show", "timeout", HQ_CTL_SHOW_TIMEOUT, NULL, { NULL }, false, false },
 	{ "show", "queue", HQ_CTL_SHOW_QUEUE, "NAME", { NULL }, false, false },
 	{ "show", "route", HQ_CTL_SHOW_ROUTE, "URL", { NULL }, false, false },
+	{ "show", "store", HQ_CTL_SHOW_STORE, NULL, { NULL }, false, false },
 	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL,
 	  { "*url", "user", "group", "listen", "delegate", NULL }, false, true },
 	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { "*url", NULL }, false, true },
@@ -406,19 +412,18 @@ hq_ctl_join(char **words, size_t n)
 	return buf;
 }
 
-/* The status line: "OK[ text]\n" or "ERR code message\n", one line. */
+/* The status line: "OK[ text]\n" or "ERR code message\n", one line, the
+ * message escaped as text output is. */
 char *
 hq_ctl_status(int code, const char *msg)
 {
-	char *s;
+	char *m = hq_ctl_text(msg && *msg ? msg : code ? "failed" : ""), *s;
 
 	if (code == 0)
-		s = msg && *msg ? xasprintf("OK %s\n", msg) : xstrdup("OK\n");
+		s = *m ? xasprintf("OK %s\n", m) : xstrdup("OK\n");
 	else
-		s = xasprintf("ERR %d %s\n", code, msg && *msg ? msg : "failed");
-	for (char *c = s; c[1] != '\0'; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = ' ';
+		s = xasprintf("ERR %d %s\n", code, m);
+	free(m);
 	return s;
 }
 
@@ -441,4 +446,188 @@ hq_ctl_is_status(const char *line, const char **msg)
 		return -1;
 	*msg = *end == ' ' ? end + 1 : end;
 	return (int)code;
+}
+
+/* ---------------------------------------------------------------------
+ * Text output and framing
+ * ------------------------------------------------------------------- */
+
+/*
+ * The one escaper of text output: every string from a store, a file name
+ * or a certificate goes through it before it is printed, so that none can
+ * break a line, fake a status line or send terminal controls.  Control
+ * characters become \n, \r, \t or \xNN (DEL is \x7f), the backslash \\;
+ * other bytes, UTF-8 included, stay.  hq_ctl_unescape reads it back.
+ */
+void
+hq_ctl_put_text(FILE *f, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+char *
+hq_ctl_text(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		hq_fatal("open_memstream: out of memory");
+	hq_ctl_put_text(f, s);
+	fclose(f);
+	return buf;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The string hq_ctl_put_text escaped, or NULL if s is not such text (a
+ * bad escape, or one that would make a NUL). */
+char *
+hq_ctl_unescape(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		int hi, lo;
+
+		if (*s != '\\') {
+			*o++ = *s;
+			continue;
+		}
+		switch (*++s) {
+		case '\\': *o++ = '\\'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'x':
+			if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+			    hi * 16 + lo == 0)
+				goto bad;
+			*o++ = (char)(hi * 16 + lo);
+			s += 2;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static void
+put_textv(FILE *f, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		hq_fatal("vasprintf: out of memory");
+	hq_ctl_put_text(f, s);
+	free(s);
+	fputc('\n', f);
+}
+
+/* One line of text output: the formatted text escaped, then a newline.
+ * The format itself must be plain text (no backslash, no control). */
+void
+hq_ctl_text_line(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	put_textv(f, fmt, ap);
+	va_end(ap);
+}
+
+/* "  name         value": the layout of show sslcert, queue and route. */
+void
+hq_ctl_text_field(FILE *f, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(f, "  %-12s ", name);
+	va_start(ap, fmt);
+	put_textv(f, fmt, ap);
+	va_end(ap);
+}
+
+/* Would the client take this data line for a status line, or for a line
+ * stuffed by hq_ctl_frame? */
+static bool
+needs_stuffing(const char *line, size_t len)
+{
+	return (len >= 2 && memcmp(line, "OK", 2) == 0) ||
+	    (len >= 3 && memcmp(line, "ERR", 3) == 0) ||
+	    (len >= 1 && line[0] == '\\');
+}
+
+/*
+ * Data lines as sent: each line that could be taken for a status line gets
+ * a backslash in front; a control character other than tab that a printer
+ * let through becomes \xNN (belt and braces: the printers escape); the last
+ * line gets its newline.  Returns the new text, its length in *outlen.
+ */
+char *
+hq_ctl_frame(const char *data, size_t len, size_t *outlen)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, outlen);
+	size_t i = 0;
+
+	if (f == NULL)
+		hq_fatal("open_memstream: out of memory");
+	while (i < len) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - data) : len;
+
+		if (needs_stuffing(data + i, end - i))
+			fputc('\\', f);
+		for (; i < end; i++) {
+			unsigned char c = (unsigned char)data[i];
+
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				fprintf(f, "\\x%02x", c);
+			else
+				fputc(c, f);
+		}
+		fputc('\n', f);
+		i = end + 1;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The client's side: a data line (without its newline) as printed. */
+const char *
+hq_ctl_unframe(const char *line)
+{
+	return line[0] == '\\' ? line + 1 : line;
 }

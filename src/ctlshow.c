@@ -4,8 +4,9 @@
  *
  * httpqd answers these over the control socket from its running store;
  * httpqctl prints the same from the files when the daemon is down.  One
- * function each, so that the two outputs cannot drift apart.  Data lines
- * never start with "OK" or "ERR " (see ctlproto.c).
+ * function each, so that the two outputs cannot drift apart.  Every string
+ * of the store is printed escaped (hq_ctl_put_text), so that a file name
+ * with a newline shows as one line.
  */
 #include "config.h"
 
@@ -67,7 +68,7 @@ hq_table_new(size_t ncols, ...)
 	return t;
 }
 
-/* One string per column; NULL shows as "-". */
+/* One string per column, escaped; NULL shows as "-". */
 void
 hq_table_row(struct hq_table *t, ...)
 {
@@ -78,7 +79,7 @@ hq_table_row(struct hq_table *t, ...)
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *c = va_arg(ap, const char *);
 
-		row[i] = xstrdup(c ? c : "-");
+		row[i] = hq_ctl_text(c ? c : "-");
 	}
 	va_end(ap);
 	t->rows = xrealloc(t->rows, (t->nrows + 1) * sizeof(*t->rows));
@@ -221,30 +222,30 @@ sslcert_text(FILE *f, const struct hq_store_sslcert *c)
 	char at[512], err[512];
 	time_t now = time(NULL);
 
-	fprintf(f, "SSL binding %s (%s)\n", c->text,
+	hq_ctl_text_line(f, "SSL binding %s (%s)", c->text,
 	    c->by_host ? "hostname:port, SNI" : "ip:port");
-	fprintf(f, "  certfile     %s\n", c->certfile);
-	fprintf(f, "  keyfile      %s\n", c->keyfile);
-	fprintf(f, "  chainfile    %s\n", c->chainfile ? c->chainfile : "-");
-	fprintf(f, "  clientcert   %s\n", hq_clientcert_name(c->clientcert));
-	fprintf(f, "  cafile       %s\n", c->cafile ? c->cafile : "-");
+	hq_ctl_text_field(f, "certfile", "%s", c->certfile);
+	hq_ctl_text_field(f, "keyfile", "%s", c->keyfile);
+	hq_ctl_text_field(f, "chainfile", "%s", c->chainfile ? c->chainfile : "-");
+	hq_ctl_text_field(f, "clientcert", "%s", hq_clientcert_name(c->clientcert));
+	hq_ctl_text_field(f, "cafile", "%s", c->cafile ? c->cafile : "-");
 	if (hq_sslbind_describe(c, &info, err, sizeof(err)) < 0) {
-		fprintf(f, "  problem      %s\n", err);
+		hq_ctl_text_field(f, "problem", "%s", err);
 	} else {
-		fprintf(f, "  subject      %s\n", info.subject);
-		fprintf(f, "  SANs         %s\n", info.sans[0] ? info.sans : "-");
-		fprintf(f, "  expires      %s (%s %lld days)\n", info.not_after_text,
-		    info.not_after < now ? "EXPIRED" : "in",
+		hq_ctl_text_field(f, "subject", "%s", info.subject);
+		hq_ctl_text_field(f, "SANs", "%s", info.sans[0] ? info.sans : "-");
+		hq_ctl_text_field(f, "expires", "%s (%s %lld days)",
+		    info.not_after_text, info.not_after < now ? "EXPIRED" : "in",
 		    (long long)((info.not_after > now ? info.not_after - now :
 		    now - info.not_after) / 86400));
-		fprintf(f, "  SHA-256      %s\n", info.sha256);
+		hq_ctl_text_field(f, "SHA-256", "%s", info.sha256);
 	}
 	if (hq_show_served != NULL && hq_show_served(c, &served) == 0)
-		fprintf(f, "  serving      %s, until %s, SHA-256 %s%s\n", served.subject,
-		    served.not_after_text, served.sha256,
+		hq_ctl_text_field(f, "serving", "%s, until %s, SHA-256 %s%s",
+		    served.subject, served.not_after_text, served.sha256,
 		    strcmp(served.sha256, info.sha256) == 0 ? "" :
 		    " (not the files': a change was refused, or is not picked up yet)");
-	fprintf(f, "  defined at   %s\n", hq_origin_text(&c->at, at, sizeof(at)));
+	hq_ctl_text_field(f, "defined at", "%s", hq_origin_text(&c->at, at, sizeof(at)));
 }
 
 static void

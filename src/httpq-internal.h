@@ -540,7 +540,7 @@ enum hq_ctl_cmd_id {
 	HQ_CTL_SHOW_ROUTE, HQ_CTL_ADD_URLACL, HQ_CTL_DELETE_URLACL,
 	HQ_CTL_ADD_SSLCERT, HQ_CTL_DELETE_SSLCERT, HQ_CTL_ADD_IPLISTEN,
 	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
-	HQ_CTL_FLUSH_LOGBUFFER,
+	HQ_CTL_FLUSH_LOGBUFFER, HQ_CTL_SHOW_STORE,
 };
 
 struct hq_ctl_cmd {
@@ -568,13 +568,27 @@ const char *const *hq_ctl_timeout_names(void);
 char *hq_ctl_join(char **words, size_t n);
 char *hq_ctl_status(int code, const char *msg);
 int hq_ctl_is_status(const char *line, const char **msg);
+/* Text output: every string from a store, a file or a certificate is
+ * printed escaped (control characters as \n, \r, \t, \xNN; the backslash
+ * as \\), through these and only these. */
+void hq_ctl_put_text(FILE *f, const char *s);
+char *hq_ctl_text(const char *s);
+char *hq_ctl_unescape(const char *s);
+void hq_ctl_text_line(FILE *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void hq_ctl_text_field(FILE *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Framing of data lines: httpqd sends hq_ctl_frame(data), the client
+ * prints hq_ctl_unframe(line) of each line that is not the status. */
+char *hq_ctl_frame(const char *data, size_t len, size_t *outlen);
+const char *hq_ctl_unframe(const char *line);
 
 /* ---------------------------------------------------------------------
  * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
  * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
  * ------------------------------------------------------------------- */
 struct hq_sslinfo {
-	char subject[256];        /* "CN=www.example.com, O=Example" */
+	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
 	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
 	time_t not_after;
 	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
@@ -586,6 +600,11 @@ int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_error
 int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
 int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
     char *err, size_t errlen);
+/* The one description of a certificate (struct x509_st is OpenSSL's X509):
+ * every subject, expiry and fingerprint shown or logged comes from here. */
+struct x509_st;
+void hq_x509_describe(const struct x509_st *x, struct hq_sslinfo *info);
+void hq_x509_subject(const struct x509_st *x, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------
  * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text

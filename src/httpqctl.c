@@ -7,7 +7,8 @@
  * validated with the change first (nothing is written if it would be
  * invalid), the drop-in is replaced atomically, then the daemon reloads.
  * A human's file is never rewritten; deleting what one defines is refused
- * with its FILE:LINE.
+ * with its FILE:LINE.  The store changed is the one the daemon behind the
+ * socket runs (it says so: `show store`), so that -s alone is enough.
  *
  * Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
  */
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,7 +36,8 @@
 #define HQ_CTL_CLIENT_TIMEOUT_S 60    /* a reload loads modules */
 
 static struct {
-	const char *store;            /* -c */
+	const char *store;            /* -c, else the daemon's, else the default */
+	bool store_given;             /* -c */
 	const char *socket;           /* -s, else control.socket of the store */
 	const char *moddir;           /* -M, else server.module_path (for -t) */
 	bool json;
@@ -48,7 +51,7 @@ usage(FILE *f)
 	    "       httpqctl [-c file] [-M moddir] -t\n"
 	    "commands:\n"
 	    "  show servicestate | urlacl [url=P] | sslcert [ipport=|hostnameport=]\n"
-	    "  show iplisten | timeout | queue NAME | route URL\n"
+	    "  show iplisten | timeout | store | queue NAME | route URL\n"
 	    "  add urlacl url=PREFIX [user=U] [group=G] [listen=yes|no] [delegate=yes|no]\n"
 	    "  delete urlacl url=PREFIX\n"
 	    "  add sslcert ipport=IP:PORT|hostnameport=NAME:PORT certfile=F keyfile=F\n"
@@ -58,6 +61,7 @@ usage(FILE *f)
 	    "  set timeout NAME=SECONDS...         (header_wait, idle_connection, ...)\n"
 	    "  reload | flush logbuffer\n"
 	    "  -c file   setup store (default %s)\n"
+	    "            (a change goes to the running daemon's store, as it says)\n"
 	    "  -s socket control socket (default: control.socket of the store)\n"
 	    "  -t        validate the store and its modules and exit, like httpqd -t\n"
 	    "  -M moddir module folder for -t, overriding server.module_path\n"
@@ -66,37 +70,52 @@ usage(FILE *f)
 	    HQ_DEFAULT_CONFIG_FILE);
 }
 
+/* A message on stderr, escaped as all text output is (a file name with a
+ * newline stays on its line). */
 static void __attribute__((format(printf, 1, 2)))
 say(const char *fmt, ...)
 {
 	va_list ap;
+	char *s;
 
-	fputs("httpqctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&s, fmt, ap) < 0)
+		hq_fatal("vasprintf: out of memory");
 	va_end(ap);
+	fputs("httpqctl: ", stderr);
+	hq_ctl_put_text(stderr, s);
 	fputc('\n', stderr);
+	free(s);
 }
 
 /* ---------------------------------------------------------------------
  * Talking to httpqd
  * ------------------------------------------------------------------- */
 
+/* Did connect() fail because no daemon runs there?  Anything else
+ * (EACCES, ENOTSOCK...) is reported as it is, never as "not running". */
+static bool
+not_running(int err)
+{
+	return err == ENOENT || err == ECONNREFUSED;
+}
+
+/* A connected socket, or -1 with the errno in *err. */
 static int
-connect_daemon(const char *path, char *why, size_t whylen)
+connect_daemon(const char *path, int *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { HQ_CTL_CLIENT_TIMEOUT_S, 0 };
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "socket path too long");
+		*err = ENAMETOOLONG;
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+		*err = errno;
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -107,8 +126,9 @@ connect_daemon(const char *path, char *why, size_t whylen)
 }
 
 /*
- * Sends one command, prints the data lines to out and returns the status:
- * 0, an ERR code (message in msg), or -1 if the connection broke.
+ * Sends one command, prints the data lines to out (as text, escaped by
+ * httpqd) and returns the status: 0, an ERR code, or -1 if the connection
+ * broke.  msg: the status text, unescaped.
  */
 static int
 ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
@@ -134,10 +154,13 @@ ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
 		if (buf[n - 1] == '\n')
 			buf[--n] = '\0';
 		if ((code = hq_ctl_is_status(buf, &text)) >= 0) {
-			snprintf(msg, msglen, "%s", text);
+			char *raw = hq_ctl_unescape(text);
+
+			snprintf(msg, msglen, "%s", raw ? raw : text);
+			free(raw);
 			break;
 		}
-		fprintf(out, "%s\n", buf);
+		fprintf(out, "%s\n", hq_ctl_unframe(buf));
 	}
 	free(buf);
 	fclose(in);
@@ -243,6 +266,78 @@ check_modules(const struct hq_store *s)
 	}
 	hq_errors_free(&errs);
 	return n == 0 ? 0 : -1;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return strcmp(a, b) == 0;
+}
+
+/* The store of the daemon at sock, as `show store` says it, or NULL. */
+static char *
+daemon_store(int fd, const char *sock, int *rc)
+{
+	char *buf = NULL, *line, *save = NULL, *path = NULL, msg[1024];
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	int code = ask(fd, "show store\n", out, msg, sizeof(msg));
+
+	fclose(out);
+	for (line = strtok_r(buf, "\n", &save); code == 0 && line != NULL &&
+	    path == NULL; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "store ", 6) == 0)
+			path = hq_ctl_unescape(line + 6);
+	free(buf);
+	if (path != NULL)
+		return path;
+	if (code != 0)
+		say("httpqd at %s: %s; nothing written", sock, msg);
+	else
+		say("httpqd at %s did not say which store it runs; nothing written",
+		    sock);
+	*rc = code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+	return NULL;
+}
+
+/*
+ * Which store a change goes to.  A running daemon says which it runs:
+ * without -c that one is changed; a -c that names another file is refused,
+ * as the change would go where that daemon never reads it.  With no daemon
+ * running: -c, or the default.  Returns 0 or an exit code.
+ */
+static int
+pick_store(void)
+{
+	static char *theirs;
+	const char *sock = socket_path();
+	int err = 0, rc = EXIT_REFUSED;
+	int fd = connect_daemon(sock, &err);
+
+	if (fd < 0 && not_running(err))
+		return 0;
+	if (fd < 0) {
+		say("cannot connect to httpqd at %s: %s; nothing written (is the "
+		    "socket yours to use?)", sock, strerror(err));
+		return EXIT_UNREACHABLE;
+	}
+	free(theirs);
+	if ((theirs = daemon_store(fd, sock, &rc)) == NULL)
+		return rc;
+	if (!O.store_given) {
+		O.store = theirs;
+		return 0;
+	}
+	if (same_file(O.store, theirs))
+		return 0;
+	say("httpqd at %s runs the store %s, not %s: nothing written (without "
+	    "-c, httpqctl changes the store of the daemon it talks to)", sock,
+	    theirs, O.store);
+	return EXIT_REFUSED;
 }
 
 static int
@@ -800,34 +895,39 @@ validate(const char *dropin, const char *text, size_t len)
 static int
 reload_after(const char *dropin, bool json, const char *note)
 {
-	char why[256], msg[1024];
-	int fd = connect_daemon(socket_path(), why, sizeof(why)), code = -2;
+	char msg[1024];
+	int err = 0, fd = connect_daemon(socket_path(), &err), code = -2;
+	bool down = fd < 0 && not_running(err);
 
 	if (fd >= 0)
 		code = ask(fd, "reload\n", stderr, msg, sizeof(msg));
+	else if (!down)
+		snprintf(msg, sizeof(msg), "cannot connect to httpqd at %s: %s",
+		    socket_path(), strerror(err));
 	if (json) {
 		fputs("{\"file\":", stdout);
 		hq_json_str(stdout, dropin);
 		printf(",\"reloaded\":%s,\"generation\":", code == 0 ? "true" : "false");
 		if (code == 0 && strncmp(msg, "generation ", 11) == 0)
-			fputs(msg + 11, stdout);
+			hq_ctl_put_text(stdout, msg + 11);
 		else
 			fputs("null", stdout);
 		fputs(",\"note\":", stdout);
-		hq_json_str(stdout, fd < 0 ? "httpqd is not running: the change takes "
+		hq_json_str(stdout, down ? "httpqd is not running: the change takes "
 		    "effect when it starts" : note);
 		fputs("}\n", stdout);
 	} else {
-		printf("written to %s\n", dropin);
+		hq_ctl_text_line(stdout, "written to %s", dropin);
 		if (note != NULL)
-			printf("note: %s\n", note);
-		if (fd < 0)
-			printf("httpqd is not running (%s: %s): the change takes "
-			    "effect when it starts\n", socket_path(), why);
+			hq_ctl_text_line(stdout, "note: %s", note);
+		if (down)
+			hq_ctl_text_line(stdout, "httpqd is not running (%s: %s): the "
+			    "change takes effect when it starts", socket_path(),
+			    strerror(err));
 		else if (code == 0)
-			printf("httpqd reloaded: %s\n", msg);
+			hq_ctl_text_line(stdout, "httpqd reloaded: %s", msg);
 	}
-	if (fd < 0 || code == 0)
+	if (down || code == 0)
 		return 0;
 	say("the change is in %s, but the reload failed: %s", dropin, msg);
 	return code < 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
@@ -836,12 +936,17 @@ reload_after(const char *dropin, bool json, const char *note)
 static int
 change(const struct hq_ctl_cmd *cmd)
 {
-	char *dropin = dropin_path(), *text = NULL, err[512];
-	struct hq_store *s = load_store(false);
+	char *dropin, *text = NULL, err[512];
+	struct hq_store *s;
 	struct model m;
 	size_t len = 0;
-	int rc = EXIT_REFUSED;
+	int rc;
 
+	if ((rc = pick_store()) != 0)
+		return rc;
+	rc = EXIT_REFUSED;
+	dropin = dropin_path();
+	s = load_store(false);
 	if (s == NULL) {
 		say("fix the store first: nothing written");
 		free(dropin);
@@ -881,7 +986,7 @@ shows_from_files(enum hq_ctl_cmd_id id)
 }
 
 static int
-show_files(const struct hq_ctl_cmd *cmd, const char *why)
+show_files(const struct hq_ctl_cmd *cmd, int why)
 {
 	struct hq_errors errs = { 0 };
 	struct hq_store *s = hq_store_load(O.store, &errs);
@@ -894,8 +999,8 @@ show_files(const struct hq_ctl_cmd *cmd, const char *why)
 		return EXIT_REFUSED;
 	}
 	hq_errors_free(&errs);
-	fprintf(stderr, "httpqctl: httpqd is not running (%s: %s): shown from "
-	    "the files\n", socket_path(), why);
+	say("httpqd is not running (%s: %s): shown from the files of %s",
+	    socket_path(), strerror(why), O.store);
 	switch (cmd->id) {
 	case HQ_CTL_SHOW_URLACL:
 		hq_show_urlacl(stdout, s, hq_ctl_get(cmd, "url"), cmd->json);
@@ -918,8 +1023,8 @@ show_files(const struct hq_ctl_cmd *cmd, const char *why)
 static int
 daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 {
-	char why[256], msg[1024];
-	int fd = connect_daemon(socket_path(), why, sizeof(why)), code;
+	char msg[1024];
+	int err = 0, fd = connect_daemon(socket_path(), &err), code;
 	struct hq_prefix p;
 
 	if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url") &&
@@ -931,16 +1036,21 @@ daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 	} else if (cmd->id == HQ_CTL_SHOW_URLACL && hq_ctl_get(cmd, "url")) {
 		hq_prefix_free(&p);
 	}
-	if (fd < 0 && shows_from_files(cmd->id))
-		return show_files(cmd, why);
-	if (fd < 0) {
+	if (fd < 0 && not_running(err) && shows_from_files(cmd->id))
+		return show_files(cmd, err);
+	if (fd < 0 && not_running(err)) {
 		say("cannot reach httpqd at %s: %s (is it running? -s names "
-		    "another socket)", socket_path(), why);
+		    "another socket)", socket_path(), strerror(err));
+		return EXIT_UNREACHABLE;
+	}
+	if (fd < 0) {
+		say("cannot connect to httpqd at %s: %s", socket_path(),
+		    strerror(err));
 		return EXIT_UNREACHABLE;
 	}
 	code = ask(fd, line, stdout, msg, sizeof(msg));
 	if (code == 0 && msg[0] != '\0' && !cmd->json)
-		printf("%s\n", msg);
+		hq_ctl_text_line(stdout, "%s", msg);
 	return status_exit(code, msg);
 }
 
@@ -962,7 +1072,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:s:M:th", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': O.store = optarg; break;
+		case 'c': O.store = optarg; O.store_given = true; break;
 		case 's': O.socket = optarg; break;
 		case 'M': O.moddir = optarg; break;
 		case 't': test = true; break;

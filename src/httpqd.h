@@ -110,7 +110,7 @@ void hq_tls_started(struct hq_tls *t);
 /* Main thread, every HQ_TLS_WATCH_S: rotates ticket keys, swaps the
  * context of bindings whose files changed. */
 void hq_tls_tick(struct hq_tls *t);
-/* What sslcerts[i] serves now (subject, expiry, fingerprint; no SANs), for
+/* What sslcerts[i] serves now (described as its files are: hq_x509_describe), for
  * `httpqctl show sslcert`; main thread.  0, or -1 without a context. */
 int hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info);
 int hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t);

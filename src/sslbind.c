@@ -153,21 +153,25 @@ hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs)
 	return rc;
 }
 
-static void
-describe_subject(X509 *x, struct hq_sslinfo *info)
+/* A subject in RFC 2253 form, "CN=www.example.com,O=Example", as modules
+ * see a client's (httpq_tls_info.client_subject); control characters and
+ * non-ASCII bytes come escaped (\\0A, \\C3\\A9). */
+void
+hq_x509_subject(const X509 *x, char *buf, size_t size)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	int n;
+	int n = 0;
 
-	X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
-	    XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_RFC2253);
-	n = BIO_read(b, info->subject, sizeof(info->subject) - 1);
-	info->subject[n > 0 ? n : 0] = '\0';
+	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253) >= 0)
+		n = BIO_read(b, buf, (int)size - 1);
+	buf[n > 0 ? n : 0] = '\0';
 	BIO_free(b);
+	ERR_clear_error();
 }
 
 static void
-describe_sans(X509 *x, struct hq_sslinfo *info)
+describe_sans(const X509 *x, struct hq_sslinfo *info)
 {
 	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	size_t len = 0;
@@ -204,14 +208,38 @@ describe_sans(X509 *x, struct hq_sslinfo *info)
 	GENERAL_NAMES_free(names);
 }
 
+/*
+ * The one description of a certificate, for the files of a binding (show
+ * sslcert), for what a binding serves (tls.c) and for the log line when it
+ * changes: so that the three read the same.
+ */
+void
+hq_x509_describe(const X509 *x, struct hq_sslinfo *info)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	struct tm tm;
+
+	memset(info, 0, sizeof(*info));
+	hq_x509_subject(x, info->subject, sizeof(info->subject));
+	describe_sans(x, info);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+		info->not_after = timegm(&tm);
+		strftime(info->not_after_text, sizeof(info->not_after_text),
+		    "%Y-%m-%d %H:%M:%S UTC", &tm);
+	}
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
+		for (unsigned i = 0, len = 0; i < mdlen && i < 32; i++)
+			len += (unsigned)snprintf(info->sha256 + len,
+			    sizeof(info->sha256) - len, "%s%02X", i ? ":" : "", md[i]);
+	ERR_clear_error();
+}
+
 int
 hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
     char *err, size_t errlen)
 {
 	struct hq_errors errs = { 0 };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	struct tm tm;
 	X509 *x;
 
 	memset(info, 0, sizeof(*info));
@@ -221,17 +249,7 @@ hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
 		hq_errors_free(&errs);
 		return -1;
 	}
-	describe_subject(x, info);
-	describe_sans(x, info);
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
-		info->not_after = timegm(&tm);
-		strftime(info->not_after_text, sizeof(info->not_after_text),
-		    "%Y-%m-%d %H:%M:%S UTC", &tm);
-	}
-	X509_digest(x, EVP_sha256(), md, &mdlen);
-	for (unsigned i = 0, len = 0; i < mdlen && i < 32; i++)
-		len += (unsigned)snprintf(info->sha256 + len,
-		    sizeof(info->sha256) - len, "%s%02X", i ? ":" : "", md[i]);
+	hq_x509_describe(x, info);
 	X509_free(x);
 	return 0;
 }

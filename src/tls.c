@@ -567,27 +567,13 @@ static void
 log_served(const struct hq_tls_bind *b, SSL_CTX *x, const char *what)
 {
 	X509 *cert = SSL_CTX_get0_certificate(x);
-	char subj[256] = "?", until[64] = "?", fp[3 * 32 + 1] = "";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	BIO *bio;
+	struct hq_sslinfo info;
 
 	if (cert == NULL)
 		return;
-	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
-	bio = BIO_new(BIO_s_mem());
-	if (bio != NULL && ASN1_TIME_print(bio, X509_get0_notAfter(cert)) == 1) {
-		int n = BIO_read(bio, until, sizeof(until) - 1);
-
-		until[n > 0 ? n : 0] = '\0';
-	}
-	BIO_free(bio);
-	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
-		for (unsigned i = 0, pos = 0; i < mdlen && i < 32; i++)
-			pos += (unsigned)snprintf(fp + pos, sizeof(fp) - pos, "%s%02X",
-			    i ? ":" : "", md[i]);
-	hq_log(LOG_NOTICE, "tls: %s: %s subject=%s not_after=\"%s\" sha256=%s",
-	    b->name, what, subj, until, fp);
+	hq_x509_describe(cert, &info);
+	hq_log(LOG_NOTICE, "tls: %s: %s subject=\"%s\" not_after=\"%s\" sha256=%s",
+	    b->name, what, info.subject, info.not_after_text, info.sha256);
 }
 
 /* --- client hello: pick the binding ------------------------------------ */
@@ -781,32 +767,11 @@ int
 hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info)
 {
 	X509 *cert;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	struct tm tm;
-	BIO *bio;
-	int n;
 
 	memset(info, 0, sizeof(*info));
 	if (t == NULL || i >= t->n || (cert = SSL_CTX_get0_certificate(t->b[i].ctx)) == NULL)
 		return -1;
-	bio = BIO_new(BIO_s_mem());
-	if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-	    XN_FLAG_RFC2253) >= 0) {
-		n = BIO_read(bio, info->subject, sizeof(info->subject) - 1);
-		info->subject[n > 0 ? n : 0] = '\0';
-	}
-	BIO_free(bio);
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
-		info->not_after = timegm(&tm);
-		strftime(info->not_after_text, sizeof(info->not_after_text),
-		    "%Y-%m-%d %H:%M:%S UTC", &tm);
-	}
-	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
-		for (unsigned k = 0, pos = 0; k < mdlen && k < 32; k++)
-			pos += (unsigned)snprintf(info->sha256 + pos, sizeof(info->sha256) - pos,
-			    "%s%02X", k ? ":" : "", md[k]);
-	ERR_clear_error();
+	hq_x509_describe(cert, info);
 	return 0;
 }
 
@@ -958,18 +923,10 @@ hq_tls_info(struct hq_conn *c)
 	if (cert != NULL) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int mdlen = 0;
-		BIO *bio = BIO_new(BIO_s_mem());
-
 		f->info.client_cert_presented = 1;
 		f->info.client_cert_verified = SSL_get_verify_result(c->ssl) == X509_V_OK;
-		if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-		    XN_FLAG_RFC2253) >= 0) {
-			int n = BIO_read(bio, f->subject, sizeof(f->subject) - 1);
-
-			f->subject[n > 0 ? n : 0] = '\0';
-			f->info.client_subject = hs(f->subject);
-		}
-		BIO_free(bio);
+		hq_x509_subject(cert, f->subject, sizeof(f->subject));
+		f->info.client_subject = hs(f->subject);
 		if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
 			for (unsigned i = 0; i < 32; i++)
 				snprintf(f->fp + 2 * i, 3, "%02x", md[i]);

@@ -17,6 +17,11 @@ tls_ca "$C" && tls_ca "$C" rogue &&
 	tls_cert "$C" alice "DNS:alice" && tls_cert "$C" mallory "DNS:mallory" rogue &&
 	tls_cert "$C" a2 "DNS:a.example" ||
 	bail_out "openssl could not make the test certificates"
+# A subject of several parts, whose order and separators show the format.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/O=httpq test/OU=ops/CN=multi.example" -keyout "$C/multi.key" \
+    -out "$C/multi.crt" >/dev/null 2>&1 && chmod 600 "$C/multi.key" ||
+	bail_out "openssl could not make the multi.example certificate"
 # An OCSP response for a.example, as a responder would give it.
 printf 'V\t%s\t\t%s\tunknown\t/CN=a.example\n' "$(date -u -d +2days +%y%m%d%H%M%SZ)" \
     "$(openssl x509 -in "$C/a.example.crt" -noout -serial | cut -d= -f2)" >"$C/index.txt"
@@ -47,6 +52,7 @@ sslcerts:
       clientcert: request, cafile: $C/ca.crt }
   - { hostnameport: \"new.example:@PORT@\", certfile: $C/fallback.crt, keyfile: $C/fallback.key,
       min_protocol: tls1.3 }
+  - { hostnameport: \"multi.example:@PORT@\", certfile: $C/multi.crt, keyfile: $C/multi.key }
 "
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
@@ -55,6 +61,17 @@ P=$HQ_PORT
 tcurl() {
 	hq_curl --cacert "$C/ca.crt" "$@"
 }
+
+# --- one description of a certificate: files, served, log -------------------
+: "${HTTPQCTL:=$HQ_TESTS/../src/httpqctl}"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show sslcert hostnameport=multi.example:$P 2>&1)
+files=$(printf '%s\n' "$out" | sed -n 's/^  subject  *//p')
+served=$(printf '%s\n' "$out" | sed -n 's/^  serving  *\(.*\), until .*/\1/p')
+is "$files" "CN=multi.example,OU=ops,O=httpq test" \
+    "show sslcert: the files' subject in RFC 2253 form, as modules see subjects"
+is "$served" "$files" "show sslcert: what is served is described in the same format"
+like "$(cat "$HQ_LOG")" 'multi\.example:[0-9]+: serving subject="CN=multi\.example,OU=ops,O=httpq test" not_after="[0-9-]+ [0-9:]+ UTC"' \
+    "the log describes the certificate in the same format"
 
 # --- certificate selection ---------------------------------------------------
 is "$(tls_subject a.example)" a.example "SNI a.example gets the a.example certificate"
@@ -211,7 +228,6 @@ echo "not a certificate" >"$C/b.example.crt"
 wait_log 'b\.example:[0-9]+: files changed but refused' 10 >/dev/null
 ok $? "a bad new certificate file is refused with a log line"
 is "$(fp_served b.example)" "$oldb" "the old certificate is still served"
-: "${HTTPQCTL:=$HQ_TESTS/../src/httpqctl}"
 out=$("$HTTPQCTL" -s "$HQ_CTL" show sslcert hostnameport=b.example:$P 2>&1)
 like "$out" "serving +CN=b\\.example, until .*SHA-256 $oldb \\(not the files'" \
     "httpqctl show sslcert: what is served, and that the files differ"
@@ -223,7 +239,7 @@ wait_log 'reload refused' 10 >/dev/null
 ok $? "a reload with the bad certificate file is refused"
 is "$(fp_served b.example)" "$oldb" "... and the old certificate is still served"
 cp "$C/fallback.crt" "$C/b.example.crt" && cp "$C/fallback.key" "$C/b.example.key"
-wait_log 'b\.example:[0-9]+: files changed, now serving subject=/CN=fallback' 10 >/dev/null
+wait_log 'b\.example:[0-9]+: files changed, now serving subject="CN=fallback"' 10 >/dev/null
 ok $? "fixed files are picked up"
 log_mark
 reload_httpqd

@@ -119,6 +119,70 @@ ok $? "delete urlacl of httpqctl's own reservation"
 like "$out" '^\{"file":".*99-httpqctl\.yaml","reloaded":true,"generation":6,"note":null\}$' \
     "a change with --json: one object saying the reload happened"
 
+# --- store strings in text output: escaped, never a fake status line -------
+# A certificate file name with newlines and status-looking text (issue 8).
+EVIL="$T/evil
+OK generation 99
+ERR 1 fake\\.pem"
+cp "$T/a.pem" "$EVIL"
+ctl add sslcert ipport=0.0.0.0:8444 certfile="$EVIL" keyfile="$T/a.key" >/dev/null &&
+	ctl add sslcert ipport=0.0.0.0:8445 certfile="$T/a.pem" keyfile="$T/a.key" >/dev/null
+ok $? "add sslcert with a file name holding newlines, then another binding"
+out=$(ctl show sslcert)
+is $? 0 "show sslcert exits 0"
+printf '%s\n' "$out" | grep -qxF "  certfile     $T/evil\\nOK generation 99\\nERR 1 fake\\\\.pem"
+ok $? "show sslcert: the file name escaped on its one line (\\n, \\\\)"
+unlike "$out" '^(OK|ERR)' "show sslcert: no line looks like a status line"
+like "$out" '^SSL binding 0\.0\.0\.0:8445 ' "show sslcert: the binding after it is still listed"
+like "$out" '^  defined at .*99-httpqctl\.yaml:[0-9]+$' "show sslcert: the listing is complete"
+# The protocol itself: one status line, the last, whatever the data hold.
+out=$("$HQ_PYTHON" -S - "$HQ_CTL" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"show sslcert\nshow servicestate\n")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+lines = data.decode("utf-8", "replace").split("\n")
+status = [i for i, l in enumerate(lines) if l == "OK" or l.startswith("OK ") or l.startswith("ERR ")]
+bad = [l for l in lines if any(ord(c) < 32 and c != "\t" for c in l)]
+print(len(status), len(bad), "8445" in "\n".join(lines[:status[0]]) if status else False)
+PY
+)
+is "$out" "2 0 True" "over the socket: one status line per command, no control character, the whole listing before it"
+
+# --- httpqctl -s alone changes the store of the daemon behind the socket ----
+DEF=$("$HTTPQCTL" --help | sed -n 's/^  -c file .*(default \(.*\))$/\1/p')
+DEFDROP="$(dirname "$DEF")/conf.d/99-httpqctl.yaml"
+defbefore=$(sha256sum "$DEFDROP" 2>/dev/null || echo absent)
+out=$("$HTTPQCTL" -s "$HQ_CTL" show store --json)
+like "$out" "^\\{\"store\":\"$T/httpq\\.yaml\",\"dropin_dir\":\"$T/conf\\.d\"," \
+    "show store: the daemon's store and drop-in folder"
+out=$("$HTTPQCTL" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/noc/" user=root 2>&1)
+ok $? "add urlacl with -s and no -c exits 0"
+like "$out" "^written to $T/conf\\.d/99-httpqctl\\.yaml$" "... says it wrote the daemon's drop-in"
+like "$out" 'httpqd reloaded: generation' "... and reloaded the daemon"
+grep -q "/noc/" "$T/conf.d/99-httpqctl.yaml"
+ok $? "the drop-in in the daemon's conf.d holds the reservation"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show urlacl)
+like "$out" "^http://\\+:$HQ_PORT/noc/ +root " "show urlacl lists it"
+is "$(sha256sum "$DEFDROP" 2>/dev/null || echo absent)" "$defbefore" \
+    "the compiled-in default store ($DEF) was not written"
+hq_mktemp
+OTHER=$HQ_MKTEMP
+cp "$T/httpq.yaml" "$OTHER/httpq.yaml"
+out=$("$HTTPQCTL" -c "$OTHER/httpq.yaml" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/other/" user=root 2>&1)
+is $? 1 "-c naming another store than the daemon's: exit 1"
+like "$out" "runs the store $T/httpq\\.yaml, not $OTHER/httpq\\.yaml: nothing written" \
+    "... and says which store the daemon runs"
+test ! -e "$OTHER/conf.d/99-httpqctl.yaml" && ! grep -q "/other/" "$T/conf.d/99-httpqctl.yaml"
+ok $? "... nothing written anywhere"
+
 # --- bad arguments of every command: exit 1 or 2, nothing changes ----------
 hashes() { (cd "$T" && sha256sum httpq.yaml conf.d/*); }
 before=$(hashes)
@@ -218,6 +282,19 @@ else
 	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
 	    "$HTTPQCTL" -s "$HQ_CTL" show servicestate 2>&1)
 	is $? 3 "stranger: the socket's mode 0660 keeps it out (exit 3)"
+	like "$out" "cannot connect to httpqd at $HQ_CTL: Permission denied" \
+	    "stranger: told the real error (EACCES), with the socket"
+	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
+	    "$HTTPQCTL" -c "$T/httpq.yaml" -s "$HQ_CTL" show urlacl 2>&1)
+	is $? 3 "stranger: show urlacl exits 3 (the daemon runs: not the files)"
+	like "$out" "cannot connect to httpqd at $HQ_CTL: Permission denied" \
+	    "stranger: show urlacl names the socket and the error"
+	unlike "$out" 'not running' "stranger: never told httpqd is not running"
+	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
+	    "$HTTPQCTL" -s "$HQ_CTL" add urlacl url="http://+:$HQ_PORT/s/" user=root 2>&1)
+	is $? 3 "stranger: add urlacl exits 3"
+	like "$out" "$HQ_CTL: Permission denied; nothing written" \
+	    "stranger: add urlacl says why nothing was written"
 	chmod 666 "$HQ_CTL"
 	log_mark
 	out=$(setpriv --reuid="$TESTUSER" --regid=nogroup --clear-groups \
@@ -235,6 +312,10 @@ out=$(ctl show urlacl 2>"$T/err")
 ok $? "offline: show urlacl exits 0"
 like "$(cat "$T/err")" 'httpqd is not running .*shown from the files' "offline: says it read the files"
 like "$out" "^http://\\+:$HQ_PORT/ +root" "offline: the reservations from the files"
+out=$(ctl show sslcert 2>/dev/null)
+ok $? "offline: show sslcert exits 0"
+printf '%s\n' "$out" | grep -qxF "  certfile     $T/evil\\nOK generation 99\\nERR 1 fake\\\\.pem"
+ok $? "offline: show sslcert escapes the file name too"
 ctl show servicestate >/dev/null 2>&1
 is $? 3 "offline: show servicestate exits 3 (needs the daemon)"
 ctl reload >/dev/null 2>&1

@@ -2,7 +2,7 @@
 # A1-ctlsocket.t -- the control socket's line protocol, spoken raw (as socat
 # would): several commands on one connection, malformed and oversized
 # commands, a half-sent command, and a client that never reads its answers
-# while others are served.
+# while others are served; a data line that looks like a status line.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 CONFIG='
@@ -10,6 +10,7 @@ server: { workers: 1 }
 iplisten: [127.0.0.1]
 url_groups:
   - { name: app, prefixes: ["http://+:@PORT@/"], queue: q }
+  - { name: "OK", prefixes: ["http://+:@PORT@/ok/"] }
 queues:
   - { name: q, module: sample }
 '
@@ -144,6 +145,28 @@ while IFS= read -r l; do
 done <"$HQ_DIR/checks"
 [ "$HQ_NTESTS" -ge 14 ]
 ok $? "every check of the Python part ran"
+# A URL group named OK starts a data line of show servicestate with "OK":
+# it is sent stuffed (\OK), and httpqctl prints the whole table.
+: "${HTTPQCTL:=$HQ_TESTS/../src/httpqctl}"
+out=$(printf 'show servicestate\n' | "$HQ_PYTHON" -S -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.shutdown(socket.SHUT_WR)
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+' "$HQ_CTL")
+is "$(printf '%s\n' "$out" | grep -cE '^(OK|ERR )')" 1 "over the socket: the group named OK is not a status line"
+like "$out" '^\\OK +\(none: 503\)' "... it is sent with a backslash in front"
+out=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate)
+is $? 0 "httpqctl show servicestate exits 0"
+like "$out" '^OK +\(none: 503\) +http://\+:[0-9]+/ok/' "httpqctl prints the OK group's row as it is"
+like "$out" '^127\.0\.0\.1:[0-9]+ +[0-9]+$' "httpqctl prints the tables after it"
+
 hq_alive "$HQ_PID"
 ok $? "httpqd is still alive"
 done_testing

@@ -39,6 +39,7 @@ static const struct row {
 	{ "set timeout header_wait=30 idle_connection=off", 0, HQ_CTL_SET_TIMEOUT,
 	  "|header_wait=30|idle_connection=off" },
 	{ "show timeout", 0, HQ_CTL_SHOW_TIMEOUT, "" },
+	{ "show store --json", 0, HQ_CTL_SHOW_STORE, " json" },
 	{ "reload", 0, HQ_CTL_RELOAD, "" },
 	{ "flush logbuffer", 0, HQ_CTL_FLUSH_LOGBUFFER, "" },
 	{ "\t show \t iplisten \t", 0, HQ_CTL_SHOW_IPLISTEN, "" },
@@ -49,9 +50,9 @@ static const struct row {
 	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
 	  "delete, set, reload, flush)" },
 	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
-	  "queue, route)" },
+	  "queue, route, store)" },
 	{ "show cachestate", 2, 0, "show: unknown object \"cachestate\" (servicestate, "
-	  "urlacl, sslcert, iplisten, timeout, queue, route)" },
+	  "urlacl, sslcert, iplisten, timeout, queue, route, store)" },
 	{ "add timeout", 2, 0, "add: unknown object \"timeout\" (urlacl, sslcert, iplisten)" },
 	{ "show queue", 2, 0, "show queue: missing NAME" },
 	{ "show route url=x", 2, 0, "show route: missing URL" },
@@ -201,7 +202,10 @@ START_TEST(test_status)
 	ck_assert_str_eq(s, "OK generation 3\n");
 	free(s);
 	s = hq_ctl_status(1, "bad\nthing");
-	ck_assert_str_eq(s, "ERR 1 bad thing\n");
+	ck_assert_str_eq(s, "ERR 1 bad\\nthing\n");
+	free(s);
+	s = hq_ctl_status(0, "a\nOK\r");
+	ck_assert_str_eq(s, "OK a\\nOK\\r\n");
 	free(s);
 	ck_assert_int_eq(hq_ctl_is_status("OK", &msg), 0);
 	ck_assert_str_eq(msg, "");
@@ -212,6 +216,115 @@ START_TEST(test_status)
 	ck_assert_int_eq(hq_ctl_is_status("OKAPI 1000", &msg), -1);
 	ck_assert_int_eq(hq_ctl_is_status("ERR x", &msg), -1);
 	ck_assert_int_eq(hq_ctl_is_status("  OK", &msg), -1);
+}
+END_TEST
+
+/* The one escaper of text output: one row per string. */
+static const struct esc_row {
+	const char *in, *out;
+} esc_rows[] = {
+	{ "", "" },
+	{ "/etc/ssl/a.pem", "/etc/ssl/a.pem" },
+	{ "a b\"c", "a b\"c" },
+	{ "/tmp/x\nOK generation 9", "/tmp/x\\nOK generation 9" },
+	{ "\nERR 1 fake\n", "\\nERR 1 fake\\n" },
+	{ "cr\rlf\ntab\t", "cr\\rlf\\ntab\\t" },
+	{ "back\\slash", "back\\\\slash" },
+	{ "\\n", "\\\\n" },
+	{ "\x01\x1b[31m\x1f\x7f", "\\x01\\x1b[31m\\x1f\\x7f" },
+	{ "caf\xc3\xa9 \xff", "caf\xc3\xa9 \xff" },
+};
+
+START_TEST(test_escape)
+{
+	const struct esc_row *r = &esc_rows[_i];
+	char *got = hq_ctl_text(r->in), *back;
+
+	ck_assert_str_eq(got, r->out);
+	for (const char *c = got; *c; c++)
+		ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f,
+		    "control character 0x%02x left in \"%s\"", *c, got);
+	back = hq_ctl_unescape(got);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_str_eq(back, r->in);
+	free(back);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_unescape_bad)
+{
+	static const char *const bad[] = { "a\\", "\\q", "\\x0", "\\x00",
+		"\\xg1", "\\x1", NULL };
+
+	for (size_t i = 0; bad[i]; i++)
+		ck_assert_msg(hq_ctl_unescape(bad[i]) == NULL, "\"%s\" accepted",
+		    bad[i]);
+}
+END_TEST
+
+START_TEST(test_text_line)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	hq_ctl_text_field(f, "certfile", "%s", "/a\nOK");
+	hq_ctl_text_field(f, "expires", "%s (in %d days)", "2027", 3);
+	hq_ctl_text_line(f, "SSL binding %s (%s)", "x\ry", "ip:port");
+	fclose(f);
+	ck_assert_str_eq(buf, "  certfile     /a\\nOK\n"
+	    "  expires      2027 (in 3 days)\n"
+	    "SSL binding x\\ry (ip:port)\n");
+	free(buf);
+}
+END_TEST
+
+/* Framing: the data lines as httpqd sends them; every line the client
+ * reads is data (never a status line) and unframes to the line sent. */
+static const struct frame_row {
+	const char *data, *sent;
+} frame_rows[] = {
+	{ "", "" },
+	{ "a\nb\n", "a\nb\n" },
+	{ "no newline", "no newline\n" },
+	{ "OK\n", "\\OK\n" },
+	{ "OK generation 7\n", "\\OK generation 7\n" },
+	{ "ERR 1 fake\n", "\\ERR 1 fake\n" },
+	{ "ERR  1  app\n", "\\ERR  1  app\n" },
+	{ "OKAPI\n", "\\OKAPI\n" },
+	{ "\\x\n", "\\\\x\n" },
+	{ " OK\n", " OK\n" },
+	{ "x\nOK\nERR 2 y\nz\n", "x\n\\OK\n\\ERR 2 y\nz\n" },
+	{ "tab\tkept\n", "tab\tkept\n" },
+	{ "a\rOK\n", "a\\x0dOK\n" },
+	{ "\n\n", "\n\n" },
+};
+
+START_TEST(test_frame)
+{
+	const struct frame_row *r = &frame_rows[_i];
+	size_t len = 0;
+	char *sent = hq_ctl_frame(r->data, strlen(r->data), &len), *save = NULL;
+	char *copy, *orig, *line, *oline, *osave = NULL;
+	const char *msg;
+
+	ck_assert_uint_eq(len, strlen(r->sent));
+	ck_assert_str_eq(sent, r->sent);
+	/* The client's view, line by line. */
+	copy = strdup(sent);
+	orig = strdup(r->data);
+	for (line = strtok_r(copy, "\n", &save), oline = strtok_r(orig, "\n", &osave);
+	    line != NULL; line = strtok_r(NULL, "\n", &save),
+	    oline = strtok_r(NULL, "\n", &osave)) {
+		ck_assert_int_eq(hq_ctl_is_status(line, &msg), -1);
+		ck_assert_ptr_nonnull(oline);
+		if (strchr(oline, '\r') == NULL)
+			ck_assert_str_eq(hq_ctl_unframe(line), oline);
+	}
+	free(copy);
+	free(orig);
+	free(sent);
 }
 END_TEST
 
@@ -229,6 +342,11 @@ main(void)
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_join_roundtrip);
 	tcase_add_test(tc, test_status);
+	tcase_add_loop_test(tc, test_escape, 0, (int)(sizeof(esc_rows) / sizeof(esc_rows[0])));
+	tcase_add_test(tc, test_unescape_bad);
+	tcase_add_test(tc, test_text_line);
+	tcase_add_loop_test(tc, test_frame, 0,
+	    (int)(sizeof(frame_rows) / sizeof(frame_rows[0])));
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
