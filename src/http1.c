@@ -296,6 +296,29 @@ field_line(struct hq_str l, const struct hq_limits *lim, struct hq_hdr *f)
 	return HQ_OK;
 }
 
+/*
+ * Fields a module sends (RFC 9110 5.1, 5.5): the name is a token, the value
+ * holds no control character but HTAB.  The same table as for requests, so
+ * that the daemon never sends what it would refuse to receive.
+ */
+bool
+hq_http1_field_name_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)p[i], C_TCHAR))
+			return false;
+	return n > 0;
+}
+
+bool
+hq_http1_field_value_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)p[i], C_VALUE))
+			return false;
+	return true;
+}
+
 /* Next non-empty element of a comma-separated list, without OWS. */
 static bool
 next_element(const char **pp, const char *e, struct hq_str *out)

@@ -177,6 +177,14 @@ struct hq_head {
 int hq_http1_parse_head(const char *buf, size_t len, size_t *scanned,
     const struct hq_limits *lim, struct hq_head *h);
 
+/*
+ * Response fields from a module: a name must be a non-empty RFC 9110 token;
+ * a value (or a reason phrase) may hold VCHAR, obs-text, SP and HTAB only,
+ * no other control character (CR, LF, NUL, DEL...).  Empty values pass.
+ */
+bool hq_http1_field_name_ok(const char *p, size_t n);
+bool hq_http1_field_value_ok(const char *p, size_t n);
+
 /* Incremental chunked transfer-coding decoder. */
 struct hq_chunked {
 	int state;

@@ -597,6 +597,62 @@ START_TEST(test_max_headers)
 }
 END_TEST
 
+/* --- response fields a module sends --------------------------------------- */
+
+static const struct field_case {
+	const char *s;
+	size_t n;
+	bool name_ok, value_ok;
+} field_cases[] = {
+	{ RAW("Content-Type"), true, true },
+	{ RAW("x-a.b_c~d!#$%&'*+^`|"), true, true },
+	{ RAW("0"), true, true },
+	{ RAW(""), false, true },           /* empty value passes, empty name not */
+	{ RAW("Bad Name"), false, true },   /* SP: not a token */
+	{ RAW("Bad:Name"), false, true },
+	{ RAW("a\tb"), false, true },        /* HTAB: in a value only */
+	{ RAW("caf\xc3\xa9"), false, true }, /* obs-text: in a value only */
+	{ RAW("\"q\""), false, true },
+	{ RAW("(x)"), false, true },
+	{ RAW("a/b"), false, true },
+	{ RAW("a,b;c=d"), false, true },
+	{ RAW("a\r\nX: y"), false, false },
+	{ RAW("a\nb"), false, false },
+	{ RAW("a\rb"), false, false },
+	{ RAW("a\0b"), false, false },
+	{ RAW("a\x01"), false, false },
+	{ RAW("\x1f"), false, false },
+	{ RAW("a\x7f"), false, false },      /* DEL is a control character */
+};
+
+START_TEST(test_field_cases)
+{
+	const struct field_case *fc = &field_cases[_i];
+
+	ck_assert_msg(hq_http1_field_name_ok(fc->s, fc->n) == fc->name_ok,
+	    "row %d: name_ok should be %d", _i, fc->name_ok);
+	ck_assert_msg(hq_http1_field_value_ok(fc->s, fc->n) == fc->value_ok,
+	    "row %d: value_ok should be %d", _i, fc->value_ok);
+}
+END_TEST
+
+/* Every byte: a name byte is a tchar, a value byte is not a CTL but HTAB. */
+START_TEST(test_field_bytes)
+{
+	static const char tchar_extra[] = "!#$%&'*+-.^_`|~";
+
+	for (int b = 0; b < 256; b++) {
+		char c = (char)b;
+		bool tchar = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
+		    (b >= 'a' && b <= 'z') || (b != 0 && strchr(tchar_extra, b) != NULL);
+		bool value = b == '\t' || (b >= 0x20 && b != 0x7f);
+
+		ck_assert_msg(hq_http1_field_name_ok(&c, 1) == tchar, "byte 0x%02x name", b);
+		ck_assert_msg(hq_http1_field_value_ok(&c, 1) == value, "byte 0x%02x value", b);
+	}
+}
+END_TEST
+
 /* --- several requests, dribbled requests -------------------------------- */
 
 START_TEST(test_pipelined)
@@ -983,6 +1039,8 @@ http1_suite(void)
 	tcase_add_test(tc, test_request_bytes);
 	tcase_add_test(tc, test_field_length);
 	tcase_add_test(tc, test_max_headers);
+	tcase_add_loop_test(tc, test_field_cases, 0, NELEM(field_cases));
+	tcase_add_test(tc, test_field_bytes);
 	tcase_add_test(tc, test_pipelined);
 	tcase_add_test(tc, test_dribbled);
 	tcase_add_test(tc, test_scanned_clamped);
