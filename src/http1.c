@@ -484,6 +484,25 @@ next_line(const char *buf, size_t *pos, size_t end)
 	return (struct hq_str){ s, n };
 }
 
+/*
+ * headers[] is full: asks the caller for twice the room, up to max_headers.
+ * The array starts small and grows only for a head that has the fields.
+ */
+static bool
+more_fields(struct hq_head *h, const struct hq_limits *lim, size_t *cap)
+{
+	size_t need = *cap < 8 ? 16 : *cap * 2;
+
+	if (*cap >= lim->max_headers || h->grow == NULL)
+		return false;
+	if (need > lim->max_headers)
+		need = lim->max_headers;
+	if (!h->grow(h, need) || h->hdr_cap < need)
+		return false;
+	*cap = need;
+	return true;
+}
+
 /* Parses the complete head buf[start..end), which ends with an empty line. */
 static enum hq_error
 parse_full(const char *buf, size_t start, size_t end,
@@ -501,7 +520,7 @@ parse_full(const char *buf, size_t start, size_t end,
 	while ((l = next_line(buf, &pos, end)).n > 0) {
 		struct hq_hdr *f;
 
-		if (h->nheaders == cap)
+		if (h->nheaders == cap && !more_fields(h, lim, &cap))
 			return HQ_ERR_REQUEST_TOO_LONG;
 		f = &h->headers[h->nheaders];
 		if ((err = field_line(l, lim, f)) != HQ_OK ||

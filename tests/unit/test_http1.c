@@ -597,6 +597,88 @@ START_TEST(test_max_headers)
 }
 END_TEST
 
+/* --- the field array grows on demand ---------------------------------------- */
+
+static size_t ngrows;
+
+static bool
+grow_heap(struct hq_head *h, size_t need)
+{
+	ngrows++;
+	h->headers = realloc(h->headers, need * sizeof(*h->headers));
+	h->hdr_cap = need;
+	return h->headers != NULL;
+}
+
+/* "GET / HTTP/1.1\r\nHost: h\r\n", then n fields "a:\n" (the shortest
+ * field line), then the empty line: 3 n + 26 bytes. */
+static size_t
+tiny_fields_head(char *buf, size_t nfields)
+{
+	size_t n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nHost: h\r\n");
+
+	for (size_t i = 0; i < nfields; i++, n += 3)
+		memcpy(buf + n, "a:\n", 3);
+	buf[n++] = '\n';
+	return n;
+}
+
+START_TEST(test_headers_grow)
+{
+	static char buf[HQ_DEFAULT_MAX_REQUEST_BYTES + 64];
+	const size_t most = (HQ_DEFAULT_MAX_REQUEST_BYTES - 26) / 3;
+	struct hq_head h;
+	size_t n, scanned = 0;
+
+	/* As many fields as the default byte limit holds: accepted with the
+	 * default limits, the array grown from 2 entries a few times only. */
+	n = tiny_fields_head(buf, most);
+	ck_assert_uint_le(n, HQ_DEFAULT_MAX_REQUEST_BYTES);
+	memset(&h, 0, sizeof(h));
+	h.headers = malloc(2 * sizeof(*h.headers));
+	h.hdr_cap = 2;
+	h.grow = grow_heap;
+	ngrows = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &deflim, &h), (int)n);
+	ck_assert_uint_eq(h.nheaders, most + 1);
+	ck_assert_uint_le(ngrows, 12);
+	ck_assert(h.headers[0].name.n == 4 && memcmp(h.headers[0].name.p, "Host", 4) == 0);
+	ck_assert(h.headers[most].name.n == 1 && h.headers[most].name.p[0] == 'a');
+	/* One more byte's worth of fields is the byte limit's 431. */
+	n = tiny_fields_head(buf, most + 1);
+	ck_assert_uint_gt(n, HQ_DEFAULT_MAX_REQUEST_BYTES);
+	scanned = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &deflim, &h), -1);
+	ck_assert_int_eq(h.error, HQ_ERR_REQUEST_TOO_LONG);
+	free(h.headers);
+}
+END_TEST
+
+/* max_headers still counts, grow or not; a grow that fails is a 431. */
+START_TEST(test_headers_grow_limit)
+{
+	struct hq_limits lim = deflim;
+	char buf[512];
+	struct hq_head h;
+	size_t n, scanned = 0;
+
+	lim.max_headers = 20;
+	n = tiny_fields_head(buf, 19);
+	memset(&h, 0, sizeof(h));
+	h.headers = malloc(sizeof(*h.headers));
+	h.hdr_cap = 1;
+	h.grow = grow_heap;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &lim, &h), (int)n);
+	ck_assert_uint_eq(h.nheaders, 20);
+	ck_assert_uint_eq(h.hdr_cap, 20);
+	n = tiny_fields_head(buf, 20);
+	scanned = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &lim, &h), -1);
+	ck_assert_int_eq(h.error, HQ_ERR_REQUEST_TOO_LONG);
+	free(h.headers);
+}
+END_TEST
+
 /* --- response fields a module sends --------------------------------------- */
 
 static const struct field_case {
@@ -1039,6 +1121,8 @@ http1_suite(void)
 	tcase_add_test(tc, test_request_bytes);
 	tcase_add_test(tc, test_field_length);
 	tcase_add_test(tc, test_max_headers);
+	tcase_add_test(tc, test_headers_grow);
+	tcase_add_test(tc, test_headers_grow_limit);
 	tcase_add_loop_test(tc, test_field_cases, 0, NELEM(field_cases));
 	tcase_add_test(tc, test_field_bytes);
 	tcase_add_test(tc, test_pipelined);
