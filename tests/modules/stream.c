@@ -151,7 +151,7 @@ static const struct bad_head bad_heads[] = {
 	{ NULL, HTTPQ_SEND_DISCONNECT, 1, { HDR("Bad:Name", "EVIL") } },
 	{ NULL, 0, 1, { HDR("", "EVIL") } },
 	{ NULL, 0, 1, { HDR("X-Del", "EVIL\x7f") } },
-	{ NULL, 0, 1, { HDR("B\xc3\xa4d", "EVIL") } },
+	{ NULL, 0, 1, { HDR("B\xc3\xa4" "d", "EVIL") } },
 };
 
 #define NBAD (sizeof(bad_heads) / sizeof(bad_heads[0]))
