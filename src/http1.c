@@ -485,18 +485,24 @@ next_line(const char *buf, size_t *pos, size_t end)
 }
 
 /*
- * headers[] is full: asks the caller for twice the room, up to max_headers.
- * The array starts small and grows only for a head that has the fields.
+ * headers[] is full and the field at hand needs a slot: asks the caller for
+ * twice the room, but never more than max_headers nor than the rest of the
+ * head can fill (left bytes: each field line takes at least 3, "a:\n", and
+ * the empty line 1), so that the array stays in proportion to the head.
  */
 static bool
-more_fields(struct hq_head *h, const struct hq_limits *lim, size_t *cap)
+more_fields(struct hq_head *h, const struct hq_limits *lim, size_t left,
+    size_t *cap)
 {
 	size_t need = *cap < 8 ? 16 : *cap * 2;
+	size_t most = h->nheaders + 1 + (left > 0 ? (left - 1) / 3 : 0);
 
 	if (*cap >= lim->max_headers || h->grow == NULL)
 		return false;
 	if (need > lim->max_headers)
 		need = lim->max_headers;
+	if (need > most)
+		need = most;
 	if (!h->grow(h, need) || h->hdr_cap < need)
 		return false;
 	*cap = need;
@@ -520,7 +526,7 @@ parse_full(const char *buf, size_t start, size_t end,
 	while ((l = next_line(buf, &pos, end)).n > 0) {
 		struct hq_hdr *f;
 
-		if (h->nheaders == cap && !more_fields(h, lim, &cap))
+		if (h->nheaders == cap && !more_fields(h, lim, end - pos, &cap))
 			return HQ_ERR_REQUEST_TOO_LONG;
 		f = &h->headers[h->nheaders];
 		if ((err = field_line(l, lim, f)) != HQ_OK ||

@@ -642,6 +642,8 @@ START_TEST(test_headers_grow)
 	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &deflim, &h), (int)n);
 	ck_assert_uint_eq(h.nheaders, most + 1);
 	ck_assert_uint_le(ngrows, 12);
+	/* grown in proportion to the head, not to max_headers */
+	ck_assert_uint_eq(h.hdr_cap, most + 1);
 	ck_assert(h.headers[0].name.n == 4 && memcmp(h.headers[0].name.p, "Host", 4) == 0);
 	ck_assert(h.headers[most].name.n == 1 && h.headers[most].name.p[0] == 'a');
 	/* One more byte's worth of fields is the byte limit's 431. */
