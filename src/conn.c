@@ -246,6 +246,12 @@ request_reset(struct hq_conn *c)
 	hq_request_cancel_defers(r);
 	free(r->cooked_url);
 	c->req_seq++;
+	/* A head with many fields does not leave its array behind. */
+	if (c->hdr_cap > HQ_HDRS_INITIAL) {
+		free(c->hdrs);
+		c->hdrs = NULL;
+		c->hdr_cap = 0;
+	}
 	memset(r, 0, sizeof(*r));
 	r->c = c;
 	r->head.headers = c->hdrs;
@@ -378,6 +384,19 @@ request_start(struct hq_conn *c, size_t head_len)
 	k->ctx->mod->handle(k->ctx->state, r);
 }
 
+/* The parser found more fields than hdrs holds (up to max_headers). */
+static bool
+hdrs_grow(struct hq_head *h, size_t need)
+{
+	struct hq_conn *c = h->grow_arg;
+
+	c->hdrs = xrealloc(c->hdrs, need * sizeof(*c->hdrs));
+	c->hdr_cap = need;
+	h->headers = c->hdrs;
+	h->hdr_cap = need;
+	return true;
+}
+
 static bool
 conn_parse(struct hq_conn *c)
 {
@@ -391,14 +410,16 @@ conn_parse(struct hq_conn *c)
 	if (c->state == HQ_C_IDLE) {
 		c->state = HQ_C_HEAD;
 		conn_switch_config(c);
-		if (c->hdr_cap < c->cfg->store->limits.max_headers) {
-			c->hdr_cap = c->cfg->store->limits.max_headers;
-			c->hdrs = xrealloc(c->hdrs, c->hdr_cap * sizeof(*c->hdrs));
-		}
 		request_reset(c);
+		if (c->hdrs == NULL) {
+			c->hdr_cap = HQ_HDRS_INITIAL;
+			c->hdrs = xmalloc(c->hdr_cap * sizeof(*c->hdrs));
+		}
 	}
 	r->head.headers = c->hdrs;
 	r->head.hdr_cap = c->hdr_cap;
+	r->head.grow = hdrs_grow;
+	r->head.grow_arg = c;
 	rc = hq_http1_parse_head(c->ibuf + c->ipos, c->ilen - c->ipos, &c->scanned,
 	    &c->cfg->store->limits, &r->head);
 	if (rc == 0)

@@ -296,6 +296,29 @@ field_line(struct hq_str l, const struct hq_limits *lim, struct hq_hdr *f)
 	return HQ_OK;
 }
 
+/*
+ * Fields a module sends (RFC 9110 5.1, 5.5): the name is a token, the value
+ * holds no control character but HTAB.  The same table as for requests, so
+ * that the daemon never sends what it would refuse to receive.
+ */
+bool
+hq_http1_field_name_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)p[i], C_TCHAR))
+			return false;
+	return n > 0;
+}
+
+bool
+hq_http1_field_value_ok(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)p[i], C_VALUE))
+			return false;
+	return true;
+}
+
 /* Next non-empty element of a comma-separated list, without OWS. */
 static bool
 next_element(const char **pp, const char *e, struct hq_str *out)
@@ -461,6 +484,31 @@ next_line(const char *buf, size_t *pos, size_t end)
 	return (struct hq_str){ s, n };
 }
 
+/*
+ * headers[] is full and the field at hand needs a slot: asks the caller for
+ * twice the room, but never more than max_headers nor than the rest of the
+ * head can fill (left bytes: each field line takes at least 3, "a:\n", and
+ * the empty line 1), so that the array stays in proportion to the head.
+ */
+static bool
+more_fields(struct hq_head *h, const struct hq_limits *lim, size_t left,
+    size_t *cap)
+{
+	size_t need = *cap < 8 ? 16 : *cap * 2;
+	size_t most = h->nheaders + 1 + (left > 0 ? (left - 1) / 3 : 0);
+
+	if (*cap >= lim->max_headers || h->grow == NULL)
+		return false;
+	if (need > lim->max_headers)
+		need = lim->max_headers;
+	if (need > most)
+		need = most;
+	if (!h->grow(h, need) || h->hdr_cap < need)
+		return false;
+	*cap = need;
+	return true;
+}
+
 /* Parses the complete head buf[start..end), which ends with an empty line. */
 static enum hq_error
 parse_full(const char *buf, size_t start, size_t end,
@@ -478,7 +526,7 @@ parse_full(const char *buf, size_t start, size_t end,
 	while ((l = next_line(buf, &pos, end)).n > 0) {
 		struct hq_hdr *f;
 
-		if (h->nheaders == cap)
+		if (h->nheaders == cap && !more_fields(h, lim, end - pos, &cap))
 			return HQ_ERR_REQUEST_TOO_LONG;
 		f = &h->headers[h->nheaders];
 		if ((err = field_line(l, lim, f)) != HQ_OK ||

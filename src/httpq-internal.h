@@ -34,13 +34,16 @@
 #define HQ_DEFAULT_MAX_REQUEST_BYTES    16384   /* request line + headers */
 #define HQ_DEFAULT_MAX_FIELD_LENGTH     16384   /* one header field line */
 #define HQ_DEFAULT_MAX_URL_LENGTH       16384   /* request-target; 414 beyond */
-#define HQ_DEFAULT_MAX_HEADERS          100     /* header fields per request */
+/* Header fields per request: more than fit in the default max_request_bytes
+ * (a field line takes at least 3 bytes, "a:\n"), so that, as in http.sys,
+ * only bytes limit a head.  The field array grows on demand (hq_head.grow). */
+#define HQ_DEFAULT_MAX_HEADERS          8192
 #define HQ_DEFAULT_SEGMENT_MAX_LENGTH   260     /* chars per path segment */
 #define HQ_DEFAULT_SEGMENT_MAX_COUNT    255     /* path segments */
 #define HQ_DEFAULT_MAX_BODY_BYTES       (1024ULL * 1024 * 1024 * 4) /* 4 GiB */
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
-#define HQ_MAX_HEADERS_CAP              1024    /* hard cap of max_headers */
+#define HQ_MAX_HEADERS_CAP              65536   /* hard cap of max_headers */
 #define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
 #define HQ_TLS_WATCH_S                  2       /* certificate files polled */
 #define HQ_TLS_FAIL_LOG_S               60      /* one handshake failure line per peer */
@@ -152,6 +155,11 @@ struct hq_head {
 	int version;                /* 10 or 11 */
 	struct hq_hdr *headers;     /* caller's array of hdr_cap entries */
 	size_t hdr_cap;
+	/* Optional: called when headers[] is full and max_headers allows more.
+	 * Must make headers[] (first nheaders entries kept) hold at least need
+	 * entries, setting headers and hdr_cap; false gives 431. */
+	bool (*grow)(struct hq_head *h, size_t need);
+	void *grow_arg;             /* the caller's, for grow */
 	size_t nheaders;
 	int64_t content_length;     /* -1 if no Content-Length */
 	bool chunked;               /* Transfer-Encoding: chunked */
@@ -172,10 +180,19 @@ struct hq_head {
  * On error h->head_len is nonzero when the whole head was parsed and its
  * body framing is known (a missing, duplicate or bad Host): the caller may
  * answer, skip the body and keep the connection.
- * h->headers/hdr_cap must be set by the caller; the rest is filled in.
+ * h->headers/hdr_cap (and grow/grow_arg, or NULL) must be set by the
+ * caller; the rest is filled in.
  */
 int hq_http1_parse_head(const char *buf, size_t len, size_t *scanned,
     const struct hq_limits *lim, struct hq_head *h);
+
+/*
+ * Response fields from a module: a name must be a non-empty RFC 9110 token;
+ * a value (or a reason phrase) may hold VCHAR, obs-text, SP and HTAB only,
+ * no other control character (CR, LF, NUL, DEL...).  Empty values pass.
+ */
+bool hq_http1_field_name_ok(const char *p, size_t n);
+bool hq_http1_field_value_ok(const char *p, size_t n);
 
 /* Incremental chunked transfer-coding decoder. */
 struct hq_chunked {

@@ -352,8 +352,8 @@ struct hq_conn {
 	uint64_t bytes_out;          /* bytes ever queued, for the access log */
 	size_t send_floor;           /* min send rate checkpoint */
 
-	struct hq_hdr *hdrs;
-	size_t hdr_cap;
+	struct hq_hdr *hdrs;         /* grows with a head's fields; back to */
+	size_t hdr_cap;              /* HQ_HDRS_INITIAL after the request */
 	char *cooked;
 	size_t cooked_cap;
 
@@ -375,6 +375,7 @@ struct hq_conn {
 
 /* conn.c */
 #define HQ_OUT_LOWAT (64 * 1024)  /* on_writable fires below this */
+#define HQ_HDRS_INITIAL 64        /* header entries a request starts with */
 void hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
 void hq_conn_drain(struct hq_conn *c);        /* shutdown: close when idle */

@@ -322,23 +322,14 @@ api_send_file(httpq_request *r, int fd, uint64_t offset, uint64_t len, unsigned 
 	return 0;
 }
 
-static bool
-field_ok(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
-			return false;
-	return true;
-}
-
 static int
 api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
 {
 	struct hq_conn *c = r->c;
 
 	for (size_t i = 0; i < n; i++)
-		if (t[i].name_len == 0 || !field_ok(t[i].name, t[i].name_len) ||
-		    !field_ok(t[i].value, t[i].value_len))
+		if (!hq_http1_field_name_ok(t[i].name, t[i].name_len) ||
+		    !hq_http1_field_value_ok(t[i].value, t[i].value_len))
 			return -1;
 	if (body_begin(r, 0, HTTPQ_SEND_MORE) < 0)
 		return -1;

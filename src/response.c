@@ -302,15 +302,6 @@ hq_response_close_head(httpq_request *r, uint64_t body_len, bool final)
 }
 
 static bool
-token_ok(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
-			return false;
-	return n > 0;
-}
-
-static bool
 parse_cl(const char *p, size_t n, int64_t *out)
 {
 	int64_t v = 0;
@@ -329,39 +320,57 @@ parse_cl(const char *p, size_t n, int64_t *out)
 #define NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && \
 	hq_mem_eq_nocase((h)->name, (lit), sizeof(lit) - 1))
 
-/* Copies the module's headers; takes framing and Connection for itself. */
-static int
-put_module_headers(httpq_request *r, const httpq_header *h, size_t n,
-    bool *has_date, bool *has_server)
-{
-	struct hq_conn *c = r->c;
+/* What a module's head says about framing, once every field is valid. */
+struct head_facts {
+	int64_t cl;       /* its Content-Length, -1 if none */
+	bool close;       /* Connection: close */
+	bool has_date;
+	bool has_server;
+};
 
+/*
+ * Checks the module's whole head before a byte of it is written: a refused
+ * head must leave the output queue as it was, and an earlier pipelined
+ * response may still sit in its last segment.
+ */
+static int
+check_module_head(const char *reason, const httpq_header *h, size_t n,
+    struct head_facts *f)
+{
+	*f = (struct head_facts){ .cl = -1 };
+	if (reason != NULL && !hq_http1_field_value_ok(reason, strlen(reason)))
+		return -1;
 	for (size_t i = 0; i < n; i++, h++) {
-		if (!token_ok(h->name, h->name_len) ||
-		    (h->value_len > 0 && !token_ok(h->value, h->value_len)))
+		if (!hq_http1_field_name_ok(h->name, h->name_len) ||
+		    !hq_http1_field_value_ok(h->value, h->value_len))
 			return -1;
-		if (NAME_IS(h, "Content-Length")) {
-			if (!parse_cl(h->value, h->value_len, &r->resp_cl))
-				return -1;
-			continue;
-		}
-		if (NAME_IS(h, "Transfer-Encoding"))
-			continue;
-		if (NAME_IS(h, "Connection")) {
-			if (h->value_len == 5 && hq_mem_eq_nocase(h->value, "close", 5))
-				c->close_after = true;
-			continue;
-		}
+		if (NAME_IS(h, "Content-Length") &&
+		    !parse_cl(h->value, h->value_len, &f->cl))
+			return -1;
+		if (NAME_IS(h, "Connection") && h->value_len == 5 &&
+		    hq_mem_eq_nocase(h->value, "close", 5))
+			f->close = true;
 		if (NAME_IS(h, "Date"))
-			*has_date = true;
+			f->has_date = true;
 		if (NAME_IS(h, "Server"))
-			*has_server = true;
+			f->has_server = true;
+	}
+	return 0;
+}
+
+/* Copies the module's checked headers; framing and Connection are ours. */
+static void
+put_module_headers(struct hq_conn *c, const httpq_header *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++, h++) {
+		if (NAME_IS(h, "Content-Length") || NAME_IS(h, "Transfer-Encoding") ||
+		    NAME_IS(h, "Connection"))
+			continue;
 		put(c, h->name, h->name_len);
 		PUT_LIT(c, ": ");
 		put(c, h->value, h->value_len);
 		PUT_LIT(c, "\r\n");
 	}
-	return 0;
 }
 
 int
@@ -369,28 +378,21 @@ hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags)
 {
 	struct hq_conn *c = r->c;
-	size_t mark = c->out.len, nsegs = c->nsegs;
-	uint64_t pending = c->pending;
-	bool has_date = false, has_server = false;
+	struct head_facts f;
 
-	if (status < 200 || status > 999 || (reason && !token_ok(reason, strlen(reason))))
+	if (status < 200 || status > 999 ||
+	    check_module_head(reason, headers, n, &f) < 0)
 		return -1;
+	/* Nothing fails from here on: the head goes out whole. */
 	r->status = status;
-	if (flags & HTTPQ_SEND_DISCONNECT)
+	if (f.cl >= 0)
+		r->resp_cl = f.cl;
+	if (f.close || (flags & HTTPQ_SEND_DISCONNECT))
 		c->close_after = true;
 	put_status_line(c, status, reason ? reason : status_phrase(status));
-	/* The module's own Date or Server wins; ours go after its headers in
-	 * the same buffer, so write theirs first into a scratch position. */
-	if (put_module_headers(r, headers, n, &has_date, &has_server) < 0) {
-		c->out.len = mark;
-		c->nsegs = nsegs;
-		c->pending = pending;
-		if (nsegs > c->seg0)
-			c->segs[nsegs - 1].len -= 0;
-		r->status = 0;
-		return -1;
-	}
-	put_date_server(c, !has_date, !has_server);
+	put_module_headers(c, headers, n);
+	/* The module's own Date or Server wins. */
+	put_date_server(c, !f.has_date, !f.has_server);
 	r->head_sent = true;
 	r->head_open = true;
 	if (!(flags & HTTPQ_SEND_MORE) || r->resp_cl >= 0 || r->status == 204 ||

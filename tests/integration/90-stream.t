@@ -2,7 +2,8 @@
 # 90-stream.t -- the asynchronous module ABI through the test module
 # "stream": chunked responses with trailers sent from timers, answers
 # posted from another thread, send_file, a short body (connection must
-# close), finish() without a response (500), and the request facts.
+# close), finish() without a response (500), heads the daemon must refuse
+# (and leave no trace of), and the request facts.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 CONFIG="
@@ -46,6 +47,38 @@ printf 'GET /short HTTP/1.1\r\nHost: a\r\n\r\nGET /info HTTP/1.1\r\nHost: a\r\n\
     raw --read-until-close --timeout 5 >"$T/short"
 ok $? "short body: the server closes the connection"
 unlike "$(cat "$T/short")" 'method=GET' "short body: the pipelined request is not answered"
+
+# --- a refused head leaves the output as it was ------------------------------------
+# in_packet NAME PATH: /info, PATH and /info again (closing) sent in one
+# packet, so that /info's answer is still unsent when PATH's heads are
+# refused (its output segment is where they would merge); then the same
+# three one at a time.  The bytes received must be the same, Date aside.
+in_packet() {
+	printf 'GET /info HTTP/1.1\r\nHost: a\r\n\r\nGET %s HTTP/1.1\r\nHost: a\r\n\r\nGET /info HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' "$2" |
+	    raw --read-until-close --timeout 10 >"$T/$1"
+	ok $? "$1: the server answers and closes"
+	{
+		printf 'GET /info HTTP/1.1\r\nHost: a\r\n\r\n' | raw
+		printf 'GET %s HTTP/1.1\r\nHost: a\r\n\r\n' "$2" | raw
+		printf 'GET /info HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' |
+		    raw --read-until-close
+	} >"$T/$1.alone"
+	grep -av '^Date: ' "$T/$1" >"$T/$1.nodate"
+	grep -av '^Date: ' "$T/$1.alone" >"$T/$1.alone.nodate"
+	file_is "$T/$1.nodate" "$T/$1.alone.nodate" \
+	    "$1: exactly the three answers, as when sent one at a time"
+}
+# CR, LF, NUL, a bad Content-Length: refused before 0.1.1 too, but the
+# rollback left bytes of the merged output segment behind
+in_packet crlfhead '/badhead?5'
+is "$(resp_body "$T/crlfhead" 1)" "rrrrr" "CR/LF heads refused, the fallback answer follows"
+# and names that are not tokens, other control characters, side effects
+in_packet badhead /badhead
+is "$(resp_count "$T/badhead"):$(resp_rest "$T/badhead")" 3:0 "three responses, no stray bytes"
+is "$(resp_body "$T/badhead" 1)" "rrrrrrrrrrr" "every bad head is refused (CR/LF, names, controls, reason)"
+is "$(resp_header "$T/badhead" X-Tab 1)" "$(printf 'a\tb')" "HTAB and obs-text in a value are sent"
+like "$(resp_body "$T/badhead" 2)" '^method=GET' "the next pipelined request is answered"
+unlike "$(cat "$T/badhead" "$T/crlfhead")" 'EVIL|Bad Name|Injected' "no byte of a refused head is sent"
 
 # --- finish() without a response ----------------------------------------------------
 is "$(hq_curl -o /dev/null -w '%{http_code}' "$(url /nothing)")" 500 "finish() without response -> 500"

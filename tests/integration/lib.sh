@@ -347,6 +347,7 @@ raw_port() {
 # Response accessors over a file written by raw; INDEX counts final
 # responses from 0.  Add --no-body right after FILE for answers to HEAD.
 resp_count() { pyhelper parse "$1" ${2:+"$2"} count; }
+resp_rest() { pyhelper parse "$1" ${2:+"$2"} rest; }
 resp_status() { pyhelper parse "$1" status "${2:-0}"; }
 resp_code() { resp_status "$@" | cut -d' ' -f2; }
 resp_header() { pyhelper parse "$1" header "$2" "${3:-0}"; }

@@ -23,6 +23,7 @@ Exit status: 0 done (N responses, or the close asked for), 2 timed out,
 
 Helper modes (used by lib.sh):
     rawhttp.py parse FILE [--no-body] count
+    rawhttp.py parse FILE [--no-body] rest    bytes after the last complete one
     rawhttp.py parse FILE [--no-body] status|headers|body [INDEX]
     rawhttp.py parse FILE [--no-body] header NAME [INDEX]
     rawhttp.py freeport
@@ -281,6 +282,9 @@ def parse_mode(argv):
     out = sys.stdout.buffer
     if what == "count":
         out.write(b"%d\n" % len(rs))
+        return EXIT_OK
+    if what == "rest":
+        out.write(b"%d\n" % (len(buf) - (rs[-1][3] if rs else 0)))
         return EXIT_OK
     if what == "header":
         name = args[1].lower().encode()

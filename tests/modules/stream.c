@@ -8,6 +8,12 @@
  *   GET /nothing  finish() without a response: the daemon answers 500
  *   GET /info     the request facts, one per line
  *   GET /tls      the TLS facts (ABI 1.1), one per line
+ *   GET /badhead  send_head with heads the daemon must refuse (CR/LF in a
+ *                 value, "Bad Name", control characters...), some with side
+ *                 effects (Content-Length, Connection: close, DISCONNECT)
+ *                 that must not stick; then a valid 200 whose body has one
+ *                 letter per attempt: r refused, A accepted.  ?N (1-9): only
+ *                 the first N bad heads
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -123,6 +129,60 @@ send_tls(httpq_request *req)
 	api->send_body(req, buf, (size_t)n, 0);
 }
 
+#define HDR(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
+struct bad_head {
+	const char *reason;
+	unsigned flags;
+	size_t n;
+	httpq_header h[3];
+};
+
+/* The first five were refused before 0.1.1 too (CR, LF, NUL, a bad
+ * Content-Length), but left bytes behind; the rest went out. */
+static const struct bad_head bad_heads[] = {
+	{ NULL, 0, 2, { HDR("Content-Type", "text/plain"),
+	    HDR("X-Evil", "a\r\nInjected: EVIL") } },
+	{ NULL, 0, 2, { HDR("Content-Type", "text/plain"), HDR("X-Nul", "EVIL\0x") } },
+	{ NULL, 0, 2, { HDR("X-Ok", "fine"), HDR("X-Lf", "EVIL\nx") } },
+	{ NULL, 0, 2, { HDR("X-Ok", "fine"), HDR("Content-Length", "12a") } },
+	{ "EVIL\r\nInjected: yes", 0, 0, { { 0 } } },
+	{ NULL, 0, 2, { HDR("Connection", "close"), HDR("Bad Name", "EVIL") } },
+	{ NULL, 0, 2, { HDR("Content-Length", "999"), HDR("X-Ctl", "EVIL\x01") } },
+	{ NULL, HTTPQ_SEND_DISCONNECT, 1, { HDR("Bad:Name", "EVIL") } },
+	{ NULL, 0, 1, { HDR("", "EVIL") } },
+	{ NULL, 0, 1, { HDR("X-Del", "EVIL\x7f") } },
+	{ NULL, 0, 1, { HDR("B\xc3\xa4" "d", "EVIL") } },
+};
+
+#define NBAD (sizeof(bad_heads) / sizeof(bad_heads[0]))
+
+static void
+send_bad_heads(httpq_request *req)
+{
+	static const httpq_header good[] = {
+		HDR("X-Tab", "a\tb"), HDR("X-Obs", "caf\xc3\xa9"), HDR("X-Empty", ""),
+	};
+	char out[NBAD + 1];
+	httpq_str q = api->query(req);
+	size_t i, len = 0, nbad = NBAD;
+	int accepted = 0;
+
+	/* ?N: only the first N heads */
+	if (q.len == 1 && q.ptr[0] >= '1' && q.ptr[0] <= '9')
+		nbad = (size_t)(q.ptr[0] - '0');
+	for (i = 0; i < nbad && !accepted; i++) {
+		const struct bad_head *b = &bad_heads[i];
+
+		accepted = api->send_head(req, 200, b->reason, b->h, b->n,
+		    b->flags | HTTPQ_SEND_MORE) == 0;
+		out[len++] = accepted ? 'A' : 'r';
+	}
+	out[len++] = '\n';
+	if (!accepted)
+		api->send_head(req, 200, NULL, good, 3, HTTPQ_SEND_MORE);
+	api->send_body(req, out, len, 0);
+}
+
 static void
 stream_handle(void *state, httpq_request *req)
 {
@@ -143,6 +203,8 @@ stream_handle(void *state, httpq_request *req)
 		api->send_body(req, "abcd", 4, 0);
 	} else if (path_is(req, "/tls") && api->minor >= 1) {
 		send_tls(req);
+	} else if (path_is(req, "/badhead")) {
+		send_bad_heads(req);
 	} else if (path_is(req, "/nothing")) {
 		api->finish(req);
 	} else {

@@ -597,6 +597,146 @@ START_TEST(test_max_headers)
 }
 END_TEST
 
+/* --- the field array grows on demand ---------------------------------------- */
+
+static size_t ngrows;
+
+static bool
+grow_heap(struct hq_head *h, size_t need)
+{
+	ngrows++;
+	h->headers = realloc(h->headers, need * sizeof(*h->headers));
+	h->hdr_cap = need;
+	return h->headers != NULL;
+}
+
+/* "GET / HTTP/1.1\r\nHost: h\r\n", then n fields "a:\n" (the shortest
+ * field line), then the empty line: 3 n + 26 bytes. */
+static size_t
+tiny_fields_head(char *buf, size_t nfields)
+{
+	size_t n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nHost: h\r\n");
+
+	for (size_t i = 0; i < nfields; i++, n += 3)
+		memcpy(buf + n, "a:\n", 3);
+	buf[n++] = '\n';
+	return n;
+}
+
+START_TEST(test_headers_grow)
+{
+	static char buf[HQ_DEFAULT_MAX_REQUEST_BYTES + 64];
+	const size_t most = (HQ_DEFAULT_MAX_REQUEST_BYTES - 26) / 3;
+	struct hq_head h;
+	size_t n, scanned = 0;
+
+	/* As many fields as the default byte limit holds: accepted with the
+	 * default limits, the array grown from 2 entries a few times only. */
+	n = tiny_fields_head(buf, most);
+	ck_assert_uint_le(n, HQ_DEFAULT_MAX_REQUEST_BYTES);
+	memset(&h, 0, sizeof(h));
+	h.headers = malloc(2 * sizeof(*h.headers));
+	h.hdr_cap = 2;
+	h.grow = grow_heap;
+	ngrows = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &deflim, &h), (int)n);
+	ck_assert_uint_eq(h.nheaders, most + 1);
+	ck_assert_uint_le(ngrows, 12);
+	/* grown in proportion to the head, not to max_headers */
+	ck_assert_uint_eq(h.hdr_cap, most + 1);
+	ck_assert(h.headers[0].name.n == 4 && memcmp(h.headers[0].name.p, "Host", 4) == 0);
+	ck_assert(h.headers[most].name.n == 1 && h.headers[most].name.p[0] == 'a');
+	/* One more byte's worth of fields is the byte limit's 431. */
+	n = tiny_fields_head(buf, most + 1);
+	ck_assert_uint_gt(n, HQ_DEFAULT_MAX_REQUEST_BYTES);
+	scanned = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &deflim, &h), -1);
+	ck_assert_int_eq(h.error, HQ_ERR_REQUEST_TOO_LONG);
+	free(h.headers);
+}
+END_TEST
+
+/* max_headers still counts, grow or not; a grow that fails is a 431. */
+START_TEST(test_headers_grow_limit)
+{
+	struct hq_limits lim = deflim;
+	char buf[512];
+	struct hq_head h;
+	size_t n, scanned = 0;
+
+	lim.max_headers = 20;
+	n = tiny_fields_head(buf, 19);
+	memset(&h, 0, sizeof(h));
+	h.headers = malloc(sizeof(*h.headers));
+	h.hdr_cap = 1;
+	h.grow = grow_heap;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &lim, &h), (int)n);
+	ck_assert_uint_eq(h.nheaders, 20);
+	ck_assert_uint_eq(h.hdr_cap, 20);
+	n = tiny_fields_head(buf, 20);
+	scanned = 0;
+	ck_assert_int_eq(hq_http1_parse_head(buf, n, &scanned, &lim, &h), -1);
+	ck_assert_int_eq(h.error, HQ_ERR_REQUEST_TOO_LONG);
+	free(h.headers);
+}
+END_TEST
+
+/* --- response fields a module sends --------------------------------------- */
+
+static const struct field_case {
+	const char *s;
+	size_t n;
+	bool name_ok, value_ok;
+} field_cases[] = {
+	{ RAW("Content-Type"), true, true },
+	{ RAW("x-a.b_c~d!#$%&'*+^`|"), true, true },
+	{ RAW("0"), true, true },
+	{ RAW(""), false, true },           /* empty value passes, empty name not */
+	{ RAW("Bad Name"), false, true },   /* SP: not a token */
+	{ RAW("Bad:Name"), false, true },
+	{ RAW("a\tb"), false, true },        /* HTAB: in a value only */
+	{ RAW("caf\xc3\xa9"), false, true }, /* obs-text: in a value only */
+	{ RAW("\"q\""), false, true },
+	{ RAW("(x)"), false, true },
+	{ RAW("a/b"), false, true },
+	{ RAW("a,b;c=d"), false, true },
+	{ RAW("a\r\nX: y"), false, false },
+	{ RAW("a\nb"), false, false },
+	{ RAW("a\rb"), false, false },
+	{ RAW("a\0b"), false, false },
+	{ RAW("a\x01"), false, false },
+	{ RAW("\x1f"), false, false },
+	{ RAW("a\x7f"), false, false },      /* DEL is a control character */
+};
+
+START_TEST(test_field_cases)
+{
+	const struct field_case *fc = &field_cases[_i];
+
+	ck_assert_msg(hq_http1_field_name_ok(fc->s, fc->n) == fc->name_ok,
+	    "row %d: name_ok should be %d", _i, fc->name_ok);
+	ck_assert_msg(hq_http1_field_value_ok(fc->s, fc->n) == fc->value_ok,
+	    "row %d: value_ok should be %d", _i, fc->value_ok);
+}
+END_TEST
+
+/* Every byte: a name byte is a tchar, a value byte is not a CTL but HTAB. */
+START_TEST(test_field_bytes)
+{
+	static const char tchar_extra[] = "!#$%&'*+-.^_`|~";
+
+	for (int b = 0; b < 256; b++) {
+		char c = (char)b;
+		bool tchar = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
+		    (b >= 'a' && b <= 'z') || (b != 0 && strchr(tchar_extra, b) != NULL);
+		bool value = b == '\t' || (b >= 0x20 && b != 0x7f);
+
+		ck_assert_msg(hq_http1_field_name_ok(&c, 1) == tchar, "byte 0x%02x name", b);
+		ck_assert_msg(hq_http1_field_value_ok(&c, 1) == value, "byte 0x%02x value", b);
+	}
+}
+END_TEST
+
 /* --- several requests, dribbled requests -------------------------------- */
 
 START_TEST(test_pipelined)
@@ -983,6 +1123,10 @@ http1_suite(void)
 	tcase_add_test(tc, test_request_bytes);
 	tcase_add_test(tc, test_field_length);
 	tcase_add_test(tc, test_max_headers);
+	tcase_add_test(tc, test_headers_grow);
+	tcase_add_test(tc, test_headers_grow_limit);
+	tcase_add_loop_test(tc, test_field_cases, 0, NELEM(field_cases));
+	tcase_add_test(tc, test_field_bytes);
 	tcase_add_test(tc, test_pipelined);
 	tcase_add_test(tc, test_dribbled);
 	tcase_add_test(tc, test_scanned_clamped);
