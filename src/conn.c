@@ -38,6 +38,25 @@ conn_timeouts(const struct hq_conn *c)
 	return &c->cfg->store->timeouts;
 }
 
+/* The timeouts and body limit of the request in c->req: its URL group's,
+ * or the global ones when the daemon answered it before it was routed
+ * (bad Host, bad URL, 404) and only drains its body. */
+static const struct hq_timeouts *
+req_timeouts(const struct hq_conn *c)
+{
+	if (c->req.group != NULL)
+		return &c->req.group->t;
+	return &c->cfg->store->timeouts;
+}
+
+static uint64_t
+req_max_body(const struct hq_conn *c)
+{
+	if (c->req.group != NULL)
+		return c->req.group->max_body_bytes;
+	return HQ_DEFAULT_MAX_BODY_BYTES;
+}
+
 static void
 timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 {
@@ -89,10 +108,9 @@ timer_update(struct hq_conn *c)
 		if (c->last_group != NULL && c->last_group_gen == c->cfg->generation)
 			secs = t->header_wait;
 	} else if (c->state == HQ_C_DRAIN) {
-		want = T_DRAIN, secs = r->group ? r->group->t.drain_entity_body :
-		    t->drain_entity_body;
+		want = T_DRAIN, secs = req_timeouts(c)->drain_entity_body;
 	} else if (r->body_reading && !r->body_done && !r->body_paused) {
-		want = T_BODY, secs = r->group->t.entity_body;
+		want = T_BODY, secs = req_timeouts(c)->entity_body;
 	}
 	/* Idle and header-wait restart with every request. */
 	if (want != C_TIMER_KIND(c) ||
@@ -315,7 +333,7 @@ admit(struct hq_conn *c)
 	enum hq_error e;
 
 	if (r->head.content_length > 0 &&
-	    (uint64_t)r->head.content_length > r->group->max_body_bytes) {
+	    (uint64_t)r->head.content_length > req_max_body(c)) {
 		conn_error(c, HQ_ERR_ENTITY_TOO_LARGE, NULL);
 		return false;
 	}
@@ -483,7 +501,7 @@ body_feed(struct hq_conn *c)
 			done = r->body_left == 0;
 		}
 		r->body_seen += n;
-		if (r->group != NULL && r->body_seen > r->group->max_body_bytes) {
+		if (r->body_seen > req_max_body(c)) {
 			body_fail(c, HQ_ERR_ENTITY_TOO_LARGE);
 			return;
 		}
@@ -494,8 +512,8 @@ body_feed(struct hq_conn *c)
 	}
 	if (r->body_seen != before)
 		timer_rearm(c, c->state == HQ_C_DRAIN ? T_DRAIN : T_BODY,
-		    c->state == HQ_C_DRAIN ? r->group->t.drain_entity_body :
-		    r->group->t.entity_body);
+		    c->state == HQ_C_DRAIN ? req_timeouts(c)->drain_entity_body :
+		    req_timeouts(c)->entity_body);
 	/* A request with no body still gets its one END call. */
 	if (!r->has_body && r->body_reading && !r->body_end_sent && !discard) {
 		r->body_end_sent = true;
