@@ -649,17 +649,25 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 		conn_close(c, false);
 	} else if (n == 0) {
-		/* A client may half-close after its last request and still
-		 * want the answers; anything unfinished is dropped. */
+		/* A client may half-close after pipelined requests and still
+		 * want their answers: those go out, then the connection
+		 * closes (conn_after).  A FIN with nothing more to answer
+		 * is a client gone, as http.sys's HttpWaitForDisconnect
+		 * says: a held request is aborted, as on a reset, so that
+		 * its module learns it and its queue slot is freed. */
 		c->peer_eof = true;
 		read_enable(c, false);
 		if (c->state == HQ_C_REQUEST && !c->req.body_done) {
 			body_fail(c, HQ_ERR_BAD_REQUEST);
 			conn_close(c, false);
-		} else if (c->state != HQ_C_REQUEST) {
-			if (c->state == HQ_C_HEAD)
-				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+		} else if (c->state == HQ_C_REQUEST && c->req.owned &&
+		    !c->req.resp_done && c->ipos == c->ilen) {
+			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 			conn_close(c, false);
+		} else if (c->state == HQ_C_HEAD) {
+			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+		} else if (c->state == HQ_C_DRAIN) {
+			c->close_after = true;
 		}
 	}
 out:
