@@ -78,13 +78,7 @@ timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 static uint32_t
 send_timeout(const struct hq_conn *c)
 {
-	uint32_t rate = conn_timeouts(c)->min_send_rate;
-	uint64_t s;
-
-	if (rate == HQ_TIMEOUT_OFF || rate == 0)
-		return HQ_TIMEOUT_OFF;
-	s = c->pending / rate + 1;
-	return s > 65535 ? 65535 : (uint32_t)s;
+	return hq_send_timeout_s(c->pending, conn_timeouts(c)->min_send_rate);
 }
 
 /* Chooses the one timer this state needs; re-arms only on a change of kind
@@ -556,35 +550,56 @@ conn_next(struct hq_conn *c)
 	c->head_base = c->ipos;
 }
 
-static void
+/* Whether so much output is unsent that no further pipelined request
+ * starts: a client that sends and never reads must not make the daemon
+ * hold every answer (nginx and h2o also wait for one response to leave). */
+static bool
+out_full(const struct hq_conn *c)
+{
+	return c->pending >= HQ_OUT_PIPELINE_MAX;
+}
+
+/* Between requests: the next one waits for unsent output to go out. */
+static bool
+parse_blocked(const struct hq_conn *c)
+{
+	return (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) && !c->closed &&
+	    !c->close_after && out_full(c);
+}
+
+/* Handles what the input holds.  True when it stopped because of unsent
+ * output with pipelined input left: call again once the output drains. */
+static bool
 conn_process(struct hq_conn *c)
 {
 	for (;;) {
 		httpq_request *r = &c->req;
 
 		if (c->closed)
-			return;
+			return false;
 		if (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) {
+			if (parse_blocked(c))
+				return c->ipos < c->ilen;
 			if (c->close_after || !conn_parse(c))
-				return;
+				return false;
 			continue;
 		}
 		body_feed(c);
 		if (c->closed)
-			return;
+			return false;
 		if (c->state == HQ_C_REQUEST) {
 			if (!r->resp_done || r->owned)
-				return;
+				return false;
 			conn_next(c);
 			if (c->state == HQ_C_DRAIN)
 				continue;
 		} else if (c->state == HQ_C_DRAIN) {
 			if (!r->body_done)
-				return;
+				return false;
 			conn_next(c);
 		}
 		if (c->close_after)
-			return;
+			return false;
 	}
 }
 
@@ -814,17 +829,26 @@ tls_events(struct hq_conn *c)
 static void
 conn_after(struct hq_conn *c)
 {
+	bool blocked = false;
+
 	if (c->in_callback > 0)
 		return;
 	c->in_callback++;
 	for (int round = 0; round < 4; round++) {
-		conn_process(c);
+		blocked = conn_process(c);
 		conn_flush(c);
-		if (c->closed || c->req.writable_cb == NULL || c->pending >= HQ_OUT_LOWAT)
+		if (c->closed)
 			break;
-		notify_writable(c);
+		if (c->req.writable_cb != NULL && c->pending < HQ_OUT_LOWAT)
+			notify_writable(c);
+		else if (!blocked || out_full(c))
+			break;
 	}
 	c->in_callback--;
+	/* Pipelined requests wait while the output drained in the last
+	 * round: go on from the event loop, after the other connections. */
+	if (blocked && !c->closed && !out_full(c))
+		event_active(&c->rev, EV_READ, 1);
 	if (!c->closed && c->pending == 0) {
 		bool between = c->state != HQ_C_REQUEST ||
 		    (c->req.resp_done && !c->req.owned);
@@ -836,7 +860,9 @@ conn_after(struct hq_conn *c)
 			ibuf_release(c);
 	}
 	if (!c->closed) {
-		read_enable(c, ibuf_can_grow(c));
+		/* Stop reading too while output waits: the client's requests
+		 * stay in the socket buffers, and TCP slows it down. */
+		read_enable(c, ibuf_can_grow(c) && !parse_blocked(c));
 		if (c->ssl != NULL)
 			tls_events(c);
 		timer_update(c);
