@@ -647,6 +647,9 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	c->in_callback++;
+	/* After a FIN only the buffer is left: a parse resumed (conn_after). */
+	if (c->peer_eof)
+		goto out;
 	if (c->ssl != NULL && !tls_ready(c))
 		goto out;
 	if (!ibuf_room(c)) {
@@ -679,8 +682,6 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		    !c->req.resp_done && c->ipos == c->ilen) {
 			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 			conn_close(c, false);
-		} else if (c->state == HQ_C_HEAD) {
-			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 		} else if (c->state == HQ_C_DRAIN) {
 			c->close_after = true;
 		}
@@ -853,9 +854,16 @@ conn_after(struct hq_conn *c)
 		bool between = c->state != HQ_C_REQUEST ||
 		    (c->req.resp_done && !c->req.owned);
 
-		if ((c->close_after && between) ||
-		    (c->peer_eof && (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)))
+		if (c->close_after && between) {
 			conn_close(c, false);
+		} else if (c->peer_eof && !blocked &&
+		    (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)) {
+			/* Everything answered; a head cut short by the FIN
+			 * is a dropped request. */
+			if (c->state == HQ_C_HEAD)
+				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+			conn_close(c, false);
+		}
 		else if (c->state == HQ_C_IDLE && c->ipos == c->ilen)
 			ibuf_release(c);
 	}

@@ -140,6 +140,51 @@ is "$(val responses)" "$(val want)" "once it reads, every pipelined request is a
 is "$(val bad)" 0 "  each answer is a correct 200"
 is "$(val misordered)" 0 "  in order (the numbered POSTs come back in sequence)"
 is "$(val trailing)" 0 "  with no stray bytes after the last one"
+
+# A client that pipelines, half-closes (FIN) once everything is sent, and
+# reads at its own pace: every answer still comes, then the close (a FIN
+# after pipelined requests is no abort; unsent answers are not dropped).
+cat >"$T/halfclose.py" <<'PY'
+import select, socket, sys, time
+
+port, n = int(sys.argv[1]), int(sys.argv[2])
+buf = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n" * n
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.setblocking(False)
+data, shut, eof = bytearray(), False, False
+deadline = time.time() + 60
+while not eof and time.time() < deadline:
+    r, w, _ = select.select([s], [s] if buf else [], [], 5.0)
+    if not r and not w:
+        break
+    if w:
+        try:
+            k = s.send(buf[:65536])
+            buf = buf[k:]
+        except BlockingIOError:
+            pass
+        if not buf and not shut:
+            s.shutdown(socket.SHUT_WR)
+            shut = True
+    if r:
+        try:
+            d = s.recv(8192)
+        except ConnectionResetError:
+            print("reset")
+            break
+        if not d:
+            eof = True
+        data += d
+        time.sleep(0.0002)
+print("responses=%d eof=%d" % (data.count(b"HTTP/1.1 200 "), eof))
+PY
+"$HQ_PYTHON" -S "$T/halfclose.py" "$HQ_PORT" 200000 >"$T/hc" 2>&1
+line=$(cat "$T/hc")
+is "$(val responses)" 200000 "pipelined, then FIN, reading slowly: all 200000 answers arrive"
+is "$(val eof)" 1 "  then the daemon closes"
+
 hq_alive "$HQ_PID"
 ok $? "httpqd is still running"
 
