@@ -38,6 +38,25 @@ conn_timeouts(const struct hq_conn *c)
 	return &c->cfg->store->timeouts;
 }
 
+/* The timeouts and body limit of the request in c->req: its URL group's,
+ * or the global ones when the daemon answered it before it was routed
+ * (bad Host, bad URL, 404) and only drains its body. */
+static const struct hq_timeouts *
+req_timeouts(const struct hq_conn *c)
+{
+	if (c->req.group != NULL)
+		return &c->req.group->t;
+	return &c->cfg->store->timeouts;
+}
+
+static uint64_t
+req_max_body(const struct hq_conn *c)
+{
+	if (c->req.group != NULL)
+		return c->req.group->max_body_bytes;
+	return HQ_DEFAULT_MAX_BODY_BYTES;
+}
+
 static void
 timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 {
@@ -59,13 +78,7 @@ timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 static uint32_t
 send_timeout(const struct hq_conn *c)
 {
-	uint32_t rate = conn_timeouts(c)->min_send_rate;
-	uint64_t s;
-
-	if (rate == HQ_TIMEOUT_OFF || rate == 0)
-		return HQ_TIMEOUT_OFF;
-	s = c->pending / rate + 1;
-	return s > 65535 ? 65535 : (uint32_t)s;
+	return hq_send_timeout_s(c->pending, conn_timeouts(c)->min_send_rate);
 }
 
 /* Chooses the one timer this state needs; re-arms only on a change of kind
@@ -89,10 +102,9 @@ timer_update(struct hq_conn *c)
 		if (c->last_group != NULL && c->last_group_gen == c->cfg->generation)
 			secs = t->header_wait;
 	} else if (c->state == HQ_C_DRAIN) {
-		want = T_DRAIN, secs = r->group ? r->group->t.drain_entity_body :
-		    t->drain_entity_body;
+		want = T_DRAIN, secs = req_timeouts(c)->drain_entity_body;
 	} else if (r->body_reading && !r->body_done && !r->body_paused) {
-		want = T_BODY, secs = r->group->t.entity_body;
+		want = T_BODY, secs = req_timeouts(c)->entity_body;
 	}
 	/* Idle and header-wait restart with every request. */
 	if (want != C_TIMER_KIND(c) ||
@@ -321,7 +333,7 @@ admit(struct hq_conn *c)
 	enum hq_error e;
 
 	if (r->head.content_length > 0 &&
-	    (uint64_t)r->head.content_length > r->group->max_body_bytes) {
+	    (uint64_t)r->head.content_length > req_max_body(c)) {
 		conn_error(c, HQ_ERR_ENTITY_TOO_LARGE, NULL);
 		return false;
 	}
@@ -505,7 +517,7 @@ body_feed(struct hq_conn *c)
 			done = r->body_left == 0;
 		}
 		r->body_seen += n;
-		if (r->group != NULL && r->body_seen > r->group->max_body_bytes) {
+		if (r->body_seen > req_max_body(c)) {
 			body_fail(c, HQ_ERR_ENTITY_TOO_LARGE);
 			return;
 		}
@@ -516,8 +528,8 @@ body_feed(struct hq_conn *c)
 	}
 	if (r->body_seen != before)
 		timer_rearm(c, c->state == HQ_C_DRAIN ? T_DRAIN : T_BODY,
-		    c->state == HQ_C_DRAIN ? r->group->t.drain_entity_body :
-		    r->group->t.entity_body);
+		    c->state == HQ_C_DRAIN ? req_timeouts(c)->drain_entity_body :
+		    req_timeouts(c)->entity_body);
 	/* A request with no body still gets its one END call. */
 	if (!r->has_body && r->body_reading && !r->body_end_sent && !discard) {
 		r->body_end_sent = true;
@@ -560,35 +572,56 @@ conn_next(struct hq_conn *c)
 	c->head_base = c->ipos;
 }
 
-static void
+/* Whether so much output is unsent that no further pipelined request
+ * starts: a client that sends and never reads must not make the daemon
+ * hold every answer (nginx and h2o also wait for one response to leave). */
+static bool
+out_full(const struct hq_conn *c)
+{
+	return c->pending >= HQ_OUT_PIPELINE_MAX;
+}
+
+/* Between requests: the next one waits for unsent output to go out. */
+static bool
+parse_blocked(const struct hq_conn *c)
+{
+	return (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) && !c->closed &&
+	    !c->close_after && out_full(c);
+}
+
+/* Handles what the input holds.  True when it stopped because of unsent
+ * output with pipelined input left: call again once the output drains. */
+static bool
 conn_process(struct hq_conn *c)
 {
 	for (;;) {
 		httpq_request *r = &c->req;
 
 		if (c->closed)
-			return;
+			return false;
 		if (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) {
+			if (parse_blocked(c))
+				return c->ipos < c->ilen;
 			if (c->close_after || !conn_parse(c))
-				return;
+				return false;
 			continue;
 		}
 		body_feed(c);
 		if (c->closed)
-			return;
+			return false;
 		if (c->state == HQ_C_REQUEST) {
 			if (!r->resp_done || r->owned)
-				return;
+				return false;
 			conn_next(c);
 			if (c->state == HQ_C_DRAIN)
 				continue;
 		} else if (c->state == HQ_C_DRAIN) {
 			if (!r->body_done)
-				return;
+				return false;
 			conn_next(c);
 		}
 		if (c->close_after)
-			return;
+			return false;
 	}
 }
 
@@ -636,6 +669,9 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	c->in_callback++;
+	/* After a FIN only the buffer is left: a parse resumed (conn_after). */
+	if (c->peer_eof)
+		goto out;
 	if (c->ssl != NULL && !tls_ready(c))
 		goto out;
 	if (!ibuf_room(c)) {
@@ -653,17 +689,23 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 		conn_close(c, false);
 	} else if (n == 0) {
-		/* A client may half-close after its last request and still
-		 * want the answers; anything unfinished is dropped. */
+		/* A client may half-close after pipelined requests and still
+		 * want their answers: those go out, then the connection
+		 * closes (conn_after).  A FIN with nothing more to answer
+		 * is a client gone, as http.sys's HttpWaitForDisconnect
+		 * says: a held request is aborted, as on a reset, so that
+		 * its module learns it and its queue slot is freed. */
 		c->peer_eof = true;
 		read_enable(c, false);
 		if (c->state == HQ_C_REQUEST && !c->req.body_done) {
 			body_fail(c, HQ_ERR_BAD_REQUEST);
 			conn_close(c, false);
-		} else if (c->state != HQ_C_REQUEST) {
-			if (c->state == HQ_C_HEAD)
-				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+		} else if (c->state == HQ_C_REQUEST && c->req.owned &&
+		    !c->req.resp_done && c->ipos == c->ilen) {
+			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 			conn_close(c, false);
+		} else if (c->state == HQ_C_DRAIN) {
+			c->close_after = true;
 		}
 	}
 out:
@@ -810,29 +852,47 @@ tls_events(struct hq_conn *c)
 static void
 conn_after(struct hq_conn *c)
 {
+	bool blocked = false;
+
 	if (c->in_callback > 0)
 		return;
 	c->in_callback++;
 	for (int round = 0; round < 4; round++) {
-		conn_process(c);
+		blocked = conn_process(c);
 		conn_flush(c);
-		if (c->closed || c->req.writable_cb == NULL || c->pending >= HQ_OUT_LOWAT)
+		if (c->closed)
 			break;
-		notify_writable(c);
+		if (c->req.writable_cb != NULL && c->pending < HQ_OUT_LOWAT)
+			notify_writable(c);
+		else if (!blocked || out_full(c))
+			break;
 	}
 	c->in_callback--;
+	/* Pipelined requests wait while the output drained in the last
+	 * round: go on from the event loop, after the other connections. */
+	if (blocked && !c->closed && !out_full(c))
+		event_active(&c->rev, EV_READ, 1);
 	if (!c->closed && c->pending == 0) {
 		bool between = c->state != HQ_C_REQUEST ||
 		    (c->req.resp_done && !c->req.owned);
 
-		if ((c->close_after && between) ||
-		    (c->peer_eof && (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)))
+		if (c->close_after && between) {
 			conn_close(c, false);
+		} else if (c->peer_eof && !blocked &&
+		    (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)) {
+			/* Everything answered; a head cut short by the FIN
+			 * is a dropped request. */
+			if (c->state == HQ_C_HEAD)
+				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+			conn_close(c, false);
+		}
 		else if (c->state == HQ_C_IDLE && c->ipos == c->ilen)
 			ibuf_release(c);
 	}
 	if (!c->closed) {
-		read_enable(c, ibuf_can_grow(c));
+		/* Stop reading too while output waits: the client's requests
+		 * stay in the socket buffers, and TCP slows it down. */
+		read_enable(c, ibuf_can_grow(c) && !parse_blocked(c));
 		if (c->ssl != NULL)
 			tls_events(c);
 		timer_update(c);

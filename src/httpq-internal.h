@@ -28,6 +28,7 @@
 #define HQ_DEFAULT_MODULE_PATH          MODULEDIR
 #define HQ_DEFAULT_TIMEOUT_S            120     /* every http.sys timer */
 #define HQ_DEFAULT_MIN_SEND_RATE_BPS    150     /* bytes per second */
+#define HQ_SEND_TIMER_MAX_S             300     /* longest wait for a write to progress */
 #define HQ_DEFAULT_QUEUE_LENGTH         1000
 #define HQ_QUEUE_LENGTH_MIN             1
 #define HQ_QUEUE_LENGTH_MAX             65535
@@ -138,6 +139,12 @@ struct hq_timeouts {
 	uint32_t header_wait;
 	uint32_t min_send_rate;
 };
+
+/* util.c: seconds the send timer (min_send_rate, re-armed whenever a write
+ * makes progress) allows for `pending` unsent bytes: pending / rate + 1,
+ * at most HQ_SEND_TIMER_MAX_S however much is pending; HQ_TIMEOUT_OFF when
+ * the rate is off. */
+uint32_t hq_send_timeout_s(uint64_t pending, uint32_t rate);
 
 /* ---------------------------------------------------------------------
  * http1.c -- zero-copy HTTP/1.1 request head parser and chunked decoder.

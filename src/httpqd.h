@@ -376,6 +376,9 @@ struct hq_conn {
 /* conn.c */
 #define HQ_OUT_LOWAT (64 * 1024)  /* on_writable fires below this */
 #define HQ_HDRS_INITIAL 64        /* header entries a request starts with */
+/* No further pipelined request is parsed (nor read) while this much output
+ * is unsent; it goes on once the client has taken some. */
+#define HQ_OUT_PIPELINE_MAX (64 * 1024)
 void hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
 void hq_conn_drain(struct hq_conn *c);        /* shutdown: close when idle */

@@ -179,10 +179,12 @@ api_content_length(httpq_request *r)
 	return r->head.content_length > 0 ? r->head.content_length : 0;
 }
 
+/* Empty for a request that was never routed (a module holding a request
+ * after releasing it): never a NULL dereference. */
 static httpq_str
 api_url_prefix(httpq_request *r)
 {
-	const char *t = r->route->prefix.text;
+	const char *t = r->route != NULL ? r->route->prefix.text : "";
 
 	return (httpq_str){ t, strlen(t) };
 }
@@ -190,7 +192,7 @@ api_url_prefix(httpq_request *r)
 static httpq_str
 api_url_group(httpq_request *r)
 {
-	const char *t = r->group->sg->name;
+	const char *t = r->group != NULL ? r->group->sg->name : "";
 
 	return (httpq_str){ t, strlen(t) };
 }

@@ -139,6 +139,38 @@ seg_write(struct hq_conn *c, struct hq_seg *s)
 	return w == 0 ? -1 : w;
 }
 
+/*
+ * Output that never quite drains (a client taking it as fast as pipelined
+ * answers are added) would keep every byte ever sent in c->out, and every
+ * segment in c->segs: once the sent part is the larger one, move what is
+ * left to the front.  Only here, after writing, never while a head is
+ * being assembled.
+ */
+static void
+out_compact(struct hq_conn *c)
+{
+	size_t sent = c->out.len;
+
+	for (size_t i = c->seg0; i < c->nsegs; i++)
+		if (c->segs[i].fd < 0) {
+			sent = (size_t)c->segs[i].off;
+			break;
+		}
+	if (sent >= HQ_IBUF_SIZE && sent >= c->out.len - sent) {
+		memmove(c->out.p, c->out.p + sent, c->out.len - sent);
+		c->out.len -= sent;
+		for (size_t i = c->seg0; i < c->nsegs; i++)
+			if (c->segs[i].fd < 0)
+				c->segs[i].off -= sent;
+	}
+	if (c->seg0 >= 64 && c->seg0 >= c->nsegs - c->seg0) {
+		memmove(c->segs, c->segs + c->seg0,
+		    (c->nsegs - c->seg0) * sizeof(*c->segs));
+		c->nsegs -= c->seg0;
+		c->seg0 = 0;
+	}
+}
+
 int
 hq_out_flush(struct hq_conn *c)
 {
@@ -148,19 +180,23 @@ hq_out_flush(struct hq_conn *c)
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return 0;
+				break;
 			return -1;
 		}
 		s->off += (uint64_t)n;
 		s->len -= (uint64_t)n;
 		c->pending -= (uint64_t)n;
 		if (s->len > 0 && c->ssl == NULL)
-			return 0; /* short write: the socket is full */
+			break; /* short write: the socket is full */
 		if (s->len > 0)
 			continue; /* TLS writes a record at a time */
 		if (s->fd >= 0)
 			close(s->fd);
 		c->seg0++;
+	}
+	if (c->seg0 < c->nsegs) {
+		out_compact(c);
+		return 0;
 	}
 	c->seg0 = c->nsegs = 0;
 	c->out.len = 0;

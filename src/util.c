@@ -1,5 +1,5 @@
 /*
- * util.c -- allocation wrappers and small string helpers.
+ * util.c -- allocation wrappers, small string helpers, the send timer.
  *
  * Out of memory is not recoverable in a daemon that promises never to lose a
  * request silently, so every allocation aborts with a message instead of
@@ -112,4 +112,17 @@ hq_sockaddr_port(const struct sockaddr_storage *ss)
 	return ntohs(ss->ss_family == AF_INET ?
 	    ((const struct sockaddr_in *)ss)->sin_port :
 	    ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* The timer is re-armed on progress, so it bounds how long no byte moves;
+ * without the cap, many pending bytes stretched it to hours. */
+uint32_t
+hq_send_timeout_s(uint64_t pending, uint32_t rate)
+{
+	uint64_t s;
+
+	if (rate == HQ_TIMEOUT_OFF || rate == 0)
+		return HQ_TIMEOUT_OFF;
+	s = pending / rate;
+	return s >= HQ_SEND_TIMER_MAX_S ? HQ_SEND_TIMER_MAX_S : (uint32_t)s + 1;
 }

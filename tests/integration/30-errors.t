@@ -85,6 +85,29 @@ printf 'GET /other/ HTTP/1.1\r\nHost: anything.example\r\n\r\n' >"$T/req"
 expect_open "strong wildcard, foreign host, unknown path (404)" 'HTTP/1.1 404 Not Found' 'Not Found' "$HQ_PORT2"
 FOLLOW='GET /follow HTTP/1.1\r\nHost: localhost\r\n\r\n'
 
+# --- answered before routing, with a body to skip ------------------------------
+# The daemon drains the body of a request it answered itself and keeps the
+# connection: there is no URL group then (the drain used to dereference it
+# and kill the daemon with SIGSEGV).
+printf 'POST / HTTP/1.1\r\nHost: a b\r\nContent-Length: 5\r\n\r\nhello' >"$T/req"
+expect_open "bad Host with a Content-Length body" "$S400" 'Bad Request - Invalid Hostname'
+printf 'POST / HTTP/1.1\r\nHost: a b\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' >"$T/req"
+expect_open "bad Host with a chunked body" "$S400" 'Bad Request - Invalid Hostname'
+printf 'POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc' >"$T/req"
+expect_open "missing Host with a body" "$S400" 'Bad Request - Invalid Hostname'
+printf 'POST /a%%zz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello' >"$T/req"
+expect_open "bad URL with a body" "$S400" 'Bad Request - Invalid URL'
+{ printf 'POST / HTTP/1.1\r\nHost: other.example\r\nContent-Length: 300000\r\n\r\n'; repeat x 300000; } >"$T/req"
+expect_open "unrouted Host with a 300000-byte body" "$S400" 'Bad Request - Invalid Hostname'
+FOLLOW='GET /app/ HTTP/1.1\r\nHost: localhost\r\n\r\n'
+printf 'POST /other/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello' >"$T/req"
+expect_open "404 with a Content-Length body" 'HTTP/1.1 404 Not Found' 'Not Found' "$HQ_PORT2"
+printf 'POST /other/ HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' >"$T/req"
+expect_open "404 with a chunked body" 'HTTP/1.1 404 Not Found' 'Not Found' "$HQ_PORT2"
+FOLLOW='GET /follow HTTP/1.1\r\nHost: localhost\r\n\r\n'
+hq_alive "$HQ_PID"
+ok $? "httpqd survived requests with bodies it answered before routing"
+
 # --- framing -----------------------------------------------------------------
 printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' >"$T/req"
 expect_close "Content-Length with Transfer-Encoding" "$S400" 'Bad Request - Invalid Framing'

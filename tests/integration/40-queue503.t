@@ -112,4 +112,35 @@ is "$(resp_code "$T/after.abort")" 200 \
     "a request aborted by a client reset frees its queue slot (after $(elapsed_since "$t0")s, hold was 5 s)"
 is "$(wc -c <"$T/aborted" | tr -d ' ')" 0 "  the aborted request was not answered before the reset"
 
+# A client that closes cleanly (FIN) while held is gone too: the request is
+# aborted as on a reset (http.sys: HttpWaitForDisconnect), the module's
+# on_abort finishes it, and the slot is free long before the 10 s hold ends.
+log_mark
+printf 'GET /limited/?ms=10000 HTTP/1.1\r\nHost: localhost\r\n\r\n' |
+    raw --half-close-after-send --read-until-close --timeout 3 >"$T/fin"
+rc=$?
+is "$rc" 0 "a held request whose client sent FIN: the connection is closed at once"
+is "$(wc -c <"$T/fin" | tr -d ' ')" 0 "  and the request is not answered"
+t0=$(hq_now)
+end=$(($(date +%s) + 3))
+while :; do
+	printf 'GET /limited/?ms=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+	    raw --read-until-close --timeout 2 >"$T/after.fin"
+	[ "$(resp_code "$T/after.fin")" = 200 ] && break
+	[ "$(date +%s)" -ge "$end" ] && break
+	sleep 0.05
+done
+is "$(resp_code "$T/after.fin")" 200 \
+    "a request aborted by a client FIN frees its queue slot (after $(elapsed_since "$t0")s, hold was 10 s)"
+like "$(wait_log 'Connection_Dropped' 5)" 'ms=10000.*Connection_Dropped' "  the drop is in the error log"
+
+# A FIN after pipelined requests still gets every answer (the last one
+# arrives held, with the FIN already read), then the close.
+printf 'GET /limited/?ms=100 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /limited/?ms=100 HTTP/1.1\r\nHost: localhost\r\n\r\n' |
+    raw --half-close-after-send --read-until-close --timeout 5 >"$T/finpipe"
+rc=$?
+is "$rc" 0 "pipelined requests then FIN: the server closes after answering"
+is "$(resp_count "$T/finpipe")" 2 "  both pipelined requests are answered"
+is "$(resp_code "$T/finpipe" 1)" 200 "  the second with 200"
+
 done_testing
