@@ -269,10 +269,17 @@ struct hq_origin {
 	int line, col;    /* 1-based */
 };
 
-/* Collected error messages, each "file:line:col: path: message". */
+/*
+ * Collected error messages, each "file:line:col: path: message".  Only the
+ * first HQ_ERRORS_MAX are kept; after them msg[HQ_ERRORS_MAX] says "and N
+ * more errors", so n is at most HQ_ERRORS_MAX + 1.  total counts every
+ * error added: compare it, not n, to tell whether a step failed.
+ */
+#define HQ_ERRORS_MAX 100
 struct hq_errors {
 	char **msg;
-	size_t n;
+	size_t n;     /* lines in msg */
+	size_t total; /* errors added */
 };
 void hq_errors_add(struct hq_errors *e, const struct hq_origin *at,
     const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
