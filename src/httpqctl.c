@@ -172,8 +172,8 @@ load_store(bool quiet)
 	}
 	if (s == NULL && !quiet) {
 		hq_errors_print(&errs, stderr);
-		say("%s: invalid (%zu error%s)", O.store, errs.n,
-		    errs.n == 1 ? "" : "s");
+		say("%s: invalid (%zu error%s)", O.store, errs.total,
+		    errs.total == 1 ? "" : "s");
 	}
 	hq_errors_free(&errs);
 	return s;
@@ -748,8 +748,8 @@ validate(const char *dropin, const char *text, size_t len)
 	if (errs.n == 0)
 		return 0;
 	hq_errors_print(&errs, stderr);
-	say("change refused, nothing written (%zu error%s)", errs.n,
-	    errs.n == 1 ? "" : "s");
+	say("change refused, nothing written (%zu error%s)", errs.total,
+	    errs.total == 1 ? "" : "s");
 	hq_errors_free(&errs);
 	return -1;
 }
