@@ -218,6 +218,15 @@ struct hq_prefix {
 	char *text;       /* canonical form: "http://+:8080/app/" */
 };
 
+/*
+ * A prefix is at most HQ_PREFIX_MAX_LENGTH characters as written: far more
+ * than any real one, and well under the 16 KiB default of
+ * limits.max_url_length, so that every accepted prefix can be reached.
+ * A host name (in a prefix or an SSL binding's hostnameport) is at most
+ * HQ_HOST_NAME_MAX_LEN characters: DNS's 255 octets on the wire.
+ */
+#define HQ_PREFIX_MAX_LENGTH 2048
+#define HQ_HOST_NAME_MAX_LEN 253
 /* Parses text; on error returns -1 and writes a message such as
  * `port missing in "http://+/app/"` into err. */
 int hq_prefix_parse(const char *text, struct hq_prefix *out, char *err, size_t errlen);

@@ -1675,6 +1675,7 @@ parse_hostport(const char *text, char **host, uint16_t *port)
 	uint64_t pn;
 
 	if (colon == NULL || colon == text ||
+	    colon - text > HQ_HOST_NAME_MAX_LEN ||
 	    parse_uint(colon + 1, &pn) < 0 || pn < 1 || pn > 65535)
 		return -1;
 	for (const char *c = text; c < colon; c++)
@@ -1695,6 +1696,8 @@ static void
 sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
 {
 	char *kp, buf[80];
+	const char *colon;
+	size_t hn;
 
 	if (c->ipport != NULL && c->hostnameport != NULL) {
 		xerr(ld, &c->at, path, "ipport and hostnameport exclude each "
@@ -1720,8 +1723,18 @@ sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
 		if (parse_hostport(c->hostnameport, &c->host, &c->port) == 0)
 			return;
 		kp = join(path, "hostnameport");
-		xerr(ld, &c->at, kp, "expected NAME:PORT (\"www.example.com:443\"), "
-		    "got %s", quote(c->hostnameport, buf, sizeof(buf)));
+		colon = strrchr(c->hostnameport, ':');
+		hn = colon ? (size_t)(colon - c->hostnameport) :
+		    strlen(c->hostnameport);
+		if (hn > HQ_HOST_NAME_MAX_LEN)
+			xerr(ld, &c->at, kp, "expected NAME:PORT with a name of "
+			    "at most %d characters, got %zu characters in %s",
+			    HQ_HOST_NAME_MAX_LEN, hn,
+			    quote(c->hostnameport, buf, sizeof(buf)));
+		else
+			xerr(ld, &c->at, kp, "expected NAME:PORT "
+			    "(\"www.example.com:443\"), got %s",
+			    quote(c->hostnameport, buf, sizeof(buf)));
 	}
 	free(kp);
 }

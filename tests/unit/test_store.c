@@ -606,6 +606,55 @@ START_TEST(test_collects_all)
 }
 END_TEST
 
+/* --- length caps on names and prefixes --------------------------------- */
+
+/* An SSL binding's hostnameport and a urlacl's url: n characters of 'a'
+ * (plus ":443", or in "http://+:80/.../"); 100,000 used to be accepted. */
+static const struct {
+	const char *fmt; /* %s: the a's */
+	size_t n;
+	const char *error; /* NULL: loads; else in the first message */
+} len_rows[] = {
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 253,
+	  NULL },
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 254,
+	  "sslcerts[0].hostnameport: expected NAME:PORT with a name of at most "
+	  "253 characters, got 254 characters in \"aaaa" },
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 100000,
+	  "got 100000 characters" },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 2048 - 13, NULL },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 2048 - 12,
+	  "urlacls[0].url: prefix of 2049 characters, longer than 2048, in "
+	  "\"http://+:80/aaaa" },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 100000,
+	  "urlacls[0].url: prefix of 100013 characters, longer than 2048" },
+};
+
+START_TEST(test_length_caps)
+{
+	struct hq_errors e = { 0 };
+	char *as = xmalloc(len_rows[_i].n + 1), *yaml;
+	struct hq_store *s;
+
+	memset(as, 'a', len_rows[_i].n);
+	as[len_rows[_i].n] = '\0';
+	yaml = xasprintf(len_rows[_i].fmt, as);
+	s = hq_store_load_string("t", yaml, strlen(yaml), &e);
+	if (len_rows[_i].error == NULL) {
+		ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
+	} else {
+		ck_assert_ptr_null(s);
+		ck_assert_uint_eq(e.n, 1);
+		ck_assert_msg(strstr(e.msg[0], len_rows[_i].error) != NULL,
+		    "%.300s", e.msg[0]);
+	}
+	hq_store_free(s);
+	hq_errors_free(&e);
+	free(yaml);
+	free(as);
+}
+END_TEST
+
 /* --- what a store file may be, and how big ------------------------------ */
 
 static char tmpdir[64];
@@ -903,6 +952,8 @@ main(void)
 	tcase_add_test(units, test_errors_format);
 	tcase_add_test(units, test_collects_all);
 	tcase_add_test(units, test_list_keys);
+	tcase_add_loop_test(units, test_length_caps, 0,
+	    (int)(sizeof(len_rows) / sizeof(len_rows[0])));
 	suite_add_tcase(su, good);
 	suite_add_tcase(su, bad);
 	tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
