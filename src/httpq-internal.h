@@ -527,6 +527,21 @@ char *hq_store_write_temp(const char *path, const char *text, size_t len,
     char *err, size_t errlen);
 int hq_store_write_commit(const char *tmp, const char *path, char *err,
     size_t errlen);
+/*
+ * One flat entry of httpqctl's drop-in (an urlacl, an SSL binding, the
+ * timeouts): keys in the order first set, as many as the entry has (a fixed
+ * array of 8 silently dropped the ninth).  Zero-initialise; set copies.
+ */
+struct hq_kvlist {
+	char **k, **v;
+	size_t n, cap;
+};
+/* Sets k to v, replacing an earlier value of k or appending. */
+void hq_kvlist_set(struct hq_kvlist *m, const char *k, const char *v);
+/* The value of k, or NULL. */
+const char *hq_kvlist_get(const struct hq_kvlist *m, const char *k);
+/* Frees the keys and values; m is empty (and reusable) after. */
+void hq_kvlist_free(struct hq_kvlist *m);
 
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
