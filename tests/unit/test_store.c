@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "httpq-internal.h"
+#include "store_yaml.h"
 
 #ifndef TESTS_SRCDIR
 #define TESTS_SRCDIR "tests"
@@ -925,6 +926,54 @@ START_TEST(test_list_keys)
 }
 END_TEST
 
+/* 1234567 -> "1,234,567", as the man page writes numbers. */
+static char *
+commas(unsigned long v)
+{
+	char digits[32], *out = xcalloc(1, 48);
+	size_t n = (size_t)snprintf(digits, sizeof(digits), "%lu", v), o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	return out;
+}
+
+/* The man pages state the limits the code applies, say what write access
+ * to the store means, and no longer say that https is refused. */
+START_TEST(test_man_limits)
+{
+	char *man = slurp(TESTS_SRCDIR "/../man/httpq.yaml.5");
+	char *man8 = slurp(TESTS_SRCDIR "/../man/httpqd.8");
+	char *nodes = commas(HQ_YAML_MAX_NODES), *opts = commas(HQ_STORE_MAX_OPTIONS);
+	char *want[] = {
+		xasprintf("at most %d MiB", HQ_STORE_MAX_FILE_MIB),
+		xasprintf("at most %s YAML nodes", nodes),
+		xasprintf("at most %s options", opts),
+		xasprintf("A prefix is at most %d characters as written",
+		    HQ_PREFIX_MAX_LENGTH),
+		xasprintf("\nis at most %d characters.\n", HQ_HOST_NAME_MAX_LEN),
+		xasprintf("The first %d errors are printed", HQ_ERRORS_MAX),
+		xasprintf("\n.SH SECURITY\nWrite access to"),
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(strstr(man, want[i]) != NULL,
+		    "httpq.yaml(5) does not say \"%s\"", want[i]);
+		free(want[i]);
+	}
+	ck_assert_ptr_null(strstr(man, "until TLS support lands"));
+	ck_assert_ptr_nonnull(strstr(man8, "\n.SH SECURITY\n"));
+	ck_assert_ptr_nonnull(strstr(man8, "can run code as root"));
+	free(nodes);
+	free(opts);
+	free(man8);
+	free(man);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -952,6 +1001,7 @@ main(void)
 	tcase_add_test(units, test_errors_format);
 	tcase_add_test(units, test_collects_all);
 	tcase_add_test(units, test_list_keys);
+	tcase_add_test(units, test_man_limits);
 	tcase_add_loop_test(units, test_length_caps, 0,
 	    (int)(sizeof(len_rows) / sizeof(len_rows[0])));
 	suite_add_tcase(su, good);
