@@ -720,7 +720,7 @@ reload(struct answer *a)
 		for (size_t i = 0; i < errs.n; i++)
 			hq_ctl_text_line(a->f, "  %s", errs.msg[i]);
 		answer(a, HQ_CTL_INVALID, "reload refused, keeping generation "
-		    "%u (%zu error%s)", gen, errs.n, errs.n == 1 ? "" : "s");
+		    "%u (%zu error%s)", gen, errs.total, errs.total == 1 ? "" : "s");
 	}
 	hq_errors_free(&errs);
 }

@@ -242,6 +242,15 @@ struct hq_prefix {
 	char *text;       /* canonical form: "http://+:8080/app/" */
 };
 
+/*
+ * A prefix is at most HQ_PREFIX_MAX_LENGTH characters as written: far more
+ * than any real one, and well under the 16 KiB default of
+ * limits.max_url_length, so that every accepted prefix can be reached.
+ * A host name (in a prefix or an SSL binding's hostnameport) is at most
+ * HQ_HOST_NAME_MAX_LEN characters: DNS's 255 octets on the wire.
+ */
+#define HQ_PREFIX_MAX_LENGTH 2048
+#define HQ_HOST_NAME_MAX_LEN 253
 /* Parses text; on error returns -1 and writes a message such as
  * `port missing in "http://+/app/"` into err. */
 int hq_prefix_parse(const char *text, struct hq_prefix *out, char *err, size_t errlen);
@@ -293,10 +302,17 @@ struct hq_origin {
 	int line, col;    /* 1-based */
 };
 
-/* Collected error messages, each "file:line:col: path: message". */
+/*
+ * Collected error messages, each "file:line:col: path: message".  Only the
+ * first HQ_ERRORS_MAX are kept; after them msg[HQ_ERRORS_MAX] says "and N
+ * more errors", so n is at most HQ_ERRORS_MAX + 1.  total counts every
+ * error added: compare it, not n, to tell whether a step failed.
+ */
+#define HQ_ERRORS_MAX 100
 struct hq_errors {
 	char **msg;
-	size_t n;
+	size_t n;     /* lines in msg */
+	size_t total; /* errors added */
 };
 void hq_errors_add(struct hq_errors *e, const struct hq_origin *at,
     const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -535,6 +551,21 @@ char *hq_store_write_temp(const char *path, const char *text, size_t len,
     char *err, size_t errlen);
 int hq_store_write_commit(const char *tmp, const char *path, char *err,
     size_t errlen);
+/*
+ * One flat entry of httpqctl's drop-in (an urlacl, an SSL binding, the
+ * timeouts): keys in the order first set, as many as the entry has (a fixed
+ * array of 8 silently dropped the ninth).  Zero-initialise; set copies.
+ */
+struct hq_kvlist {
+	char **k, **v;
+	size_t n, cap;
+};
+/* Sets k to v, replacing an earlier value of k or appending. */
+void hq_kvlist_set(struct hq_kvlist *m, const char *k, const char *v);
+/* The value of k, or NULL. */
+const char *hq_kvlist_get(const struct hq_kvlist *m, const char *k);
+/* Frees the keys and values; m is empty (and reusable) after. */
+void hq_kvlist_free(struct hq_kvlist *m);
 
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.

@@ -197,8 +197,8 @@ load_store(bool quiet)
 	}
 	if (s == NULL && !quiet) {
 		hq_errors_print(&errs, stderr);
-		say("%s: invalid (%zu error%s)", O.store, errs.n,
-		    errs.n == 1 ? "" : "s");
+		say("%s: invalid (%zu error%s)", O.store, errs.total,
+		    errs.total == 1 ? "" : "s");
 	}
 	hq_errors_free(&errs);
 	return s;
@@ -259,7 +259,7 @@ check_modules(const struct hq_store *s)
 		hq_module_unload(hq_module_load(s->queues[i].module, moddir,
 		    &s->queues[i], i, &hq_api_offline, &errs));
 	hq_log_set_sink(NULL);
-	n = errs.n;
+	n = errs.total;
 	if (n > 0) {
 		hq_errors_print(&errs, stderr);
 		say("%s: invalid (%zu error%s)", O.store, n, n == 1 ? "" : "s");
@@ -362,47 +362,13 @@ check_only(void)
  * ------------------------------------------------------------------- */
 
 struct model {
-	struct mv { char *k[8], *v[8]; size_t n; } *acl, *ssl, *listen;
+	struct hq_kvlist *acl, *ssl, *listen;
 	size_t nacl, nssl, nlisten;
-	struct mv timeouts;
+	struct hq_kvlist timeouts;
 };
 
-static void
-mv_set(struct mv *m, const char *k, const char *v)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->k[i], k) == 0) {
-			free(m->v[i]);
-			m->v[i] = xstrdup(v);
-			return;
-		}
-	if (m->n < 8) {
-		m->k[m->n] = xstrdup(k);
-		m->v[m->n++] = xstrdup(v);
-	}
-}
-
-static const char *
-mv_get(const struct mv *m, const char *k)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->k[i], k) == 0)
-			return m->v[i];
-	return NULL;
-}
-
-static void
-mv_free(struct mv *m)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->k[i]);
-		free(m->v[i]);
-	}
-	m->n = 0;
-}
-
-static struct mv *
-model_add(struct mv **list, size_t *n)
+static struct hq_kvlist *
+model_add(struct hq_kvlist **list, size_t *n)
 {
 	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
 	memset(&(*list)[*n], 0, sizeof(**list));
@@ -410,9 +376,9 @@ model_add(struct mv **list, size_t *n)
 }
 
 static void
-model_remove(struct mv *list, size_t *n, size_t i)
+model_remove(struct hq_kvlist *list, size_t *n, size_t i)
 {
-	mv_free(&list[i]);
+	hq_kvlist_free(&list[i]);
 	memmove(list + i, list + i + 1, (*n - i - 1) * sizeof(*list));
 	(*n)--;
 }
@@ -421,20 +387,20 @@ static void
 model_free(struct model *m)
 {
 	for (size_t i = 0; i < m->nacl; i++)
-		mv_free(&m->acl[i]);
+		hq_kvlist_free(&m->acl[i]);
 	for (size_t i = 0; i < m->nssl; i++)
-		mv_free(&m->ssl[i]);
+		hq_kvlist_free(&m->ssl[i]);
 	for (size_t i = 0; i < m->nlisten; i++)
-		mv_free(&m->listen[i]);
+		hq_kvlist_free(&m->listen[i]);
 	free(m->acl);
 	free(m->ssl);
 	free(m->listen);
-	mv_free(&m->timeouts);
+	hq_kvlist_free(&m->timeouts);
 }
 
 /* A list of flat mappings of scalars (urlacls, sslcerts). */
 static int
-read_list(const struct hq_ynode *v, struct mv **list, size_t *n)
+read_list(const struct hq_ynode *v, struct hq_kvlist **list, size_t *n)
 {
 	if (hq_ynode_is_null(v))
 		return 0;
@@ -442,7 +408,7 @@ read_list(const struct hq_ynode *v, struct mv **list, size_t *n)
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
 		const struct hq_ynode *item = v->kid[i];
-		struct mv *e;
+		struct hq_kvlist *e;
 
 		if (item->type != HQ_Y_MAP)
 			return -1;
@@ -450,7 +416,7 @@ read_list(const struct hq_ynode *v, struct mv **list, size_t *n)
 		for (size_t j = 0; j + 1 < item->n; j += 2) {
 			if (item->kid[j + 1]->type != HQ_Y_SCALAR)
 				return -1;
-			mv_set(e, item->kid[j]->str, item->kid[j + 1]->str);
+			hq_kvlist_set(e, item->kid[j]->str, item->kid[j + 1]->str);
 		}
 	}
 	return 0;
@@ -486,11 +452,11 @@ model_read(const char *path, struct model *m)
 			rc |= read_list(v, &m->ssl, &m->nssl);
 		else if (strcmp(k, "iplisten") == 0 && v->type == HQ_Y_SEQ)
 			for (size_t j = 0; j < v->n; j++)
-				mv_set(model_add(&m->listen, &m->nlisten),
+				hq_kvlist_set(model_add(&m->listen, &m->nlisten),
 				    "ipaddress", v->kid[j]->str ? v->kid[j]->str : "");
 		else if (strcmp(k, "timeouts") == 0 && v->type == HQ_Y_MAP)
 			for (size_t j = 0; j + 1 < v->n; j += 2)
-				mv_set(&m->timeouts, v->kid[j]->str,
+				hq_kvlist_set(&m->timeouts, v->kid[j]->str,
 				    v->kid[j + 1]->str ? v->kid[j + 1]->str : "");
 		else if (!hq_ynode_is_null(v))
 			rc = -1;
@@ -512,7 +478,7 @@ yaml_str(FILE *f, const char *s)
 }
 
 static void
-write_list(FILE *f, const char *key, const struct mv *list, size_t n)
+write_list(FILE *f, const char *key, const struct hq_kvlist *list, size_t n)
 {
 	if (n == 0)
 		return;
@@ -632,7 +598,7 @@ add_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store 
 	const char *user = hq_ctl_get(cmd, "user"), *group = hq_ctl_get(cmd, "group");
 	struct hq_prefix p;
 	char err[256];
-	struct mv *e;
+	struct hq_kvlist *e;
 	bool b;
 
 	if (hq_prefix_parse(url, &p, err, sizeof(err)) < 0) {
@@ -662,16 +628,16 @@ add_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store 
 		return -1;
 	}
 	e = model_add(&m->acl, &m->nacl);
-	mv_set(e, "url", p.text);
+	hq_kvlist_set(e, "url", p.text);
 	if (user)
-		mv_set(e, "user", user);
+		hq_kvlist_set(e, "user", user);
 	if (group)
-		mv_set(e, "group", group);
+		hq_kvlist_set(e, "group", group);
 	if (hq_ctl_get(cmd, "listen") && hq_ctl_bool(hq_ctl_get(cmd, "listen"), &b) == 0)
-		mv_set(e, "listen", b ? "true" : "false");
+		hq_kvlist_set(e, "listen", b ? "true" : "false");
 	if (hq_ctl_get(cmd, "delegate") &&
 	    hq_ctl_bool(hq_ctl_get(cmd, "delegate"), &b) == 0)
-		mv_set(e, "delegate", b ? "true" : "false");
+		hq_kvlist_set(e, "delegate", b ? "true" : "false");
 	hq_prefix_free(&p);
 	return 0;
 }
@@ -702,7 +668,7 @@ delete_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_sto
 	for (i = 0; i < m->nacl; i++) {
 		struct hq_prefix q;
 
-		if (hq_prefix_parse(mv_get(&m->acl[i], "url"), &q, err, sizeof(err)) < 0)
+		if (hq_prefix_parse(hq_kvlist_get(&m->acl[i], "url"), &q, err, sizeof(err)) < 0)
 			continue;
 		if (strcmp(q.text, p.text) == 0) {
 			model_remove(m->acl, &m->nacl, i);
@@ -731,7 +697,7 @@ add_sslcert(const struct hq_ctl_cmd *cmd, struct model *m)
 {
 	static const char *const keys[] = { "ipport", "hostnameport", "certfile",
 		"keyfile", "chainfile", "clientcert", "cafile", NULL };
-	struct mv *e = model_add(&m->ssl, &m->nssl);
+	struct hq_kvlist *e = model_add(&m->ssl, &m->nssl);
 
 	for (size_t i = 0; keys[i]; i++) {
 		const char *v = hq_ctl_get(cmd, keys[i]);
@@ -740,11 +706,11 @@ add_sslcert(const struct hq_ctl_cmd *cmd, struct model *m)
 		if (v == NULL)
 			continue;
 		if (strstr(keys[i], "file") == NULL) {
-			mv_set(e, keys[i], v);
+			hq_kvlist_set(e, keys[i], v);
 			continue;
 		}
 		abs = absolute(v);
-		mv_set(e, keys[i], abs);
+		hq_kvlist_set(e, keys[i], abs);
 		free(abs);
 	}
 	return 0;
@@ -784,7 +750,7 @@ delete_sslcert(const struct hq_ctl_cmd *cmd, struct model *m,
 	if (c == NULL || owned(&c->at, dropin, "this SSL binding") < 0)
 		goto out;
 	for (size_t i = 0; i < m->nssl; i++) {
-		const char *t = mv_get(&m->ssl[i], c->by_host ? "hostnameport" : "ipport");
+		const char *t = hq_kvlist_get(&m->ssl[i], c->by_host ? "hostnameport" : "ipport");
 
 		if (t != NULL && strcmp(t, c->text) == 0) {
 			model_remove(m->ssl, &m->nssl, i);
@@ -817,7 +783,7 @@ iplisten(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s
 		say("ipaddress: %s is already in the IP listen list (%s:%d)", text,
 		    s->listens[i].at.file, s->listens[i].at.line);
 	} else if (add) {
-		mv_set(model_add(&m->listen, &m->nlisten), "ipaddress", text);
+		hq_kvlist_set(model_add(&m->listen, &m->nlisten), "ipaddress", text);
 		rc = 0;
 	} else if (i == s->nlistens) {
 		say("ipaddress: %s is not in the IP listen list", text);
@@ -843,7 +809,7 @@ static int
 set_timeout(const struct hq_ctl_cmd *cmd, struct model *m)
 {
 	for (size_t i = 0; i < cmd->nkv; i++)
-		mv_set(&m->timeouts, cmd->kv[i].key, cmd->kv[i].value);
+		hq_kvlist_set(&m->timeouts, cmd->kv[i].key, cmd->kv[i].value);
 	return 0;
 }
 
@@ -884,8 +850,8 @@ validate(const char *dropin, const char *text, size_t len)
 	if (errs.n == 0)
 		return 0;
 	hq_errors_print(&errs, stderr);
-	say("change refused, nothing written (%zu error%s)", errs.n,
-	    errs.n == 1 ? "" : "s");
+	say("change refused, nothing written (%zu error%s)", errs.total,
+	    errs.total == 1 ? "" : "s");
 	hq_errors_free(&errs);
 	return -1;
 }

@@ -72,8 +72,8 @@ hq_check(const char *path, const char *moddir)
 	cfg = load(true, &errs);
 	if (cfg == NULL) {
 		hq_errors_print(&errs, stderr);
-		fprintf(stderr, "httpqd: %s: test failed (%zu error%s)\n", path, errs.n,
-		    errs.n == 1 ? "" : "s");
+		fprintf(stderr, "httpqd: %s: test failed (%zu error%s)\n", path, errs.total,
+		    errs.total == 1 ? "" : "s");
 		hq_errors_free(&errs);
 		hq_logs_free();
 		return 1;
@@ -98,9 +98,9 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	cfg = load(false, &errs);
 	if (cfg == NULL) {
 		hq_log(LOG_ERR, "reload refused, keeping generation %u (%zu error%s):",
-		    old->generation, errs.n, errs.n == 1 ? "" : "s");
+		    old->generation, errs.total, errs.total == 1 ? "" : "s");
 		log_errors(LOG_ERR, &errs);
-		hq_sd_reload_failed(old->generation, errs.n);
+		hq_sd_reload_failed(old->generation, errs.total);
 		if (M.reload_errs != NULL) {
 			*M.reload_errs = errs;
 			errs = (struct hq_errors){ 0 };
@@ -257,8 +257,8 @@ fail_quiet: /* the reason is logged */
 	return -1;
 fail:
 	log_errors(LOG_ERR, &errs);
-	hq_log(LOG_ERR, "%s: not starting (%zu error%s)", M.path, errs.n,
-	    errs.n == 1 ? "" : "s");
+	hq_log(LOG_ERR, "%s: not starting (%zu error%s)", M.path, errs.total,
+	    errs.total == 1 ? "" : "s");
 	hq_errors_free(&errs);
 	return -1;
 }

@@ -116,7 +116,7 @@ read_certs(const char *file, const struct hq_origin *at, const char *path,
 int
 hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs)
 {
-	size_t nerr = errs->n;
+	size_t nerr = errs->total;
 	char path[64];
 	X509 *x;
 	EVP_PKEY *k;
@@ -140,7 +140,7 @@ hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *e
 		snprintf(path, sizeof(path), "sslcerts[%zu].cafile", i);
 		read_certs(c->cafile, &c->cafile_at, path, errs);
 	}
-	return errs->n == nerr ? 0 : -1;
+	return errs->total == nerr ? 0 : -1;
 }
 
 int

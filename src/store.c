@@ -35,6 +35,19 @@ errors_vadd(struct hq_errors *e, const struct hq_origin *at, const char *path,
 {
 	char *msg, *where, *full;
 
+	e->total++;
+	if (e->n > HQ_ERRORS_MAX) {
+		/* Past the cap: only the count in the last line changes. */
+		free(e->msg[HQ_ERRORS_MAX]);
+		e->msg[HQ_ERRORS_MAX] = xasprintf("and %zu more errors",
+		    e->total - HQ_ERRORS_MAX);
+		return;
+	}
+	if (e->n == HQ_ERRORS_MAX) {
+		e->msg = xrealloc(e->msg, (e->n + 1) * sizeof(*e->msg));
+		e->msg[e->n++] = xstrdup("and 1 more error");
+		return;
+	}
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = xstrdup(fmt);
 	if (at == NULL || at->file == NULL)
@@ -83,6 +96,7 @@ hq_errors_free(struct hq_errors *e)
 	free(e->msg);
 	e->msg = NULL;
 	e->n = 0;
+	e->total = 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -692,6 +706,20 @@ closest(const char *s, const char *const *names, size_t n)
 	return best;
 }
 
+/*
+ * Makes room for element n of an array that grows one element at a time:
+ * the capacity doubles when n reaches a power of two, so that n appends
+ * copy O(n) bytes in all (one realloc each copied the whole list).  Only
+ * for arrays that nothing else reallocates.
+ */
+static void *
+grow(void *p, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		p = xrealloc(p, (n ? 2 * n : 1) * size);
+	return p;
+}
+
 static const char *
 intern(struct hq_store *s, const char *name)
 {
@@ -835,7 +863,7 @@ set_scalar(struct ld *ld, const struct key *k, void *base,
     const struct hq_ynode *n, const char *path)
 {
 	void *f = field(base, k->off);
-	size_t nerr = ld->errs->n;
+	size_t nerr = ld->errs->total;
 	bool b;
 
 	if ((k->flags & K_NULLABLE) && hq_ynode_is_null(n)) {
@@ -871,7 +899,7 @@ set_scalar(struct ld *ld, const struct key *k, void *base,
 		set_number(ld, k, f, n, path);
 		break;
 	}
-	return ld->errs->n == nerr ? 0 : -1;
+	return ld->errs->total == nerr ? 0 : -1;
 }
 
 static void
@@ -935,7 +963,7 @@ option_add(struct ld *ld, struct hq_store_queue *q, const char *key,
 			return;
 		}
 	}
-	q->options = xrealloc(q->options, (q->noptions + 1) * sizeof(*q->options));
+	q->options = grow(q->options, q->noptions, sizeof(*q->options));
 	q->options[q->noptions++] = (struct hq_kv){ xstrdup(key),
 	    xstrdup(hq_ynode_is_null(v) ? "" : v->str), origin(ld, v) };
 }
@@ -982,6 +1010,12 @@ static void
 flatten(struct ld *ld, struct hq_store_queue *q, const struct hq_ynode *map,
     const char *prefix, const char *path)
 {
+	/* Duplicates are found pairwise: bound the pairs. */
+	if (q->noptions + map->n / 2 > HQ_STORE_MAX_OPTIONS) {
+		err(ld, map, path, "more than " HQ_XSTR(HQ_STORE_MAX_OPTIONS)
+		    " options in one queue");
+		return;
+	}
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
 		const struct hq_ynode *v = map->kid[i + 1];
 		const char *name = map_key(ld, map, i, path, true);
@@ -1107,7 +1141,7 @@ walk_map(struct ld *ld, const struct key *t, void *base,
 static void
 path_add(char ***paths, size_t n, const char *path)
 {
-	*paths = xrealloc(*paths, (n + 1) * sizeof(**paths));
+	*paths = grow(*paths, n, sizeof(**paths));
 	(*paths)[n] = xstrdup(path);
 }
 
@@ -1117,7 +1151,7 @@ group_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	struct hq_store *s = ld->s;
 	struct hq_store_group *g;
 
-	s->groups = xrealloc(s->groups, (s->ngroups + 1) * sizeof(*s->groups));
+	s->groups = grow(s->groups, s->ngroups, sizeof(*s->groups));
 	g = &s->groups[s->ngroups];
 	memset(g, 0, sizeof(*g));
 	apply_defaults(group_keys, g);
@@ -1132,7 +1166,7 @@ queue_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	struct hq_store *s = ld->s;
 	struct hq_store_queue *q;
 
-	s->queues = xrealloc(s->queues, (s->nqueues + 1) * sizeof(*s->queues));
+	s->queues = grow(s->queues, s->nqueues, sizeof(*s->queues));
 	q = &s->queues[s->nqueues];
 	memset(q, 0, sizeof(*q));
 	apply_defaults(queue_keys, q);
@@ -1147,7 +1181,7 @@ urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	struct hq_store *s = ld->s;
 	struct hq_store_urlacl *a;
 
-	s->urlacls = xrealloc(s->urlacls, (s->nurlacls + 1) * sizeof(*s->urlacls));
+	s->urlacls = grow(s->urlacls, s->nurlacls, sizeof(*s->urlacls));
 	a = &s->urlacls[s->nurlacls];
 	memset(a, 0, sizeof(*a));
 	apply_defaults(urlacl_keys, a);
@@ -1162,7 +1196,7 @@ sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	struct hq_store *s = ld->s;
 	struct hq_store_sslcert *c;
 
-	s->sslcerts = xrealloc(s->sslcerts, (s->nsslcerts + 1) * sizeof(*s->sslcerts));
+	s->sslcerts = grow(s->sslcerts, s->nsslcerts, sizeof(*s->sslcerts));
 	c = &s->sslcerts[s->nsslcerts];
 	memset(c, 0, sizeof(*c));
 	apply_defaults(sslcert_keys, c);
@@ -1190,11 +1224,11 @@ prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
 		err(ld, n, path, "%s", msg);
 		return;
 	}
-	g->prefixes = xrealloc(g->prefixes, (g->nprefixes + 1) * sizeof(*g->prefixes));
-	g->prefix_at = xrealloc(g->prefix_at, (g->nprefixes + 1) * sizeof(*g->prefix_at));
+	g->prefixes = grow(g->prefixes, g->nprefixes, sizeof(*g->prefixes));
+	g->prefix_at = grow(g->prefix_at, g->nprefixes, sizeof(*g->prefix_at));
 	g->prefixes[g->nprefixes] = p;
 	g->prefix_at[g->nprefixes] = origin(ld, n);
-	ld->prefs = xrealloc(ld->prefs, (ld->nprefs + 1) * sizeof(*ld->prefs));
+	ld->prefs = grow(ld->prefs, ld->nprefs, sizeof(*ld->prefs));
 	ld->prefs[ld->nprefs++] = (struct pref){ (size_t)(g - ld->s->groups),
 	    g->nprefixes++, xstrdup(path) };
 }
@@ -1217,7 +1251,7 @@ logfield_item(struct ld *ld, void *base, const struct hq_ynode *n,
 		    describe(n, buf, sizeof(buf)));
 		return;
 	}
-	a->fields = xrealloc(a->fields, (a->nfields + 1) * sizeof(*a->fields));
+	a->fields = grow(a->fields, a->nfields, sizeof(*a->fields));
 	a->fields[a->nfields++] = xstrdup(n->str);
 }
 
@@ -1293,7 +1327,7 @@ listen_item(struct ld *ld, void *base, const struct hq_ynode *n,
 	}
 	l.text = xstrdup(n->str);
 	l.at = origin(ld, n);
-	s->listens = xrealloc(s->listens, (s->nlistens + 1) * sizeof(*s->listens));
+	s->listens = grow(s->listens, s->nlistens, sizeof(*s->listens));
 	s->listens[s->nlistens] = l;
 	path_add(&ld->lpath, s->nlistens++, path);
 }
@@ -1317,52 +1351,140 @@ xerr(struct ld *ld, const struct hq_origin *at, const char *path,
 	va_end(ap);
 }
 
+/*
+ * Duplicate checks sort, so that a store of a hundred thousand entries is
+ * checked in well under a second (pairwise, it took minutes).  Each entry
+ * with a key gets a struct dkey; first_equal() returns, for every entry
+ * index, the index of the first entry with the same key (itself if none
+ * comes before it), or SIZE_MAX for entries without a key.
+ */
+struct dkey {
+	const void *p;
+	size_t len;
+	size_t i;
+};
+
+static int
+cmp_dkey(const void *a, const void *b)
+{
+	const struct dkey *x = a, *y = b;
+	int c;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(x->p, y->p, x->len)) != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static size_t *
+first_equal(struct dkey *k, size_t nk, size_t n)
+{
+	size_t *first = xmalloc((n ? n : 1) * sizeof(*first));
+
+	for (size_t i = 0; i < n; i++)
+		first[i] = SIZE_MAX;
+	if (nk > 0)
+		qsort(k, nk, sizeof(*k), cmp_dkey);
+	for (size_t a = 0, b; a < nk; a = b) {
+		for (b = a; b < nk && k[b].len == k[a].len &&
+		    memcmp(k[b].p, k[a].p, k[a].len) == 0; b++)
+			first[k[b].i] = k[a].i;
+	}
+	return first;
+}
+
+/* first_equal() over strings; NULL strings have no key. */
+static size_t *
+first_equal_str(const char *(*get)(const struct hq_store *, size_t),
+    const struct hq_store *s, size_t n)
+{
+	struct dkey *k = xcalloc(n ? n : 1, sizeof(*k));
+	size_t nk = 0, *first;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *v = get(s, i);
+
+		if (v != NULL)
+			k[nk++] = (struct dkey){ v, strlen(v), i };
+	}
+	first = first_equal(k, nk, n);
+	free(k);
+	return first;
+}
+
+static bool
+is_dup(const size_t *first, size_t i)
+{
+	return first[i] != SIZE_MAX && first[i] != i;
+}
+
+static const char *
+group_name(const struct hq_store *s, size_t i)
+{
+	return s->groups[i].name;
+}
+
+static const char *
+queue_name(const struct hq_store *s, size_t i)
+{
+	return s->queues[i].name;
+}
+
+static const char *
+urlacl_text(const struct hq_store *s, size_t i)
+{
+	return s->urlacls[i].prefix.text;
+}
+
 static void
 check_group_names(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
+	size_t *first = first_equal_str(group_name, s, s->ngroups);
 
 	for (size_t i = 0; i < s->ngroups; i++) {
-		const struct hq_store_group *g = &s->groups[i];
+		const struct hq_store_group *g = &s->groups[i], *o;
+		char *path;
 
-		for (size_t j = 0; g->name && j < i; j++) {
-			const struct hq_store_group *o = &s->groups[j];
-			char *path;
-
-			if (o->name == NULL || strcmp(o->name, g->name) != 0)
-				continue;
-			path = join(ld->gpath[i], "name");
-			xerr(ld, &g->at, path, "duplicate url group name "
-			    "\"%s\" (first defined at %s:%d)", g->name,
-			    o->at.file, o->at.line);
-			free(path);
-			break;
-		}
+		if (!is_dup(first, i))
+			continue;
+		o = &s->groups[first[i]];
+		path = join(ld->gpath[i], "name");
+		xerr(ld, &g->at, path, "duplicate url group name "
+		    "\"%s\" (first defined at %s:%d)", g->name,
+		    o->at.file, o->at.line);
+		free(path);
 	}
+	free(first);
 }
 
 static void
 check_queue_names(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
+	size_t *first = first_equal_str(queue_name, s, s->nqueues);
 
 	for (size_t i = 0; i < s->nqueues; i++) {
-		const struct hq_store_queue *q = &s->queues[i];
+		const struct hq_store_queue *q = &s->queues[i], *o;
+		char *path;
 
-		for (size_t j = 0; q->name && j < i; j++) {
-			const struct hq_store_queue *o = &s->queues[j];
-			char *path;
-
-			if (o->name == NULL || strcmp(o->name, q->name) != 0)
-				continue;
-			path = join(ld->qpath[i], "name");
-			xerr(ld, &q->at, path, "duplicate queue name "
-			    "\"%s\" (first defined at %s:%d)", q->name,
-			    o->at.file, o->at.line);
-			free(path);
-			break;
-		}
+		if (!is_dup(first, i))
+			continue;
+		o = &s->queues[first[i]];
+		path = join(ld->qpath[i], "name");
+		xerr(ld, &q->at, path, "duplicate queue name "
+		    "\"%s\" (first defined at %s:%d)", q->name,
+		    o->at.file, o->at.line);
+		free(path);
 	}
+	free(first);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void
@@ -1375,20 +1497,21 @@ check_queue_refs(struct ld *ld)
 	for (size_t i = 0; i < s->nqueues; i++)
 		if (s->queues[i].name != NULL)
 			names[n++] = s->queues[i].name;
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		const struct hq_store_group *g = &s->groups[i];
-		const char *best;
+		const char *best = NULL;
 		char *path, buf[80];
-		size_t j;
 
-		if (g->queue == NULL)
-			continue;
-		for (j = 0; j < n && strcmp(names[j], g->queue) != 0; j++)
-			;
-		if (j < n)
+		if (g->queue == NULL || (n > 0 && bsearch(&g->queue, names, n,
+		    sizeof(*names), cmp_str) != NULL))
 			continue;
 		path = join(ld->gpath[i], "queue");
-		best = closest(g->queue, names, n);
+		/* A suggestion costs a pass over the names: only for the
+		 * messages that are kept. */
+		if (ld->errs->n < HQ_ERRORS_MAX)
+			best = closest(g->queue, names, n);
 		xerr(ld, &g->queue_at, path, "no queue named %s%s%s%s",
 		    quote(g->queue, buf, sizeof(buf)),
 		    best ? " (did you mean \"" : "", best ? best : "",
@@ -1400,73 +1523,105 @@ check_queue_refs(struct ld *ld)
 
 /* An https prefix needs an SSL binding on its port: an ipport binding for
  * that port, or a hostnameport binding for it (http.sys would accept the
- * registration and fail every handshake; we say so at load). */
+ * registration and fail every handshake; we say so at load).  bound has a
+ * bit per port with a binding. */
 static void
 check_https_bound(struct ld *ld, const struct hq_prefix *p,
-    const struct hq_origin *at, const char *path)
+    const struct hq_origin *at, const char *path, const unsigned char *bound)
 {
-	const struct hq_store *s = ld->s;
-
-	if (!p->https)
+	if (!p->https || (bound[p->port / 8] & (1u << (p->port % 8))))
 		return;
-	for (size_t i = 0; i < s->nsslcerts; i++)
-		if (s->sslcerts[i].port == p->port)
-			return;
 	xerr(ld, at, path, "https prefix \"%s\" has no SSL binding for port %u: "
 	    "add an sslcerts entry with ipport \"0.0.0.0:%u\" or hostnameport "
 	    "\"NAME:%u\"", p->text, p->port, p->port, p->port);
 }
 
-/* Checks prefix number i against the ones loaded before it. */
+static const struct hq_prefix *
+pref_prefix(const struct ld *ld, size_t i)
+{
+	return &ld->s->groups[ld->prefs[i].g].prefixes[ld->prefs[i].j];
+}
+
+/*
+ * Checks every prefix against the ones loaded before it: the same text
+ * twice, or http and https on one port.  The first earlier prefix that
+ * conflicts is named, as a pairwise check would, but with a sort and a
+ * table of the first prefix of each scheme on each port.
+ */
 static void
-check_prefix(struct ld *ld, size_t i)
+check_prefixes(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
-	const struct pref *r = &ld->prefs[i];
-	const struct hq_prefix *p = &s->groups[r->g].prefixes[r->j];
-	const struct hq_origin *at = &s->groups[r->g].prefix_at[r->j];
+	unsigned char *bound = xcalloc(65536 / 8, 1);
+	size_t (*onport)[2] = xmalloc(65536 * sizeof(*onport));
+	struct dkey *k = xcalloc(ld->nprefs ? ld->nprefs : 1, sizeof(*k));
+	size_t *first;
 
-	check_https_bound(ld, p, at, r->path);
-	for (size_t k = 0; k < i; k++) {
-		const struct pref *o = &ld->prefs[k];
-		const struct hq_store_group *og = &s->groups[o->g];
-		const struct hq_prefix *q = &og->prefixes[o->j];
-		const struct hq_origin *oat = &og->prefix_at[o->j];
+	for (size_t i = 0; i < s->nsslcerts; i++)
+		bound[s->sslcerts[i].port / 8] |=
+		    (unsigned char)(1u << (s->sslcerts[i].port % 8));
+	for (size_t i = 0; i < 65536; i++)
+		onport[i][0] = onport[i][1] = SIZE_MAX;
+	for (size_t i = 0; i < ld->nprefs; i++) {
+		const struct hq_prefix *p = pref_prefix(ld, i);
 
-		if (strcmp(p->text, q->text) == 0) {
+		k[i] = (struct dkey){ p->text, strlen(p->text), i };
+		if (onport[p->port][p->https] == SIZE_MAX)
+			onport[p->port][p->https] = i;
+	}
+	first = first_equal(k, ld->nprefs, ld->nprefs);
+	for (size_t i = 0; i < ld->nprefs; i++) {
+		const struct pref *r = &ld->prefs[i];
+		const struct hq_prefix *p = pref_prefix(ld, i);
+		const struct hq_origin *at = &s->groups[r->g].prefix_at[r->j];
+		size_t other = onport[p->port][!p->https];
+		size_t t = is_dup(first, i) ? first[i] : SIZE_MAX;
+		const struct hq_store_group *og;
+		const struct hq_origin *oat;
+
+		check_https_bound(ld, p, at, r->path, bound);
+		if (t == SIZE_MAX && (other == SIZE_MAX || other > i))
+			continue;
+		if (t == SIZE_MAX || (other < t))
+			t = other; /* the scheme clash comes first */
+		og = &s->groups[ld->prefs[t].g];
+		oat = &og->prefix_at[ld->prefs[t].j];
+		if (t == first[i] && is_dup(first, i))
 			xerr(ld, at, r->path, "prefix \"%s\" already registered "
 			    "by url group \"%s\" at %s:%d", p->text,
 			    og->name ? og->name : "?", oat->file, oat->line);
-			return;
-		}
-		if (p->port == q->port && p->https != q->https) {
+		else
 			xerr(ld, at, r->path, "http and https cannot share port "
 			    "%u (see %s:%d)", p->port, oat->file, oat->line);
-			return;
-		}
 	}
+	free(first);
+	free(k);
+	free(onport);
+	free(bound);
 }
 
 static void
 check_listens(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
+	struct dkey *k = xcalloc(s->nlistens ? s->nlistens : 1, sizeof(*k));
+	size_t *first;
 
+	for (size_t i = 0; i < s->nlistens; i++)
+		k[i] = (struct dkey){ &s->listens[i].addr, s->listens[i].addrlen, i };
+	first = first_equal(k, s->nlistens, s->nlistens);
 	for (size_t i = 0; i < s->nlistens; i++) {
-		const struct hq_listen *l = &s->listens[i];
+		const struct hq_listen *l = &s->listens[i], *o;
 
-		for (size_t j = 0; j < i; j++) {
-			const struct hq_listen *o = &s->listens[j];
-
-			if (o->addrlen != l->addrlen ||
-			    memcmp(&o->addr, &l->addr, l->addrlen) != 0)
-				continue;
-			xerr(ld, &l->at, ld->lpath[i], "duplicate iplisten "
-			    "entry \"%s\" (first defined at %s:%d)", l->text,
-			    o->at.file, o->at.line);
-			break;
-		}
+		if (!is_dup(first, i))
+			continue;
+		o = &s->listens[first[i]];
+		xerr(ld, &l->at, ld->lpath[i], "duplicate iplisten "
+		    "entry \"%s\" (first defined at %s:%d)", l->text,
+		    o->at.file, o->at.line);
 	}
+	free(first);
+	free(k);
 }
 
 static void
@@ -1491,9 +1646,10 @@ static void
 check_urlacls(struct ld *ld)
 {
 	const struct hq_store *s = ld->s;
+	size_t *first = first_equal_str(urlacl_text, s, s->nurlacls);
 
 	for (size_t i = 0; i < s->nurlacls; i++) {
-		const struct hq_store_urlacl *a = &s->urlacls[i];
+		const struct hq_store_urlacl *a = &s->urlacls[i], *o;
 
 		if (a->user == NULL && a->group == NULL)
 			xerr(ld, &a->at, ld->upath[i], "a reservation needs a "
@@ -1501,18 +1657,14 @@ check_urlacls(struct ld *ld)
 		if (!a->listen && !a->delegate)
 			xerr(ld, &a->at, ld->upath[i], "grants nothing: listen "
 			    "and delegate are both false");
-		for (size_t j = 0; a->prefix.text && j < i; j++) {
-			const struct hq_store_urlacl *o = &s->urlacls[j];
-
-			if (o->prefix.text == NULL ||
-			    strcmp(o->prefix.text, a->prefix.text) != 0)
-				continue;
-			xerr(ld, &a->at, ld->upath[i], "duplicate urlacl for "
-			    "\"%s\" (first defined at %s:%d)", a->prefix.text,
-			    o->at.file, o->at.line);
-			break;
-		}
+		if (!is_dup(first, i))
+			continue;
+		o = &s->urlacls[first[i]];
+		xerr(ld, &a->at, ld->upath[i], "duplicate urlacl for "
+		    "\"%s\" (first defined at %s:%d)", a->prefix.text,
+		    o->at.file, o->at.line);
 	}
+	free(first);
 }
 
 /* "NAME:PORT": a host name of letters, digits, '-' and '.', or "*". */
@@ -1523,6 +1675,7 @@ parse_hostport(const char *text, char **host, uint16_t *port)
 	uint64_t pn;
 
 	if (colon == NULL || colon == text ||
+	    colon - text > HQ_HOST_NAME_MAX_LEN ||
 	    parse_uint(colon + 1, &pn) < 0 || pn < 1 || pn > 65535)
 		return -1;
 	for (const char *c = text; c < colon; c++)
@@ -1543,6 +1696,8 @@ static void
 sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
 {
 	char *kp, buf[80];
+	const char *colon;
+	size_t hn;
 
 	if (c->ipport != NULL && c->hostnameport != NULL) {
 		xerr(ld, &c->at, path, "ipport and hostnameport exclude each "
@@ -1568,48 +1723,93 @@ sslcert_binding(struct ld *ld, struct hq_store_sslcert *c, const char *path)
 		if (parse_hostport(c->hostnameport, &c->host, &c->port) == 0)
 			return;
 		kp = join(path, "hostnameport");
-		xerr(ld, &c->at, kp, "expected NAME:PORT (\"www.example.com:443\"), "
-		    "got %s", quote(c->hostnameport, buf, sizeof(buf)));
+		colon = strrchr(c->hostnameport, ':');
+		hn = colon ? (size_t)(colon - c->hostnameport) :
+		    strlen(c->hostnameport);
+		if (hn > HQ_HOST_NAME_MAX_LEN)
+			xerr(ld, &c->at, kp, "expected NAME:PORT with a name of "
+			    "at most %d characters, got %zu characters in %s",
+			    HQ_HOST_NAME_MAX_LEN, hn,
+			    quote(c->hostnameport, buf, sizeof(buf)));
+		else
+			xerr(ld, &c->at, kp, "expected NAME:PORT "
+			    "(\"www.example.com:443\"), got %s",
+			    quote(c->hostnameport, buf, sizeof(buf)));
 	}
 	free(kp);
 }
 
-static bool
-same_binding(const struct hq_store_sslcert *a, const struct hq_store_sslcert *b)
+/* The bytes that name a binding: the same for two entries that bind the
+ * same NAME:PORT or IP:PORT; NULL when the binding did not parse. */
+static unsigned char *
+binding_key(const struct hq_store_sslcert *c, size_t *len)
 {
-	if (a->text == NULL || b->text == NULL || a->by_host != b->by_host ||
-	    a->port != b->port)
-		return false;
-	if (a->by_host)
-		return a->host && b->host && strcmp(a->host, b->host) == 0;
-	return a->addrlen == b->addrlen && a->addrlen != 0 &&
-	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+	unsigned char *k;
+
+	if (c->text == NULL || (c->by_host ? c->host == NULL : c->addrlen == 0))
+		return NULL;
+	if (c->by_host) {
+		*len = 3 + strlen(c->host);
+		k = xmalloc(*len);
+		k[0] = 'H';
+		k[1] = (unsigned char)(c->port >> 8);
+		k[2] = (unsigned char)c->port;
+		memcpy(k + 3, c->host, *len - 3);
+	} else {
+		*len = 1 + (size_t)c->addrlen;
+		k = xmalloc(*len);
+		k[0] = 'A';
+		memcpy(k + 1, &c->addr, (size_t)c->addrlen);
+	}
+	return k;
 }
 
+/*
+ * Parses every binding first, since the duplicate check needs them all, but
+ * reports each entry's errors together, in entry order.
+ */
 static void
 check_sslcerts(struct ld *ld)
 {
 	struct hq_store *s = ld->s;
+	struct hq_errors *errs = ld->errs;
+	struct hq_errors *mine = xcalloc(s->nsslcerts + 1, sizeof(*mine));
+	struct dkey *k = xcalloc(s->nsslcerts + 1, sizeof(*k));
+	size_t nk = 0, *first;
 
 	for (size_t i = 0; i < s->nsslcerts; i++) {
-		struct hq_store_sslcert *c = &s->sslcerts[i];
+		size_t len;
+		unsigned char *key;
 
-		sslcert_binding(ld, c, ld->spath[i]);
+		ld->errs = &mine[i];
+		sslcert_binding(ld, &s->sslcerts[i], ld->spath[i]);
+		if ((key = binding_key(&s->sslcerts[i], &len)) != NULL)
+			k[nk++] = (struct dkey){ key, len, i };
+	}
+	ld->errs = errs;
+	first = first_equal(k, nk, s->nsslcerts);
+	for (size_t i = 0; i < s->nsslcerts; i++) {
+		const struct hq_store_sslcert *c = &s->sslcerts[i], *o;
+
+		for (size_t j = 0; j < mine[i].n; j++)
+			hq_errors_add(errs, NULL, NULL, "%s", mine[i].msg[j]);
+		hq_errors_free(&mine[i]);
 		if (c->clientcert != HQ_CLIENTCERT_NONE && c->cafile == NULL)
 			xerr(ld, &c->at, ld->spath[i], "clientcert %s needs a "
 			    "cafile to check client certificates against",
 			    clientcert_names[c->clientcert]);
-		for (size_t j = 0; j < i; j++) {
-			const struct hq_store_sslcert *o = &s->sslcerts[j];
-
-			if (!same_binding(c, o))
-				continue;
-			xerr(ld, &c->at, ld->spath[i], "duplicate SSL binding "
-			    "for \"%s\" (first defined at %s:%d)", c->text,
-			    o->at.file, o->at.line);
-			break;
-		}
+		if (!is_dup(first, i))
+			continue;
+		o = &s->sslcerts[first[i]];
+		xerr(ld, &c->at, ld->spath[i], "duplicate SSL binding "
+		    "for \"%s\" (first defined at %s:%d)", c->text,
+		    o->at.file, o->at.line);
 	}
+	for (size_t i = 0; i < nk; i++)
+		free((void *)k[i].p);
+	free(k);
+	free(mine);
+	free(first);
 	for (size_t i = 0; i < s->nsslcerts; i++) {
 		free(s->sslcerts[i].ipport);
 		free(s->sslcerts[i].hostnameport);
@@ -1633,8 +1833,7 @@ check_all(struct ld *ld)
 	check_group_names(ld);
 	check_queue_names(ld);
 	check_queue_refs(ld);
-	for (size_t i = 0; i < ld->nprefs; i++)
-		check_prefix(ld, i);
+	check_prefixes(ld);
 }
 
 /* ---------------------------------------------------------------------
@@ -1810,7 +2009,7 @@ ld_finish(struct ld *ld, size_t nerr)
 	for (size_t i = 0; i < ld->nprefs; i++)
 		free(ld->prefs[i].path);
 	free(ld->prefs);
-	if (ld->errs->n != nerr) {
+	if (ld->errs->total != nerr) {
 		hq_store_free(s);
 		return NULL;
 	}
@@ -1820,7 +2019,7 @@ ld_finish(struct ld *ld, size_t nerr)
 struct hq_store *
 hq_store_load(const char *path, struct hq_errors *errs)
 {
-	size_t nerr = errs->n;
+	size_t nerr = errs->total;
 	struct ld ld;
 
 	ld_init(&ld, errs);
@@ -1833,7 +2032,7 @@ struct hq_store *
 hq_store_load_override(const char *path, const char *dropin, const char *text,
     size_t len, struct hq_errors *errs)
 {
-	size_t nerr = errs->n;
+	size_t nerr = errs->total;
 	struct ld ld;
 
 	ld_init(&ld, errs);
@@ -1849,7 +2048,7 @@ struct hq_store *
 hq_store_load_string(const char *name, const char *yaml, size_t len,
     struct hq_errors *errs)
 {
-	size_t nerr = errs->n;
+	size_t nerr = errs->total;
 	struct hq_ynode *root;
 	struct ld ld;
 

@@ -6,6 +6,8 @@
  * renamed over the old name, and the folder is flushed so that the rename
  * itself survives a crash.  At every instant the name holds either the
  * whole old text or the whole new one.
+ *
+ * Also the key/value lists of httpqctl's model of its own drop-in.
  */
 #include "config.h"
 
@@ -131,4 +133,43 @@ hq_store_write(const char *path, const char *text, size_t len, char *err,
 	rc = hq_store_write_commit(tmp, path, err, errlen);
 	free(tmp);
 	return rc;
+}
+
+void
+hq_kvlist_set(struct hq_kvlist *m, const char *k, const char *v)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->k[i], k) == 0) {
+			free(m->v[i]);
+			m->v[i] = xstrdup(v);
+			return;
+		}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		m->k = xrealloc(m->k, m->cap * sizeof(*m->k));
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	m->k[m->n] = xstrdup(k);
+	m->v[m->n++] = xstrdup(v);
+}
+
+const char *
+hq_kvlist_get(const struct hq_kvlist *m, const char *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->k[i], k) == 0)
+			return m->v[i];
+	return NULL;
+}
+
+void
+hq_kvlist_free(struct hq_kvlist *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->k[i]);
+		free(m->v[i]);
+	}
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
 }

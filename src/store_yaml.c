@@ -9,16 +9,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
 #include "httpq-internal.h"
 #include "store_yaml.h"
-
-/* A config file bigger than this is a mistake (or /dev/zero). */
-#define HQ_YAML_MAX_FILE (16u * 1024 * 1024)
 
 struct builder {
 	const char *name;
@@ -27,6 +27,7 @@ struct builder {
 	struct hq_ynode *open[HQ_YAML_MAX_DEPTH]; /* open mappings and lists */
 	int depth;
 	int docs;
+	size_t nodes;
 };
 
 void
@@ -94,11 +95,28 @@ attach(struct builder *b, struct hq_ynode *n)
 		hq_ynode_free(n); /* cannot happen: libyaml gives one root */
 }
 
+/*
+ * Every node costs about a hundred bytes, and one-character scalars cost two
+ * bytes of text: without a bound, a file of junk takes fifty times its size.
+ */
+static int
+count_node(struct builder *b, yaml_mark_t m)
+{
+	if (++b->nodes <= HQ_YAML_MAX_NODES)
+		return 0;
+	error_at(b, m, "more than " HQ_XSTR(HQ_YAML_MAX_NODES) " YAML nodes "
+	    "(keys, values and list items) in one file");
+	return -1;
+}
+
 static int
 on_scalar(struct builder *b, const yaml_event_t *ev)
 {
 	struct hq_ynode *n;
 	size_t len = ev->data.scalar.length;
+
+	if (count_node(b, ev->start_mark) < 0)
+		return -1;
 
 	/* "\0" is legal YAML, but every consumer of the store uses C strings. */
 	if (memchr(ev->data.scalar.value, '\0', len) != NULL) {
@@ -123,6 +141,8 @@ on_open(struct builder *b, const yaml_event_t *ev, enum hq_ytype type)
 		    HQ_XSTR(HQ_YAML_MAX_DEPTH) " levels");
 		return -1;
 	}
+	if (count_node(b, ev->start_mark) < 0)
+		return -1;
 	n = node_new(type, ev->start_mark);
 	attach(b, n);
 	b->open[b->depth++] = n;
@@ -220,23 +240,27 @@ hq_yaml_parse(const char *name, const char *buf, size_t len,
 	return 0;
 }
 
+/* Reads the whole of fd, a regular file of about size bytes. */
 static int
-read_all(FILE *fp, char **buf, size_t *len)
+read_all(int fd, off_t size, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0, got;
+	size_t cap = (size_t)size + 1, n = 0;
 	char *p = xmalloc(cap);
+	ssize_t got;
 
-	while ((got = fread(p + n, 1, cap - n, fp)) > 0) {
-		n += got;
-		if (n > HQ_YAML_MAX_FILE) {
-			free(p);
-			errno = EFBIG;
-			return -1;
-		}
+	for (;;) {
 		if (n == cap)
 			p = xrealloc(p, cap *= 2);
+		got = read(fd, p + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		if (n > HQ_STORE_MAX_FILE) /* it grew while we read it */
+			break;
 	}
-	if (ferror(fp)) {
+	if (got < 0) {
 		free(p);
 		return -1;
 	}
@@ -245,27 +269,85 @@ read_all(FILE *fp, char **buf, size_t *len)
 	return 0;
 }
 
+static int
+too_big(const char *name, size_t size, struct hq_errors *errs)
+{
+	struct hq_origin at = { name, 0, 0 };
+
+	hq_errors_add(errs, &at, NULL, "the file is %zu bytes, more than the "
+	    "limit of " HQ_XSTR(HQ_STORE_MAX_FILE_MIB) " MiB (%u bytes)", size,
+	    (unsigned)HQ_STORE_MAX_FILE);
+	return -1;
+}
+
+/*
+ * A FIFO or a device in conf.d would block the reload (and the whole main
+ * thread with it) in open() or read(): only regular files are read.  A
+ * symbolic link to a regular file is fine.  stat() first, so that nothing
+ * else is even opened; fstat() after, since the name may have changed.
+ */
+static int
+open_regular(const char *path, const char *name, struct hq_errors *errs,
+    off_t *size)
+{
+	struct hq_origin at = { name, 0, 0 };
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		goto irregular;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		hq_errors_add(errs, &at, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		hq_errors_add(errs, &at, NULL, "cannot open: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		goto irregular;
+	}
+	*size = st.st_size;
+	return fd;
+irregular:
+	hq_errors_add(errs, &at, NULL, "not a regular file (%s): a store file "
+	    "must be a regular file or a symbolic link to one",
+	    S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+	    S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ||
+	    S_ISBLK(st.st_mode) ? "a device" : "unknown type");
+	return -1;
+}
+
 int
 hq_yaml_parse_file(const char *path, const char *name,
     struct hq_ynode **root, struct hq_errors *errs)
 {
 	struct hq_origin at = { name, 0, 0 };
-	FILE *fp;
+	off_t size = 0;
 	char *buf;
 	size_t len;
-	int rc;
+	int fd, rc;
 
 	*root = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		hq_errors_add(errs, &at, NULL, "cannot open: %s", strerror(errno));
+	if ((fd = open_regular(path, name, errs, &size)) < 0)
 		return -1;
+	if (size > (off_t)HQ_STORE_MAX_FILE) {
+		close(fd);
+		return too_big(name, (size_t)size, errs);
 	}
-	rc = read_all(fp, &buf, &len);
+	rc = read_all(fd, size, &buf, &len);
 	if (rc < 0)
 		hq_errors_add(errs, &at, NULL, "cannot read: %s", strerror(errno));
-	fclose(fp);
+	close(fd);
 	if (rc < 0)
 		return -1;
+	if (len > HQ_STORE_MAX_FILE) {
+		free(buf);
+		return too_big(name, len, errs);
+	}
 	rc = hq_yaml_parse(name, buf, len, root, errs);
 	free(buf);
 	return rc;

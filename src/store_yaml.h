@@ -12,6 +12,17 @@
 
 /* Deeper documents are refused: the walkers recurse, the fuzzer nests. */
 #define HQ_YAML_MAX_DEPTH 64
+/*
+ * The loader's memory is bounded by the file: at most HQ_STORE_MAX_FILE
+ * bytes (a store file bigger than this is a mistake, or /dev/zero) and at
+ * most HQ_YAML_MAX_NODES nodes per file, each about a hundred bytes.
+ * httpq.yaml(5) documents both.
+ */
+#define HQ_STORE_MAX_FILE_MIB 4
+#define HQ_STORE_MAX_FILE (HQ_STORE_MAX_FILE_MIB * 1024u * 1024u)
+#define HQ_YAML_MAX_NODES 200000
+/* Module options of one queue (store.c checks them pairwise). */
+#define HQ_STORE_MAX_OPTIONS 1000
 #define HQ_XSTR_(x) #x
 #define HQ_XSTR(x) HQ_XSTR_(x)
 
@@ -34,7 +45,8 @@ struct hq_ynode {
  */
 int hq_yaml_parse(const char *name, const char *buf, size_t len,
     struct hq_ynode **root, struct hq_errors *errs);
-/* Reads path and parses it as above; "cannot open" errors name the file. */
+/* Reads path and parses it as above; "cannot open" errors name the file,
+ * and so do refusals of anything but a regular file or a file too big. */
 int hq_yaml_parse_file(const char *path, const char *name,
     struct hq_ynode **root, struct hq_errors *errs);
 void hq_ynode_free(struct hq_ynode *n);

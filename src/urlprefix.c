@@ -21,7 +21,7 @@
 
 #include "httpq-internal.h"
 
-#define HOST_NAME_MAX_LEN 253
+#define HOST_NAME_MAX_LEN HQ_HOST_NAME_MAX_LEN
 #define HOST_LABEL_MAX_LEN 63
 
 static inline int
@@ -313,6 +313,14 @@ hq_prefix_parse(const char *text, struct hq_prefix *out, char *err, size_t errle
 	memset(out, 0, sizeof(*out));
 	if (text == NULL)
 		text = "";
+	if (strlen(text) > HQ_PREFIX_MAX_LENGTH) {
+		/* Not fail(): the message quotes only the start. */
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "prefix of %zu characters, longer "
+			    "than %d, in \"%.32s...\"", strlen(text),
+			    HQ_PREFIX_MAX_LENGTH, text);
+		return -1;
+	}
 	if (strncmp(text, "http://", 7) == 0) {
 		p = text + 7;
 	} else if (strncmp(text, "https://", 8) == 0) {

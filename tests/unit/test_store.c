@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpq-internal.h"
+#include "store_yaml.h"
 
 #ifndef TESTS_SRCDIR
 #define TESTS_SRCDIR "tests"
@@ -605,6 +607,290 @@ START_TEST(test_collects_all)
 }
 END_TEST
 
+/* --- length caps on names and prefixes --------------------------------- */
+
+/* An SSL binding's hostnameport and a urlacl's url: n characters of 'a'
+ * (plus ":443", or in "http://+:80/.../"); 100,000 used to be accepted. */
+static const struct {
+	const char *fmt; /* %s: the a's */
+	size_t n;
+	const char *error; /* NULL: loads; else in the first message */
+} len_rows[] = {
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 253,
+	  NULL },
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 254,
+	  "sslcerts[0].hostnameport: expected NAME:PORT with a name of at most "
+	  "253 characters, got 254 characters in \"aaaa" },
+	{ "sslcerts: [{hostnameport: '%s:443', certfile: c, keyfile: k}]", 100000,
+	  "got 100000 characters" },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 2048 - 13, NULL },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 2048 - 12,
+	  "urlacls[0].url: prefix of 2049 characters, longer than 2048, in "
+	  "\"http://+:80/aaaa" },
+	{ "urlacls: [{url: 'http://+:80/%s/', user: root}]", 100000,
+	  "urlacls[0].url: prefix of 100013 characters, longer than 2048" },
+};
+
+START_TEST(test_length_caps)
+{
+	struct hq_errors e = { 0 };
+	char *as = xmalloc(len_rows[_i].n + 1), *yaml;
+	struct hq_store *s;
+
+	memset(as, 'a', len_rows[_i].n);
+	as[len_rows[_i].n] = '\0';
+	yaml = xasprintf(len_rows[_i].fmt, as);
+	s = hq_store_load_string("t", yaml, strlen(yaml), &e);
+	if (len_rows[_i].error == NULL) {
+		ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
+	} else {
+		ck_assert_ptr_null(s);
+		ck_assert_uint_eq(e.n, 1);
+		ck_assert_msg(strstr(e.msg[0], len_rows[_i].error) != NULL,
+		    "%.300s", e.msg[0]);
+	}
+	hq_store_free(s);
+	hq_errors_free(&e);
+	free(yaml);
+	free(as);
+}
+END_TEST
+
+/* --- what a store file may be, and how big ------------------------------ */
+
+static char tmpdir[64];
+
+static void
+tmp_setup(void)
+{
+	strcpy(tmpdir, "/tmp/httpq-test-store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+tmp_teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static char *
+tmp_path(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void
+tmp_write(const char *name, const char *text, size_t len)
+{
+	char *path = tmp_path(name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(path);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Each row makes httpq.yaml and conf.d/x.yaml in a fresh folder: a regular
+ * file, a FIFO, a folder or a symbolic link.  A FIFO used to block the
+ * loader in open() for ever (and the daemon's main thread with it).
+ */
+enum kind { REGULAR, FIFO, FOLDER, LINK_REGULAR, LINK_FIFO, DEVNULL };
+static const struct {
+	enum kind main, dropin;
+	const char *error; /* NULL: loads; else the first message */
+} kind_rows[] = {
+	{ REGULAR, REGULAR, NULL },
+	{ REGULAR, LINK_REGULAR, NULL },
+	{ REGULAR, FIFO, "conf.d/x.yaml: not a regular file (a FIFO): a store "
+	  "file must be a regular file or a symbolic link to one" },
+	{ REGULAR, LINK_FIFO, "conf.d/x.yaml: not a regular file (a FIFO): a "
+	  "store file must be a regular file or a symbolic link to one" },
+	{ REGULAR, DEVNULL, "conf.d/x.yaml: not a regular file (a device): a "
+	  "store file must be a regular file or a symbolic link to one" },
+	{ FIFO, REGULAR, "httpq.yaml: not a regular file (a FIFO): a store file "
+	  "must be a regular file or a symbolic link to one" },
+	{ FOLDER, REGULAR, "httpq.yaml: not a regular file (a folder): a store "
+	  "file must be a regular file or a symbolic link to one" },
+};
+
+static void
+make_kind(const char *name, enum kind k)
+{
+	char *path = tmp_path(name), *target;
+
+	switch (k) {
+	case REGULAR:
+		tmp_write(name, "iplisten: [127.0.0.1]\n", 22);
+		if (strcmp(name, "httpq.yaml") != 0) /* another address */
+			tmp_write(name, "iplisten: [127.0.0.2]\n", 22);
+		break;
+	case FIFO:
+		ck_assert_int_eq(mkfifo(path, 0600), 0);
+		break;
+	case FOLDER:
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		break;
+	case LINK_REGULAR:
+	case LINK_FIFO:
+		target = xasprintf("%s.target", path);
+		if (k == LINK_FIFO)
+			ck_assert_int_eq(mkfifo(target, 0600), 0);
+		else
+			tmp_write("conf.d/x.yaml.target",
+			    "iplisten: ['::1']\n", 18);
+		ck_assert_int_eq(symlink(target, path), 0);
+		free(target);
+		break;
+	case DEVNULL:
+		ck_assert_int_eq(symlink("/dev/null", path), 0);
+		break;
+	}
+	free(path);
+}
+
+START_TEST(test_not_regular)
+{
+	struct hq_errors e = { 0 };
+	char *main_path = tmp_path("httpq.yaml"), *dir = tmp_path("conf.d");
+	struct hq_store *s;
+	double t0;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	make_kind("httpq.yaml", kind_rows[_i].main);
+	make_kind("conf.d/x.yaml", kind_rows[_i].dropin);
+	t0 = now_s();
+	s = hq_store_load(main_path, &e); /* hung here on a FIFO */
+	ck_assert(now_s() - t0 < 1.0);
+	if (kind_rows[_i].error == NULL) {
+		ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
+		ck_assert_uint_eq(s->nlistens, 2); /* both files were read */
+	} else {
+		char *want = xasprintf("%s/%s", tmpdir, kind_rows[_i].error);
+
+		ck_assert_ptr_null(s);
+		ck_assert_uint_ge(e.n, 1);
+		ck_assert_str_eq(e.msg[0], want);
+		free(want);
+	}
+	hq_store_free(s);
+	hq_errors_free(&e);
+	free(main_path);
+	free(dir);
+}
+END_TEST
+
+/*
+ * A store of a hundred thousand one-character scalars, each an error: the
+ * loader used to keep (and print) every message, 8 million of them for
+ * 16 MB.  Now the first HQ_ERRORS_MAX, then one line with the count.
+ */
+START_TEST(test_error_cap)
+{
+	const size_t nitems = 100000;
+	struct hq_errors e = { 0 };
+	char *path = tmp_path("httpq.yaml"), *text, *want;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	struct hq_store *s;
+	double t0;
+
+	fputs("iplisten:\n", m);
+	for (size_t i = 0; i < nitems; i++)
+		fputs("- a\n", m);
+	fclose(m);
+	tmp_write("httpq.yaml", text, len);
+	t0 = now_s();
+	s = hq_store_load(path, &e);
+	ck_assert(now_s() - t0 < 2.0);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_eq(e.total, nitems);
+	ck_assert_uint_eq(e.n, HQ_ERRORS_MAX + 1);
+	want = xasprintf("%s:101:3: iplisten[99]: expected an IP address with "
+	    "an optional port 1-65535 (\"127.0.0.1\", \"[::1]:8080\"), got "
+	    "\"a\"", path);
+	ck_assert_str_eq(e.msg[HQ_ERRORS_MAX - 1], want);
+	ck_assert_str_eq(e.msg[HQ_ERRORS_MAX], "and 99900 more errors");
+	free(want);
+	hq_errors_free(&e);
+	ck_assert_uint_eq(e.total, 0);
+
+	/* One past the cap: the summary is singular. */
+	for (size_t i = 0; i <= HQ_ERRORS_MAX; i++)
+		hq_errors_add(&e, NULL, NULL, "e%zu", i);
+	ck_assert_uint_eq(e.n, HQ_ERRORS_MAX + 1);
+	ck_assert_str_eq(e.msg[HQ_ERRORS_MAX], "and 1 more error");
+	hq_errors_free(&e);
+	hq_store_free(s);
+	free(text);
+	free(path);
+}
+END_TEST
+
+/*
+ * The loader's memory follows the file: a file over HQ_STORE_MAX_FILE is
+ * refused before it is read, and so is a file of more than
+ * HQ_YAML_MAX_NODES nodes (each costs about a hundred bytes, against two
+ * bytes of text for "a,").
+ */
+START_TEST(test_size_caps)
+{
+	struct hq_errors e = { 0 };
+	char *path = tmp_path("httpq.yaml"), *text, *want;
+	size_t len = 4u * 1024 * 1024 + 1;
+	struct hq_store *s;
+
+	text = xmalloc(len);
+	memset(text, '#', len);
+	text[len - 1] = '\n';
+	tmp_write("httpq.yaml", text, len);
+	s = hq_store_load(path, &e);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_eq(e.n, 1);
+	want = xasprintf("%s: the file is 4194305 bytes, more than the limit "
+	    "of 4 MiB (4194304 bytes)", path);
+	ck_assert_str_eq(e.msg[0], want);
+	free(want);
+	hq_errors_free(&e);
+	free(text);
+
+	/* "iplisten: [a,a,...]": the map, its key, the list and 199998
+	 * items make 200001 nodes; the last is at column 12 + 2 * 199997. */
+	len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	fputs("iplisten: [a", m);
+	for (size_t i = 1; i < 200000; i++)
+		fputs(",a", m);
+	fputs("]\n", m);
+	fclose(m);
+	tmp_write("httpq.yaml", text, len);
+	s = hq_store_load(path, &e);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_eq(e.n, 1);
+	want = xasprintf("%s:1:400006: more than 200000 YAML nodes (keys, "
+	    "values and list items) in one file", path);
+	ck_assert_str_eq(e.msg[0], want);
+	free(want);
+	hq_errors_free(&e);
+	free(text);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_list_keys)
 {
 	char *buf = NULL, *man, *line, *save = NULL;
@@ -640,6 +926,88 @@ START_TEST(test_list_keys)
 }
 END_TEST
 
+/*
+ * Duplicate checks used to compare every pair: 60,000 addresses took
+ * seconds (a store at the node cap, minutes).  They sort now.  The last
+ * entry repeats the first and must still be found.
+ */
+START_TEST(test_many_entries)
+{
+	const size_t n = 60000;
+	struct hq_errors e = { 0 };
+	char *text, *want;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	struct hq_store *s;
+	double t0;
+
+	fputs("iplisten:\n", m);
+	for (size_t i = 0; i < n; i++)
+		fprintf(m, "- 127.%zu.%zu.%zu\n", i >> 16, (i >> 8) & 255, i & 255);
+	fputs("- 127.0.0.0\n", m);
+	fclose(m);
+	t0 = now_s();
+	s = hq_store_load_string("t", text, len, &e);
+	ck_assert_msg(now_s() - t0 < 2.0, "took %.1f s", now_s() - t0);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_eq(e.total, 1);
+	want = xasprintf("t:%zu:3: iplisten[%zu]: duplicate iplisten entry "
+	    "\"127.0.0.0\" (first defined at t:2)", n + 2, n);
+	ck_assert_str_eq(e.msg[0], want);
+	free(want);
+	hq_errors_free(&e);
+	free(text);
+}
+END_TEST
+
+/* 1234567 -> "1,234,567", as the man page writes numbers. */
+static char *
+commas(unsigned long v)
+{
+	char digits[32], *out = xcalloc(1, 48);
+	size_t n = (size_t)snprintf(digits, sizeof(digits), "%lu", v), o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	return out;
+}
+
+/* The man pages state the limits the code applies, say what write access
+ * to the store means, and no longer say that https is refused. */
+START_TEST(test_man_limits)
+{
+	char *man = slurp(TESTS_SRCDIR "/../man/httpq.yaml.5");
+	char *man8 = slurp(TESTS_SRCDIR "/../man/httpqd.8");
+	char *nodes = commas(HQ_YAML_MAX_NODES), *opts = commas(HQ_STORE_MAX_OPTIONS);
+	char *want[] = {
+		xasprintf("at most %d MiB", HQ_STORE_MAX_FILE_MIB),
+		xasprintf("at most %s YAML nodes", nodes),
+		xasprintf("at most %s options", opts),
+		xasprintf("A prefix is at most %d characters as written",
+		    HQ_PREFIX_MAX_LENGTH),
+		xasprintf("\nis at most %d characters.\n", HQ_HOST_NAME_MAX_LEN),
+		xasprintf("The first %d errors are printed", HQ_ERRORS_MAX),
+		xasprintf("\n.SH SECURITY\nWrite access to"),
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(strstr(man, want[i]) != NULL,
+		    "httpq.yaml(5) does not say \"%s\"", want[i]);
+		free(want[i]);
+	}
+	ck_assert_ptr_null(strstr(man, "until TLS support lands"));
+	ck_assert_ptr_nonnull(strstr(man8, "\n.SH SECURITY\n"));
+	ck_assert_ptr_nonnull(strstr(man8, "can run code as root"));
+	free(nodes);
+	free(opts);
+	free(man8);
+	free(man);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -647,6 +1015,7 @@ main(void)
 	TCase *good = tcase_create("good");
 	TCase *bad = tcase_create("bad");
 	TCase *units = tcase_create("units");
+	TCase *files = tcase_create("files");
 	SRunner *sr;
 	int failed;
 
@@ -666,9 +1035,19 @@ main(void)
 	tcase_add_test(units, test_errors_format);
 	tcase_add_test(units, test_collects_all);
 	tcase_add_test(units, test_list_keys);
+	tcase_add_test(units, test_man_limits);
+	tcase_add_loop_test(units, test_length_caps, 0,
+	    (int)(sizeof(len_rows) / sizeof(len_rows[0])));
 	suite_add_tcase(su, good);
 	suite_add_tcase(su, bad);
+	tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
+	tcase_add_loop_test(files, test_not_regular, 0,
+	    (int)(sizeof(kind_rows) / sizeof(kind_rows[0])));
+	tcase_add_test(files, test_error_cap);
+	tcase_add_test(files, test_size_caps);
+	tcase_add_test(files, test_many_entries);
 	suite_add_tcase(su, units);
+	suite_add_tcase(su, files);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

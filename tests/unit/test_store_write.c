@@ -135,6 +135,47 @@ START_TEST(test_errors_name_the_file)
 }
 END_TEST
 
+/*
+ * httpqctl's model of an entry kept 8 keys and silently dropped the ninth
+ * (an SSL binding has 9 keys): every key is kept, in order, and setting a
+ * key again replaces its value.
+ */
+START_TEST(test_kvlist_keeps_every_key)
+{
+	static const char *const keys[] = { "ipport", "hostnameport",
+		"certfile", "keyfile", "chainfile", "clientcert", "cafile",
+		"ocsp_staple", "min_protocol", "k10", "k11", "k12", "k13",
+		"k14", "k15", "k16", "k17" };
+	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	struct hq_kvlist m = { 0 };
+
+	for (int round = 0; round < 2; round++) { /* usable again after free */
+		for (size_t i = 0; i < nkeys; i++) {
+			char *v = xasprintf("v%zu", i);
+
+			hq_kvlist_set(&m, keys[i], v);
+			free(v);
+			ck_assert_uint_eq(m.n, i + 1);
+		}
+		for (size_t i = 0; i < nkeys; i++) {
+			char *v = xasprintf("v%zu", i);
+
+			ck_assert_str_eq(m.k[i], keys[i]);
+			ck_assert_str_eq(m.v[i], v);
+			ck_assert_str_eq(hq_kvlist_get(&m, keys[i]), v);
+			free(v);
+		}
+		hq_kvlist_set(&m, "min_protocol", "tls1.3");
+		ck_assert_uint_eq(m.n, nkeys);
+		ck_assert_str_eq(m.v[8], "tls1.3");
+		ck_assert_ptr_null(hq_kvlist_get(&m, "nope"));
+		hq_kvlist_free(&m);
+		ck_assert_uint_eq(m.n, 0);
+		ck_assert_ptr_null(hq_kvlist_get(&m, "ipport"));
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -147,6 +188,7 @@ main(void)
 	tcase_add_test(tc, test_write_creates_folder);
 	tcase_add_test(tc, test_crash_before_rename);
 	tcase_add_test(tc, test_errors_name_the_file);
+	tcase_add_test(tc, test_kvlist_keeps_every_key);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -188,6 +188,45 @@ START_TEST(test_parse_err)
 END_TEST
 
 /* Lengths are generated: a 64-character label, a 254-character name. */
+/*
+ * The whole prefix is capped (100,000 characters used to be accepted):
+ * "http://+:80/" then a path of a's and a '/', total length per row.
+ */
+static const struct { size_t len; const char *msg; } long_rows[] = {
+	{ 14, NULL },
+	{ HQ_PREFIX_MAX_LENGTH - 1, NULL },
+	{ HQ_PREFIX_MAX_LENGTH, NULL },
+	{ HQ_PREFIX_MAX_LENGTH + 1, "prefix of 2049 characters, longer than "
+	  "2048, in \"http://+:80/aaaaaaaaaaaaaaaaaaaa...\"" },
+	{ 100000, "prefix of 100000 characters, longer than 2048, in "
+	  "\"http://+:80/aaaaaaaaaaaaaaaaaaaa...\"" },
+};
+
+START_TEST(test_parse_long_prefix)
+{
+	size_t len = long_rows[_i].len;
+	char *text = xmalloc(len + 1), err[512] = "";
+	struct hq_prefix p;
+	int rc;
+
+	memcpy(text, "http://+:80/", 12);
+	memset(text + 12, 'a', len - 12);
+	text[len - 1] = '/';
+	text[len] = '\0';
+	rc = hq_prefix_parse(text, &p, err, sizeof(err));
+	if (long_rows[_i].msg == NULL) {
+		ck_assert_msg(rc == 0, "%zu: %s", len, err);
+		ck_assert_uint_eq(strlen(p.text), len);
+		hq_prefix_free(&p);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(err, long_rows[_i].msg);
+		ck_assert_ptr_null(p.text);
+	}
+	free(text);
+}
+END_TEST
+
 START_TEST(test_parse_long_host)
 {
 	static const struct { size_t label, labels; int rc; } rows[] = {
@@ -454,6 +493,7 @@ urlprefix_suite(void)
 	tcase_add_loop_test(tc, test_parse_err, 0, NELEM(err_cases));
 	tcase_add_test(tc, test_parse_ip_bytes);
 	tcase_add_test(tc, test_parse_long_host);
+	tcase_add_loop_test(tc, test_parse_long_prefix, 0, NELEM(long_rows));
 	tcase_add_test(tc, test_parse_small_err);
 	tcase_add_test(tc, test_copy);
 	suite_add_tcase(s, tc);
