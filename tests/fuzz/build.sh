@@ -3,9 +3,9 @@
 # libFuzzer, ASan and UBSan into BUILD_DIR.
 #
 # Each harness names what it links in comment lines at its top:
-#   // fuzz-sources: src/a.c src/b.c
+#   // fuzz-sources: src/lib/a.c src/lib/b.c
 #   // fuzz-libs: -lyaml
-# src/util.c and src/errors.c are always linked.  config.h is the one of a
+# src/lib/util.c and src/lib/errors.c are always linked.  config.h is the one of a
 # configured tree if there is one (or $CONFIG_H_DIR), else a minimal one;
 # SYSCONFDIR and MODULEDIR come from the command line, as in Makefile.am.
 set -eu
@@ -39,7 +39,7 @@ status=0
 for src in "$top"/tests/fuzz/fuzz_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
-	srcs="src/util.c src/errors.c"
+	srcs="src/lib/util.c src/lib/errors.c"
 	for s in $(directive "$src" sources); do
 		case " $srcs " in *" $s "*) ;; *) srcs="$srcs $s" ;; esac
 	done
@@ -52,7 +52,7 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086 # word splitting of the lists is wanted
 	if ! $CC $FUZZ_CFLAGS -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	    -DSYSCONFDIR='"/etc"' -DMODULEDIR='"/usr/lib/httpq/modules"' \
-	    -I"$cfgdir" -I"$top/src" $files "$src" $libs -o "$out/$name"; then
+	    -I"$cfgdir" -I"$top/include" -I"$top/src/lib" $files "$src" $libs -o "$out/$name"; then
 		echo "build.sh: $name: build failed" >&2
 		status=1
 	fi

@@ -1,4 +1,4 @@
-// fuzz-sources: src/http1.c
+// fuzz-sources: src/lib/http1.c
 /*
  * fuzz_http1.c -- libFuzzer harness for the request head parser and the
  * chunked decoder.

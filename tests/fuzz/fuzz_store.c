@@ -1,4 +1,4 @@
-// fuzz-sources: src/store.c src/store_yaml.c src/urlprefix.c src/router.c src/accesslog.c
+// fuzz-sources: src/lib/store.c src/lib/store_yaml.c src/lib/urlprefix.c src/lib/router.c src/lib/accesslog.c
 // fuzz-libs: -lyaml
 /*
  * fuzz_store.c -- libFuzzer harness for the setup store loader.

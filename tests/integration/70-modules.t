@@ -26,7 +26,7 @@ out=$("$HTTPQD" -t -c "$T/badabi.yaml" -M "$HQ_MODDIR" 2>&1)
 is "$?" 1 "httpqd -t with a wrong-ABI module exits 1"
 like "$out" 'badabi\.so' "the message names the module file"
 like "$out" '99\.0' "the message names the module's ABI (99.0)"
-like "$out" "[^0-9.]1\.$(sed -n 's/^#define HTTPQ_MODULE_ABI_MINOR //p' "$HQ_TESTS/../src/httpq/module.h")([^0-9]|$)" "the message names the daemon's ABI (1.minor)"
+like "$out" "[^0-9.]1\.$(sed -n 's/^#define HTTPQ_MODULE_ABI_MINOR //p' "$HQ_TESTS/../include/httpq/module.h")([^0-9]|$)" "the message names the daemon's ABI (1.minor)"
 like "$out" 'badabi\.yaml:7:[0-9]+: queues\[0\]\.module: ' \
     "the message points at the queue's module key (file:line:col: queues[0].module)"
 diag "$out"

@@ -1,5 +1,5 @@
 /*
- * test_ctlproto.c -- the control protocol (src/ctlproto.c): one row per
+ * test_ctlproto.c -- the control protocol (src/lib/ctlproto.c): one row per
  * command line, with the expected command or the expected error.
  */
 #include "config.h"

@@ -1,6 +1,6 @@
 /*
  * test_store_write.c -- atomic replacement of a store file
- * (src/store_write.c), including a crash between the temporary file and
+ * (src/lib/store_write.c), including a crash between the temporary file and
  * the rename.
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * test_urlacl.c -- the URL reservation check (src/urlacl.c), one row per
+ * test_urlacl.c -- the URL reservation check (src/lib/urlacl.c), one row per
  * case: a prefix, who asks, for what, and the answer http.sys would give.
  */
 #include "config.h"

@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "httpq-internal.h"
+#include "hqshared.h"
 
 /* ---------------------------------------------------------------------
  * JSON and tables

@@ -4,6 +4,9 @@
  * Private to the setup store: store.c interprets the tree through its key
  * table, store_yaml.c is the only file that talks to libyaml.  The tree is
  * plain data with 1-based marks, so that every error can name file:line:col.
+ *
+ * Layer: src/lib/, private to store.c and store_yaml.c (httpqctl and
+ * test_store.c also read it for now).  May call: httpq-internal.h, libyaml.
  */
 #ifndef HTTPQ_STORE_YAML_H
 #define HTTPQ_STORE_YAML_H

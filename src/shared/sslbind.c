@@ -21,7 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "httpq-internal.h"
+#include "hqshared.h"
 
 /* Encrypted keys cannot be used by a daemon that starts unattended. */
 static int

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "httpq-internal.h"
+#include "hqshared.h"
 #include "store_yaml.h"
 
 #define EXIT_REFUSED     1

@@ -4,6 +4,11 @@
  *
  * Top to bottom: lifecycle.c -> worker.c/listener.c -> conn.c (the hub) ->
  * request.c/response.c -> config.c/module.c -> leaves in httpq-internal.h.
+ *
+ * Layer: src/daemon/, the event-driven daemon httpqd (libevent, OpenSSL,
+ * threads).  May call: src/shared/ (hqshared.h), src/lib/
+ * (httpq-internal.h), <httpq/module.h>.  Called by: nothing but itself;
+ * loaded modules reach it only through struct httpq_api.
  */
 #ifndef HTTPQD_H
 #define HTTPQD_H
@@ -18,6 +23,7 @@
 #include <event2/listener.h>
 
 #include "httpq-internal.h"
+#include "hqshared.h"
 
 struct hq_conn;
 struct hq_tls_facts;
@@ -41,7 +47,7 @@ int hq_mailbox_post(struct hq_mailbox *mb, void (*fn)(void *), void *arg);
 /* Runs what is queued, then refuses further posts; frees the eventfd. */
 void hq_mailbox_close(struct hq_mailbox *mb);
 
-/* request.c: the API table handed to modules (module.c is in libhqcore). */
+/* request.c: the API table handed to modules (module.c is in src/lib/). */
 extern const struct httpq_api hq_api;
 
 /* ---------------------------------------------------------------------

@@ -1,6 +1,9 @@
 /*
  * <httpq/module.h> -- the handler module ABI of httpqd.
  *
+ * Layer: include/, the public header, installed as <httpq/module.h>.  Needs
+ * only libc headers.  Used by modules, by src/lib/ and by src/daemon/.
+ *
  * A module is a shared object that exports exactly one symbol:
  *
  *     const struct httpq_module httpq_module = {

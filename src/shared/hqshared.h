@@ -1,0 +1,63 @@
+/*
+ * hqshared.h -- code that httpqd and httpqctl share and that needs OpenSSL.
+ *
+ * Layer: src/shared/, built as libhqshared.a and linked by src/daemon/
+ * (httpqd) and src/ctl/ (httpqctl), never by the unit tests or fuzzers.
+ * May call: src/lib/ (httpq-internal.h) and OpenSSL; never the daemon or
+ * httpqctl (the daemon reaches in through the hq_show_served hook).
+ * Called by: src/daemon/ and src/ctl/.
+ *
+ * ctlshow.c needs no OpenSSL header itself, but it describes certificates
+ * with sslbind.c, so the two live together.
+ */
+#ifndef HTTPQ_SHARED_H
+#define HTTPQ_SHARED_H
+
+#include "httpq-internal.h"
+
+/* ---------------------------------------------------------------------
+ * sslbind.c -- SSL bindings checked and described with OpenSSL (linked
+ * into httpqd and httpqctl, not into the store's unit tests and fuzzer).
+ * ------------------------------------------------------------------- */
+struct hq_sslinfo {
+	char subject[256];        /* RFC 2253: "CN=www.example.com,O=Example" */
+	char sans[512];           /* "DNS:www.example.com, IP:127.0.0.1" */
+	time_t not_after;
+	char not_after_text[32];  /* "2027-11-25 17:00:00 UTC" */
+	char sha256[96];          /* "AB:CD:...", of the DER certificate */
+};
+/* Files readable, PEM parses, key matches certificate, chain and CA parse.
+ * Errors name the file:line of the key concerned, as "sslcerts[i].keyfile". */
+int hq_sslbind_check(const struct hq_store_sslcert *c, size_t i, struct hq_errors *errs);
+int hq_sslbind_check_all(const struct hq_store *s, struct hq_errors *errs);
+int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
+    char *err, size_t errlen);
+/* The one description of a certificate (struct x509_st is OpenSSL's X509):
+ * every subject, expiry and fingerprint shown or logged comes from here. */
+struct x509_st;
+void hq_x509_describe(const struct x509_st *x, struct hq_sslinfo *info);
+void hq_x509_subject(const struct x509_st *x, char *buf, size_t size);
+
+/* ---------------------------------------------------------------------
+ * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text
+ * tables or JSON; httpqd over the socket, httpqctl from the files.
+ * ------------------------------------------------------------------- */
+struct hq_table {
+	size_t ncols, nrows;
+	char **head;
+	char ***rows;
+};
+struct hq_table *hq_table_new(size_t ncols, ...);
+void hq_table_row(struct hq_table *t, ...);
+void hq_table_print(FILE *f, struct hq_table *t, const char *empty);
+void hq_json_str(FILE *f, const char *s);
+void hq_json_origin(FILE *f, const struct hq_origin *at);
+const char *hq_origin_text(const struct hq_origin *at, char *buf, size_t size);
+void hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json);
+void hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json);
+/* httpqd sets it: the certificate sslcert c serves now (tls.c). */
+extern int (*hq_show_served)(const struct hq_store_sslcert *c, struct hq_sslinfo *info);
+void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
+void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
+
+#endif /* HTTPQ_SHARED_H */
