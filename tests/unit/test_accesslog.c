@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 #define S(lit) ((struct hq_str){ (lit), sizeof(lit) - 1 })
 
@@ -266,13 +267,11 @@ START_TEST(test_ratelimit)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *su = suite_create("accesslog");
 	TCase *tc = tcase_create("lines");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_w3c_fields, 0, sizeof(w3c_rows) / sizeof(w3c_rows[0]));
 	tcase_add_test(tc, test_w3c_escaping);
@@ -284,9 +283,5 @@ main(void)
 	tcase_add_test(tc, test_clock);
 	tcase_add_test(tc, test_ratelimit);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return su;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 static const struct row {
 	const char *line;
@@ -328,13 +329,11 @@ START_TEST(test_frame)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *su = suite_create("ctlproto");
 	TCase *tc = tcase_create("ctlproto");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_reload_message);
@@ -348,9 +347,5 @@ main(void)
 	tcase_add_loop_test(tc, test_frame, 0,
 	    (int)(sizeof(frame_rows) / sizeof(frame_rows[0])));
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return su;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 /* A raw byte string and its length: rows may hold NUL bytes. */
@@ -1108,8 +1109,8 @@ START_TEST(test_chunk_large)
 }
 END_TEST
 
-static Suite *
-http1_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("http1");
 	TCase *tc = tcase_create("head");
@@ -1141,16 +1142,4 @@ http1_suite(void)
 	tcase_add_test(tc, test_chunk_large);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(http1_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 static struct hq_queue_stats
 stats(struct hq_queue *q)
@@ -121,13 +122,11 @@ START_TEST(concurrent_admission)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("queue");
 	TCase *tc = tcase_create("accounting");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, admit_until_full);
 	tcase_add_test(tc, peak_and_current);
@@ -135,9 +134,5 @@ main(void)
 	tcase_add_test(tc, reject_counts);
 	tcase_add_test(tc, concurrent_admission);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

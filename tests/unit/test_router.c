@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -338,8 +339,8 @@ START_TEST(test_stable_pointers)
 }
 END_TEST
 
-static Suite *
-router_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("router");
 	TCase *tc = tcase_create("match");
@@ -353,16 +354,4 @@ router_suite(void)
 	tcase_add_test(tc, test_stable_pointers);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(router_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

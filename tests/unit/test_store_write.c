@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 static char dir[64];
 
@@ -176,13 +177,11 @@ START_TEST(test_kvlist_keeps_every_key)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *su = suite_create("store_write");
 	TCase *tc = tcase_create("store_write");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_write_creates_folder);
@@ -190,9 +189,5 @@ main(void)
 	tcase_add_test(tc, test_errors_name_the_file);
 	tcase_add_test(tc, test_kvlist_keeps_every_key);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return su;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 static struct sockaddr_storage
 ip(const char *text)
@@ -98,21 +99,15 @@ START_TEST(no_local_address)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("tlsselect");
 	TCase *tc = tcase_create("select");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, select_row, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, no_local_address);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 /* Users and groups are numeric so that the test needs no passwd entries. */
 static const char store_yaml[] =
@@ -114,20 +115,14 @@ START_TEST(test_find)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *su = suite_create("urlacl");
 	TCase *tc = tcase_create("urlacl");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_find);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return su;
 }

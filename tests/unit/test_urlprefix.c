@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -483,8 +484,8 @@ START_TEST(test_cook_view)
 }
 END_TEST
 
-static Suite *
-urlprefix_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("urlprefix");
 	TCase *tc = tcase_create("parse");
@@ -504,16 +505,4 @@ urlprefix_suite(void)
 	tcase_add_test(tc, test_cook_view);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(urlprefix_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

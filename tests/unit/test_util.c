@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "httpq-internal.h"
+#include "check_main.h"
 
 static const struct {
 	uint64_t pending;
@@ -49,21 +50,15 @@ START_TEST(send_timeout_cap_is_short)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("send_timer");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, send_timeout, 0,
 	    (int)(sizeof(send_cases) / sizeof(send_cases[0])));
 	tcase_add_test(tc, send_timeout_cap_is_short);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
