@@ -187,7 +187,9 @@ is "$(cat "$T/file.b")" "file contents" "send_file over TLS (read through a buff
 is "$(grep -c '^HTTP/1.1 200' "$T/pipe")" 3 "three pipelined requests over TLS, three answers"
 
 # --- garbage on the TLS port ----------------------------------------------------
-(head -c 300 /dev/urandom; printf 'GET / HTTP/1.1\r\n\r\n') |
+# It starts with a byte no TLS or SSLv2 record starts with: random bytes that
+# announce a long record would make OpenSSL wait for the rest (rarely).
+(printf 'G'; head -c 300 /dev/urandom; printf 'GET / HTTP/1.1\r\n\r\n') |
     raw --read-until-close --timeout 5 >/dev/null 2>&1
 isnt "$?" 2 "garbage: the daemon closes the connection"
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | raw --read-until-close --timeout 5 >"$T/plain" 2>&1
