@@ -43,7 +43,9 @@
  *                    the bad one through api->report().  API table:
  *                    report(), set_user_data()/user_data() (a per-request
  *                    slot), request_id() (64-bit, unique for the daemon's
- *                    lifetime) and connection_id().
+ *                    lifetime) and connection_id(); trailer(),
+ *                    trailer_count() and trailer_at(): the trailer fields
+ *                    of a chunked request body, as header() and friends.
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -278,6 +280,18 @@ struct httpq_api {
 	 *  request of one connection, never reused while the daemon runs
 	 *  (http.sys ConnectionId). */
 	uint64_t (*connection_id)(httpq_request *req);
+	/** The first trailer field of the request body with this name
+	 *  (case-insensitive); ptr NULL if none.  Trailers exist only for a
+	 *  chunked body, and only once the body callback has been called with
+	 *  HTTPQ_BODY_END (before that there are none).  Like headers they
+	 *  are valid until the request is released; they are never merged
+	 *  into the headers, and a trailer named like a framing or routing
+	 *  field (Content-Length, Host...) has no effect. */
+	httpq_str (*trailer)(httpq_request *req, const char *name);
+	/** Number of request trailer fields (0 until the body has ended). */
+	size_t (*trailer_count)(httpq_request *req);
+	/** Trailer field i (0-based) into *name and *value; -1 if out of range. */
+	int (*trailer_at)(httpq_request *req, size_t i, httpq_str *name, httpq_str *value);
 };
 
 /**

@@ -257,6 +257,8 @@ request_reset(struct hq_conn *c)
 
 	hq_request_cancel_defers(r);
 	free(r->cooked_url);
+	free(r->tr_raw);
+	free(r->trailers);
 	c->req_seq++;
 	/* A head with many fields does not leave its array behind. */
 	if (c->hdr_cap > HQ_HDRS_INITIAL) {
@@ -480,6 +482,36 @@ body_fail(struct hq_conn *c, enum hq_error e)
 		hq_request_abort(r);
 }
 
+/*
+ * Keeps the trailer section a decode call consumed, buf[from..used): the
+ * decoder bounds it by max_request_bytes, max_field_length and max_headers,
+ * as a head is bounded.  Once the body has ended it is split into fields
+ * for api->trailer() (P-TRAILER-1); they are freed with the request.
+ */
+static void
+trailers_keep(httpq_request *r, const char *buf, size_t from, size_t used,
+    bool done)
+{
+	if (from < used) {
+		size_t n = used - from;
+
+		if (r->tr_cap - r->tr_len < n) {
+			r->tr_cap = r->tr_len + n + 256;
+			r->tr_raw = xrealloc(r->tr_raw, r->tr_cap);
+		}
+		memcpy(r->tr_raw + r->tr_len, buf + from, n);
+		r->tr_len += n;
+	}
+	if (done && r->tr_len > 0 && r->trailers == NULL) {
+		size_t n = hq_http1_trailers(r->tr_raw, r->tr_len, NULL, 0);
+
+		if (n == 0)
+			return;
+		r->trailers = xmalloc(n * sizeof(*r->trailers));
+		r->ntrailers = hq_http1_trailers(r->tr_raw, r->tr_len, r->trailers, n);
+	}
+}
+
 /* Hands buffered body bytes to the module (or discards them in DRAIN). */
 static void
 body_feed(struct hq_conn *c)
@@ -506,6 +538,9 @@ body_feed(struct hq_conn *c)
 			}
 			if (used == 0 && !done)
 				break;
+			if (!discard)
+				trailers_keep(r, c->ibuf + c->ipos, r->chunked.tr_from,
+				    (size_t)used, done);
 			c->ipos += (size_t)used;
 		} else {
 			n = c->ilen - c->ipos;

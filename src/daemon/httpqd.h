@@ -292,6 +292,10 @@ struct httpq_request {
 	int64_t body_left;           /* Content-Length bytes still to come */
 	uint64_t body_seen;
 	struct hq_chunked chunked;
+	char *tr_raw;                /* the trailer section as received */
+	size_t tr_len, tr_cap;
+	struct hq_hdr *trailers;     /* views into tr_raw, once the body ended */
+	size_t ntrailers;
 	httpq_body_cb body_cb;
 	void *body_arg;
 

@@ -155,6 +155,37 @@ api_header_at(httpq_request *r, size_t i, httpq_str *name, httpq_str *value)
 	return 0;
 }
 
+/* Trailers (ABI 1.2): the request's, once its chunked body has ended. */
+static httpq_str
+api_trailer(httpq_request *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < r->ntrailers; i++) {
+		const struct hq_hdr *h = &r->trailers[i];
+
+		if (h->name.n == n && hq_mem_eq_nocase(h->name.p, name, n))
+			return hs(h->value);
+	}
+	return (httpq_str){ NULL, 0 };
+}
+
+static size_t
+api_trailer_count(httpq_request *r)
+{
+	return r->ntrailers;
+}
+
+static int
+api_trailer_at(httpq_request *r, size_t i, httpq_str *name, httpq_str *value)
+{
+	if (i >= r->ntrailers)
+		return -1;
+	*name = hs(r->trailers[i].name);
+	*value = hs(r->trailers[i].value);
+	return 0;
+}
+
 static const struct sockaddr *
 api_remote_addr(httpq_request *r, socklen_t *len)
 {
@@ -586,4 +617,7 @@ const struct httpq_api hq_api = {
 	.user_data = api_user_data,
 	.request_id = api_request_id,
 	.connection_id = api_connection_id,
+	.trailer = api_trailer,
+	.trailer_count = api_trailer_count,
+	.trailer_at = api_trailer_at,
 };

@@ -3,7 +3,8 @@
  *
  * Strict as http.sys is (RFC 9112): one SP between the parts of the request
  * line, no whitespace before a field's colon, no obs-fold, no bare CR, no NUL,
- * one Host, unambiguous framing.  Bare LF line endings are accepted.
+ * one Host, unambiguous framing.  Bare LF line endings are accepted.  Each
+ * choice is a row of httpq-http(7), whose ids (P-...) name the tests.
  *
  * The head parser works in two steps.  It first looks for the empty line that
  * ends the head, resuming where the previous call stopped (*scanned), so a
@@ -187,6 +188,10 @@ target_form(struct hq_head *h)
 	struct hq_str t = h->target;
 	size_t skip;
 
+	/* An origin server opens no tunnel: CONNECT is refused in any form,
+	 * before the client can start sending tunnel bytes (P-METHOD-4). */
+	if (h->method.n == 7 && memcmp(h->method.p, "CONNECT", 7) == 0)
+		return HQ_ERR_BAD_URL;
 	if (t.p[0] == '/') {
 		h->path = t;
 		return HQ_OK;
@@ -227,13 +232,19 @@ request_line(struct hq_str l, const struct hq_limits *lim, struct hq_head *h)
 {
 	const char *p = l.p, *e = l.p + l.n, *q = p;
 	enum hq_error err;
+	bool lower = false;
 
-	while (q < e && is(*q, C_TCHAR))
-		q++;
+	for (; q < e && is(*q, C_TCHAR); q++)
+		if (*q >= 'a' && *q <= 'z')
+			lower = true;
 	if (q == e)
 		return HQ_ERR_BAD_REQUEST; /* a lone word: missing parts */
 	if (*q != ' ' || q == p)
 		return byte_error(*q, HQ_ERR_BAD_VERB);
+	/* Methods are case-sensitive and every registered one is upper
+	 * case: "get" is refused, as http.sys refuses it (P-METHOD-2). */
+	if (lower)
+		return HQ_ERR_BAD_VERB;
 	h->method = (struct hq_str){ p, (size_t)(q - p) };
 	p = ++q;
 	while (q < e && is(*q, C_TARGET))
@@ -259,6 +270,7 @@ request_line(struct hq_str l, const struct hq_limits *lim, struct hq_head *h)
 struct fields {
 	unsigned nhost;
 	bool bad_host;
+	bool bad_expect;
 	bool te;
 	bool close;
 	bool keep_alive;
@@ -340,33 +352,29 @@ next_element(const char **pp, const char *e, struct hq_str *out)
 	}
 }
 
-/* 1*DIGIT, or a list of identical ones, equal to any earlier field's. */
+/*
+ * 1*DIGIT, in one field.  RFC 9110 8.6 lets a recipient merge a list of
+ * identical values or repeated identical fields; http.sys's way is to
+ * refuse what it would have to repair (P-FRAMING-2).  Leading zeros are
+ * 1*DIGIT and read as decimal (P-FRAMING-3).
+ */
 static enum hq_error
 content_length(struct hq_str v, int64_t *cl)
 {
-	const char *p = v.p, *e = v.p + v.n, *s;
-	int64_t n;
+	const char *p = v.p, *e = v.p + v.n;
+	int64_t n = 0;
 
-	for (;;) {
-		for (s = p, n = 0; p < e && is_digit(*p); p++) {
-			int d = *p - '0';
+	if (*cl >= 0 || p == e)
+		return HQ_ERR_BAD_CONTENT_LENGTH;
+	for (; p < e; p++) {
+		int d = *p - '0';
 
-			if (n > (CONTENT_LENGTH_MAX - d) / 10)
-				return HQ_ERR_BAD_CONTENT_LENGTH;
-			n = n * 10 + d;
-		}
-		if (p == s || (*cl >= 0 && *cl != n))
+		if (!is_digit(*p) || n > (CONTENT_LENGTH_MAX - d) / 10)
 			return HQ_ERR_BAD_CONTENT_LENGTH;
-		*cl = n;
-		while (p < e && is_ows(*p))
-			p++;
-		if (p == e)
-			return HQ_OK;
-		if (*p++ != ',')
-			return HQ_ERR_BAD_CONTENT_LENGTH;
-		while (p < e && is_ows(*p))
-			p++;
+		n = n * 10 + d;
 	}
+	*cl = n;
+	return HQ_OK;
 }
 
 /* Only chunked is implemented, and it must be applied last and once. */
@@ -384,6 +392,23 @@ transfer_encoding(struct hq_str v, bool *chunked)
 		*chunked = true;
 	}
 	return HQ_OK;
+}
+
+/* Expect (RFC 9110 10.1.1): 100-continue is the one expectation; any
+ * other member is answered 417 (P-EXPECT-3).  An empty list expects
+ * nothing.  100-continue means something in HTTP/1.1 only (P-EXPECT-2). */
+static void
+expect(struct hq_head *h, struct hq_str v, struct fields *fs)
+{
+	const char *p = v.p, *e = v.p + v.n;
+	struct hq_str t;
+
+	while (next_element(&p, e, &t)) {
+		if (!hq_str_eq_nocase(t, "100-continue"))
+			fs->bad_expect = true;
+		else if (h->version == 11)
+			h->expect_continue = true;
+	}
 }
 
 static void
@@ -415,9 +440,8 @@ known_field(struct hq_head *h, const struct hq_hdr *f, struct fields *fs)
 		fs->host = f->value;
 		break;
 	case 6:
-		if (hq_str_eq_nocase(f->name, "expect") &&
-		    hq_str_eq_nocase(f->value, "100-continue"))
-			h->expect_continue = h->version == 11;
+		if (hq_str_eq_nocase(f->name, "expect"))
+			expect(h, f->value, fs);
 		break;
 	case 10:
 		if (hq_str_eq_nocase(f->name, "connection"))
@@ -442,6 +466,15 @@ known_field(struct hq_head *h, const struct hq_hdr *f, struct fields *fs)
 	return HQ_OK;
 }
 
+/* POST and PUT carry content (RFC 9110 9.3.3, 9.3.4; RFC 1945 7.2.2 makes
+ * Content-Length mandatory for them in HTTP/1.0). */
+static bool
+needs_length(struct hq_str m)
+{
+	return (m.n == 4 && memcmp(m.p, "POST", 4) == 0) ||
+	    (m.n == 3 && memcmp(m.p, "PUT", 3) == 0);
+}
+
 /* Checks that need every field: Host presence, final coding, keep-alive. */
 static enum hq_error
 finish(struct hq_head *h, const struct fields *fs)
@@ -452,6 +485,12 @@ finish(struct hq_head *h, const struct fields *fs)
 		h->keep_alive = !fs->close;
 	else
 		h->keep_alive = fs->keep_alive && !fs->close;
+	/* A POST or PUT without framing may be a client that means to send
+	 * a body anyway: http.sys answers 411 and closes (P-FRAMING-9). */
+	if (!h->chunked && h->content_length < 0 && needs_length(h->method))
+		return HQ_ERR_LENGTH_REQUIRED;
+	if (fs->bad_expect)
+		return HQ_ERR_EXPECTATION_FAILED;
 	if (fs->bad_host)
 		return HQ_ERR_BAD_HOST;
 	/* HTTP/1.1 needs a Host even in absolute-form (RFC 9112 3.2), where it
@@ -730,6 +769,8 @@ hq_chunked_init(struct hq_chunked *c)
 	c->remaining = 0;
 	c->line_bytes = 0;
 	c->trailer_bytes = 0;
+	c->trailer_lines = 0;
+	c->tr_from = (size_t)-1;
 }
 
 static int
@@ -752,6 +793,10 @@ size_line_end(struct hq_chunked *c)
 static enum hq_error
 size_line_byte(struct hq_chunked *c, unsigned char ch)
 {
+	/* Whitespace is allowed only before a ';' (BWS, RFC 9112 7.1.1):
+	 * "5 \r\n" is refused, not trimmed (P-CHUNK-2). */
+	if ((ch == '\r' || ch == '\n') && c->state == CS_SIZE_WS)
+		return HQ_ERR_BAD_CHUNK;
 	if (ch == '\r') {
 		c->state = CS_SIZE_LF;
 		return HQ_OK;
@@ -787,21 +832,33 @@ size_byte(struct hq_chunked *c, unsigned char ch)
 	return size_line_byte(c, ch);
 }
 
-/* Trailer fields, checked as header fields are; malformed is BAD_CHUNK. */
+/*
+ * Trailer fields, checked as header fields are; malformed is BAD_CHUNK.
+ * They are held to the head's limits: max_field_length per line,
+ * max_headers lines, max_request_bytes in all (P-TRAILER-2).
+ */
 static enum hq_error
 trailer_byte(struct hq_chunked *c, unsigned char ch, const struct hq_limits *lim)
 {
 	if (++c->trailer_bytes > lim->max_request_bytes)
 		return HQ_ERR_REQUEST_TOO_LONG;
+	if (c->state == CS_TR_NAME || c->state == CS_TR_VALUE) {
+		if (ch != '\r' && ch != '\n' &&
+		    ++c->line_bytes > lim->max_field_length)
+			return HQ_ERR_FIELD_TOO_LONG;
+	}
 	switch (c->state) {
 	case CS_TR_START:
 		if (ch == '\r')
 			c->state = CS_END_LF;
 		else if (ch == '\n')
 			c->state = CS_DONE;
-		else if (is(ch, C_TCHAR))
+		else if (is(ch, C_TCHAR)) {
+			if (++c->trailer_lines > lim->max_headers)
+				return HQ_ERR_REQUEST_TOO_LONG;
+			c->line_bytes = 1;
 			c->state = CS_TR_NAME;
-		else
+		} else
 			return byte_error((char)ch, HQ_ERR_BAD_CHUNK);
 		return HQ_OK;
 	case CS_TR_NAME:
@@ -863,7 +920,10 @@ hq_chunked_decode(struct hq_chunked *c, const char *buf, size_t len,
 	*data = NULL;
 	*data_len = 0;
 	*err = HQ_OK;
+	c->tr_from = (size_t)-1;
 	while (i < len && c->state != CS_DONE) {
+		if (c->state >= CS_TR_START && c->tr_from == (size_t)-1)
+			c->tr_from = i;
 		if (c->state == CS_DATA) {
 			size_t n;
 
@@ -886,4 +946,34 @@ hq_chunked_decode(struct hq_chunked *c, const char *buf, size_t len,
 	}
 	*done = c->state == CS_DONE;
 	return (ssize_t)i;
+}
+
+/*
+ * The trailer section buf[0..len) as the decoder passed it (each line
+ * checked already, ending with the empty line): fills out[0..cap) with
+ * views into buf and returns the number of fields, however many fit.
+ */
+size_t
+hq_http1_trailers(const char *buf, size_t len, struct hq_hdr *out, size_t cap)
+{
+	size_t pos = 0, n = 0;
+
+	while (pos < len && memchr(buf + pos, '\n', len - pos) != NULL) {
+		struct hq_str l = next_line(buf, &pos, len);
+		const char *colon, *v, *e;
+
+		if (l.n == 0)
+			break;
+		if ((colon = memchr(l.p, ':', l.n)) == NULL)
+			continue; /* not from the decoder */
+		for (v = colon + 1, e = l.p + l.n; v < e && is_ows(*v); v++)
+			;
+		while (e > v && is_ows(e[-1]))
+			e--;
+		if (n < cap)
+			out[n] = (struct hq_hdr){
+				{ l.p, (size_t)(colon - l.p) }, { v, (size_t)(e - v) } };
+		n++;
+	}
+	return n;
 }

@@ -105,6 +105,8 @@ enum hq_error {
 	HQ_ERR_REQUEST_TOO_LONG,  /* 431 head over max_request_bytes or max_headers */
 	HQ_ERR_NOT_IMPLEMENTED,   /* 501 unknown transfer-coding */
 	HQ_ERR_VERSION,           /* 505 HTTP version other than 1.0/1.1 */
+	HQ_ERR_LENGTH_REQUIRED,   /* 411 POST/PUT with neither CL nor TE */
+	HQ_ERR_EXPECTATION_FAILED,/* 417 an Expect other than 100-continue */
 	HQ_ERR_QUEUE_FULL,        /* 503 queue at its length limit */
 	HQ_ERR_NO_CONSUMER,       /* 503 queue has no live consumer */
 	HQ_ERR_UNBOUND,           /* 503 URL group bound to no queue */
@@ -213,11 +215,17 @@ struct hq_chunked {
 	uint64_t remaining;      /* bytes left in the current chunk */
 	size_t line_bytes;       /* bytes of the current size/ext/trailer line */
 	size_t trailer_bytes;    /* total trailer bytes so far */
+	size_t trailer_lines;    /* trailer fields so far */
+	/* Set by each hq_chunked_decode() call: the offset in its buf of the
+	 * first byte of the trailer section it consumed (the section runs to
+	 * the end of what it consumed), or (size_t)-1 if none. */
+	size_t tr_from;
 };
 void hq_chunked_init(struct hq_chunked *c);
 /*
  * Decodes from buf[0..len).  Returns bytes consumed (>= 0) or -1 on error
- * (*err set: HQ_ERR_BAD_CHUNK, HQ_ERR_BAD_CRLF, HQ_ERR_REQUEST_TOO_LONG).
+ * (*err set: HQ_ERR_BAD_CHUNK, HQ_ERR_BAD_CRLF, HQ_ERR_REQUEST_TOO_LONG,
+ * HQ_ERR_FIELD_TOO_LONG: trailers have the head's limits).
  * At most one run of data is reported per call, in *data and *data_len, pointing
  * into buf; *done is set once the last chunk and its trailers are consumed.
  * Call again with the rest while it consumes something.
@@ -225,6 +233,12 @@ void hq_chunked_init(struct hq_chunked *c);
 ssize_t hq_chunked_decode(struct hq_chunked *c, const char *buf, size_t len,
     const char **data, size_t *data_len, bool *done,
     const struct hq_limits *lim, enum hq_error *err);
+/*
+ * Splits a trailer section the decoder accepted (the bytes from tr_from on,
+ * up to its final empty line) into fields pointing into buf: fills
+ * out[0..cap) and returns how many fields there are.
+ */
+size_t hq_http1_trailers(const char *buf, size_t len, struct hq_hdr *out, size_t cap);
 
 /* ---------------------------------------------------------------------
  * urlprefix.c -- http.sys URL prefix syntax, and URL cooking.

@@ -388,12 +388,13 @@ end_segment(struct cook *c, bool last)
 	}
 	if (len == 2 && s[0] == '.' && s[1] == '.') {
 		c->o = c->seg;
-		if (c->o > 1) {         /* drop the previous segment, if any */
+		/* Above "/" is no place: refused, not clamped (P-PATH-4). */
+		if (c->o <= 1)
+			return false;
+		c->o--;                 /* drop the previous segment */
+		while (c->out[c->o - 1] != '/')
 			c->o--;
-			while (c->out[c->o - 1] != '/')
-				c->o--;
-			c->nseg--;
-		}
+		c->nseg--;
 		c->seg = c->o;
 		return true;
 	}
@@ -405,6 +406,41 @@ end_segment(struct cook *c, bool last)
 			return false;
 		c->out[c->o++] = '/';
 		c->seg = c->o;
+	}
+	return true;
+}
+
+/*
+ * Well-formed UTF-8 (RFC 3629 4): no overlong form, no surrogate, nothing
+ * above U+10FFFF, no truncated sequence; and, as http.sys without
+ * AllowRestrictedChars, no C1 control U+0080-U+009F (P-PATH-5, P-PATH-6).
+ */
+static bool
+utf8_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char b = s[i];
+		size_t k;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf)
+			k = 1, lo = b == 0xc2 ? 0xa0 : 0x80;
+		else if (b >= 0xe0 && b <= 0xef)
+			k = 2, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+		else if (b >= 0xf0 && b <= 0xf4)
+			k = 3, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+		else
+			return false;   /* 80-C1: continuation or overlong; F5-FF */
+		if (n - i <= k || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t j = 2; j <= k; j++)
+			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+				return false;
+		i += k + 1;
 	}
 	return true;
 }
@@ -444,6 +480,8 @@ hq_url_cook(const char *raw, size_t rawlen, const struct hq_limits *lim,
 	if (!end_segment(&c, true))
 		return HQ_ERR_BAD_URL;
 	if (lim && lim->segment_max_count && c.nseg > lim->segment_max_count)
+		return HQ_ERR_BAD_URL;
+	if (!utf8_ok((const unsigned char *)out, c.o))
 		return HQ_ERR_BAD_URL;
 	out[c.o] = '\0';
 	*outlen = c.o;

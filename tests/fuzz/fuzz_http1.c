@@ -130,6 +130,13 @@ feed(struct hq_chunked *c, const char *p, size_t n, const struct hq_limits *lim,
 		check((size_t)k <= n - pos, "decoder consumed too much");
 		check(dl == 0 || (d >= p + pos && d + dl <= p + pos + (size_t)k),
 		    "data outside what was consumed");
+		check(c->tr_from == (size_t)-1 ||
+		    (c->tr_from <= (size_t)k && (dl == 0 || d + dl <= p + pos + c->tr_from)),
+		    "trailer section outside what was consumed, or over data");
+		/* Splitting any slice never reads outside it. */
+		if (c->tr_from != (size_t)-1)
+			(void)hq_http1_trailers(p + pos + c->tr_from, (size_t)k - c->tr_from,
+			    NULL, 0);
 		for (size_t i = 0; i < dl; i++)
 			b->sum = (b->sum ^ (unsigned char)d[i]) * 1099511628211ULL;
 		b->outlen += dl;

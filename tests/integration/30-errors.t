@@ -73,7 +73,7 @@ S400='HTTP/1.1 400 Bad Request'
 
 # --- Host ------------------------------------------------------------------
 printf 'GET / HTTP/1.1\r\nUser-Agent: t\r\n\r\n' >"$T/req"
-expect_open "missing Host in HTTP/1.1" "$S400" 'Bad Request - Invalid Hostname'
+expect_open "P-HOST-1 missing Host in HTTP/1.1" "$S400" 'Bad Request - Invalid Hostname'
 printf 'GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n' >"$T/req"
 expect_open "duplicate Host" "$S400" 'Bad Request - Invalid Hostname'
 printf 'GET / HTTP/1.1\r\nHost: other.example\r\n\r\n' >"$T/req"
@@ -116,7 +116,7 @@ expect_close "Content-Length: abc" "$S400" 'Bad Request - Invalid Content-Length
 printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd' >"$T/req"
 expect_close "differing Content-Lengths" "$S400" 'Bad Request - Invalid Content-Length'
 printf 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n' >"$T/req"
-expect_close "bad chunk size" "$S400" 'Bad Request - Invalid Chunk'
+expect_close "P-CONN-4 bad chunk size" "$S400" 'Bad Request - Invalid Chunk'
 printf 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\000b\r\n\r\n' >"$T/req"
 expect_close "NUL in a header" "$S400" 'Bad Request'
 printf 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n' >"$T/req"
@@ -130,7 +130,7 @@ expect_close "space before colon" "$S400" 'Bad Request - Invalid Header'
 printf 'POST /small/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n0123456789' | raw >"$T/ten"
 is "$(resp_code "$T/ten")" 200 "max_body_bytes 10: a 10-byte body is accepted"
 printf 'POST /small/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\n0123456789a' >"$T/req"
-expect_close "body over max_body_bytes (413)" 'HTTP/1.1 413 Payload Too Large' 'Request Entity Too Large'
+expect_close "P-FRAMING-7 body over max_body_bytes (413)" 'HTTP/1.1 413 Payload Too Large' 'Request Entity Too Large'
 printf 'POST /small/ HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n5\r\n6789a\r\n0\r\n\r\n' >"$T/req"
 expect_close "chunked body over max_body_bytes (413)" 'HTTP/1.1 413 Payload Too Large' 'Request Entity Too Large'
 { printf 'GET /'; repeat a 20000; printf ' HTTP/1.1\r\nHost: localhost\r\n\r\n'; } >"$T/req"

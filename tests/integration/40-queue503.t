@@ -68,7 +68,7 @@ like "$(resp_status "$T/probe.full"; resp_body "$T/probe.full")" 'queue is full'
 hold basic
 probe basic
 rc=$?
-is "$(wc -c <"$T/probe.basic" | tr -d ' ')" 0 "verbosity basic: no response bytes"
+is "$(wc -c <"$T/probe.basic" | tr -d ' ')" 0 "P-CONN-3 verbosity basic: no response bytes"
 case $rc in
 0 | 3) ok 0 "verbosity basic: connection reset or closed" ;;
 *)

@@ -36,6 +36,7 @@ ok $? "the drop-in folder: $sysconfdir/httpq/conf.d"
 check_file "$mandir/man8/httpqd.8" "man page"
 check_file "$mandir/man5/httpq.yaml.5" "man page"
 check_file "$mandir/man3/httpq-module.3" "man page"
+check_file "$mandir/man7/httpq-http.7" "man page"
 if [ -n "$unitdir" ]; then
 	check_file "$unitdir/httpq.service" "systemd unit"
 	check_file "$unitdir/httpq.socket" "systemd socket unit"
@@ -74,5 +75,6 @@ queues:
   - { name: t, module: template, options: { greeting: "Hi there" } }
 ' || bail_out "httpqd with the template module did not start"
 is "$(hq_curl "$(url /some/path)")" "Hi there: /some/path" "httpqd loads the template by name and it answers"
-is "$(hq_curl -o /dev/null -w '%{http_code}' -X POST "$(url /)")" 405 "  405 for POST"
+# A POST needs a length (P-FRAMING-9): -d '' sends Content-Length: 0.
+is "$(hq_curl -o /dev/null -w '%{http_code}' -d '' "$(url /)")" 405 "  405 for POST"
 done_testing

@@ -14,6 +14,10 @@
  *                 that must not stick; then a valid 200 whose body has one
  *                 letter per attempt: r refused, A accepted.  ?N (1-9): only
  *                 the first N bad heads
+ *   POST /trailers reads the body and answers what it saw: its length, the
+ *                 trailer count seen before the end (must be 0), then each
+ *                 request trailer (ABI 1.2 trailer_count/trailer_at) and
+ *                 trailer("x-sum") looked up by name
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -183,6 +187,44 @@ send_bad_heads(httpq_request *req)
 	api->send_body(req, out, len, 0);
 }
 
+struct tr_seen {
+	size_t bytes, before_end;
+};
+
+static void
+trailers_body(httpq_request *req, void *arg, const void *data, size_t len,
+    unsigned flags)
+{
+	struct tr_seen *t = arg;
+	char buf[4096];
+	size_t n;
+	httpq_str name, value, sum;
+
+	t->bytes += len;
+	if (flags & HTTPQ_BODY_ERROR) {
+		free(t);
+		api->finish(req);
+		return;
+	}
+	if (!(flags & HTTPQ_BODY_END)) {
+		t->before_end += api->trailer_count(req);
+		return;
+	}
+	sum = api->trailer(req, "x-sum");
+	n = (size_t)snprintf(buf, sizeof(buf), "bytes=%zu\nbefore_end=%zu\ncount=%zu\n",
+	    t->bytes, t->before_end, api->trailer_count(req));
+	for (size_t i = 0; api->trailer_at(req, i, &name, &value) == 0 &&
+	    n < sizeof(buf) - 600; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[%.*s]=[%.*s]\n",
+		    (int)(name.len > 200 ? 200 : name.len), name.ptr,
+		    (int)(value.len > 200 ? 200 : value.len), value.ptr);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "x-sum=%.*s\n",
+	    (int)sum.len, sum.ptr ? sum.ptr : "");
+	free(t);
+	api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+	api->send_body(req, buf, n, 0);
+}
+
 static void
 stream_handle(void *state, httpq_request *req)
 {
@@ -205,6 +247,8 @@ stream_handle(void *state, httpq_request *req)
 		send_tls(req);
 	} else if (path_is(req, "/badhead")) {
 		send_bad_heads(req);
+	} else if (path_is(req, "/trailers") && api->minor >= 2) {
+		api->read_body(req, trailers_body, calloc(1, sizeof(struct tr_seen)));
 	} else if (path_is(req, "/nothing")) {
 		api->finish(req);
 	} else {

@@ -140,7 +140,8 @@ static const struct err_case {
 	size_t len;
 	int err; /* HQ_OK (the whole row is one head), INCOMPLETE, or an error */
 } err_cases[] = {
-	/* line endings */
+	/* line endings: P-LINE-3 bare LF is a line end, P-LINE-4 bare CR
+	 * and NUL are refused */
 	{ RAW("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("GET / HTTP/1.1\nHost: h\n\n"), HQ_OK },
 	{ RAW("GET / HTTP/1.1\r\nHost: h\n\r\n"), HQ_OK },
@@ -160,7 +161,7 @@ static const struct err_case {
 	{ RAW("GET / HTTP/1.1\r\nHo\0st: h\r\n\r\n"), HQ_ERR_BAD_CRLF },
 	{ RAW("GET" H11 "X: a\0b\r\n\r\n"), HQ_ERR_BAD_CRLF },
 	{ RAW("GET" H11 "\0\r\n\r\n"), HQ_ERR_BAD_CRLF },
-	/* empty lines before the request line */
+	/* P-LINE-2: empty lines before the request line */
 	{ RAW("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("\n\r\n\r\n\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"),
@@ -175,7 +176,8 @@ static const struct err_case {
 	{ RAW("GET / HTTP/1.1\r\nHost: h\r\n\r"), INCOMPLETE },
 	{ RAW("GET / HTTP/1.1\r\nHost: h\n"), INCOMPLETE },
 	{ RAW("GARBAGE\x16\x03\x01"), INCOMPLETE },
-	/* request line */
+	/* request line: P-LINE-1 one SP, P-VERSION-2 505, P-VERSION-3 no
+	 * version, P-VERSION-4 version syntax */
 	{ RAW("GET  / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
 	{ RAW("GET /  HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
 	{ RAW("GET / HTTP/1.1 \r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
@@ -188,8 +190,16 @@ static const struct err_case {
 	{ RAW("GE(T / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
 	{ RAW("G\xc3\x89T / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
 	{ RAW("GET/ HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
-	{ RAW("get / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
-	{ RAW("M-SEARCH_x.~! / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
+	/* P-METHOD-2: methods are case-sensitive, lower case is refused */
+	{ RAW("get / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
+	{ RAW("Get / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
+	{ RAW("post / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n"),
+	    HQ_ERR_BAD_VERB },
+	/* P-METHOD-1: any other upper-case token goes to the module */
+	{ RAW("M-SEARCH_X.~! / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
+	{ RAW("PURGE / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
+	/* P-METHOD-5: TRACE is a method like another; the module answers */
+	{ RAW("TRACE / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("GET / HTTP/1.0\r\n\r\n"), HQ_OK },
 	{ RAW("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), HQ_ERR_VERSION },
 	{ RAW("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), HQ_ERR_VERSION },
@@ -201,7 +211,7 @@ static const struct err_case {
 	{ RAW("GET / HTTP/1.x\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
 	{ RAW("GET / HTTPS/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
 	{ RAW("GET / HTTP/1.1\t\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_REQUEST },
-	/* request-target */
+	/* request-target: P-LINE-5 forms, P-LINE-6 bytes */
 	{ RAW("GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
@@ -209,7 +219,10 @@ static const struct err_case {
 	{ RAW("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("GET /a\"<>{}|\\^`#[] HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
+	/* P-METHOD-4: CONNECT in any form */
 	{ RAW("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
+	{ RAW("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
+	{ RAW("CONNECT http://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("GET http:/h/ HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("GET a/b HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
@@ -223,10 +236,11 @@ static const struct err_case {
 	{ RAW("GET http://h/ HTTP/1.0\r\n\r\n"), HQ_OK },
 	{ RAW("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_OK },
 	{ RAW("OPTIONS *x HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
-	{ RAW("options * HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
+	{ RAW("options * HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_VERB },
 	{ RAW("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_URL },
 	{ RAW("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n"), HQ_ERR_BAD_HOST },
-	/* field lines */
+	/* field lines: P-FIELD-1 space before colon, P-FIELD-2 obs-fold,
+	 * P-FIELD-3 name, P-FIELD-4 value */
 	{ RAW("GET" H11 "X: v\r\n\r\n"), HQ_OK },
 	{ RAW("GET" H11 "X:\r\n\r\n"), HQ_OK },
 	{ RAW("GET" H11 "X: caf\xe9\r\n\r\n"), HQ_OK },
@@ -243,7 +257,7 @@ static const struct err_case {
 	{ RAW("GET" H11 "X: a\x01z\r\n\r\n"), HQ_ERR_BAD_HEADER },
 	{ RAW("GET" H11 "X: a\x7fz\r\n\r\n"), HQ_ERR_BAD_HEADER },
 	{ RAW("GET" H11 "X: a\x0bz\r\n\r\n"), HQ_ERR_BAD_HEADER },
-	/* Host */
+	/* Host: P-HOST-1 missing, P-HOST-2 twice, P-HOST-3 malformed */
 	{ RAW("GET / HTTP/1.1\r\n\r\n"), HQ_ERR_BAD_HOST },
 	{ RAW("GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n"), HQ_ERR_BAD_HOST },
 	{ RAW("GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n"), HQ_ERR_BAD_HOST },
@@ -273,10 +287,18 @@ static const struct err_case {
 	{ RAW("GET / HTTP/1.1\r\nHost: u@h\r\n\r\n"), HQ_ERR_BAD_HOST },
 	{ RAW("GET / HTTP/1.1\r\nHost: h/x\r\n\r\n"), HQ_ERR_BAD_HOST },
 	{ RAW("GET / HTTP/1.1\r\nHost: h\xc3\xa9\r\n\r\n"), HQ_ERR_BAD_HOST },
-	/* Content-Length */
+	/* Content-Length: P-FRAMING-3 */
 	{ RAW("POST" H11 "Content-Length: 5\r\n\r\n"), HQ_OK },
-	{ RAW("POST" H11 "Content-Length: 5, 5,5\r\n\r\n"), HQ_OK },
-	{ RAW("POST" H11 "Content-Length: 5\r\ncontent-length: 005\r\n\r\n"), HQ_OK },
+	/* P-FRAMING-2: one Content-Length, one number: no list, no repeat */
+	{ RAW("POST" H11 "Content-Length: 5, 5,5\r\n\r\n"), HQ_ERR_BAD_CONTENT_LENGTH },
+	{ RAW("POST" H11 "Content-Length: 5,5\r\n\r\n"), HQ_ERR_BAD_CONTENT_LENGTH },
+	{ RAW("POST" H11 "Content-Length: 5\r\ncontent-length: 005\r\n\r\n"),
+	    HQ_ERR_BAD_CONTENT_LENGTH },
+	{ RAW("POST" H11 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n"),
+	    HQ_ERR_BAD_CONTENT_LENGTH },
+	/* P-FRAMING-3: leading zeros are digits; a sign is not */
+	{ RAW("POST" H11 "Content-Length: 005\r\n\r\n"), HQ_OK },
+	{ RAW("POST" H11 "Content-Length: 0000000000000000000000000\r\n\r\n"), HQ_OK },
 	{ RAW("POST" H11 "Content-Length: 5, 6\r\n\r\n"), HQ_ERR_BAD_CONTENT_LENGTH },
 	{ RAW("POST" H11 "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"),
 	    HQ_ERR_BAD_CONTENT_LENGTH },
@@ -293,7 +315,8 @@ static const struct err_case {
 	    HQ_ERR_BAD_CONTENT_LENGTH },
 	{ RAW("POST" H11 "Content-Length: 99999999999999999999999\r\n\r\n"),
 	    HQ_ERR_BAD_CONTENT_LENGTH },
-	/* Transfer-Encoding */
+	/* Transfer-Encoding: P-FRAMING-4 not chunked (501), P-FRAMING-5
+	 * chunked not last, P-FRAMING-6 in HTTP/1.0, P-FRAMING-1 with CL */
 	{ RAW("POST" H11 "Transfer-Encoding: chunked\r\n\r\n"), HQ_OK },
 	{ RAW("POST" H11 "Transfer-Encoding: CHUNKED \r\n\r\n"), HQ_OK },
 	{ RAW("POST" H11 "Transfer-Encoding: gzip, chunked\r\n\r\n"),
@@ -315,6 +338,27 @@ static const struct err_case {
 	    HQ_ERR_CL_AND_TE },
 	{ RAW("POST" H11 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"),
 	    HQ_ERR_CL_AND_TE },
+	/* P-FRAMING-9: POST and PUT need a length, in 1.1 and in 1.0 */
+	{ RAW("POST" H11 "\r\n"), HQ_ERR_LENGTH_REQUIRED },
+	{ RAW("PUT" H11 "X: y\r\n\r\n"), HQ_ERR_LENGTH_REQUIRED },
+	{ RAW("POST / HTTP/1.0\r\n\r\n"), HQ_ERR_LENGTH_REQUIRED },
+	{ RAW("PUT / HTTP/1.0\r\n\r\n"), HQ_ERR_LENGTH_REQUIRED },
+	{ RAW("POST / HTTP/1.1\r\n\r\n"), HQ_ERR_LENGTH_REQUIRED }, /* before Host */
+	{ RAW("POST" H11 "Content-Length: 0\r\n\r\n"), HQ_OK },
+	{ RAW("POST / HTTP/1.0\r\nContent-Length: 0\r\n\r\n"), HQ_OK },
+	{ RAW("PATCH" H11 "\r\n"), HQ_OK },
+	{ RAW("DELETE" H11 "\r\n"), HQ_OK },
+	/* P-EXPECT-3: any expectation but 100-continue is 417 */
+	{ RAW("GET" H11 "Expect: 100-continue\r\n\r\n"), HQ_OK },
+	{ RAW("GET" H11 "Expect: 100-CONTINUE\r\n\r\n"), HQ_OK },
+	{ RAW("GET" H11 "Expect:\r\n\r\n"), HQ_OK },
+	{ RAW("GET" H11 "Expect: ,\r\n\r\n"), HQ_OK },
+	{ RAW("GET" H11 "Expect: something\r\n\r\n"), HQ_ERR_EXPECTATION_FAILED },
+	{ RAW("GET" H11 "Expect: 100-continue, x\r\n\r\n"), HQ_ERR_EXPECTATION_FAILED },
+	{ RAW("GET" H11 "Expect: 100-continue\r\nExpect: x\r\n\r\n"),
+	    HQ_ERR_EXPECTATION_FAILED },
+	{ RAW("GET" H11 "Expect: 200-ok\r\n\r\n"), HQ_ERR_EXPECTATION_FAILED },
+	{ RAW("GET / HTTP/1.0\r\nExpect: x\r\n\r\n"), HQ_ERR_EXPECTATION_FAILED },
 };
 
 START_TEST(test_err_cases)
@@ -368,8 +412,9 @@ static const struct ok_case {
 	    "PUT", "/u", "/u", "h", 11, 10, false, true, true, false, false, 3 },
 	{ "PUT /u HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n",
 	    "PUT", "/u", "/u", "", 10, 10, false, false, false, false, false, 2 },
-	{ "PUT /u HTTP/1.1\r\nHost: h\r\nExpect: something\r\n\r\n",
-	    "PUT", "/u", "/u", "h", 11, -1, false, true, false, false, false, 2 },
+	/* P-EXPECT-1, P-EXPECT-2: 100-continue in 1.1 only, in a list too */
+	{ "PUT /u HTTP/1.1\r\nHost: h\r\nExpect: ,100-continue,\r\nContent-Length: 1\r\n\r\n",
+	    "PUT", "/u", "/u", "h", 11, 1, false, true, true, false, false, 3 },
 	{ "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    "POST", "/p", "/p", "h", 11, -1, true, true, false, false, false, 2 },
 	{ "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
@@ -391,6 +436,7 @@ static const struct ok_case {
 	    "GET", "/", "/", "h", 11, -1, false, true, false, false, false, 1 },
 };
 
+/* P-VERSION-1: keep-alive by version and Connection */
 START_TEST(test_ok_cases)
 {
 	const struct ok_case *c = &ok_cases[_i];
@@ -416,13 +462,14 @@ START_TEST(test_ok_cases)
 }
 END_TEST
 
+/* P-FIELD-5: every field, repeated ones too, as sent and in order */
 START_TEST(test_fields)
 {
 	static const char raw[] = "GET / HTTP/1.1\r\nHost: h\r\nX-A:a\r\n"
-	    "x-b: \t b c \t\r\nX-Empty:\r\nX-Obs: \xe9t\xe9\r\n\r\n";
+	    "x-b: \t b c \t\r\nX-Empty:\r\nX-Obs: \xe9t\xe9\r\nx-a: a2\r\n\r\n";
 	static const char *const want[][2] = {
 		{ "Host", "h" }, { "X-A", "a" }, { "x-b", "b c" }, { "X-Empty", "" },
-		{ "X-Obs", "\xe9t\xe9" },
+		{ "X-Obs", "\xe9t\xe9" }, { "x-a", "a2" },
 	};
 	struct hq_head h;
 
@@ -462,6 +509,7 @@ make_head(char *buf, size_t target_len, size_t value_len, size_t nfields)
 
 static const int NO_VALUE = -1;
 
+/* P-LINE-7 */
 START_TEST(test_url_length)
 {
 	struct hq_limits lim = deflim;
@@ -508,6 +556,7 @@ START_TEST(test_url_length_early)
 }
 END_TEST
 
+/* P-FIELD-6 */
 START_TEST(test_request_bytes)
 {
 	struct hq_limits lim = deflim;
@@ -817,6 +866,8 @@ END_TEST
 struct feed {
 	char out[8192];
 	size_t outlen;
+	char tr[4096];       /* the trailer section, from tr_from on */
+	size_t trlen;
 	size_t consumed;
 	bool done;
 	bool failed;
@@ -843,6 +894,14 @@ feed(struct hq_chunked *c, const char *p, size_t n, const struct hq_limits *lim,
 			return;
 		}
 		ck_assert(k > 0 || done);
+		if (c->tr_from != (size_t)-1) {
+			size_t tn = (size_t)k - c->tr_from;
+
+			ck_assert_uint_le(c->tr_from, (size_t)k);
+			ck_assert_uint_le(f->trlen + tn, sizeof(f->tr));
+			memcpy(f->tr + f->trlen, p + pos + c->tr_from, tn);
+			f->trlen += tn;
+		}
 		if (dl > 0) {
 			ck_assert(d >= p + pos && d + dl <= p + pos + (size_t)k);
 			ck_assert_uint_le(f->outlen + dl, sizeof(f->out));
@@ -877,7 +936,8 @@ assert_same(const struct feed *a, const struct feed *b, const char *how, size_t 
 	/* After an error only the error matters. */
 	ck_assert_msg(a->failed == b->failed && a->done == b->done &&
 	    (a->failed ? a->err == b->err : a->consumed == b->consumed &&
-	    a->outlen == b->outlen && memcmp(a->out, b->out, a->outlen) == 0),
+	    a->outlen == b->outlen && memcmp(a->out, b->out, a->outlen) == 0 &&
+	    a->trlen == b->trlen && memcmp(a->tr, b->tr, a->trlen) == 0),
 	    "%s at %zu differs: failed %d/%d err %d/%d consumed %zu/%zu",
 	    how, at, a->failed, b->failed, a->err, b->err, a->consumed, b->consumed);
 }
@@ -922,7 +982,10 @@ static const struct chunk_case {
 	{ RAW("0005\r\nhello\r\n0000\r\n\r\n"), RAW("hello"), 1, HQ_OK },
 	{ RAW("5;ext\r\nhello\r\n0;last=1\r\n\r\n"), RAW("hello"), 1, HQ_OK },
 	{ RAW("5 \t;a=b;c=\"q; \\\" \xe9\"\r\nhello\r\n0\r\n\r\n"), RAW("hello"), 1, HQ_OK },
-	{ RAW("5 \r\nhello\r\n0\r\n\r\n"), RAW("hello"), 1, HQ_OK },
+	/* P-CHUNK-2: whitespace only before a ';' */
+	{ RAW("5 \r\nhello\r\n0\r\n\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
+	{ RAW("5\t\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
+	{ RAW("5 ;x\r\nhello\r\n0\r\n\r\n"), RAW("hello"), 1, HQ_OK },
 	{ RAW("1\r\n\r\r\n0\r\n\r\n"), RAW("\r"), 1, HQ_OK },
 	{ RAW("1\r\n\0\r\n0\r\n\r\n"), RAW("\0"), 1, HQ_OK },
 	{ RAW("0\r\n\r\n"), RAW(""), 1, HQ_OK },
@@ -934,7 +997,7 @@ static const struct chunk_case {
 	{ RAW("5\r\nhello\r"), RAW("hello"), 0, HQ_OK },
 	{ RAW("ffffffffffffffff\r\nab"), RAW("ab"), 0, HQ_OK },
 	{ RAW("0000000000000000000000000000001\r\na"), RAW("a"), 0, HQ_OK },
-	/* size line */
+	/* size line: P-CHUNK-1 size, P-CHUNK-3 extensions */
 	{ RAW("\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW(";x\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
@@ -953,12 +1016,12 @@ static const struct chunk_case {
 	{ RAW("5\0\r\n"), RAW(""), -1, HQ_ERR_BAD_CRLF },
 	{ RAW("\0"), RAW(""), -1, HQ_ERR_BAD_CRLF },
 	{ RAW("5;a\0\r\n"), RAW(""), -1, HQ_ERR_BAD_CRLF },
-	/* after the data */
+	/* P-CHUNK-4: after the data */
 	{ RAW("5\r\nhelloX"), RAW("hello"), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("5\r\nhello\rX"), RAW("hello"), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("5\r\nhello\r\r\n"), RAW("hello"), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("5\r\nhello0\r\n"), RAW("hello"), -1, HQ_ERR_BAD_CHUNK },
-	/* trailers */
+	/* trailers: P-TRAILER-1 checked as fields */
 	{ RAW("0\r\n X: v\r\n\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("0\r\n\tX: v\r\n\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
 	{ RAW("0\r\nX : v\r\n\r\n"), RAW(""), -1, HQ_ERR_BAD_CHUNK },
@@ -1080,6 +1143,60 @@ START_TEST(test_trailer_bytes)
 }
 END_TEST
 
+/* P-TRAILER-1: the trailer section is handed over, however it is split,
+ * and splits into fields as a head does. */
+START_TEST(test_trailer_fields)
+{
+	static const char raw[] = "3;x\r\nabc\r\n0\r\nX-Sum: 12 \r\ny:\n"
+	    "Content-Length: 99\r\nZ:\t a b\t\r\n\r\nNEXT";
+	static struct feed f;
+	struct hq_hdr tr[4];
+	size_t n;
+
+	decode_all_ways(raw, sizeof(raw) - 1, &deflim, &f);
+	ck_assert(f.done && f.consumed == sizeof(raw) - 1 - 4);
+	ck_assert(f.outlen == 3);
+	ck_assert(f.trlen == sizeof(raw) - 1 - 4 - 13);
+	n = hq_http1_trailers(f.tr, f.trlen, NULL, 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(hq_http1_trailers(f.tr, f.trlen, tr, 4), 4);
+	ck_assert(str_is(tr[0].name, "X-Sum") && str_is(tr[0].value, "12"));
+	ck_assert(str_is(tr[1].name, "y") && str_is(tr[1].value, ""));
+	ck_assert(str_is(tr[2].name, "Content-Length") && str_is(tr[2].value, "99"));
+	ck_assert(str_is(tr[3].name, "Z") && str_is(tr[3].value, "a b"));
+	/* no trailers: only the empty line */
+	decode_all_ways(RAW("1\r\na\r\n0\r\n\r\n"), &deflim, &f);
+	ck_assert(f.done && f.trlen == 2);
+	ck_assert_uint_eq(hq_http1_trailers(f.tr, f.trlen, tr, 4), 0);
+}
+END_TEST
+
+/* P-TRAILER-2: trailers have the head's limits, line and count too. */
+START_TEST(test_trailer_limits)
+{
+	char raw[512];
+	struct hq_limits lim = deflim;
+	static struct feed f;
+	size_t n;
+
+	lim.max_field_length = 10;
+	n = (size_t)sprintf(raw, "0\r\nX: 4567890\r\n\r\n"); /* 10 bytes */
+	decode_all_ways(raw, n, &lim, &f);
+	ck_assert(f.done);
+	n = (size_t)sprintf(raw, "0\r\nX: 45678901\r\n\r\n");
+	decode_all_ways(raw, n, &lim, &f);
+	ck_assert(f.failed && f.err == HQ_ERR_FIELD_TOO_LONG);
+	lim = deflim;
+	lim.max_headers = 2;
+	n = (size_t)sprintf(raw, "0\r\nA: 1\r\nB: 2\r\n\r\n");
+	decode_all_ways(raw, n, &lim, &f);
+	ck_assert(f.done);
+	n = (size_t)sprintf(raw, "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n");
+	decode_all_ways(raw, n, &lim, &f);
+	ck_assert(f.failed && f.err == HQ_ERR_REQUEST_TOO_LONG);
+}
+END_TEST
+
 /* A big chunk passes through in runs, without being buffered. */
 START_TEST(test_chunk_large)
 {
@@ -1139,6 +1256,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_chunked_one_run);
 	tcase_add_test(tc, test_chunk_line_length);
 	tcase_add_test(tc, test_trailer_bytes);
+	tcase_add_test(tc, test_trailer_fields);
+	tcase_add_test(tc, test_trailer_limits);
 	tcase_add_test(tc, test_chunk_large);
 	suite_add_tcase(s, tc);
 	return s;

@@ -317,17 +317,23 @@ static const struct cook_case {
 	{ "/a/b/..", 0, 0, "/a/", NULL },
 	{ "/a/b/../", 0, 0, "/a/", NULL },
 	{ "/.", 0, 0, "/", NULL },
-	{ "/..", 0, 0, "/", NULL },
-	{ "/../../a", 0, 0, "/a", NULL },
-	{ "/a/../../b/", 0, 0, "/b/", NULL },
+	/* P-PATH-4: dot segments resolve after decoding, never above "/" */
+	{ "/..", 0, 0, BAD, NULL },
+	{ "/../../a", 0, 0, BAD, NULL },
+	{ "/a/../../b/", 0, 0, BAD, NULL },
+	{ "/a/b/../../c", 0, 0, "/c", NULL },
+	{ "/%2e%2E", 0, 0, BAD, NULL },
+	{ "/a%2F..%2F..%2Fb", 0, 0, BAD, NULL },
 	{ "/a/b/c/../../d", 0, 0, "/a/d", NULL },
 	{ "/a/.b/..c/...", 0, 0, "/a/.b/..c/...", NULL },
 	{ "//a///b//", 0, 0, "/a/b/", NULL },
 	{ "//", 0, 0, "/", NULL },
+	/* P-PATH-2: %2F is a '/' once decoded, as in http.sys's cooked URL */
 	{ "/a%2Fb", 0, 0, "/a/b", NULL },
 	{ "/a%2fb%2F..%2Fc", 0, 0, "/a/c", NULL },
 	{ "/a%2F%2Fb", 0, 0, "/a/b", NULL },
-	{ "/%2E%2E/a", 0, 0, "/a", NULL },
+	{ "/%2E%2E/a", 0, 0, BAD, NULL },
+	{ "/x/%2E%2E/a", 0, 0, "/a", NULL },
 	{ "/a/%2e/b", 0, 0, "/a/b", NULL },
 	{ "/a/b/%2e%2E", 0, 0, "/a/", NULL },
 	{ "/A/B", 0, 0, "/A/B", NULL },
@@ -335,19 +341,51 @@ static const struct cook_case {
 	{ "/a%20", 0, 0, "/a ", NULL },
 	{ "/a%25", 0, 0, "/a%", NULL },
 	{ "/a%3Fb", 0, 0, "/a?b", NULL },
+	/* P-PATH-5: the decoded path is UTF-8 (RFC 3629), raw or escaped */
 	{ "/%C3%A9", 0, 0, "/\xc3\xa9", NULL },
 	{ "/\xc3\xa9", 0, 0, "/\xc3\xa9", NULL },
+	{ "/%E2%82%AC%F0%9F%98%80", 0, 0, "/\xe2\x82\xac\xf0\x9f\x98\x80", NULL },
+	{ "/%ED%9F%BF%EE%80%80", 0, 0, "/\xed\x9f\xbf\xee\x80\x80", NULL },
+	{ "/%F4%8F%BF%BF", 0, 0, "/\xf4\x8f\xbf\xbf", NULL },
+	{ "/%C2%A0", 0, 0, "/\xc2\xa0", NULL },
+	{ "/%C3", 0, 0, BAD, NULL },              /* truncated */
+	{ "/%C3/", 0, 0, BAD, NULL },
+	{ "/%E2%82", 0, 0, BAD, NULL },
+	{ "/%A9", 0, 0, BAD, NULL },              /* lone continuation */
+	{ "/\xe9", 0, 0, BAD, NULL },              /* Latin-1, raw */
+	{ "/%E9", 0, 0, BAD, NULL },              /* Latin-1, escaped */
+	{ "/%C0%AF", 0, 0, BAD, NULL },           /* overlong '/' */
+	{ "/%C1%BF", 0, 0, BAD, NULL },
+	{ "/%C0%AE%C0%AE/x", 0, 0, BAD, NULL },   /* overlong ".." */
+	{ "/%E0%80%AF", 0, 0, BAD, NULL },        /* overlong, 3 bytes */
+	{ "/%E0%9F%BF", 0, 0, BAD, NULL },
+	{ "/%F0%80%80%AF", 0, 0, BAD, NULL },     /* overlong, 4 bytes */
+	{ "/%F0%8F%BF%BF", 0, 0, BAD, NULL },
+	{ "/%ED%A0%80", 0, 0, BAD, NULL },        /* surrogate U+D800 */
+	{ "/%ED%BF%BF", 0, 0, BAD, NULL },        /* surrogate U+DFFF */
+	{ "/%ED%A0%BD%ED%B8%80", 0, 0, BAD, NULL },  /* CESU-8 pair */
+	{ "/%F4%90%80%80", 0, 0, BAD, NULL },     /* above U+10FFFF */
+	{ "/%F5%80%80%80", 0, 0, BAD, NULL },
+	{ "/%FE", 0, 0, BAD, NULL },
+	{ "/%FF", 0, 0, BAD, NULL },
+	{ "/%E2%28%A1", 0, 0, BAD, NULL },        /* bad continuation */
+	/* P-PATH-6: no C1 control (U+0080-U+009F), as no C0 one */
+	{ "/%C2%80", 0, 0, BAD, NULL },
+	{ "/%C2%9F", 0, 0, BAD, NULL },
+	{ "/\xc2\x85", 0, 0, BAD, NULL },
 	{ "/a\\b", 0, 0, "/a\\b", NULL },
 	{ "/a+b", 0, 0, "/a+b", NULL },
 	{ "/?", 0, 0, "/", "" },
 	{ "/a?b?c", 0, 0, "/a", "b?c" },
 	{ "/a?x%zz&%00", 0, 0, "/a", "x%zz&%00" },
 	{ "/a/../?q", 0, 0, "/", "q" },
+	/* P-PATH-1: a bad percent-escape is refused */
 	{ "/a%", 0, 0, BAD, NULL },
 	{ "/a%2", 0, 0, BAD, NULL },
 	{ "/a%zz", 0, 0, BAD, NULL },
 	{ "/a%g0", 0, 0, BAD, NULL },
 	{ "/a%2?x", 0, 0, BAD, "x" },
+	/* P-PATH-3: %00 and every decoded control character */
 	{ "/a%00", 0, 0, BAD, NULL },
 	{ "/a%0a", 0, 0, BAD, NULL },
 	{ "/a%1F", 0, 0, BAD, NULL },
@@ -359,7 +397,7 @@ static const struct cook_case {
 	{ "*", 0, 0, BAD, NULL },
 	{ "?x", 0, 0, BAD, "x" },
 	{ "http://h/a", 0, 0, BAD, NULL },
-	/* segment length: max-1, max, max+1 (decoded bytes count) */
+	/* P-PATH-7 segment length: max-1, max, max+1 (decoded bytes count) */
 	{ "/ab", 3, 0, "/ab", NULL },
 	{ "/abc", 3, 0, "/abc", NULL },
 	{ "/abcd", 3, 0, BAD, NULL },
