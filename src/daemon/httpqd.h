@@ -95,10 +95,14 @@ struct hq_config {
  * module is opened and its validate() run first; their init() runs last,
  * when all the rest is good.  With check_only, init() is not called. */
 struct hq_config *hq_config_build(struct hq_store *store, const char *moddir_override,
-    bool check_only, struct hq_errors *errs);
+    const struct httpq_api *api, bool check_only, struct hq_errors *errs);
 void hq_config_ref(struct hq_config *cfg);
 /* Any thread; the last reference frees on the main thread. */
 void hq_config_unref(struct hq_config *cfg);
+/* Called on the main thread: the last reference of a snapshot that drops
+ * on another thread is freed through mb (module fini() and dlclose() run
+ * on the main thread); NULL: where it drops. */
+void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
 void hq_config_registry_free(void);
@@ -133,15 +137,8 @@ const httpq_tls_info *hq_tls_info(struct hq_conn *c);
 /* ---------------------------------------------------------------------
  * lifecycle.c -- the main thread.
  * ------------------------------------------------------------------- */
-extern struct hq_mailbox *hq_main_mailbox;
-bool hq_on_main_thread(void);
 int hq_run(const char *path, const char *moddir, bool foreground);
 int hq_check(const char *path, const char *moddir);
-/* The current snapshot (main thread). */
-struct hq_config *hq_current_config(void);
-/* What SIGHUP does, with the outcome: 0 and the new generation, or -1 with
- * every error in errs. */
-int hq_reload(struct hq_errors *errs, unsigned *generation);
 
 /* ---------------------------------------------------------------------
  * control.c -- the control socket (main thread, main event base).
@@ -151,8 +148,19 @@ void hq_control_set_path(const char *path);
 /* The socket's path is free or a socket (which the start replaces); -1,
  * logged, if it names anything else: httpqd then does not start. */
 int hq_control_check(const struct hq_store *s);
-/* Listens on the socket; a failure is logged and the daemon runs without. */
-void hq_control_start(struct event_base *base, const struct hq_store *store);
+/* What the control socket asks of the main thread, handed down by
+ * lifecycle.c (the control socket never calls up). */
+struct hq_control_ops {
+	/* The current snapshot. */
+	struct hq_config *(*current_config)(void);
+	/* What SIGHUP does, with the outcome: 0 and the new generation, or -1
+	 * with every error in errs (the caller frees errs either way). */
+	int (*reload)(struct hq_errors *errs, unsigned *generation);
+};
+/* Listens on the socket; a failure is logged and the daemon runs without.
+ * ops lives as long as the daemon. */
+void hq_control_start(struct event_base *base, const struct hq_store *store,
+    const struct hq_control_ops *ops);
 void hq_control_stop(void);
 
 /* ---------------------------------------------------------------------
