@@ -777,7 +777,7 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		reload(a);
 		break;
 	case HQ_CTL_FLUSH_LOGBUFFER:
-		hq_logs_flush();
+		hq_workers_post_all(hq_wlog_flush);
 		answer(a, 0, "every worker writes its log buffers now");
 		break;
 	default:

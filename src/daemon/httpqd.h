@@ -211,11 +211,30 @@ struct hq_worker {
 	time_t accept_logged;          /* last "accept: ..." log line */
 };
 
-int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
+/* What a worker does with connections, handed down by lifecycle.c (the
+ * connection layer, conn.c): the worker never calls up, as nginx's
+ * listening sockets call ls->handler. */
+struct hq_worker_conn_ops {
+	/* A connection accepted on la; it is linked by hq_worker_link. */
+	void (*accept)(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
+	    const struct sockaddr *peer, socklen_t peerlen);
+	/* Shutdown: close when idle. */
+	void (*drain)(struct hq_conn *c);
+	void (*abort)(struct hq_conn *c, const char *why);
+};
+/* ops lives as long as the daemon. */
+int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds,
+    const struct hq_worker_conn_ops *ops);
 /* A connection or request id, unique among all workers for the daemon's
  * lifetime and increasing on one worker: counter * nworkers + id + 1.
  * Worker thread only; *counter is w->nconn_ids or w->nreq_ids. */
 uint64_t hq_worker_next_id(const struct hq_worker *w, uint64_t *counter);
+/* Worker thread: counts a request started on w and returns its id. */
+uint64_t hq_worker_request_id(struct hq_worker *w);
+/* Worker thread: c (accepted on c->la) joins or leaves w's connections
+ * and their counts. */
+void hq_worker_link(struct hq_worker *w, struct hq_conn *c);
+void hq_worker_unlink(struct hq_worker *w, struct hq_conn *c);
 void hq_workers_set_config(struct hq_config *cfg);
 /* Stop accepting; idle connections close, busy ones finish. */
 void hq_workers_drain(void);
@@ -404,6 +423,9 @@ void hq_conn_request_done(struct hq_conn *c);
 void hq_conn_want_body(struct hq_conn *c);
 /* The local address, looked up once per connection when needed. */
 const struct sockaddr *hq_conn_local(struct hq_conn *c);
+/* Log lines about c's request (logfile.c writes them). */
+void hq_access_log(struct hq_conn *c);
+void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
 
 /* response.c */
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
@@ -422,10 +444,13 @@ struct hq_logfile;
 struct hq_wlog;
 int hq_config_open_logs(struct hq_config *cfg, bool check_only, struct hq_errors *errs);
 void hq_config_close_logs(struct hq_config *cfg);
-void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
-void hq_access_log(struct hq_conn *c);
-/* Main thread: `flush logbuffer` (asynchronous), SIGUSR1, exit. */
-void hq_logs_flush(void);
+/* Worker w's thread: rec (its clk set here) to access log a, or to the
+ * HTTPERR log f (NULL: the daemon log). */
+void hq_log_access(struct hq_worker *w, const struct hq_alog *a, struct hq_logrec *rec);
+void hq_log_httperr(struct hq_worker *w, struct hq_logfile *f, struct hq_logrec *rec);
+/* Posted to every worker (hq_workers_post_all) for `flush logbuffer`: the
+ * worker writes what it buffers. */
+void hq_wlog_flush(void *worker);
 /* Log lines not written (disk full, file too large) since the start. */
 uint64_t hq_logs_dropped(void);
 void hq_logs_reopen(void);

@@ -143,6 +143,13 @@ control_reload(struct hq_errors *errs, unsigned *generation)
 	return rc;
 }
 
+/* The connection layer, handed down to the workers. */
+static const struct hq_worker_conn_ops conn_ops = {
+	.accept = hq_conn_accept,
+	.drain = hq_conn_drain,
+	.abort = hq_conn_abort,
+};
+
 static const struct hq_control_ops control_ops = {
 	.current_config = current_config,
 	.reload = control_reload,
@@ -319,7 +326,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	evsignal_add(M.sigint, NULL);
 	M.sigusr1 = evsignal_new(M.base, SIGUSR1, on_reopen, NULL);
 	evsignal_add(M.sigusr1, NULL);
-	hq_workers_start(nworkers, M.cfg, fds);
+	hq_workers_start(nworkers, M.cfg, fds, &conn_ops);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);
