@@ -217,14 +217,7 @@ conn_switch_config(struct hq_conn *c)
 const struct sockaddr *
 hq_conn_local(struct hq_conn *c)
 {
-	if (c->locallen == 0) {
-		c->locallen = sizeof(c->local);
-		if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) < 0) {
-			c->local = c->la->addr;
-			c->locallen = c->la->addrlen;
-		}
-	}
-	return (const struct sockaddr *)&c->local;
+	return hq_listen_local(c->la, c->fd, &c->local, &c->locallen);
 }
 
 /* --- log lines (written by logfile.c from an hq_logrec) ------------------------ */

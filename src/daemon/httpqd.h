@@ -2,8 +2,29 @@
  * httpqd.h -- the daemon's own layers: configuration snapshots, modules,
  * workers, listeners, connections, requests and responses.
  *
- * Top to bottom: lifecycle.c -> worker.c/listener.c -> conn.c (the hub) ->
- * request.c/response.c -> config.c/module.c -> leaves in httpq-internal.h.
+ * Top to bottom: a file calls only files on the lines below its own, but
+ * for the hub, conn.c <-> request.c (tests/integration/00-layering.t reads
+ * this list and checks it against the object files):
+ *
+ *   main.c
+ *   lifecycle.c
+ *   control.c
+ *   conn.c request.c
+ *   response.c
+ *   worker.c
+ *   config.c
+ *   tls.c logfile.c
+ *   listener.c
+ *   sd.c mailbox.c
+ *
+ * Reaching up takes a pointer handed down, never a call: lifecycle.c gives
+ * worker.c the connection layer's ops (the accept handler, drain, abort:
+ * struct hq_worker_conn_ops), control.c its {current config, reload}
+ * (struct hq_control_ops), sd.c what STATUS counts (struct hq_sd_counts)
+ * and config.c the module API (hq_api of request.c) and the main mailbox;
+ * control.c gives `show sslcert` (src/shared/) the served certificate.
+ * Workers link and unlink their own connections (hq_worker_link); conn.c
+ * fills the hq_logrec that logfile.c writes.
  *
  * Layer: src/daemon/, the event-driven daemon httpqd (libevent, OpenSSL,
  * threads).  May call: src/shared/ (hqshared.h), src/lib/
@@ -268,6 +289,11 @@ int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds
 void hq_fd_limit_raise(void);
 /* The soft RLIMIT_NOFILE now, and the hard one in *hard unless NULL. */
 long hq_fd_limit(long *hard);
+/* The local address of fd, accepted on la: la's own, or looked up once
+ * (getsockname) for a wildcard address; *len is 0 until it is known.
+ * Connections keep it in c->local (hq_conn_local). */
+const struct sockaddr *hq_listen_local(const struct hq_listen_addr *la, int fd,
+    struct sockaddr_storage *ss, socklen_t *len);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.
@@ -276,7 +302,14 @@ void hq_sd_collect_fds(void);
 void hq_sd_journal_init(void);
 int hq_sd_listen_fd(const struct hq_listen_addr *la);
 void hq_sd_close_unused(void);
-void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers);
+/* What the STATUS line counts, handed down by lifecycle.c. */
+struct hq_sd_counts {
+	unsigned (*connections)(void);
+	uint64_t (*requests)(void);
+};
+/* counts lives as long as the daemon. */
+void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
+    const struct hq_sd_counts *counts);
 void hq_sd_reloading(void);
 void hq_sd_reloaded(unsigned generation);
 void hq_sd_reload_failed(unsigned generation, size_t nerrors);

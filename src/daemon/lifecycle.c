@@ -150,6 +150,12 @@ static const struct hq_worker_conn_ops conn_ops = {
 	.abort = hq_conn_abort,
 };
 
+/* What systemd's STATUS line counts. */
+static const struct hq_sd_counts sd_counts = {
+	.connections = hq_workers_connections,
+	.requests = hq_workers_requests,
+};
+
 static const struct hq_control_ops control_ops = {
 	.current_config = current_config,
 	.reload = control_reload,
@@ -335,7 +341,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	hq_tls_started(M.cfg->tls);
 	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);
 	event_add(M.tls_tick, &(struct timeval){ HQ_TLS_WATCH_S, 0 });
-	hq_sd_ready(M.base, M.cfg->generation, nworkers);
+	hq_sd_ready(M.base, M.cfg->generation, nworkers, &sd_counts);
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

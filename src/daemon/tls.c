@@ -609,7 +609,8 @@ client_hello_cb(SSL *s, int *al, void *arg)
 	char name[256];
 
 	sni = client_sni(s, &snilen);
-	i = hq_tls_select(t->keys, t->n, sni, snilen, hq_conn_local(c), c->la->port);
+	i = hq_tls_select(t->keys, t->n, sni, snilen,
+	    hq_listen_local(c->la, c->fd, &c->local, &c->locallen), c->la->port);
 	if (i < 0) {
 		snprintf(name, sizeof(name), "%.*s", (int)snilen, sni ? sni : "");
 		fail_log(c, "no SSL binding for ", snilen ? name : "(no SNI name)");
