@@ -64,8 +64,8 @@ resolve_timeouts(struct hq_timeouts *t, const struct hq_timeouts *g,
 }
 
 static int
-build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
-    struct hq_errors *errs)
+build_consumers(struct hq_config *cfg, const char *moddir,
+    const struct httpq_api *api, bool check_only, struct hq_errors *errs)
 {
 	const struct hq_store *s = cfg->store;
 	int rc = 0;
@@ -75,7 +75,7 @@ build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
 		const struct hq_store_queue *sq = &s->queues[i];
 		struct hq_consumer *k = &cfg->consumers[i];
 
-		k->ctx = hq_module_load(sq->module, moddir, sq, i, &hq_api, errs);
+		k->ctx = hq_module_load(sq->module, moddir, sq, i, api, errs);
 		if (k->ctx == NULL) {
 			rc = -1;
 			continue;
@@ -89,10 +89,10 @@ build_consumers(struct hq_config *cfg, const char *moddir, bool check_only,
 
 /* Last, once every part of the snapshot is known to be good. */
 static int
-init_consumers(struct hq_config *cfg, struct hq_errors *errs)
+init_consumers(struct hq_config *cfg, const struct httpq_api *api, struct hq_errors *errs)
 {
 	for (size_t i = 0; i < cfg->nconsumers; i++)
-		if (hq_module_init(cfg->consumers[i].ctx, &hq_api, errs) < 0)
+		if (hq_module_init(cfg->consumers[i].ctx, api, errs) < 0)
 			return -1;
 	return 0;
 }
@@ -246,8 +246,8 @@ build_listens(struct hq_config *cfg)
 }
 
 struct hq_config *
-hq_config_build(struct hq_store *store, const char *moddir_override, bool check_only,
-    struct hq_errors *errs)
+hq_config_build(struct hq_store *store, const char *moddir_override,
+    const struct httpq_api *api, bool check_only, struct hq_errors *errs)
 {
 	struct hq_config *cfg = xcalloc(1, sizeof(*cfg));
 	const char *moddir = moddir_override ? moddir_override :
@@ -256,7 +256,7 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 
 	atomic_init(&cfg->refs, 1);
 	cfg->store = store;
-	rc |= build_consumers(cfg, moddir, check_only, errs);
+	rc |= build_consumers(cfg, moddir, api, check_only, errs);
 	rc |= build_groups(cfg, errs);
 	if (hq_sslbind_check_all(store, errs) != 0)
 		rc = -1;
@@ -265,7 +265,7 @@ hq_config_build(struct hq_store *store, const char *moddir_override, bool check_
 	build_listens(cfg);
 	rc |= hq_config_open_logs(cfg, check_only, errs);
 	if (rc == 0 && !check_only)
-		rc = init_consumers(cfg, errs);
+		rc = init_consumers(cfg, api, errs);
 	if (rc != 0) {
 		hq_config_free_now(cfg);
 		return NULL;
@@ -302,6 +302,19 @@ free_on_main(void *arg)
 	hq_config_free_now(arg);
 }
 
+/* Where the last reference is freed when it drops on another thread. */
+static struct {
+	struct hq_mailbox *mb;
+	pthread_t thread;
+} Main;
+
+void
+hq_config_free_on(struct hq_mailbox *mb)
+{
+	Main.mb = mb;
+	Main.thread = pthread_self();
+}
+
 /* Module fini() and dlclose() run on the main thread, never under a worker. */
 void
 hq_config_unref(struct hq_config *cfg)
@@ -310,8 +323,8 @@ hq_config_unref(struct hq_config *cfg)
 		return;
 	if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (hq_on_main_thread() || hq_main_mailbox == NULL ||
-	    hq_mailbox_post(hq_main_mailbox, free_on_main, cfg) != 0)
+	if (Main.mb == NULL || pthread_equal(pthread_self(), Main.thread) ||
+	    hq_mailbox_post(Main.mb, free_on_main, cfg) != 0)
 		hq_config_free_now(cfg);
 }
 

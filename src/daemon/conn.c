@@ -217,14 +217,60 @@ conn_switch_config(struct hq_conn *c)
 const struct sockaddr *
 hq_conn_local(struct hq_conn *c)
 {
-	if (c->locallen == 0) {
-		c->locallen = sizeof(c->local);
-		if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) < 0) {
-			c->local = c->la->addr;
-			c->locallen = c->la->addrlen;
-		}
-	}
-	return (const struct sockaddr *)&c->local;
+	return hq_listen_local(c->la, c->fd, &c->local, &c->locallen);
+}
+
+/* --- log lines (written by logfile.c from an hq_logrec) ------------------------ */
+
+static void
+rec_init(struct hq_conn *c, struct hq_logrec *rec)
+{
+	const httpq_request *r = &c->req;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->client = (const struct sockaddr *)&c->peer;
+	rec->server = hq_conn_local(c);
+	rec->method = r->head.method;
+	rec->target = r->head.target;
+	rec->host = r->head.host;
+	rec->query = r->query;
+	rec->version = r->head.version;
+	rec->headers = r->head.headers;
+	rec->nheaders = r->head.nheaders;
+	if (r->group != NULL)
+		rec->site = r->group->sg->name;
+}
+
+/* At the end of a request of a URL group with an access log. */
+void
+hq_access_log(struct hq_conn *c)
+{
+	const httpq_request *r = &c->req;
+	struct hq_logrec rec;
+	uint64_t now = hq_now_ms();
+
+	rec_init(c, &rec);
+	rec.status = r->status;
+	rec.bytes_sent = c->bytes_out - r->out_mark;
+	rec.body_sent = r->resp_body;
+	rec.bytes_recv = r->head.head_len + r->body_seen;
+	rec.time_taken_ms = r->started_ms && now > r->started_ms ? now - r->started_ms : 0;
+	if (r->group->consumer != NULL && r->group->consumer->queue != NULL)
+		rec.queue = hq_queue_name(r->group->consumer->queue);
+	hq_log_access(c->w, r->group->alog, &rec);
+}
+
+/* A daemon-made response or a dropped connection, to the HTTPERR log. */
+void
+hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
+{
+	struct hq_logrec rec;
+
+	rec_init(c, &rec);
+	rec.status = e == HQ_OK ? 0 : hq_errinfo(e)->status;
+	rec.reason = reason ? reason : hq_errinfo(e)->reason;
+	rec.queue = queue;
+	hq_log_httperr(c->w, c->cfg->errlog, &rec);
 }
 
 /* A daemon-made answer to the request in c->req (or to a broken head). */
@@ -367,11 +413,7 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->scanned = 0;
 	c->state = HQ_C_REQUEST;
 	c->nrequests++;
-	r->id = hq_worker_next_id(c->w, &c->w->nreq_ids);
-	/* Only this worker writes it: a plain load and store, no locked add. */
-	atomic_store_explicit(&c->w->nreqs,
-	    atomic_load_explicit(&c->w->nreqs, memory_order_relaxed) + 1,
-	    memory_order_relaxed);
+	r->id = hq_worker_request_id(c->w);
 	r->started_ms = hq_now_ms();
 	r->has_body = r->head.chunked || r->head.content_length > 0;
 	r->body_done = !r->has_body;
@@ -785,16 +827,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 static void
 conn_free(struct hq_conn *c)
 {
-	struct hq_worker *w = c->w;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	atomic_fetch_sub(&w->nconns, 1);
-	atomic_fetch_sub_explicit(&w->lconns[c->la - w->laddrs], 1, memory_order_relaxed);
+	hq_worker_unlink(c->w, c);
 	request_reset(c);
 	ibuf_release(c);
 	hq_out_reset(c);
@@ -996,12 +1029,7 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
 	evtimer_assign(&c->tev, w->base, on_timer, c);
 	event_add(&c->rev, NULL);
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	atomic_fetch_add(&w->nconns, 1);
-	atomic_fetch_add_explicit(&w->lconns[la - w->laddrs], 1, memory_order_relaxed);
+	hq_worker_link(w, c);
 	timer_update(c);
 }
 

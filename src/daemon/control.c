@@ -57,6 +57,7 @@ static struct {
 	struct event_base *base;
 	struct client *clients;
 	time_t started;
+	const struct hq_control_ops *ops; /* from lifecycle.c */
 } C;
 
 static bool process(struct client *c, bool at_eof);
@@ -243,7 +244,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct timeval tv = { HQ_CTL_TIMEOUT_S, 0 };
 	struct client *c = xcalloc(1, sizeof(*c));
-	const struct hq_store *s = hq_current_config()->store;
+	const struct hq_store *s = C.ops->current_config()->store;
 
 	c->level = peer_level(fd, c, s);
 	c->bev = bufferevent_socket_new(C.base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -714,7 +715,7 @@ reload(struct answer *a)
 	struct hq_errors errs = { 0 };
 	unsigned gen = 0;
 
-	if (hq_reload(&errs, &gen) == 0) {
+	if (C.ops->reload(&errs, &gen) == 0) {
 		answer(a, 0, "generation %u", gen);
 	} else {
 		for (size_t i = 0; i < errs.n; i++)
@@ -725,10 +726,22 @@ reload(struct answer *a)
 	hq_errors_free(&errs);
 }
 
+/* `show sslcert`: what binding c of the running store serves right now. */
+static int
+served_now(const struct hq_store_sslcert *c, struct hq_sslinfo *info, void *arg)
+{
+	const struct hq_config *cfg = arg;
+	const struct hq_store *s = cfg->store;
+
+	if (c < s->sslcerts || c >= s->sslcerts + s->nsslcerts)
+		return -1;
+	return hq_tls_served(cfg->tls, (size_t)(c - s->sslcerts), info);
+}
+
 static void
 dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 {
-	struct hq_config *cfg = hq_current_config();
+	struct hq_config *cfg = C.ops->current_config();
 	const struct hq_store *s = cfg->store;
 
 	switch (cmd->id) {
@@ -739,9 +752,9 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		hq_show_urlacl(a->f, s, hq_ctl_get(cmd, "url"), cmd->json);
 		break;
 	case HQ_CTL_SHOW_SSLCERT:
-		hq_show_sslcert(a->f, s, hq_ctl_get(cmd, "ipport") ?
+		hq_show_sslcert_served(a->f, s, hq_ctl_get(cmd, "ipport") ?
 		    hq_ctl_get(cmd, "ipport") : hq_ctl_get(cmd, "hostnameport"),
-		    cmd->json);
+		    cmd->json, served_now, cfg);
 		break;
 	case HQ_CTL_SHOW_IPLISTEN:
 		hq_show_iplisten(a->f, s, cmd->json);
@@ -764,7 +777,7 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		reload(a);
 		break;
 	case HQ_CTL_FLUSH_LOGBUFFER:
-		hq_logs_flush();
+		hq_workers_post_all(hq_wlog_flush);
 		answer(a, 0, "every worker writes its log buffers now");
 		break;
 	default:
@@ -783,7 +796,7 @@ run_line(struct client *c, const char *line, size_t len)
 	struct hq_ctl_cmd cmd;
 	char *buf = NULL, *framed;
 	size_t blen = 0, flen = 0;
-	const struct hq_store *s = hq_current_config()->store;
+	const struct hq_store *s = C.ops->current_config()->store;
 	int parsed;
 
 	a.f = open_memstream(&buf, &blen);
@@ -969,12 +982,14 @@ open_socket(const char *path, const struct hq_store *s)
 }
 
 void
-hq_control_start(struct event_base *base, const struct hq_store *s)
+hq_control_start(struct event_base *base, const struct hq_store *s,
+    const struct hq_control_ops *ops)
 {
 	const char *path = C.override ? C.override : s->control.socket;
 	int fd;
 
 	C.base = base;
+	C.ops = ops;
 	C.started = time(NULL);
 	if ((fd = open_socket(path, s)) < 0)
 		return;

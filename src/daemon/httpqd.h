@@ -2,8 +2,29 @@
  * httpqd.h -- the daemon's own layers: configuration snapshots, modules,
  * workers, listeners, connections, requests and responses.
  *
- * Top to bottom: lifecycle.c -> worker.c/listener.c -> conn.c (the hub) ->
- * request.c/response.c -> config.c/module.c -> leaves in httpq-internal.h.
+ * Top to bottom: a file calls only files on the lines below its own, but
+ * for the hub, conn.c <-> request.c (tests/integration/00-layering.t reads
+ * this list and checks it against the object files):
+ *
+ *   main.c
+ *   lifecycle.c
+ *   control.c
+ *   conn.c request.c
+ *   response.c
+ *   worker.c
+ *   config.c
+ *   tls.c logfile.c
+ *   listener.c
+ *   sd.c mailbox.c
+ *
+ * Reaching up takes a pointer handed down, never a call: lifecycle.c gives
+ * worker.c the connection layer's ops (the accept handler, drain, abort:
+ * struct hq_worker_conn_ops), control.c its {current config, reload}
+ * (struct hq_control_ops), sd.c what STATUS counts (struct hq_sd_counts)
+ * and config.c the module API (hq_api of request.c) and the main mailbox;
+ * control.c gives `show sslcert` (src/shared/) the served certificate.
+ * Workers link and unlink their own connections (hq_worker_link); conn.c
+ * fills the hq_logrec that logfile.c writes.
  *
  * Layer: src/daemon/, the event-driven daemon httpqd (libevent, OpenSSL,
  * threads).  May call: src/shared/ (hqshared.h), src/lib/
@@ -95,10 +116,14 @@ struct hq_config {
  * module is opened and its validate() run first; their init() runs last,
  * when all the rest is good.  With check_only, init() is not called. */
 struct hq_config *hq_config_build(struct hq_store *store, const char *moddir_override,
-    bool check_only, struct hq_errors *errs);
+    const struct httpq_api *api, bool check_only, struct hq_errors *errs);
 void hq_config_ref(struct hq_config *cfg);
 /* Any thread; the last reference frees on the main thread. */
 void hq_config_unref(struct hq_config *cfg);
+/* Called on the main thread: the last reference of a snapshot that drops
+ * on another thread is freed through mb (module fini() and dlclose() run
+ * on the main thread); NULL: where it drops. */
+void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
 void hq_config_registry_free(void);
@@ -133,15 +158,8 @@ const httpq_tls_info *hq_tls_info(struct hq_conn *c);
 /* ---------------------------------------------------------------------
  * lifecycle.c -- the main thread.
  * ------------------------------------------------------------------- */
-extern struct hq_mailbox *hq_main_mailbox;
-bool hq_on_main_thread(void);
 int hq_run(const char *path, const char *moddir, bool foreground);
 int hq_check(const char *path, const char *moddir);
-/* The current snapshot (main thread). */
-struct hq_config *hq_current_config(void);
-/* What SIGHUP does, with the outcome: 0 and the new generation, or -1 with
- * every error in errs. */
-int hq_reload(struct hq_errors *errs, unsigned *generation);
 
 /* ---------------------------------------------------------------------
  * control.c -- the control socket (main thread, main event base).
@@ -151,8 +169,19 @@ void hq_control_set_path(const char *path);
 /* The socket's path is free or a socket (which the start replaces); -1,
  * logged, if it names anything else: httpqd then does not start. */
 int hq_control_check(const struct hq_store *s);
-/* Listens on the socket; a failure is logged and the daemon runs without. */
-void hq_control_start(struct event_base *base, const struct hq_store *store);
+/* What the control socket asks of the main thread, handed down by
+ * lifecycle.c (the control socket never calls up). */
+struct hq_control_ops {
+	/* The current snapshot. */
+	struct hq_config *(*current_config)(void);
+	/* What SIGHUP does, with the outcome: 0 and the new generation, or -1
+	 * with every error in errs (the caller frees errs either way). */
+	int (*reload)(struct hq_errors *errs, unsigned *generation);
+};
+/* Listens on the socket; a failure is logged and the daemon runs without.
+ * ops lives as long as the daemon. */
+void hq_control_start(struct event_base *base, const struct hq_store *store,
+    const struct hq_control_ops *ops);
 void hq_control_stop(void);
 
 /* ---------------------------------------------------------------------
@@ -203,11 +232,30 @@ struct hq_worker {
 	time_t accept_logged;          /* last "accept: ..." log line */
 };
 
-int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds);
+/* What a worker does with connections, handed down by lifecycle.c (the
+ * connection layer, conn.c): the worker never calls up, as nginx's
+ * listening sockets call ls->handler. */
+struct hq_worker_conn_ops {
+	/* A connection accepted on la; it is linked by hq_worker_link. */
+	void (*accept)(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
+	    const struct sockaddr *peer, socklen_t peerlen);
+	/* Shutdown: close when idle. */
+	void (*drain)(struct hq_conn *c);
+	void (*abort)(struct hq_conn *c, const char *why);
+};
+/* ops lives as long as the daemon. */
+int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds,
+    const struct hq_worker_conn_ops *ops);
 /* A connection or request id, unique among all workers for the daemon's
  * lifetime and increasing on one worker: counter * nworkers + id + 1.
  * Worker thread only; *counter is w->nconn_ids or w->nreq_ids. */
 uint64_t hq_worker_next_id(const struct hq_worker *w, uint64_t *counter);
+/* Worker thread: counts a request started on w and returns its id. */
+uint64_t hq_worker_request_id(struct hq_worker *w);
+/* Worker thread: c (accepted on c->la) joins or leaves w's connections
+ * and their counts. */
+void hq_worker_link(struct hq_worker *w, struct hq_conn *c);
+void hq_worker_unlink(struct hq_worker *w, struct hq_conn *c);
 void hq_workers_set_config(struct hq_config *cfg);
 /* Stop accepting; idle connections close, busy ones finish. */
 void hq_workers_drain(void);
@@ -241,6 +289,11 @@ int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds
 void hq_fd_limit_raise(void);
 /* The soft RLIMIT_NOFILE now, and the hard one in *hard unless NULL. */
 long hq_fd_limit(long *hard);
+/* The local address of fd, accepted on la: la's own, or looked up once
+ * (getsockname) for a wildcard address; *len is 0 until it is known.
+ * Connections keep it in c->local (hq_conn_local). */
+const struct sockaddr *hq_listen_local(const struct hq_listen_addr *la, int fd,
+    struct sockaddr_storage *ss, socklen_t *len);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.
@@ -249,7 +302,14 @@ void hq_sd_collect_fds(void);
 void hq_sd_journal_init(void);
 int hq_sd_listen_fd(const struct hq_listen_addr *la);
 void hq_sd_close_unused(void);
-void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers);
+/* What the STATUS line counts, handed down by lifecycle.c. */
+struct hq_sd_counts {
+	unsigned (*connections)(void);
+	uint64_t (*requests)(void);
+};
+/* counts lives as long as the daemon. */
+void hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
+    const struct hq_sd_counts *counts);
 void hq_sd_reloading(void);
 void hq_sd_reloaded(unsigned generation);
 void hq_sd_reload_failed(unsigned generation, size_t nerrors);
@@ -400,6 +460,9 @@ void hq_conn_request_done(struct hq_conn *c);
 void hq_conn_want_body(struct hq_conn *c);
 /* The local address, looked up once per connection when needed. */
 const struct sockaddr *hq_conn_local(struct hq_conn *c);
+/* Log lines about c's request (logfile.c writes them). */
+void hq_access_log(struct hq_conn *c);
+void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
 
 /* response.c */
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
@@ -418,10 +481,13 @@ struct hq_logfile;
 struct hq_wlog;
 int hq_config_open_logs(struct hq_config *cfg, bool check_only, struct hq_errors *errs);
 void hq_config_close_logs(struct hq_config *cfg);
-void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
-void hq_access_log(struct hq_conn *c);
-/* Main thread: `flush logbuffer` (asynchronous), SIGUSR1, exit. */
-void hq_logs_flush(void);
+/* Worker w's thread: rec (its clk set here) to access log a, or to the
+ * HTTPERR log f (NULL: the daemon log). */
+void hq_log_access(struct hq_worker *w, const struct hq_alog *a, struct hq_logrec *rec);
+void hq_log_httperr(struct hq_worker *w, struct hq_logfile *f, struct hq_logrec *rec);
+/* Posted to every worker (hq_workers_post_all) for `flush logbuffer`: the
+ * worker writes what it buffers. */
+void hq_wlog_flush(void *worker);
 /* Log lines not written (disk full, file too large) since the start. */
 uint64_t hq_logs_dropped(void);
 void hq_logs_reopen(void);

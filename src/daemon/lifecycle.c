@@ -18,10 +18,7 @@
 
 #include "httpqd.h"
 
-struct hq_mailbox *hq_main_mailbox;
-
 static struct {
-	pthread_t thread;
 	struct event_base *base;
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;       /* current snapshot (main's reference) */
@@ -29,14 +26,7 @@ static struct {
 	struct event *sighup, *sigterm, *sigint, *sigusr1, *drain_tick, *tls_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
-	struct hq_errors *reload_errs; /* hq_reload: where the errors go */
 } M;
-
-bool
-hq_on_main_thread(void)
-{
-	return pthread_equal(pthread_self(), M.thread);
-}
 
 static void
 log_errors(int prio, const struct hq_errors *errs)
@@ -54,7 +44,7 @@ load(bool check_only, struct hq_errors *errs)
 
 	if (store == NULL)
 		return NULL;
-	cfg = hq_config_build(store, M.moddir, check_only, errs);
+	cfg = hq_config_build(store, M.moddir, &hq_api, check_only, errs);
 	if (cfg == NULL)
 		return NULL; /* hq_config_build freed the store */
 	return cfg;
@@ -68,7 +58,6 @@ hq_check(const char *path, const char *moddir)
 
 	M.path = path;
 	M.moddir = moddir;
-	M.thread = pthread_self();
 	cfg = load(true, &errs);
 	if (cfg == NULL) {
 		hq_errors_print(&errs, stderr);
@@ -85,30 +74,23 @@ hq_check(const char *path, const char *moddir)
 	return 0;
 }
 
-static void
-on_reload(evutil_socket_t sig, short what, void *arg)
+/* What SIGHUP and `reload` do: 0, or -1 with every error in errs (which
+ * the caller frees). */
+static int
+reload(struct hq_errors *errs)
 {
-	struct hq_errors errs = { 0 };
 	struct hq_config *cfg, *old = M.cfg;
 
-	if (M.stopping)
-		return;
 	hq_log(LOG_NOTICE, "reload: reading %s", M.path);
 	hq_sd_reloading();
-	cfg = load(false, &errs);
+	cfg = load(false, errs);
 	if (cfg == NULL) {
 		hq_log(LOG_ERR, "reload refused, keeping generation %u (%zu error%s):",
-		    old->generation, errs.total, errs.total == 1 ? "" : "s");
-		log_errors(LOG_ERR, &errs);
-		hq_sd_reload_failed(old->generation, errs.total);
-		if (M.reload_errs != NULL) {
-			*M.reload_errs = errs;
-			errs = (struct hq_errors){ 0 };
-		}
-		hq_errors_free(&errs);
-		return;
+		    old->generation, errs->total, errs->total == 1 ? "" : "s");
+		log_errors(LOG_ERR, errs);
+		hq_sd_reload_failed(old->generation, errs->total);
+		return -1;
 	}
-	hq_errors_free(&errs);
 	cfg->generation = old->generation + 1;
 	if (!hq_config_same_listens(old, cfg))
 		hq_log(LOG_WARNING, "reload: the listen addresses changed; they take "
@@ -119,6 +101,18 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
+	return 0;
+}
+
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct hq_errors errs = { 0 };
+
+	if (M.stopping)
+		return;
+	reload(&errs);
+	hq_errors_free(&errs);
 }
 
 /* Certificate files changed on disk, ticket keys due (tls.c). */
@@ -128,27 +122,44 @@ tls_tick(evutil_socket_t fd, short what, void *arg)
 	hq_tls_tick(M.cfg->tls);
 }
 
-struct hq_config *
-hq_current_config(void)
+/* The control socket's view of the main thread (struct hq_control_ops). */
+static struct hq_config *
+current_config(void)
 {
 	return M.cfg;
 }
 
-int
-hq_reload(struct hq_errors *errs, unsigned *generation)
+static int
+control_reload(struct hq_errors *errs, unsigned *generation)
 {
-	unsigned before = M.cfg->generation;
+	int rc;
 
 	if (M.stopping) {
 		hq_errors_add(errs, NULL, NULL, "httpqd is stopping");
 		return -1;
 	}
-	M.reload_errs = errs;
-	on_reload(SIGHUP, 0, NULL);
-	M.reload_errs = NULL;
+	rc = reload(errs);
 	*generation = M.cfg->generation;
-	return M.cfg->generation != before ? 0 : -1;
+	return rc;
 }
+
+/* The connection layer, handed down to the workers. */
+static const struct hq_worker_conn_ops conn_ops = {
+	.accept = hq_conn_accept,
+	.drain = hq_conn_drain,
+	.abort = hq_conn_abort,
+};
+
+/* What systemd's STATUS line counts. */
+static const struct hq_sd_counts sd_counts = {
+	.connections = hq_workers_connections,
+	.requests = hq_workers_requests,
+};
+
+static const struct hq_control_ops control_ops = {
+	.current_config = current_config,
+	.reload = control_reload,
+};
 
 static void
 drain_check(evutil_socket_t fd, short what, void *arg)
@@ -273,7 +284,7 @@ teardown(void)
 	M.cfg = NULL;
 	hq_logs_free();
 	hq_mailbox_close(&M.mbox);
-	hq_main_mailbox = NULL;
+	hq_config_free_on(NULL);
 	hq_config_registry_free();
 	if (M.drain_tick)
 		event_free(M.drain_tick);
@@ -295,7 +306,6 @@ hq_run(const char *path, const char *moddir, bool foreground)
 
 	M.path = path;
 	M.moddir = moddir;
-	M.thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
 	signal(SIGXFSZ, SIG_IGN);
@@ -313,7 +323,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	}
 	M.base = event_base_new();
 	hq_mailbox_init(&M.mbox, M.base);
-	hq_main_mailbox = &M.mbox;
+	hq_config_free_on(&M.mbox);
 	M.sighup = evsignal_new(M.base, SIGHUP, on_reload, NULL);
 	M.sigterm = evsignal_new(M.base, SIGTERM, on_stop, NULL);
 	M.sigint = evsignal_new(M.base, SIGINT, on_stop, NULL);
@@ -322,16 +332,16 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	evsignal_add(M.sigint, NULL);
 	M.sigusr1 = evsignal_new(M.base, SIGUSR1, on_reopen, NULL);
 	evsignal_add(M.sigusr1, NULL);
-	hq_workers_start(nworkers, M.cfg, fds);
+	hq_workers_start(nworkers, M.cfg, fds, &conn_ops);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);
-	hq_control_start(M.base, M.cfg->store);
+	hq_control_start(M.base, M.cfg->store, &control_ops);
 	log_ready(nworkers);
 	hq_tls_started(M.cfg->tls);
 	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);
 	event_add(M.tls_tick, &(struct timeval){ HQ_TLS_WATCH_S, 0 });
-	hq_sd_ready(M.base, M.cfg->generation, nworkers);
+	hq_sd_ready(M.base, M.cfg->generation, nworkers, &sd_counts);
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

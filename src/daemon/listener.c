@@ -87,6 +87,20 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 	return 0;
 }
 
+const struct sockaddr *
+hq_listen_local(const struct hq_listen_addr *la, int fd, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	if (*len == 0) {
+		*len = sizeof(*ss);
+		if (getsockname(fd, (struct sockaddr *)ss, len) < 0) {
+			*ss = la->addr;
+			*len = la->addrlen;
+		}
+	}
+	return (const struct sockaddr *)ss;
+}
+
 long
 hq_fd_limit(long *hard)
 {

@@ -7,7 +7,7 @@
  * lines straight into its own buffer for that file: no lock per line.  A
  * buffer is written with one write() (O_APPEND, so buffers from several
  * workers never mix) when it is full, by the worker's one-second timer,
- * on hq_logs_flush() and at exit: whole lines or none (log_write).  A
+ * on `flush logbuffer` (hq_wlog_flush) and at exit: whole lines or none (log_write).  A
  * worker never waits for more than a write() of a buffer to a regular
  * file; there is no fsync.
  *
@@ -401,20 +401,14 @@ wlog_reserve(struct hq_wlog *wl, struct hq_logfile *f, struct wbuf **bp)
 	return b->p + b->len;
 }
 
-static void
-flush_worker(void *arg)
+/* `flush logbuffer`, posted to every worker: w writes what it buffers. */
+void
+hq_wlog_flush(void *worker)
 {
-	struct hq_worker *w = arg;
+	struct hq_worker *w = worker;
 
 	if (w->wlog != NULL)
 		wlog_flush(w->wlog);
-}
-
-/* `flush logbuffer`: every worker writes what it buffers, soon. */
-void
-hq_logs_flush(void)
-{
-	hq_workers_post_all(flush_worker);
 }
 
 /* At exit, after the worker's thread is gone. */
@@ -438,54 +432,32 @@ hq_wlog_free(struct hq_worker *w)
 
 /* --- lines ---------------------------------------------------------------------- */
 
-static void
-rec_init(struct hq_conn *c, struct hq_wlog *wl, struct hq_logrec *rec)
+/* The worker's clock for the line's date and time. */
+static struct hq_wlog *
+rec_clock(struct hq_worker *w, struct hq_logrec *rec)
 {
-	const httpq_request *r = &c->req;
+	struct hq_wlog *wl = wlog_get(w);
 	struct timeval tv;
 
-	event_base_gettimeofday_cached(c->w->base, &tv);
+	event_base_gettimeofday_cached(w->base, &tv);
 	hq_logclock_set(&wl->clk, tv.tv_sec);
-	memset(rec, 0, sizeof(*rec));
 	rec->clk = &wl->clk;
-	rec->client = (const struct sockaddr *)&c->peer;
-	rec->server = hq_conn_local(c);
-	rec->method = r->head.method;
-	rec->target = r->head.target;
-	rec->host = r->head.host;
-	rec->query = r->query;
-	rec->version = r->head.version;
-	rec->headers = r->head.headers;
-	rec->nheaders = r->head.nheaders;
-	if (r->group != NULL)
-		rec->site = r->group->sg->name;
+	return wl;
 }
 
 /* At the end of a request of a URL group with an access log. */
 void
-hq_access_log(struct hq_conn *c)
+hq_log_access(struct hq_worker *w, const struct hq_alog *a, struct hq_logrec *rec)
 {
-	const httpq_request *r = &c->req;
-	const struct hq_alog *a = r->group->alog;
 	struct hq_wlog *wl;
-	struct hq_logrec rec;
 	struct wbuf *b;
 	char *line;
-	uint64_t now = hq_now_ms();
 
 	if (a->file == NULL)
 		return;
-	wl = wlog_get(c->w);
-	rec_init(c, wl, &rec);
-	rec.status = r->status;
-	rec.bytes_sent = c->bytes_out - r->out_mark;
-	rec.body_sent = r->resp_body;
-	rec.bytes_recv = r->head.head_len + r->body_seen;
-	rec.time_taken_ms = r->started_ms && now > r->started_ms ? now - r->started_ms : 0;
-	if (r->group->consumer != NULL && r->group->consumer->queue != NULL)
-		rec.queue = hq_queue_name(r->group->consumer->queue);
+	wl = rec_clock(w, rec);
 	line = wlog_reserve(wl, a->file, &b);
-	b->len += hq_logline(&a->spec, &rec, line);
+	b->len += hq_logline(&a->spec, rec, line);
 }
 
 /*
@@ -495,24 +467,18 @@ hq_access_log(struct hq_conn *c)
  * server.error_log, the same line goes to the daemon log.
  */
 void
-hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
+hq_log_httperr(struct hq_worker *w, struct hq_logfile *f, struct hq_logrec *rec)
 {
-	struct hq_logfile *f = c->cfg->errlog;
-	struct hq_wlog *wl = wlog_get(c->w);
-	struct hq_logrec rec;
+	struct hq_wlog *wl = rec_clock(w, rec);
 	struct wbuf *b;
 
-	rec_init(c, wl, &rec);
-	rec.status = e == HQ_OK ? 0 : hq_errinfo(e)->status;
-	rec.reason = reason ? reason : hq_errinfo(e)->reason;
-	rec.queue = queue;
 	if (f != NULL) {
 		char *line = wlog_reserve(wl, f, &b);
 
-		b->len += hq_logline(httperr_spec(), &rec, line);
+		b->len += hq_logline(httperr_spec(), rec, line);
 	} else {
 		char line[HQ_LOG_LINE_MAX];
-		size_t n = hq_logline(httperr_spec(), &rec, line);
+		size_t n = hq_logline(httperr_spec(), rec, line);
 
 		line[n - 1] = '\0';
 		hq_log(LOG_INFO, "httperr: %s", line);

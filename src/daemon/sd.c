@@ -46,6 +46,7 @@ static struct {
 	uint64_t wd_usec;
 	unsigned generation;
 	uint64_t last_requests, last_ms;
+	const struct hq_sd_counts *counts; /* from lifecycle.c */
 	bool stopping;
 	/* socket activation */
 	int *fds;
@@ -66,7 +67,7 @@ monotonic_usec(void)
 static void
 status_line(char *buf, size_t len, double rps)
 {
-	unsigned n = hq_workers_connections();
+	unsigned n = S.counts->connections();
 
 	snprintf(buf, len, "generation %u, %u connection%s, %.0f requests/s",
 	    S.generation, n, n == 1 ? "" : "s", rps);
@@ -75,7 +76,7 @@ status_line(char *buf, size_t len, double rps)
 static void
 on_status(evutil_socket_t fd, short what, void *arg)
 {
-	uint64_t now = monotonic_usec() / 1000, reqs = hq_workers_requests();
+	uint64_t now = monotonic_usec() / 1000, reqs = S.counts->requests();
 	double rps = 0;
 	char st[160];
 
@@ -97,12 +98,14 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers)
+hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
+    const struct hq_sd_counts *counts)
 {
 	struct timeval tv = { HQ_SD_STATUS_INTERVAL_S, 0 };
 	char st[160];
 
 	S.generation = generation;
+	S.counts = counts;
 	S.last_ms = monotonic_usec() / 1000;
 	status_line(st, sizeof(st), 0);
 	sd_notifyf(0, "READY=1\nMAINPID=%lu\nSTATUS=%s, %u worker%s", (unsigned long)getpid(),

@@ -609,7 +609,8 @@ client_hello_cb(SSL *s, int *al, void *arg)
 	char name[256];
 
 	sni = client_sni(s, &snilen);
-	i = hq_tls_select(t->keys, t->n, sni, snilen, hq_conn_local(c), c->la->port);
+	i = hq_tls_select(t->keys, t->n, sni, snilen,
+	    hq_listen_local(c->la, c->fd, &c->local, &c->locallen), c->la->port);
 	if (i < 0) {
 		snprintf(name, sizeof(name), "%.*s", (int)snilen, sni ? sni : "");
 		fail_log(c, "no SSL binding for ", snilen ? name : "(no SNI name)");
@@ -703,22 +704,9 @@ hq_tls_free(struct hq_tls *t)
 	free(t);
 }
 
-/* For `show sslcert`: c belongs to the running store (main thread). */
-static int
-served_now(const struct hq_store_sslcert *c, struct hq_sslinfo *info)
-{
-	const struct hq_config *cfg = hq_current_config();
-	const struct hq_store *s = cfg ? cfg->store : NULL;
-
-	if (s == NULL || c < s->sslcerts || c >= s->sslcerts + s->nsslcerts)
-		return -1;
-	return hq_tls_served(cfg->tls, (size_t)(c - s->sslcerts), info);
-}
-
 void
 hq_tls_started(struct hq_tls *t)
 {
-	hq_show_served = served_now;
 	for (size_t i = 0; t != NULL && i < t->n; i++) {
 		warn_key_mode(&t->b[i]);
 		log_served(&t->b[i], t->b[i].ctx, "serving");

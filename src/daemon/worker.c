@@ -20,6 +20,7 @@
 
 static struct hq_worker **workers;
 static unsigned nworkers;
+static const struct hq_worker_conn_ops *conn_ops; /* from lifecycle.c */
 
 static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -32,7 +33,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	for (i = 0; i < w->nlisteners; i++)
 		if (w->listeners[i] == l)
 			break;
-	hq_conn_accept(w, &w->laddrs[i], fd, sa, (socklen_t)salen);
+	conn_ops->accept(w, &w->laddrs[i], fd, sa, (socklen_t)salen);
 }
 
 /* The pause after a failed accept() is over: listen again. */
@@ -132,10 +133,12 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 }
 
 int
-hq_workers_start(unsigned n, struct hq_config *cfg, int **fds)
+hq_workers_start(unsigned n, struct hq_config *cfg, int **fds,
+    const struct hq_worker_conn_ops *ops)
 {
 	sigset_t all, old;
 
+	conn_ops = ops;
 	workers = xcalloc(n, sizeof(*workers));
 	nworkers = n;
 	for (unsigned i = 0; i < n; i++)
@@ -154,6 +157,40 @@ uint64_t
 hq_worker_next_id(const struct hq_worker *w, uint64_t *counter)
 {
 	return (*counter)++ * nworkers + (uint64_t)w->id + 1;
+}
+
+uint64_t
+hq_worker_request_id(struct hq_worker *w)
+{
+	/* Only this worker writes it: a plain load and store, no locked add. */
+	atomic_store_explicit(&w->nreqs,
+	    atomic_load_explicit(&w->nreqs, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	return hq_worker_next_id(w, &w->nreq_ids);
+}
+
+void
+hq_worker_link(struct hq_worker *w, struct hq_conn *c)
+{
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	atomic_fetch_add(&w->nconns, 1);
+	atomic_fetch_add_explicit(&w->lconns[c->la - w->laddrs], 1, memory_order_relaxed);
+}
+
+void
+hq_worker_unlink(struct hq_worker *w, struct hq_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub(&w->nconns, 1);
+	atomic_fetch_sub_explicit(&w->lconns[c->la - w->laddrs], 1, memory_order_relaxed);
 }
 
 unsigned
@@ -264,7 +301,7 @@ drain_worker(void *arg)
 	close_listeners(w);
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		hq_conn_drain(c);
+		conn_ops->drain(c);
 	}
 }
 
@@ -294,7 +331,7 @@ stop_worker(void *arg)
 	drain_worker(w);
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		hq_conn_abort(c, "shutdown");
+		conn_ops->abort(c, "shutdown");
 	}
 	event_base_loopbreak(w->base);
 }
@@ -308,7 +345,7 @@ worker_free(struct hq_worker *w)
 	/* Whatever a module still holds after the drain is abandoned. */
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		hq_conn_abort(c, "shutdown");
+		conn_ops->abort(c, "shutdown");
 	}
 	close_listeners(w);
 	event_free(w->accept_timer);

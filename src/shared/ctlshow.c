@@ -211,11 +211,9 @@ hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json)
  * show sslcert [ipport=|hostnameport=]
  * ------------------------------------------------------------------- */
 
-/* Set by httpqd (tls.c): what binding i serves right now; NULL in httpqctl. */
-int (*hq_show_served)(const struct hq_store_sslcert *c, struct hq_sslinfo *info);
-
 static void
-sslcert_text(FILE *f, const struct hq_store_sslcert *c)
+sslcert_text(FILE *f, const struct hq_store_sslcert *c, hq_show_served_fn *served_fn,
+    void *arg)
 {
 	struct hq_sslinfo served;
 	struct hq_sslinfo info;
@@ -240,7 +238,7 @@ sslcert_text(FILE *f, const struct hq_store_sslcert *c)
 		    now - info.not_after) / 86400));
 		hq_ctl_text_field(f, "SHA-256", "%s", info.sha256);
 	}
-	if (hq_show_served != NULL && hq_show_served(c, &served) == 0)
+	if (served_fn != NULL && served_fn(c, &served, arg) == 0)
 		hq_ctl_text_field(f, "serving", "%s, until %s, SHA-256 %s%s",
 		    served.subject, served.not_after_text, served.sha256,
 		    strcmp(served.sha256, info.sha256) == 0 ? "" :
@@ -256,7 +254,8 @@ json_kv(FILE *f, const char *key, const char *v)
 }
 
 static void
-sslcert_json(FILE *f, const struct hq_store_sslcert *c)
+sslcert_json(FILE *f, const struct hq_store_sslcert *c, hq_show_served_fn *served_fn,
+    void *arg)
 {
 	struct hq_sslinfo info;
 	char err[512];
@@ -278,7 +277,7 @@ sslcert_json(FILE *f, const struct hq_store_sslcert *c)
 		fprintf(f, ",\"not_after_epoch\":%lld", (long long)info.not_after);
 		json_kv(f, "sha256", info.sha256);
 	}
-	if (hq_show_served != NULL && hq_show_served(c, &info) == 0) {
+	if (served_fn != NULL && served_fn(c, &info, arg) == 0) {
 		json_kv(f, "serving_subject", info.subject);
 		json_kv(f, "serving_not_after", info.not_after_text);
 		json_kv(f, "serving_sha256", info.sha256);
@@ -292,6 +291,13 @@ sslcert_json(FILE *f, const struct hq_store_sslcert *c)
 void
 hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json)
 {
+	hq_show_sslcert_served(f, s, only, json, NULL, NULL);
+}
+
+void
+hq_show_sslcert_served(FILE *f, const struct hq_store *s, const char *only, bool json,
+    hq_show_served_fn *served, void *arg)
+{
 	size_t n = 0;
 
 	if (json)
@@ -303,11 +309,11 @@ hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json)
 			continue;
 		if (json) {
 			fputs(n ? "," : "", f);
-			sslcert_json(f, c);
+			sslcert_json(f, c, served, arg);
 		} else {
 			if (n)
 				fputc('\n', f);
-			sslcert_text(f, c);
+			sslcert_text(f, c, served, arg);
 		}
 		n++;
 	}

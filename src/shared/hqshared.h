@@ -4,7 +4,8 @@
  * Layer: src/shared/, built as libhqshared.a and linked by src/daemon/
  * (httpqd) and src/ctl/ (httpqctl), never by the unit tests or fuzzers.
  * May call: src/lib/ (httpq-internal.h) and OpenSSL; never the daemon or
- * httpqctl (the daemon reaches in through the hq_show_served hook).
+ * httpqctl (what only the daemon knows comes in as callbacks, such as
+ * the served certificate of `show sslcert`).
  * Called by: src/daemon/ and src/ctl/.
  *
  * ctlshow.c needs no OpenSSL header itself, but it describes certificates
@@ -55,8 +56,13 @@ void hq_json_origin(FILE *f, const struct hq_origin *at);
 const char *hq_origin_text(const struct hq_origin *at, char *buf, size_t size);
 void hq_show_urlacl(FILE *f, const struct hq_store *s, const char *only, bool json);
 void hq_show_sslcert(FILE *f, const struct hq_store *s, const char *only, bool json);
-/* httpqd sets it: the certificate sslcert c serves now (tls.c). */
-extern int (*hq_show_served)(const struct hq_store_sslcert *c, struct hq_sslinfo *info);
+/* What binding c (of s) serves right now, into info: 0, or -1 if unknown.
+ * httpqd's control socket passes one to show what a daemon serves. */
+typedef int hq_show_served_fn(const struct hq_store_sslcert *c, struct hq_sslinfo *info,
+    void *arg);
+/* hq_show_sslcert, plus what is served when served is not NULL. */
+void hq_show_sslcert_served(FILE *f, const struct hq_store *s, const char *only, bool json,
+    hq_show_served_fn *served, void *arg);
 void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
 void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
 
