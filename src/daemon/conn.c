@@ -992,11 +992,10 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
     const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct hq_conn *c = xcalloc(1, sizeof(*c));
-	int one = 1;
 
-	/* With Nagle and a split head/body write, a request took 40 ms.
-	 * The listener accepted it non-blocking already (accept4). */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* With Nagle and a split head/body write, a request took 40 ms:
+	 * fd has TCP_NODELAY from its listener (listener.c), and the
+	 * listener accepted it non-blocking already (accept4). */
 	c->w = w;
 	c->id = hq_worker_next_id(w, &w->nconn_ids);
 	c->la = la;

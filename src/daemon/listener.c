@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -34,6 +35,9 @@ open_one(const struct hq_listen_addr *la)
 	if (la->addr.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
+	/* Accepted sockets inherit it on Linux: no setsockopt per connection. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		goto fail;
 	if (bind(fd, (const struct sockaddr *)&la->addr, la->addrlen) < 0 ||
 	    listen(fd, HQ_LISTEN_BACKLOG) < 0)
 		goto fail;
@@ -55,8 +59,15 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 	int *passed = xcalloc(cfg->nlistens + 1, sizeof(int));
 
 	/* Sockets passed by systemd: every worker accepts from a dup (sd.c). */
-	for (size_t i = 0; i < cfg->nlistens; i++)
+	for (size_t i = 0; i < cfg->nlistens; i++) {
+		int one = 1;
+
 		passed[i] = hq_sd_listen_fd(&cfg->listens[i]);
+		/* As open_one() does: accepted sockets inherit TCP_NODELAY. */
+		if (passed[i] >= 0 && setsockopt(passed[i], IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one)) < 0)
+			hq_log(LOG_WARNING, "%s: TCP_NODELAY: %m", cfg->listens[i].text);
+	}
 	hq_sd_close_unused();
 	for (unsigned w = 0; w < nworkers; w++) {
 		fds[w] = xcalloc(cfg->nlistens + 1, sizeof(int));
