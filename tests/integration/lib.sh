@@ -136,7 +136,13 @@ num_between() {
 	return 1
 }
 
+# skip REASON: a test point that could not run.  Under CI (CI set) that is a
+# failure: what a test needs is installed by README's test command.
 skip() {
+	if [ -n "${CI:-}" ]; then
+		ok 1 "skipped under CI: $1"
+		return
+	fi
 	HQ_NTESTS=$((HQ_NTESTS + 1))
 	printf 'ok %d # SKIP %s\n' "$HQ_NTESTS" "$1"
 }
