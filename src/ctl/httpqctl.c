@@ -142,7 +142,7 @@ ask(int fd, const char *line, FILE *out, char *msg, size_t msglen)
 
 	/* A refused peer is answered at once and closed: the write may fail,
 	 * the answer is still there to read. */
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+	if (hq_write_all(fd, line, strlen(line), NULL) < 0)
 		snprintf(msg, msglen, "cannot send: %s", strerror(errno));
 	else
 		snprintf(msg, msglen, "httpqd closed the connection without an "

@@ -160,7 +160,6 @@ add_listen(struct hq_config *cfg, const struct sockaddr_storage *ss, socklen_t l
 {
 	struct hq_listen_addr *l;
 	struct sockaddr_storage a = *ss;
-	char ip[INET6_ADDRSTRLEN];
 
 	if (a.ss_family == AF_INET)
 		((struct sockaddr_in *)&a)->sin_port = htons(port);
@@ -178,13 +177,7 @@ add_listen(struct hq_config *cfg, const struct sockaddr_storage *ss, socklen_t l
 	l->wildcard = a.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&a)->sin_addr.s_addr == htonl(INADDR_ANY) :
 	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&a)->sin6_addr);
-	if (a.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&a)->sin_addr, ip, sizeof(ip));
-		snprintf(l->text, sizeof(l->text), "%s:%u", ip, port);
-	} else {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a)->sin6_addr, ip, sizeof(ip));
-		snprintf(l->text, sizeof(l->text), "[%s]:%u", ip, port);
-	}
+	hq_addr_text((const struct sockaddr *)&a, HQ_ADDR_PORT, l->text, sizeof(l->text));
 }
 
 static void

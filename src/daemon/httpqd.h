@@ -498,6 +498,5 @@ void hq_wlog_free(struct hq_worker *w);
 void hq_request_release(httpq_request *r);
 void hq_request_abort(httpq_request *r);
 void hq_request_cancel_defers(httpq_request *r);
-uint64_t hq_now_ms(void);
 
 #endif /* HTTPQD_H */

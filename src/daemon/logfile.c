@@ -85,21 +85,11 @@ log_write(struct hq_logfile *f, const char *p, size_t n)
 	int e = 0;
 
 	pthread_mutex_lock(&f->mu);
-	while (done < n) {
-		ssize_t w = write(f->fd, p + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			e = w < 0 ? errno : ENOSPC;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (done == n) {
+	if (hq_write_all(f->fd, p, n, &done) == 0) {
 		pthread_mutex_unlock(&f->mu);
 		return;
 	}
+	e = errno;
 	for (whole = done; whole > 0 && p[whole - 1] != '\n'; whole--)
 		;
 	if (whole < done && (fstat(f->fd, &st) < 0 ||

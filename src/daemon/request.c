@@ -22,15 +22,6 @@ struct hq_defer {
 	struct hq_defer *next;
 };
 
-uint64_t
-hq_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static httpq_str
 hs(struct hq_str s)
 {

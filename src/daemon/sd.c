@@ -55,15 +55,6 @@ static struct {
 	int nfds;
 } S;
 
-static uint64_t
-monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 status_line(char *buf, size_t len, double rps)
 {
@@ -76,7 +67,7 @@ status_line(char *buf, size_t len, double rps)
 static void
 on_status(evutil_socket_t fd, short what, void *arg)
 {
-	uint64_t now = monotonic_usec() / 1000, reqs = S.counts->requests();
+	uint64_t now = hq_mono_us(false) / 1000, reqs = S.counts->requests();
 	double rps = 0;
 	char st[160];
 
@@ -106,7 +97,7 @@ hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
 
 	S.generation = generation;
 	S.counts = counts;
-	S.last_ms = monotonic_usec() / 1000;
+	S.last_ms = hq_mono_us(false) / 1000;
 	status_line(st, sizeof(st), 0);
 	sd_notifyf(0, "READY=1\nMAINPID=%lu\nSTATUS=%s, %u worker%s", (unsigned long)getpid(),
 	    st, nworkers, nworkers == 1 ? "" : "s");
@@ -128,7 +119,7 @@ void
 hq_sd_reloading(void)
 {
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
-	    (unsigned long long)monotonic_usec());
+	    (unsigned long long)hq_mono_us(false));
 }
 
 void

@@ -182,18 +182,6 @@ static struct {
 	struct { uint64_t h; time_t t; } seen[64];
 } FL = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static void
-peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
-	snprintf(buf, len, "%s", ip);
-}
-
 static bool
 fail_log_due(const char *peer)
 {
@@ -228,7 +216,8 @@ fail_log(struct hq_conn *c, const char *fmt, const char *arg)
 {
 	char peer[INET6_ADDRSTRLEN];
 
-	peer_text(&c->peer, peer, sizeof(peer));
+	if (hq_addr_text((const struct sockaddr *)&c->peer, 0, peer, sizeof(peer)) < 0)
+		snprintf(peer, sizeof(peer), "?");
 	if (fail_log_due(peer))
 		hq_log(LOG_INFO, "tls: handshake failed: peer=%s listen=%s: %s%s "
 		    "(not logged again for this peer for %d s)", peer, c->la->text,
@@ -638,20 +627,15 @@ static void
 bind_name(struct hq_tls_bind *b)
 {
 	const struct hq_store_sslcert *bc = b->sc;
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char ip[HQ_ADDR_TEXT_MAX];
 
 	if (bc->by_host) {
 		snprintf(b->name, sizeof(b->name), "hostnameport=%s:%u", bc->host, bc->port);
 		return;
 	}
-	if (bc->addr.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&bc->addr)->sin_addr, ip, sizeof(ip));
-		snprintf(b->name, sizeof(b->name), "ipport=%s:%u", ip, bc->port);
-	} else {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&bc->addr)->sin6_addr, ip,
-		    sizeof(ip));
-		snprintf(b->name, sizeof(b->name), "ipport=[%s]:%u", ip, bc->port);
-	}
+	/* The store took bc->port from bc->addr. */
+	hq_addr_text((const struct sockaddr *)&bc->addr, HQ_ADDR_PORT, ip, sizeof(ip));
+	snprintf(b->name, sizeof(b->name), "ipport=%s", ip);
 }
 
 struct hq_tls *
@@ -909,17 +893,12 @@ hq_tls_info(struct hq_conn *c)
 	f->info.sni = hs(f->sni);
 	cert = SSL_get0_peer_certificate(c->ssl);
 	if (cert != NULL) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int mdlen = 0;
 		f->info.client_cert_presented = 1;
 		f->info.client_cert_verified = SSL_get_verify_result(c->ssl) == X509_V_OK;
 		hq_x509_subject(cert, f->subject, sizeof(f->subject));
 		f->info.client_subject = hs(f->subject);
-		if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
-			for (unsigned i = 0; i < 32; i++)
-				snprintf(f->fp + 2 * i, 3, "%02x", md[i]);
+		if (hq_x509_sha256(cert, false, f->fp, sizeof(f->fp)) == 64)
 			f->info.client_fingerprint_sha256 = (httpq_str){ f->fp, 64 };
-		}
 		ERR_clear_error();
 	}
 	return &f->info;

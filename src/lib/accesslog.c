@@ -280,25 +280,13 @@ put_ncsa(struct ob *o, const char *s, size_t n)
 static void
 put_ip(struct ob *o, const struct sockaddr *sa)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[HQ_ADDR_TEXT_MAX];
 
-	if (sa == NULL) {
+	/* ::ffff:1.2.3.4 is logged as the IPv4 address it is. */
+	if (hq_addr_text(sa, HQ_ADDR_UNMAP, ip, sizeof(ip)) < 0)
 		putc1(o, '-');
-	} else if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+	else
 		put_cstr(o, ip);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		/* ::ffff:1.2.3.4 is logged as the IPv4 address it is. */
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, &a->s6_addr[12], ip, sizeof(ip));
-		else
-			inet_ntop(AF_INET6, a, ip, sizeof(ip));
-		put_cstr(o, ip);
-	} else {
-		putc1(o, '-');
-	}
 }
 
 static void

@@ -333,6 +333,16 @@ hq_ctl_parse_words(char *const *all, size_t nall, struct hq_ctl_cmd *cmd,
 		return fail(err, errlen, HQ_CTL_USAGE, "%s: unknown object "
 		    "\"%.64s\" (%s)", words[0], words[1], known);
 	}
+	/* A show command travels to httpqd as a line (hq_ctl_join), so its
+	 * words are checked as a line's are (split): a newline sent raw made
+	 * httpqd read one word as two commands.  A change is made by
+	 * httpqctl itself and may hold any value (a file name with a newline). */
+	for (i = 0; !g->admin && i < n; i++)
+		for (const char *c = words[i]; *c; c++)
+			if ((unsigned char)*c < 0x20 && *c != '\t')
+				return fail(err, errlen, HQ_CTL_USAGE, "control "
+				    "character 0x%02x in word %zu", (unsigned char)*c,
+				    i + 1);
 	cmd->id = g->id;
 	cmd->admin = g->admin;
 	i = g->noun ? 2 : 1;
@@ -373,14 +383,17 @@ hq_ctl_parse(const char *line, size_t len, struct hq_ctl_cmd *cmd, char *err,
 	return rc;
 }
 
-/* A word as the line parser reads it back: quoted when it must be. */
+/* A word as the line parser reads it back: quoted when it must be (a
+ * control character too, that the parser then refuses: a trailing \r
+ * would be taken for the line's end). */
 static void
 put_word(FILE *f, const char *w)
 {
 	bool plain = *w != '\0';
 
 	for (const char *c = w; *c; c++)
-		if (*c == ' ' || *c == '\t' || *c == '"' || *c == '\\')
+		if (*c == ' ' || *c == '\t' || *c == '"' || *c == '\\' ||
+		    (unsigned char)*c < 0x20)
 			plain = false;
 	if (plain) {
 		fputs(w, f);

@@ -83,6 +83,31 @@ bool hq_str_eq_nocase(struct hq_str a, const char *lit);
 bool hq_mem_eq_nocase(const char *a, const char *b, size_t n);
 uint16_t hq_sockaddr_port(const struct sockaddr_storage *ss);
 
+/* The one monotonic clock, in microseconds.  coarse reads
+ * CLOCK_MONOTONIC_COARSE: cheap, one tick (a few ms) late, for the hot path;
+ * otherwise CLOCK_MONOTONIC, as systemd wants in MONOTONIC_USEC= (a coarse
+ * reading could predate the reload systemd just started). */
+uint64_t hq_mono_us(bool coarse);
+/* hq_mono_us(true) in milliseconds: request start, drain deadline, log
+ * rate limits. */
+uint64_t hq_now_ms(void);
+
+/* The one address text.  IPv4 "192.0.2.1", IPv6 "2001:db8::1" (inet_ntop);
+ * with HQ_ADDR_PORT the port of sa follows: "192.0.2.1:80", "[2001:db8::1]:80";
+ * with HQ_ADDR_UNMAP an IPv4-mapped IPv6 address is written as the IPv4
+ * address it is (access log).  Returns the length snprintf would give (the
+ * text is cut to size), or -1 with buf "" for NULL or another family: the
+ * caller writes its own placeholder ("-", "?").  HQ_ADDR_TEXT_MAX holds any. */
+#define HQ_ADDR_PORT      1u
+#define HQ_ADDR_UNMAP     2u
+#define HQ_ADDR_TEXT_MAX  64 /* "[" INET6_ADDRSTRLEN "]:65535" */
+int hq_addr_text(const struct sockaddr *sa, unsigned flags, char *buf, size_t size);
+
+/* The one whole write: writes all n bytes, retrying on EINTR and short
+ * writes.  0, or -1 with errno (ENOSPC when write() wrote nothing); written,
+ * if not NULL, gets the bytes that did go out either way. */
+int hq_write_all(int fd, const void *buf, size_t n, size_t *written);
+
 /* ---------------------------------------------------------------------
  * errors.c -- every response the daemon makes by itself.
  * ------------------------------------------------------------------- */

@@ -63,15 +63,6 @@ hq_ratelimit(struct hq_ratelimit *r, const char *text, uint64_t now_ms,
 	return true;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 hq_log_set_sink(hq_log_sink s)
 {
@@ -123,7 +114,7 @@ hq_log_tick(void)
 
 	pthread_mutex_lock(&rl_mu);
 	prio = rl.prio;
-	hq_ratelimit(&rl, NULL, mono_ms(), &n);
+	hq_ratelimit(&rl, NULL, hq_now_ms(), &n);
 	if (n > 0)
 		emit_repeats(prio, n);
 	pthread_mutex_unlock(&rl_mu);
@@ -147,7 +138,7 @@ vlog_about(int prio, const char *queue, const char *group, const char *fmt, va_l
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	pthread_mutex_lock(&rl_mu);
 	oldprio = rl.prio;
-	if (hq_ratelimit(&rl, msg, mono_ms(), &repeats)) {
+	if (hq_ratelimit(&rl, msg, hq_now_ms(), &repeats)) {
 		if (repeats > 0)
 			emit_repeats(oldprio, repeats);
 		rl.prio = prio;

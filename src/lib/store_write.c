@@ -43,22 +43,6 @@ dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 char *
 hq_store_write_temp(const char *path, const char *text, size_t len, char *err,
     size_t errlen)
@@ -80,7 +64,7 @@ hq_store_write_temp(const char *path, const char *text, size_t len, char *err,
 		free(tmp);
 		return NULL;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || hq_write_all(fd, text, len, NULL) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		unlink(tmp);

@@ -1,5 +1,6 @@
 /*
- * util.c -- allocation wrappers, small string helpers, the send timer.
+ * util.c -- allocation wrappers, small string helpers, the send timer, and
+ * the one helper each for the monotonic clock, address text and whole writes.
  *
  * Out of memory is not recoverable in a daemon that promises never to lose a
  * request silently, so every allocation aborts with a message instead of
@@ -7,10 +8,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -125,4 +129,82 @@ hq_send_timeout_s(uint64_t pending, uint32_t rate)
 		return HQ_TIMEOUT_OFF;
 	s = pending / rate;
 	return s >= HQ_SEND_TIMER_MAX_S ? HQ_SEND_TIMER_MAX_S : (uint32_t)s + 1;
+}
+
+uint64_t
+hq_mono_us(bool coarse)
+{
+	struct timespec ts;
+
+	clock_gettime(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+hq_now_ms(void)
+{
+	return hq_mono_us(true) / 1000;
+}
+
+int
+hq_addr_text(const struct sockaddr *sa, unsigned flags, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+	uint16_t port;
+	int n;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		port = ntohs(sin->sin_port);
+		n = (flags & HQ_ADDR_PORT) ? snprintf(buf, size, "%s:%u", ip, port) :
+		    snprintf(buf, size, "%s", ip);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		const struct in6_addr *a = &sin6->sin6_addr;
+		bool v4 = (flags & HQ_ADDR_UNMAP) && IN6_IS_ADDR_V4MAPPED(a);
+
+		if (v4)
+			inet_ntop(AF_INET, &a->s6_addr[12], ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET6, a, ip, sizeof(ip));
+		port = ntohs(sin6->sin6_port);
+		if (!(flags & HQ_ADDR_PORT))
+			n = snprintf(buf, size, "%s", ip);
+		else
+			n = snprintf(buf, size, v4 ? "%s:%u" : "[%s]:%u", ip, port);
+	} else {
+		return -1;
+	}
+	return n < 0 ? -1 : n;
+}
+
+int
+hq_write_all(int fd, const void *buf, size_t n, size_t *written)
+{
+	const char *p = buf;
+	size_t done = 0;
+	int rc = 0;
+
+	while (done < n) {
+		ssize_t w = write(fd, p + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			rc = -1;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (written != NULL)
+		*written = done;
+	return rc;
 }

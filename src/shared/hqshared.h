@@ -38,6 +38,11 @@ int hq_sslbind_describe(const struct hq_store_sslcert *c, struct hq_sslinfo *inf
 struct x509_st;
 void hq_x509_describe(const struct x509_st *x, struct hq_sslinfo *info);
 void hq_x509_subject(const struct x509_st *x, char *buf, size_t size);
+/* The SHA-256 fingerprint of the DER certificate: "AB:CD:..." with colons
+ * (95 characters: hq_sslinfo.sha256, show sslcert, log lines), else 64
+ * lower-case hex digits (httpq_tls_info.client_fingerprint_sha256).
+ * Returns its length, or -1 with buf "" if it cannot be computed. */
+int hq_x509_sha256(const struct x509_st *x, bool colons, char *buf, size_t size);
 
 /* ---------------------------------------------------------------------
  * ctlshow.c -- show urlacl|sslcert|iplisten|timeout of a store, as text

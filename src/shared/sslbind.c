@@ -216,8 +216,6 @@ describe_sans(const X509 *x, struct hq_sslinfo *info)
 void
 hq_x509_describe(const X509 *x, struct hq_sslinfo *info)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
 	struct tm tm;
 
 	memset(info, 0, sizeof(*info));
@@ -228,11 +226,29 @@ hq_x509_describe(const X509 *x, struct hq_sslinfo *info)
 		strftime(info->not_after_text, sizeof(info->not_after_text),
 		    "%Y-%m-%d %H:%M:%S UTC", &tm);
 	}
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
-		for (unsigned i = 0, len = 0; i < mdlen && i < 32; i++)
-			len += (unsigned)snprintf(info->sha256 + len,
-			    sizeof(info->sha256) - len, "%s%02X", i ? ":" : "", md[i]);
+	hq_x509_sha256(x, true, info->sha256, sizeof(info->sha256));
 	ERR_clear_error();
+}
+
+int
+hq_x509_sha256(const X509 *x, bool colons, char *buf, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t len = 0;
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32 ||
+	    size < (colons ? 3 * 32 : 2 * 32 + 1)) {
+		ERR_clear_error();
+		return -1;
+	}
+	for (unsigned i = 0; i < mdlen; i++)
+		len += (size_t)snprintf(buf + len, size - len,
+		    colons ? "%s%02X" : "%s%02x", colons && i ? ":" : "", md[i]);
+	return (int)len;
 }
 
 int

@@ -191,6 +191,66 @@ START_TEST(test_join_roundtrip)
 }
 END_TEST
 
+/*
+ * httpqctl's argv of a show command, sent to httpqd as a line, is checked
+ * as httpqd checks a line.  A word holding a newline was accepted and
+ * joined raw, so that httpqd read `httpqctl show queue "$(printf
+ * 'a\nreload')"` as two commands, the second one never checked by httpqctl
+ * (found by fuzz_ctlproto).  A change, made by httpqctl itself, may hold
+ * any value: a certificate file name may have a newline.
+ */
+static const struct words_row {
+	const char *words[8];
+	int rc;
+	const char *err;
+} words_rows[] = {
+	{ { "show", "queue", "a\nreload", NULL }, HQ_CTL_USAGE,
+	  "control character 0x0a in word 3" },
+	{ { "show", "queue", "a\r", NULL }, HQ_CTL_USAGE, "control character 0x0d in word 3" },
+	{ { "show", "urlacl", "url=http://+:80/\x1b[2J", NULL }, HQ_CTL_USAGE,
+	  "control character 0x1b in word 3" },
+	{ { "show", "timeout", "--json", "--json\n", NULL }, HQ_CTL_USAGE,
+	  "control character 0x0a in word 3" },
+	{ { "show", "queue", "a\tb", NULL }, 0, NULL },     /* a tab is quoted */
+	{ { "show", "queue", "a\x7f", NULL }, 0, NULL },    /* as in a line */
+	{ { "add", "sslcert", "ipport=0.0.0.0:1", "certfile=/a\nOK\n.pem",
+	    "keyfile=/k\r", NULL }, 0, NULL },
+};
+
+START_TEST(test_words_control)
+{
+	const struct words_row *r = &words_rows[_i];
+	char *words[8], err[128] = "", *line;
+	struct hq_ctl_cmd a, b;
+	size_t n = 0;
+	int rc;
+
+	while (n < 8 && r->words[n] != NULL) {
+		words[n] = (char *)r->words[n];
+		n++;
+	}
+	rc = hq_ctl_parse_words(words, n, &a, err, sizeof(err));
+	ck_assert_int_eq(rc, r->rc);
+	if (r->err != NULL)
+		ck_assert_str_eq(err, r->err);
+	if (rc == 0 && a.admin) {
+		/* a change: httpqctl makes it, nothing is sent */
+		ck_assert_str_eq(hq_ctl_get(&a, "certfile"), "/a\nOK\n.pem");
+		ck_assert_str_eq(hq_ctl_get(&a, "keyfile"), "/k\r");
+		hq_ctl_cmd_free(&a);
+		return;
+	}
+	/* The line httpqctl would send says the same to httpqd. */
+	line = hq_ctl_join(words, n);
+	ck_assert_int_eq(hq_ctl_parse(line, strlen(line), &b, err, sizeof(err)), rc);
+	if (rc == 0 && a.arg != NULL)
+		ck_assert_str_eq(a.arg, b.arg);
+	hq_ctl_cmd_free(&a);
+	hq_ctl_cmd_free(&b);
+	free(line);
+}
+END_TEST
+
 START_TEST(test_status)
 {
 	const char *msg;
@@ -340,6 +400,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_join_roundtrip);
+	tcase_add_loop_test(tc, test_words_control, 0,
+	    (int)(sizeof(words_rows) / sizeof(words_rows[0])));
 	tcase_add_test(tc, test_status);
 	tcase_add_loop_test(tc, test_escape, 0, (int)(sizeof(esc_rows) / sizeof(esc_rows[0])));
 	tcase_add_test(tc, test_unescape_bad);
