@@ -300,8 +300,8 @@ size_t hq_router_count(const struct hq_router *r);
 const struct hq_route *hq_router_at(const struct hq_router *r, size_t i);
 
 /* ---------------------------------------------------------------------
- * store.c / store_yaml.c -- the setup store: httpq.yaml plus conf.d drop-ins.
- * Plain data with origins; nothing below store.c reads YAML.
+ * store_*.c, store_yaml.c -- the setup store: httpq.yaml plus conf.d drop-ins.
+ * Plain data with origins; nothing outside store_*.c reads YAML.
  * ------------------------------------------------------------------- */
 struct hq_origin {
 	const char *file; /* owned by the store (interned) */

@@ -1,5 +1,5 @@
 /*
- * test_store.c -- the setup store loader (src/lib/store.c, src/lib/store_yaml.c).
+ * test_store.c -- the setup store loader (src/lib/store_*.c, src/lib/store_yaml.c).
  *
  * Fixtures: store/good/ holds valid stores checked value by value;
  * store/bad/NAME.yaml (or NAME/httpq.yaml with a conf.d) holds one kind of
