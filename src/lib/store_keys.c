@@ -27,27 +27,27 @@ static const char *const logformat_names[] = {
 #define TO(f) offsetof(struct hq_timeouts, f)
 static const struct key timeout_keys[] = {
 	{ .name = "header_wait", .type = K_OFF_UINT, .off = TO(header_wait),
-	  .min = 1, .max = 65535, .dnum = HQ_DEFAULT_TIMEOUT_S,
+	  .min = 1, .max = 65535, .dnum = HQ_DEFAULT_TIMEOUT_S, .unit = "s",
 	  .meaning = "seconds to receive the request line and headers" },
 	{ .name = "idle_connection", .type = K_OFF_UINT,
 	  .off = TO(idle_connection), .min = 1, .max = 65535,
-	  .dnum = HQ_DEFAULT_TIMEOUT_S,
+	  .dnum = HQ_DEFAULT_TIMEOUT_S, .unit = "s",
 	  .meaning = "seconds a keep-alive connection may stay idle" },
 	{ .name = "entity_body", .type = K_OFF_UINT, .off = TO(entity_body),
-	  .min = 1, .max = 65535, .dnum = HQ_DEFAULT_TIMEOUT_S,
+	  .min = 1, .max = 65535, .dnum = HQ_DEFAULT_TIMEOUT_S, .unit = "s",
 	  .meaning = "seconds for the request entity body to arrive" },
 	{ .name = "drain_entity_body", .type = K_OFF_UINT,
 	  .off = TO(drain_entity_body), .min = 1, .max = 65535,
-	  .dnum = HQ_DEFAULT_TIMEOUT_S,
+	  .dnum = HQ_DEFAULT_TIMEOUT_S, .unit = "s",
 	  .meaning = "seconds to drain a body the module did not read, "
 	      "to keep the connection" },
 	{ .name = "request_queue", .type = K_OFF_UINT,
 	  .off = TO(request_queue), .min = 1, .max = 65535,
-	  .dnum = HQ_DEFAULT_TIMEOUT_S,
+	  .dnum = HQ_DEFAULT_TIMEOUT_S, .unit = "s",
 	  .meaning = "seconds a request may wait in its queue for a consumer" },
 	{ .name = "min_send_rate", .type = K_OFF_UINT,
 	  .off = TO(min_send_rate), .min = 1, .max = 4294967294u,
-	  .dnum = HQ_DEFAULT_MIN_SEND_RATE_BPS,
+	  .dnum = HQ_DEFAULT_MIN_SEND_RATE_BPS, .unit = "bytes/s",
 	  .meaning = "bytes per second a response must at least be sent at" },
 	{ .name = NULL }
 };
@@ -188,7 +188,8 @@ static const struct key control_keys[] = {
 
 #define UA(f) offsetof(struct hq_store_urlacl, f)
 const struct key hq_st_urlacl_keys[] = {
-	{ .name = "url", .type = K_PREFIX, .flags = K_REQUIRED | K_AT,
+	{ .name = "url", .type = K_PREFIX,
+	  .flags = K_SELECT | K_REQUIRED | K_AT,
 	  .off = UA(prefix), .at_off = UA(at),
 	  .meaning = "the reserved URL prefix" },
 	{ .name = "user", .type = K_STRING, .off = UA(user), .show = "-",
@@ -210,32 +211,34 @@ static const char *const min_protocol_names[] = { "tls1.2", "tls1.3", NULL };
 
 #define SC(f) offsetof(struct hq_store_sslcert, f)
 const struct key hq_st_sslcert_keys[] = {
-	{ .name = "ipport", .type = K_STRING, .flags = K_AT, .off = SC(ipport),
-	  .at_off = SC(at), .show = "-",
+	{ .name = "ipport", .type = K_STRING, .flags = K_SELECT | K_AT,
+	  .off = SC(ipport), .at_off = SC(at), .show = "-",
 	  .meaning = "IP:PORT the certificate is for; 0.0.0.0:PORT or "
 	      "[::]:PORT = every address" },
-	{ .name = "hostnameport", .type = K_STRING, .flags = K_AT,
+	{ .name = "hostnameport", .type = K_STRING, .flags = K_SELECT | K_AT,
 	  .off = SC(hostnameport), .at_off = SC(at), .show = "-",
 	  .meaning = "NAME:PORT the certificate is for (SNI); "
 	      "ipport or hostnameport" },
-	{ .name = "certfile", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	{ .name = "certfile", .type = K_STRING,
+	  .flags = K_FILE | K_REQUIRED | K_AT,
 	  .off = SC(certfile), .at_off = SC(certfile_at),
 	  .meaning = "PEM certificate" },
-	{ .name = "keyfile", .type = K_STRING, .flags = K_REQUIRED | K_AT,
+	{ .name = "keyfile", .type = K_STRING,
+	  .flags = K_FILE | K_REQUIRED | K_AT,
 	  .off = SC(keyfile), .at_off = SC(keyfile_at),
 	  .meaning = "PEM private key matching the certificate" },
-	{ .name = "chainfile", .type = K_STRING, .flags = K_AT,
+	{ .name = "chainfile", .type = K_STRING, .flags = K_FILE | K_AT,
 	  .off = SC(chainfile), .at_off = SC(chainfile_at), .show = "-",
 	  .meaning = "PEM intermediate certificates sent after it" },
 	{ .name = "clientcert", .type = K_ENUM, .off = SC(clientcert),
 	  .names = clientcert_names, .dnum = HQ_CLIENTCERT_NONE,
 	  .meaning = "ask clients for a certificate: none, request "
 	      "(optional) or require" },
-	{ .name = "cafile", .type = K_STRING, .flags = K_AT, .off = SC(cafile),
-	  .at_off = SC(cafile_at), .show = "-",
+	{ .name = "cafile", .type = K_STRING, .flags = K_FILE | K_AT,
+	  .off = SC(cafile), .at_off = SC(cafile_at), .show = "-",
 	  .meaning = "PEM CA certificates client certificates are checked "
 	      "against; required unless clientcert is none" },
-	{ .name = "ocsp_staple", .type = K_STRING, .flags = K_AT,
+	{ .name = "ocsp_staple", .type = K_STRING, .flags = K_FILE | K_AT,
 	  .off = SC(ocsp_staple), .at_off = SC(ocsp_staple_at), .show = "-",
 	  .meaning = "DER OCSP response stapled to handshakes, reread when "
 	      "it changes (kept fresh by a timer)" },
@@ -280,7 +283,7 @@ const struct key hq_st_top_keys[] = {
 
 const char *const hq_st_verbosity_names[] = {
 	[HQ_503_BASIC] = "basic", [HQ_503_LIMITED] = "limited",
-	[HQ_503_FULL] = "full",
+	[HQ_503_FULL] = "full", NULL
 };
 
 const char *
@@ -313,6 +316,50 @@ hq_st_enum_list(const struct key *k, char *buf, size_t size, const char *sep,
 		len += (size_t)snprintf(buf + len, size - len, "%s%s",
 		    i == 0 ? "" : k->names[i + 1] ? sep : last, k->names[i]);
 	return buf;
+}
+
+/* What a key expects, for "expected X, got Y". */
+const char *
+hq_st_expected(const struct key *k, char *buf, size_t size)
+{
+	char a[32], b[32];
+
+	switch (k->type) {
+	case K_UINT:
+		snprintf(buf, size, "an integer %llu-%llu",
+		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return buf;
+	case K_OFF_UINT:
+		snprintf(buf, size, "an integer %llu-%llu or off",
+		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return buf;
+	case K_SIZE:
+	case K_SIZE64:
+		if (k->max == UINT64_MAX)
+			return "a size in bytes (or with suffix k, m or g)";
+		snprintf(buf, size, "a size %s-%s (bytes, or with suffix "
+		    "k, m or g)", hq_st_fmt_size(k->min, a, sizeof(a)),
+		    hq_st_fmt_size(k->max, b, sizeof(b)));
+		return buf;
+	case K_BOOL:
+		return "true or false";
+	case K_STRING:
+		return "a non-empty string";
+	case K_NAME:
+		return "a name of letters, digits, '_', '.' and '-'";
+	case K_VERBOSITY:
+		return "basic, limited or full";
+	case K_LIST:
+		return "a list";
+	case K_MAP:
+	case K_OPTIONS:
+		return "a mapping";
+	case K_PREFIX:
+		return "a URL prefix";
+	case K_ENUM:
+		return hq_st_enum_list(k, buf, size, ", ", " or ");
+	}
+	return "?";
 }
 
 /* ---------------------------------------------------------------------
@@ -429,4 +476,133 @@ const char *
 hq_clientcert_name(enum hq_clientcert c)
 {
 	return (unsigned)c < 3 ? clientcert_names[c] : "?";
+}
+
+const char *
+hq_verbosity_name(enum hq_verbosity v)
+{
+	return (unsigned)v <= HQ_503_FULL ? hq_st_verbosity_names[v] : "?";
+}
+
+/* ---------------------------------------------------------------------
+ * Lookups for code outside the store (httpqctl, the control protocol)
+ * ------------------------------------------------------------------- */
+
+/* The table of the mapping or list of mappings at section, or NULL. */
+static const struct key *
+section_keys(const char *section)
+{
+	const struct key *t = hq_st_top_keys;
+
+	while (*section != '\0') {
+		size_t n = strcspn(section, ".");
+		const struct key *k;
+
+		for (k = t; k->name; k++)
+			if (strlen(k->name) == n &&
+			    strncmp(k->name, section, n) == 0)
+				break;
+		if (k->name == NULL || k->sub == NULL)
+			return NULL;
+		t = k->sub;
+		section += n + (section[n] == '.');
+	}
+	return t;
+}
+
+static void
+key_info(const struct key *k, struct hq_keyinfo *ki)
+{
+	ki->name = k->name;
+	ki->required = (k->flags & K_REQUIRED) != 0;
+	ki->selects = (k->flags & K_SELECT) != 0;
+	ki->file = (k->flags & K_FILE) != 0;
+	ki->boolean = k->type == K_BOOL;
+	ki->words = k->type == K_ENUM ? k->names :
+	    k->type == K_VERBOSITY ? hq_st_verbosity_names : NULL;
+	ki->scalar = k->type != K_MAP && k->type != K_LIST &&
+	    k->type != K_OPTIONS;
+}
+
+static const struct key *
+find_key(const char *section, const char *name)
+{
+	const struct key *t = section_keys(section);
+
+	for (; t != NULL && t->name; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+bool
+hq_store_key_at(const char *section, size_t i, struct hq_keyinfo *ki)
+{
+	const struct key *t = section_keys(section);
+
+	for (size_t j = 0; t != NULL && t[j].name; j++)
+		if (j == i) {
+			key_info(&t[j], ki);
+			return true;
+		}
+	return false;
+}
+
+bool
+hq_store_key_find(const char *section, const char *name,
+    struct hq_keyinfo *ki)
+{
+	const struct key *k = find_key(section, name);
+
+	if (k != NULL)
+		key_info(k, ki);
+	return k != NULL;
+}
+
+int
+hq_store_key_check(const char *section, const char *name, const char *value,
+    bool cli, char *expect, size_t len)
+{
+	const struct key *k = find_key(section, name);
+	char buf[96];
+	bool b;
+
+	if (k == NULL)
+		return 0;
+	switch (k->type) {
+	case K_BOOL:
+		if (hq_parse_bool(value, &b) == 0)
+			return 0;
+		snprintf(expect, len, "%s", cli ? "yes or no" :
+		    hq_st_expected(k, buf, sizeof(buf)));
+		return -1;
+	case K_VERBOSITY:
+		for (size_t i = 0; i <= HQ_503_FULL; i++)
+			if (strcmp(value, hq_st_verbosity_names[i]) == 0)
+				return 0;
+		break;
+	case K_ENUM:
+		for (size_t i = 0; k->names[i]; i++)
+			if (strcmp(value, k->names[i]) == 0)
+				return 0;
+		break;
+	default:
+		return 0;
+	}
+	snprintf(expect, len, "%s", hq_st_expected(k, buf, sizeof(buf)));
+	return -1;
+}
+
+const char *
+hq_timeout_at(const struct hq_timeouts *t, size_t i, uint32_t *v,
+    const char **unit)
+{
+	static const size_t n = sizeof(timeout_keys) /
+	    sizeof(timeout_keys[0]) - 1;
+
+	if (i >= n)
+		return NULL;
+	*v = *(const uint32_t *)((const char *)t + timeout_keys[i].off);
+	*unit = timeout_keys[i].unit;
+	return timeout_keys[i].name;
 }

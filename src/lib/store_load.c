@@ -81,57 +81,13 @@ describe(const struct hq_ynode *n, char *buf, size_t size)
 	return hq_st_quote(n->str, buf, size);
 }
 
-/* What a key expects, for "expected X, got Y". */
-static const char *
-expected(const struct key *k, char *buf, size_t size)
-{
-	char a[32], b[32];
-
-	switch (k->type) {
-	case K_UINT:
-		snprintf(buf, size, "an integer %llu-%llu",
-		    (unsigned long long)k->min, (unsigned long long)k->max);
-		return buf;
-	case K_OFF_UINT:
-		snprintf(buf, size, "an integer %llu-%llu or off",
-		    (unsigned long long)k->min, (unsigned long long)k->max);
-		return buf;
-	case K_SIZE:
-	case K_SIZE64:
-		if (k->max == UINT64_MAX)
-			return "a size in bytes (or with suffix k, m or g)";
-		snprintf(buf, size, "a size %s-%s (bytes, or with suffix "
-		    "k, m or g)", hq_st_fmt_size(k->min, a, sizeof(a)),
-		    hq_st_fmt_size(k->max, b, sizeof(b)));
-		return buf;
-	case K_BOOL:
-		return "true or false";
-	case K_STRING:
-		return "a non-empty string";
-	case K_NAME:
-		return "a name of letters, digits, '_', '.' and '-'";
-	case K_VERBOSITY:
-		return "basic, limited or full";
-	case K_LIST:
-		return "a list";
-	case K_MAP:
-	case K_OPTIONS:
-		return "a mapping";
-	case K_PREFIX:
-		return "a URL prefix";
-	case K_ENUM:
-		return hq_st_enum_list(k, buf, size, ", ", " or ");
-	}
-	return "?";
-}
-
 static void
 type_error(struct ld *ld, const struct key *k, const struct hq_ynode *n,
     const char *path)
 {
 	char e[96], g[80];
 
-	err(ld, n, path, "expected %s, got %s", expected(k, e, sizeof(e)),
+	err(ld, n, path, "expected %s, got %s", hq_st_expected(k, e, sizeof(e)),
 	    describe(n, g, sizeof(g)));
 }
 
@@ -179,8 +135,8 @@ parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int
-parse_bool(const char *s, bool *v)
+int
+hq_parse_bool(const char *s, bool *v)
 {
 	static const char *const yes[] = { "true", "yes", "on" };
 	static const char *const no[] = { "false", "no", "off" };
@@ -424,7 +380,7 @@ set_scalar(struct ld *ld, const struct key *k, void *base,
 	}
 	switch (k->type) {
 	case K_BOOL:
-		if (parse_bool(n->str, &b) < 0)
+		if (hq_parse_bool(n->str, &b) < 0)
 			type_error(ld, k, n, path);
 		else
 			*(bool *)f = b;

@@ -42,6 +42,8 @@ enum ktype {
 #define K_NULLABLE 0x2 /* "~" unsets it (sets NULL) */
 #define K_INHERIT  0x4 /* K_MAP whose values stay 0 = inherit */
 #define K_AT       0x8 /* at_off names a struct hq_origin to fill */
+#define K_SELECT   0x10 /* names its entry in httpqctl's delete and show */
+#define K_FILE     0x20 /* a file name (httpqctl makes it absolute) */
 
 struct ld;
 
@@ -56,6 +58,7 @@ struct key {
 	const char *dstr;        /* default of strings (NULL: none) */
 	const char *show;        /* the default as shown, when not computed */
 	const char *what;        /* type as shown, for lists */
+	const char *unit;        /* timeouts: of the value, as shown */
 	const char *meaning;
 	const struct key *sub;   /* K_MAP, K_LIST of mappings */
 	const char *const *names; /* K_ENUM: the values, NULL-terminated */
@@ -71,10 +74,12 @@ extern const struct key hq_st_top_keys[];
 /* The keys of one entry of url_groups, queues, urlacls and sslcerts. */
 extern const struct key hq_st_group_keys[], hq_st_queue_keys[];
 extern const struct key hq_st_urlacl_keys[], hq_st_sslcert_keys[];
-/* Indexed by enum hq_verbosity. */
+/* Indexed by enum hq_verbosity, NULL-terminated. */
 extern const char *const hq_st_verbosity_names[];
 /* 16k, 4m, 1g or plain bytes. */
 const char *hq_st_fmt_size(uint64_t v, char *buf, size_t size);
+/* What a key expects, for "expected X, got Y" (buf may be returned). */
+const char *hq_st_expected(const struct key *k, char *buf, size_t size);
 /* "a, b or c" (or "a|b|c") from a K_ENUM's names. */
 const char *hq_st_enum_list(const struct key *k, char *buf, size_t size,
     const char *sep, const char *last);
