@@ -254,7 +254,7 @@ add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
 {
 	const char *eq = strchr(word, '=');
 	char *key;
-	char known[160];
+	char known[256];
 
 	if (eq == NULL || eq == word)
 		return fail(err, errlen, HQ_CTL_USAGE, "expected key=value, "
@@ -270,6 +270,14 @@ add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
 	}
 	if (hq_ctl_get(cmd, key) != NULL) {
 		fail(err, errlen, HQ_CTL_USAGE, "%s: given twice", key);
+		free(key);
+		return HQ_CTL_USAGE;
+	}
+	/* The key table may grow past what a command holds: refuse, never
+	 * write past kv[]. */
+	if (cmd->nkv == HQ_CTL_MAX_KV) {
+		fail(err, errlen, HQ_CTL_USAGE, "too many keys (at most %d)",
+		    HQ_CTL_MAX_KV);
 		free(key);
 		return HQ_CTL_USAGE;
 	}
