@@ -112,7 +112,7 @@ static const struct key alog_keys[] = {
 	  .dnum = HQ_LOG_W3C, .names = logformat_names,
 	  .meaning = "w3c (W3C extended, http.sys's default) or ncsa "
 	      "(NCSA combined)" },
-	{ .name = "fields", .type = K_LIST, .min = 1, .item = hq_st_logfield_item,
+	{ .name = "fields", .type = K_LIST, .min = 1, .list = KL_LOGFIELDS,
 	  .what = "list of W3C fields", .show = "see httpq.yaml(5)",
 	  .meaning = "W3C fields, http.sys names: date time c-ip cs-method "
 	      "cs-uri-stem sc-status time-taken cs(User-Agent) ..." },
@@ -131,7 +131,7 @@ const struct key hq_st_group_keys[] = {
 	  .off = GR(name), .at_off = GR(at),
 	  .meaning = "unique name of the URL group" },
 	{ .name = "prefixes", .type = K_LIST, .flags = K_REQUIRED, .min = 1,
-	  .item = hq_st_prefix_item, .what = "list of URL prefixes",
+	  .list = KL_PREFIXES, .what = "list of URL prefixes",
 	  .meaning = "scheme://host:port/path/ URL prefixes the group owns" },
 	{ .name = "queue", .type = K_STRING, .flags = K_NULLABLE | K_AT,
 	  .off = GR(queue), .at_off = GR(queue_at), .show = "-",
@@ -252,7 +252,7 @@ const struct key hq_st_sslcert_keys[] = {
 const struct key hq_st_top_keys[] = {
 	{ .name = "server", .type = K_MAP, .sub = server_keys,
 	  .meaning = "daemon settings" },
-	{ .name = "iplisten", .type = K_LIST, .item = hq_st_listen_item,
+	{ .name = "iplisten", .type = K_LIST, .list = KL_LISTENS,
 	  .what = "list of IP or IP:PORT", .show = "0.0.0.0 and [::]",
 	  .meaning = "addresses to listen on; an IP without a port "
 	      "listens on every port a URL prefix registers" },
@@ -262,20 +262,20 @@ const struct key hq_st_top_keys[] = {
 	  .off = offsetof(struct hq_store, timeouts),
 	  .meaning = "global timeouts" },
 	{ .name = "url_groups", .type = K_LIST, .sub = hq_st_group_keys,
-	  .add = hq_st_group_add, .what = "list of mappings", .show = "-",
+	  .list = KL_GROUPS, .what = "list of mappings", .show = "-",
 	  .meaning = "URL groups: prefixes sharing a queue, limits and "
 	      "timeouts" },
 	{ .name = "queues", .type = K_LIST, .sub = hq_st_queue_keys,
-	  .add = hq_st_queue_add, .what = "list of mappings", .show = "-",
+	  .list = KL_QUEUES, .what = "list of mappings", .show = "-",
 	  .meaning = "request queues, each served by a handler module" },
 	{ .name = "control", .type = K_MAP, .sub = control_keys,
 	  .meaning = "the control socket of httpqctl" },
 	{ .name = "urlacls", .type = K_LIST, .sub = hq_st_urlacl_keys,
-	  .add = hq_st_urlacl_add, .what = "list of mappings", .show = "-",
+	  .list = KL_URLACLS, .what = "list of mappings", .show = "-",
 	  .meaning = "URL reservations: who may register URLs under a "
 	      "prefix" },
 	{ .name = "sslcerts", .type = K_LIST, .sub = hq_st_sslcert_keys,
-	  .add = hq_st_sslcert_add, .what = "list of mappings", .show = "-",
+	  .list = KL_SSLCERTS, .what = "list of mappings", .show = "-",
 	  .meaning = "SSL bindings: certificate and key per IP:PORT or "
 	      "NAME:PORT" },
 	{ .name = NULL }
@@ -482,6 +482,21 @@ const char *
 hq_verbosity_name(enum hq_verbosity v)
 {
 	return (unsigned)v <= HQ_503_FULL ? hq_st_verbosity_names[v] : "?";
+}
+
+int
+hq_parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *v = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *v = false, 0;
+	}
+	return -1;
 }
 
 /* ---------------------------------------------------------------------

@@ -135,21 +135,6 @@ parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
-int
-hq_parse_bool(const char *s, bool *v)
-{
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
-
-	for (size_t i = 0; i < 3; i++) {
-		if (strcasecmp(s, yes[i]) == 0)
-			return *v = true, 0;
-		if (strcasecmp(s, no[i]) == 0)
-			return *v = false, 0;
-	}
-	return -1;
-}
-
 static bool
 valid_name(const char *s)
 {
@@ -278,6 +263,10 @@ hq_st_apply_defaults(const struct key *t, void *base)
  * Walking a file's tree through the table
  * ------------------------------------------------------------------- */
 
+static void *list_add(struct ld *ld, const struct key *k,
+    const struct hq_ynode *n, const char *path);
+static void list_item(struct ld *ld, const struct key *k, void *base,
+    const struct hq_ynode *n, const char *path);
 static void walk_map(struct ld *ld, const struct key *t, void *base,
     const struct hq_ynode *map, const char *path);
 
@@ -425,14 +414,14 @@ set_list(struct ld *ld, const struct key *k, void *base,
 		char *ipath = xasprintf("%s[%zu]", path, i);
 
 		if (k->sub == NULL) {
-			k->item(ld, base, item, ipath);
+			list_item(ld, k, base, item, ipath);
 		} else if (item->type != HQ_Y_MAP) {
 			char g[80];
 
 			err(ld, item, ipath, "expected a mapping, got %s",
 			    describe(item, g, sizeof(g)));
 		} else {
-			walk_map(ld, k->sub, k->add(ld, item, ipath), item,
+			walk_map(ld, k->sub, list_add(ld, k, item, ipath), item,
 			    ipath);
 		}
 		free(ipath);
@@ -648,8 +637,8 @@ path_add(char ***paths, size_t n, const char *path)
 	(*paths)[n] = xstrdup(path);
 }
 
-void *
-hq_st_group_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+static void *
+group_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 {
 	struct hq_store *s = ld->s;
 	struct hq_store_group *g;
@@ -663,8 +652,8 @@ hq_st_group_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	return g;
 }
 
-void *
-hq_st_queue_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+static void *
+queue_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 {
 	struct hq_store *s = ld->s;
 	struct hq_store_queue *q;
@@ -678,8 +667,8 @@ hq_st_queue_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	return q;
 }
 
-void *
-hq_st_urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+static void *
+urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 {
 	struct hq_store *s = ld->s;
 	struct hq_store_urlacl *a;
@@ -693,8 +682,8 @@ hq_st_urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	return a;
 }
 
-void *
-hq_st_sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+static void *
+sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 {
 	struct hq_store *s = ld->s;
 	struct hq_store_sslcert *c;
@@ -708,8 +697,8 @@ hq_st_sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 	return c;
 }
 
-void
-hq_st_prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
+static void
+prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
     const char *path)
 {
 	struct hq_store_group *g = base;
@@ -736,8 +725,8 @@ hq_st_prefix_item(struct ld *ld, void *base, const struct hq_ynode *n,
 	    g->nprefixes++, xstrdup(path) };
 }
 
-void
-hq_st_logfield_item(struct ld *ld, void *base, const struct hq_ynode *n,
+static void
+logfield_item(struct ld *ld, void *base, const struct hq_ynode *n,
     const char *path)
 {
 	struct hq_store_alog *a = base;
@@ -812,8 +801,8 @@ hq_st_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len
 	}
 }
 
-void
-hq_st_listen_item(struct ld *ld, void *base, const struct hq_ynode *n,
+static void
+listen_item(struct ld *ld, void *base, const struct hq_ynode *n,
     const char *path)
 {
 	struct hq_store *s = base;
@@ -833,6 +822,45 @@ hq_st_listen_item(struct ld *ld, void *base, const struct hq_ynode *n,
 	s->listens = grow(s->listens, s->nlistens, sizeof(*s->listens));
 	s->listens[s->nlistens] = l;
 	path_add(&ld->lpath, s->nlistens++, path);
+}
+
+/* An element of a list of mappings, appended with its defaults. */
+static void *
+list_add(struct ld *ld, const struct key *k, const struct hq_ynode *n,
+    const char *path)
+{
+	switch (k->list) {
+	case KL_GROUPS:
+		return group_add(ld, n, path);
+	case KL_QUEUES:
+		return queue_add(ld, n, path);
+	case KL_URLACLS:
+		return urlacl_add(ld, n, path);
+	case KL_SSLCERTS:
+		return sslcert_add(ld, n, path);
+	default:
+		abort(); /* the table is wrong */
+	}
+}
+
+/* One item of a list of scalars. */
+static void
+list_item(struct ld *ld, const struct key *k, void *base,
+    const struct hq_ynode *n, const char *path)
+{
+	switch (k->list) {
+	case KL_LISTENS:
+		listen_item(ld, base, n, path);
+		break;
+	case KL_PREFIXES:
+		prefix_item(ld, base, n, path);
+		break;
+	case KL_LOGFIELDS:
+		logfield_item(ld, base, n, path);
+		break;
+	default:
+		abort(); /* the table is wrong */
+	}
 }
 
 /* ---------------------------------------------------------------------

@@ -47,6 +47,14 @@ enum ktype {
 
 struct ld;
 
+/* The lists: of mappings (an element with defaults is appended for each
+ * item, then walked through sub) or of scalars (each item is handled). */
+enum klist {
+	KL_NONE,
+	KL_GROUPS, KL_QUEUES, KL_URLACLS, KL_SSLCERTS, /* of mappings */
+	KL_LISTENS, KL_PREFIXES, KL_LOGFIELDS,         /* of scalars */
+};
+
 struct key {
 	const char *name;
 	enum ktype type;
@@ -62,11 +70,8 @@ struct key {
 	const char *meaning;
 	const struct key *sub;   /* K_MAP, K_LIST of mappings */
 	const char *const *names; /* K_ENUM: the values, NULL-terminated */
-	/* K_LIST of mappings: appends an element with defaults, returns it. */
-	void *(*add)(struct ld *, const struct hq_ynode *, const char *path);
-	/* K_LIST of scalars: handles one item. */
-	void (*item)(struct ld *, void *base, const struct hq_ynode *,
-	    const char *path);
+	/* K_LIST: what its items are; store_load.c adds or handles each. */
+	enum klist list;
 };
 
 /* The root of the table: the top-level keys of httpq.yaml. */
@@ -105,17 +110,6 @@ struct ld {
 	size_t nprefs;
 };
 
-/* The K_LIST handlers the table points at. */
-void *hq_st_group_add(struct ld *, const struct hq_ynode *, const char *);
-void *hq_st_queue_add(struct ld *, const struct hq_ynode *, const char *);
-void *hq_st_urlacl_add(struct ld *, const struct hq_ynode *, const char *);
-void *hq_st_sslcert_add(struct ld *, const struct hq_ynode *, const char *);
-void hq_st_listen_item(struct ld *, void *, const struct hq_ynode *,
-    const char *);
-void hq_st_prefix_item(struct ld *, void *, const struct hq_ynode *,
-    const char *);
-void hq_st_logfield_item(struct ld *, void *, const struct hq_ynode *,
-    const char *);
 /* Sets every default of table t in the struct at base. */
 void hq_st_apply_defaults(const struct key *t, void *base);
 /* The name of a file, kept once in s->files (origins point at it). */
