@@ -5,7 +5,10 @@
  * what is printed or checked from it), store_load.c (walking one file's
  * YAML tree through the table), store_check.c (checks across entries and
  * files), store_merge.c (httpq.yaml and its conf.d drop-ins, the public
- * entry points) and store_errors.c (collected errors).
+ * entry points) and store_errors.c (collected errors).  Calls go
+ * merge -> check -> load -> keys, never back (the table names the
+ * loader's list handlers by enum klist, not by pointer); store_errors.c
+ * calls none of them.
  *
  * Layer: src/lib/, private to store_*.c.  May call: httpq-internal.h,
  * store_yaml.h.
