@@ -44,9 +44,49 @@ static struct {
 	bool json;
 } O = { .store = HQ_DEFAULT_CONFIG_FILE };
 
+/* "[key=F] [key=a|b]..." of a section's keys that are not required and
+ * name no entry, from the key table, wrapped after indent. */
+static void
+optional_keys(FILE *f, const char *section, const char *indent, size_t col)
+{
+	struct hq_keyinfo ki;
+
+	for (size_t i = 0; hq_store_key_at(section, i, &ki); i++) {
+		char *w = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		if (ki.required || ki.selects || !ki.scalar)
+			continue;
+		m = open_memstream(&w, &len);
+		fprintf(m, " [%s=", ki.name);
+		if (ki.file)
+			fputs("F", m);
+		else if (ki.boolean)
+			fputs("yes|no", m);
+		else if (ki.words)
+			for (size_t j = 0; ki.words[j]; j++)
+				fprintf(m, "%s%s", j ? "|" : "", ki.words[j]);
+		else
+			fputs("V", m);
+		fputs("]", m);
+		fclose(m);
+		if (col + len > 78) {
+			fprintf(f, "\n%s", indent);
+			col = strlen(indent);
+		}
+		fputs(w, f);
+		col += len;
+		free(w);
+	}
+	fputc('\n', f);
+}
+
 static void
 usage(FILE *f)
 {
+	struct hq_keyinfo ki;
+
 	fprintf(f,
 	    "usage: httpqctl [-s socket] [-c file] [--json] COMMAND...\n"
 	    "       httpqctl [-c file] [-M moddir] -t\n"
@@ -56,10 +96,22 @@ usage(FILE *f)
 	    "  add urlacl url=PREFIX [user=U] [group=G] [listen=yes|no] [delegate=yes|no]\n"
 	    "  delete urlacl url=PREFIX\n"
 	    "  add sslcert ipport=IP:PORT|hostnameport=NAME:PORT certfile=F keyfile=F\n"
-	    "              [chainfile=F] [clientcert=none|request|require] [cafile=F]\n"
+	    "             ");
+	optional_keys(f, "sslcerts", "             ", 13);
+	fprintf(f,
 	    "  delete sslcert ipport=IP:PORT|hostnameport=NAME:PORT\n"
 	    "  add iplisten ipaddress=IP[:PORT]    delete iplisten ipaddress=IP[:PORT]\n"
-	    "  set timeout NAME=SECONDS...         (header_wait, idle_connection, ...)\n"
+	    "  set timeout NAME=SECONDS...  NAME:");
+	for (size_t i = 0, col = 36; hq_store_key_at("timeouts", i, &ki); i++) {
+		fputs(i ? "," : "", f);
+		if (col + strlen(ki.name) + 2 > 78) {
+			fputs("\n                              ", f);
+			col = 30;
+		}
+		fprintf(f, " %s", ki.name);
+		col += strlen(ki.name) + 2;
+	}
+	fprintf(f, "\n"
 	    "  reload | flush logbuffer\n"
 	    "  -c file   setup store (default %s)\n"
 	    "            (a change goes to the running daemon's store, as it says)\n"
@@ -600,6 +652,7 @@ add_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store 
 	struct hq_prefix p;
 	char err[256];
 	struct hq_kvlist *e;
+	struct hq_keyinfo ki;
 	bool b;
 
 	if (hq_prefix_parse(url, &p, err, sizeof(err)) < 0) {
@@ -634,11 +687,13 @@ add_urlacl(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store 
 		hq_kvlist_set(e, "user", user);
 	if (group)
 		hq_kvlist_set(e, "group", group);
-	if (hq_ctl_get(cmd, "listen") && hq_ctl_bool(hq_ctl_get(cmd, "listen"), &b) == 0)
-		hq_kvlist_set(e, "listen", b ? "true" : "false");
-	if (hq_ctl_get(cmd, "delegate") &&
-	    hq_ctl_bool(hq_ctl_get(cmd, "delegate"), &b) == 0)
-		hq_kvlist_set(e, "delegate", b ? "true" : "false");
+	/* Booleans are written as YAML writes them, whatever the spelling. */
+	for (size_t i = 0; hq_store_key_at("urlacls", i, &ki); i++) {
+		const char *v = hq_ctl_get(cmd, ki.name);
+
+		if (ki.boolean && v != NULL && hq_parse_bool(v, &b) == 0)
+			hq_kvlist_set(e, ki.name, b ? "true" : "false");
+	}
 	hq_prefix_free(&p);
 	return 0;
 }
@@ -696,22 +751,22 @@ absolute(const char *file)
 static int
 add_sslcert(const struct hq_ctl_cmd *cmd, struct model *m)
 {
-	static const char *const keys[] = { "ipport", "hostnameport", "certfile",
-		"keyfile", "chainfile", "clientcert", "cafile", NULL };
 	struct hq_kvlist *e = model_add(&m->ssl, &m->nssl);
+	struct hq_keyinfo ki;
 
-	for (size_t i = 0; keys[i]; i++) {
-		const char *v = hq_ctl_get(cmd, keys[i]);
+	/* Every key of an SSL binding, in the key table's order. */
+	for (size_t i = 0; hq_store_key_at("sslcerts", i, &ki); i++) {
+		const char *v = hq_ctl_get(cmd, ki.name);
 		char *abs;
 
 		if (v == NULL)
 			continue;
-		if (strstr(keys[i], "file") == NULL) {
-			hq_kvlist_set(e, keys[i], v);
+		if (!ki.file) {
+			hq_kvlist_set(e, ki.name, v);
 			continue;
 		}
 		abs = absolute(v);
-		hq_kvlist_set(e, keys[i], abs);
+		hq_kvlist_set(e, ki.name, abs);
 		free(abs);
 	}
 	return 0;

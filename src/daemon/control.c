@@ -291,8 +291,6 @@ answer(struct answer *a, int code, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *const verbosity_text[] = { "basic", "limited", "full" };
-
 static void
 uptime_text(time_t secs, char *buf, size_t size)
 {
@@ -362,7 +360,7 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 		snprintf(n[3], sizeof(n[3]), "%llu", (unsigned long long)st.rejected);
 		snprintf(n[4], sizeof(n[4]), "%u", st.current);
 		snprintf(n[5], sizeof(n[5]), "%u", st.peak);
-		hq_table_row(t, sq->name, n[0], verbosity_text[st.verbosity],
+		hq_table_row(t, sq->name, n[0], hq_verbosity_name(st.verbosity),
 		    sq->module, n[1], n[2], n[3], n[4], n[5]);
 	}
 	hq_table_print(f, t, "no queues");
@@ -384,7 +382,7 @@ queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
 	fputs("{\"name\":", f);
 	hq_json_str(f, sq->name);
 	fprintf(f, ",\"limit\":%u,\"verbosity\":\"%s\",\"module\":", st.limit,
-	    verbosity_text[st.verbosity]);
+	    hq_verbosity_name(st.verbosity));
 	hq_json_str(f, sq->module);
 	fprintf(f, ",\"arrived\":%llu,\"completed\":%llu,\"rejected\":%llu,"
 	    "\"current\":%u,\"peak\":%u,", (unsigned long long)st.arrived,
@@ -472,7 +470,7 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	    at, sizeof(at)));
 	hq_ctl_text_field(a->f, "module", "%s", s->queues[i].module);
 	hq_ctl_text_field(a->f, "limit", "%u", st.limit);
-	hq_ctl_text_field(a->f, "503", "%s", verbosity_text[st.verbosity]);
+	hq_ctl_text_field(a->f, "503", "%s", hq_verbosity_name(st.verbosity));
 	hq_ctl_text_field(a->f, "arrived", "%llu", (unsigned long long)st.arrived);
 	hq_ctl_text_field(a->f, "completed", "%llu", (unsigned long long)st.completed);
 	hq_ctl_text_field(a->f, "rejected", "%llu", (unsigned long long)st.rejected);

@@ -16,57 +16,73 @@
  * still a client.
  *
  * The table below is the grammar: which verb takes which noun, argument
- * and keys.  Parsing checks names and shapes; values that need the store
- * (a URL prefix, a timeout range) are checked where the store is.
+ * and keys.  The keys of the setup store are not spelled here: a command
+ * takes the keys of a store section, from the store's key table.  Parsing
+ * checks names, shapes and the values that are a few words (booleans,
+ * enumerations); values that need the store (a URL prefix, a timeout
+ * range) are checked where the store is.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "httpq-internal.h"
 
 #define MAX_WORDS (HQ_CTL_MAX_KV + 4)
 
-static const char *const timeout_names[] = {
-	"header_wait", "idle_connection", "entity_body", "drain_entity_body",
-	"request_queue", "min_send_rate", NULL
+/* Which keys of its store section a command takes. */
+enum which {
+	KEYS_NONE,    /* none: the command has no section */
+	KEYS_SELECT,  /* those that name an entry (hq_keyinfo.selects) */
+	KEYS_SCALARS, /* every scalar key */
 };
 
 struct grammar {
 	const char *verb, *noun;
 	enum hq_ctl_cmd_id id;
 	const char *arg;              /* name of the positional argument, or NULL */
-	const char *const keys[8];    /* allowed keys; a '*' prefix: required */
-	bool any_timeout;             /* keys are timeout names (set timeout) */
+	const char *const keys[2];    /* keys of no store section; '*': required */
+	const char *section;          /* the store section of the keys, or NULL */
+	enum which which;
+	bool required;                /* the section's required keys are */
 	bool admin;                   /* changes something */
 };
 
 static const struct grammar grammar[] = {
-	{ "show", "servicestate", HQ_CTL_SHOW_SERVICESTATE, NULL, { NULL }, false, false },
-	{ "show", "urlacl", HQ_CTL_SHOW_URLACL, NULL, { "url", NULL }, false, false },
-	{ "show", "sslcert", HQ_CTL_SHOW_SSLCERT, NULL,
-	  { "ipport", "hostnameport", NULL }, false, false },
-	{ "show", "iplisten", HQ_CTL_SHOW_IPLISTEN, NULL, { NULL }, false, false },
-	{ "show", "timeout", HQ_CTL_SHOW_TIMEOUT, NULL, { NULL }, false, false },
-	{ "show", "queue", HQ_CTL_SHOW_QUEUE, "NAME", { NULL }, false, false },
-	{ "show", "route", HQ_CTL_SHOW_ROUTE, "URL", { NULL }, false, false },
-	{ "show", "store", HQ_CTL_SHOW_STORE, NULL, { NULL }, false, false },
-	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL,
-	  { "*url", "user", "group", "listen", "delegate", NULL }, false, true },
-	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { "*url", NULL }, false, true },
-	{ "add", "sslcert", HQ_CTL_ADD_SSLCERT, NULL,
-	  { "ipport", "hostnameport", "*certfile", "*keyfile", "chainfile",
-	    "clientcert", "cafile", NULL }, false, true },
-	{ "delete", "sslcert", HQ_CTL_DELETE_SSLCERT, NULL,
-	  { "ipport", "hostnameport", NULL }, false, true },
-	{ "add", "iplisten", HQ_CTL_ADD_IPLISTEN, NULL, { "*ipaddress", NULL }, false, true },
-	{ "delete", "iplisten", HQ_CTL_DELETE_IPLISTEN, NULL, { "*ipaddress", NULL },
-	  false, true },
-	{ "set", "timeout", HQ_CTL_SET_TIMEOUT, NULL, { NULL }, true, true },
-	{ "reload", NULL, HQ_CTL_RELOAD, NULL, { NULL }, false, true },
-	{ "flush", "logbuffer", HQ_CTL_FLUSH_LOGBUFFER, NULL, { NULL }, false, true },
+	{ "show", "servicestate", HQ_CTL_SHOW_SERVICESTATE, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "show", "urlacl", HQ_CTL_SHOW_URLACL, NULL, { NULL }, "urlacls",
+	  KEYS_SELECT, false, false },
+	{ "show", "sslcert", HQ_CTL_SHOW_SSLCERT, NULL, { NULL }, "sslcerts",
+	  KEYS_SELECT, false, false },
+	{ "show", "iplisten", HQ_CTL_SHOW_IPLISTEN, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "show", "timeout", HQ_CTL_SHOW_TIMEOUT, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "show", "queue", HQ_CTL_SHOW_QUEUE, "NAME", { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "show", "route", HQ_CTL_SHOW_ROUTE, "URL", { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "show", "store", HQ_CTL_SHOW_STORE, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, false },
+	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL, { NULL }, "urlacls",
+	  KEYS_SCALARS, true, true },
+	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { NULL }, "urlacls",
+	  KEYS_SELECT, true, true },
+	{ "add", "sslcert", HQ_CTL_ADD_SSLCERT, NULL, { NULL }, "sslcerts",
+	  KEYS_SCALARS, true, true },
+	{ "delete", "sslcert", HQ_CTL_DELETE_SSLCERT, NULL, { NULL }, "sslcerts",
+	  KEYS_SELECT, false, true },
+	{ "add", "iplisten", HQ_CTL_ADD_IPLISTEN, NULL, { "*ipaddress", NULL },
+	  NULL, KEYS_NONE, false, true },
+	{ "delete", "iplisten", HQ_CTL_DELETE_IPLISTEN, NULL,
+	  { "*ipaddress", NULL }, NULL, KEYS_NONE, false, true },
+	{ "set", "timeout", HQ_CTL_SET_TIMEOUT, NULL, { NULL }, "timeouts",
+	  KEYS_SCALARS, false, true },
+	{ "reload", NULL, HQ_CTL_RELOAD, NULL, { NULL }, NULL, KEYS_NONE, false, true },
+	{ "flush", "logbuffer", HQ_CTL_FLUSH_LOGBUFFER, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, true },
 };
 #define NGRAMMAR (sizeof(grammar) / sizeof(grammar[0]))
 
@@ -99,23 +115,6 @@ hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key)
 		if (strcmp(cmd->kv[i].key, key) == 0)
 			return cmd->kv[i].value;
 	return NULL;
-}
-
-const char *const *
-hq_ctl_timeout_names(void)
-{
-	return timeout_names;
-}
-
-/* "yes", "no", "true", "false" (netsh says yes/no; YAML true/false). */
-int
-hq_ctl_bool(const char *v, bool *out)
-{
-	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
-		return *out = true, 0;
-	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
-		return *out = false, 0;
-	return -1;
 }
 
 /* Splits line into words; quotes and escapes as in the header comment. */
@@ -198,17 +197,39 @@ nouns_of(const char *verb, char *buf, size_t size)
 			    len ? ", " : "", grammar[i].noun);
 }
 
+/* The i-th key g takes: true with its name and whether it is required. */
+static bool
+key_of(const struct grammar *g, size_t i, const char **name, bool *required)
+{
+	struct hq_keyinfo ki;
+
+	for (size_t j = 0; g->keys[j]; j++, i--)
+		if (i == 0) {
+			*name = g->keys[j] + (g->keys[j][0] == '*');
+			*required = g->keys[j][0] == '*';
+			return true;
+		}
+	for (size_t j = 0; g->which != KEYS_NONE &&
+	    hq_store_key_at(g->section, j, &ki); j++) {
+		if (!ki.scalar || (g->which == KEYS_SELECT && !ki.selects))
+			continue;
+		if (i-- == 0) {
+			*name = ki.name;
+			*required = g->required && ki.required;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool
 key_allowed(const struct grammar *g, const char *key)
 {
-	if (g->any_timeout) {
-		for (size_t i = 0; timeout_names[i]; i++)
-			if (strcmp(timeout_names[i], key) == 0)
-				return true;
-		return false;
-	}
-	for (size_t i = 0; g->keys[i]; i++)
-		if (strcmp(g->keys[i] + (g->keys[i][0] == '*'), key) == 0)
+	const char *name;
+	bool required;
+
+	for (size_t i = 0; key_of(g, i, &name, &required); i++)
+		if (strcmp(name, key) == 0)
 			return true;
 	return false;
 }
@@ -216,13 +237,14 @@ key_allowed(const struct grammar *g, const char *key)
 static void
 keys_of(const struct grammar *g, char *buf, size_t size)
 {
-	const char *const *k = g->any_timeout ? timeout_names : g->keys;
+	const char *name;
+	bool required;
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; k[i] && len < size; i++)
+	for (size_t i = 0; len < size && key_of(g, i, &name, &required); i++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-		    len ? ", " : "", k[i] + (k[i][0] == '*'));
+		    len ? ", " : "", name);
 }
 
 /* Checks one key=value word and adds it. */
@@ -232,7 +254,7 @@ add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
 {
 	const char *eq = strchr(word, '=');
 	char *key;
-	char known[160];
+	char known[256];
 
 	if (eq == NULL || eq == word)
 		return fail(err, errlen, HQ_CTL_USAGE, "expected key=value, "
@@ -251,6 +273,14 @@ add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
 		free(key);
 		return HQ_CTL_USAGE;
 	}
+	/* The key table may grow past what a command holds: refuse, never
+	 * write past kv[]. */
+	if (cmd->nkv == HQ_CTL_MAX_KV) {
+		fail(err, errlen, HQ_CTL_USAGE, "too many keys (at most %d)",
+		    HQ_CTL_MAX_KV);
+		free(key);
+		return HQ_CTL_USAGE;
+	}
 	if (eq[1] == '\0') {
 		fail(err, errlen, HQ_CTL_INVALID, "%s: empty value", key);
 		free(key);
@@ -261,37 +291,42 @@ add_kv(const struct grammar *g, struct hq_ctl_cmd *cmd, const char *word,
 	return 0;
 }
 
-/* Values that need no store: booleans, clientcert, one binding key. */
+/*
+ * Values that need no store: required keys, the values that are a few
+ * words (booleans, enumerations), and one binding key where an entry is
+ * named by one of several keys (sslcerts: ipport or hostnameport).
+ */
 static int
 check_values(const struct grammar *g, const struct hq_ctl_cmd *cmd, char *err,
     size_t errlen)
 {
-	const char *v;
-	bool b;
+	struct hq_keyinfo ki;
+	const char *name;
+	char expect[96];
+	bool required;
+	size_t nselect = 0, given = 0;
 
-	for (size_t i = 0; g->keys[i]; i++)
-		if (g->keys[i][0] == '*' && hq_ctl_get(cmd, g->keys[i] + 1) == NULL)
+	for (size_t i = 0; key_of(g, i, &name, &required); i++)
+		if (required && hq_ctl_get(cmd, name) == NULL)
 			return fail(err, errlen, HQ_CTL_USAGE, "%s %s: missing "
-			    "%s=", g->verb, g->noun, g->keys[i] + 1);
-	if (g->any_timeout && cmd->nkv == 0)
+			    "%s=", g->verb, g->noun, name);
+	if (g->id == HQ_CTL_SET_TIMEOUT && cmd->nkv == 0)
 		return fail(err, errlen, HQ_CTL_USAGE, "set timeout: expected "
 		    "NAME=SECONDS, e.g. header_wait=30");
-	for (size_t i = 0; i < cmd->nkv; i++) {
-		const char *k = cmd->kv[i].key;
-
-		if ((strcmp(k, "listen") == 0 || strcmp(k, "delegate") == 0) &&
-		    hq_ctl_bool(cmd->kv[i].value, &b) < 0)
+	for (size_t i = 0; g->section != NULL && i < cmd->nkv; i++)
+		if (hq_store_key_check(g->section, cmd->kv[i].key,
+		    cmd->kv[i].value, true, expect, sizeof(expect)) < 0)
 			return fail(err, errlen, HQ_CTL_INVALID, "%s: expected "
-			    "yes or no, got \"%.64s\"", k, cmd->kv[i].value);
-	}
-	if ((v = hq_ctl_get(cmd, "clientcert")) != NULL &&
-	    strcmp(v, "none") != 0 && strcmp(v, "request") != 0 &&
-	    strcmp(v, "require") != 0)
-		return fail(err, errlen, HQ_CTL_INVALID, "clientcert: expected "
-		    "none, request or require, got \"%.64s\"", v);
-	if ((g->id == HQ_CTL_ADD_SSLCERT || g->id == HQ_CTL_DELETE_SSLCERT) &&
-	    (hq_ctl_get(cmd, "ipport") != NULL) ==
-	    (hq_ctl_get(cmd, "hostnameport") != NULL))
+			    "%s, got \"%.64s\"", cmd->kv[i].key, expect,
+			    cmd->kv[i].value);
+	/* An entry named by several keys takes exactly one of them. */
+	for (size_t i = 0; g->section != NULL &&
+	    hq_store_key_at(g->section, i, &ki); i++)
+		if (ki.selects) {
+			nselect++;
+			given += hq_ctl_get(cmd, ki.name) != NULL;
+		}
+	if (nselect > 1 && g->id != HQ_CTL_SHOW_SSLCERT && given != 1)
 		return fail(err, errlen, HQ_CTL_USAGE, "%s sslcert: expected "
 		    "ipport=IP:PORT or hostnameport=NAME:PORT (one of them)",
 		    g->verb);

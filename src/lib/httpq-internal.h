@@ -339,8 +339,8 @@ size_t hq_router_count(const struct hq_router *r);
 const struct hq_route *hq_router_at(const struct hq_router *r, size_t i);
 
 /* ---------------------------------------------------------------------
- * store.c / store_yaml.c -- the setup store: httpq.yaml plus conf.d drop-ins.
- * Plain data with origins; nothing below store.c reads YAML.
+ * store_*.c, store_yaml.c -- the setup store: httpq.yaml plus conf.d drop-ins.
+ * Plain data with origins; nothing outside store_*.c reads YAML.
  * ------------------------------------------------------------------- */
 struct hq_origin {
 	const char *file; /* owned by the store (interned) */
@@ -499,8 +499,48 @@ struct hq_store *hq_store_load_override(const char *path, const char *dropin,
 /* The conf.d folder beside path (allocated). */
 char *hq_store_dropin_dir(const char *path);
 const char *hq_clientcert_name(enum hq_clientcert c);
+const char *hq_verbosity_name(enum hq_verbosity v);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
+/*
+ * The key table, for code that names keys outside the store (httpqctl's
+ * commands and drop-in writer, the control protocol, show timeout), so
+ * that every key is declared once.  section is the key path of a mapping
+ * or of a list of mappings, without "[]": "timeouts", "urlacls",
+ * "sslcerts", "url_groups.access_log"; "" is the top level.
+ */
+struct hq_keyinfo {
+	const char *name;
+	bool required;    /* must appear in its mapping */
+	bool selects;     /* names its entry (urlacls: url; sslcerts: ipport
+	                   * or hostnameport), as delete and show take it */
+	bool file;        /* a file name */
+	bool boolean;     /* true or false (hq_parse_bool) */
+	const char *const *words; /* its values, if one of a few words
+	                   * (NULL-terminated), else NULL */
+	bool scalar;      /* not a mapping or a list */
+};
+/* The i-th key of section: true and *ki filled, false past the last one
+ * (or if section names no mapping). */
+bool hq_store_key_at(const char *section, size_t i, struct hq_keyinfo *ki);
+bool hq_store_key_find(const char *section, const char *name,
+    struct hq_keyinfo *ki);
+/*
+ * Checks value for a key whose values are a few words (booleans,
+ * enumerations) as the loader would; other values need the store and a
+ * file to be checked and pass here.  Returns 0, or -1 with what the key
+ * expects in expect ("none, request or require"); cli: booleans are
+ * described as "yes or no", the words of netsh, else "true or false".
+ */
+int hq_store_key_check(const char *section, const char *name,
+    const char *value, bool cli, char *expect, size_t len);
+/* The i-th timeout of the table: its name, its value in t in *v and its
+ * unit in *unit ("s", "bytes/s"); NULL past the last. */
+const char *hq_timeout_at(const struct hq_timeouts *t, size_t i, uint32_t *v,
+    const char **unit);
+/* The one boolean: true, yes, on / false, no, off, in any case (YAML 1.1's
+ * words).  Returns 0, or -1 for anything else. */
+int hq_parse_bool(const char *s, bool *v);
 
 /* ---------------------------------------------------------------------
  * tlsselect.c -- which SSL binding serves a handshake (http.sys rules).
@@ -662,8 +702,6 @@ int hq_ctl_parse_words(char *const *words, size_t n, struct hq_ctl_cmd *cmd,
     char *err, size_t errlen);
 void hq_ctl_cmd_free(struct hq_ctl_cmd *cmd);
 const char *hq_ctl_get(const struct hq_ctl_cmd *cmd, const char *key);
-int hq_ctl_bool(const char *v, bool *out);
-const char *const *hq_ctl_timeout_names(void);
 /* words joined into a line that hq_ctl_parse reads back the same. */
 char *hq_ctl_join(char **words, size_t n);
 char *hq_ctl_status(int code, const char *msg);

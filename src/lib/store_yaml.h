@@ -1,11 +1,11 @@
 /*
- * store_yaml.h -- the YAML tree that store_yaml.c hands to store.c.
+ * store_yaml.h -- the YAML tree that store_yaml.c hands to store_load.c.
  *
- * Private to the setup store: store.c interprets the tree through its key
+ * Private to the setup store: store_load.c interprets the tree through the key
  * table, store_yaml.c is the only file that talks to libyaml.  The tree is
  * plain data with 1-based marks, so that every error can name file:line:col.
  *
- * Layer: src/lib/, private to store.c and store_yaml.c (httpqctl and
+ * Layer: src/lib/, private to store_*.c and store_yaml.c (httpqctl and
  * test_store.c also read it for now).  May call: httpq-internal.h, libyaml.
  */
 #ifndef HTTPQ_STORE_YAML_H
@@ -24,7 +24,7 @@
 #define HQ_STORE_MAX_FILE_MIB 4
 #define HQ_STORE_MAX_FILE (HQ_STORE_MAX_FILE_MIB * 1024u * 1024u)
 #define HQ_YAML_MAX_NODES 200000
-/* Module options of one queue (store.c checks them pairwise). */
+/* Module options of one queue (store_load.c checks them pairwise). */
 #define HQ_STORE_MAX_OPTIONS 1000
 #define HQ_XSTR_(x) #x
 #define HQ_XSTR(x) HQ_XSTR_(x)

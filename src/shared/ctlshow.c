@@ -366,29 +366,27 @@ timeout_text(uint32_t v, const char *unit, char *buf, size_t size)
 void
 hq_show_timeout(FILE *f, const struct hq_store *s, bool json)
 {
-	const struct hq_timeouts *t = &s->timeouts;
-	const char *const *names = hq_ctl_timeout_names();
-	const uint32_t v[] = { t->header_wait, t->idle_connection, t->entity_body,
-		t->drain_entity_body, t->request_queue, t->min_send_rate };
+	const char *name, *unit;
 	struct hq_table *tb;
 	char buf[32];
+	uint32_t v;
 
 	if (json) {
 		fputs("{\"timeouts\":{", f);
-		for (size_t i = 0; names[i]; i++) {
-			fprintf(f, "%s\"%s\":", i ? "," : "", names[i]);
-			if (v[i] == HQ_TIMEOUT_OFF)
+		for (size_t i = 0; (name = hq_timeout_at(&s->timeouts, i, &v,
+		    &unit)) != NULL; i++) {
+			fprintf(f, "%s\"%s\":", i ? "," : "", name);
+			if (v == HQ_TIMEOUT_OFF)
 				fputs("\"off\"", f);
 			else
-				fprintf(f, "%u", v[i]);
+				fprintf(f, "%u", v);
 		}
 		fputs("}}\n", f);
 		return;
 	}
 	tb = hq_table_new(2, "TIMEOUT", "VALUE");
-	for (size_t i = 0; names[i]; i++)
-		hq_table_row(tb, names[i], timeout_text(v[i],
-		    strcmp(names[i], "min_send_rate") == 0 ? "bytes/s" : "s",
-		    buf, sizeof(buf)));
+	for (size_t i = 0; (name = hq_timeout_at(&s->timeouts, i, &v,
+	    &unit)) != NULL; i++)
+		hq_table_row(tb, name, timeout_text(v, unit, buf, sizeof(buf)));
 	hq_table_print(f, tb, "");
 }

@@ -1,4 +1,5 @@
-// fuzz-sources: src/lib/ctlproto.c src/lib/log.c
+// fuzz-sources: src/lib/ctlproto.c src/lib/log.c src/lib/store_keys.c src/lib/store_load.c src/lib/store_check.c src/lib/store_merge.c src/lib/store_errors.c src/lib/store_yaml.c src/lib/urlprefix.c src/lib/router.c src/lib/accesslog.c
+// fuzz-libs: -lyaml
 /*
  * fuzz_ctlproto.c -- libFuzzer harness for the control protocol: what
  * httpqd reads from its socket and what httpqctl reads back.

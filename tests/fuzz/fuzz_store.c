@@ -1,4 +1,4 @@
-// fuzz-sources: src/lib/store.c src/lib/store_yaml.c src/lib/urlprefix.c src/lib/router.c src/lib/accesslog.c
+// fuzz-sources: src/lib/store_keys.c src/lib/store_load.c src/lib/store_check.c src/lib/store_merge.c src/lib/store_errors.c src/lib/store_yaml.c src/lib/urlprefix.c src/lib/router.c src/lib/accesslog.c
 // fuzz-libs: -lyaml
 /*
  * fuzz_store.c -- libFuzzer harness for the setup store loader.

@@ -135,6 +135,14 @@ ok $? "show sslcert: the file name escaped on its one line (\\n, \\\\)"
 unlike "$out" '^(OK|ERR)' "show sslcert: no line looks like a status line"
 like "$out" '^SSL binding 0\.0\.0\.0:8445 ' "show sslcert: the binding after it is still listed"
 like "$out" '^  defined at .*99-httpqctl\.yaml:[0-9]+$' "show sslcert: the listing is complete"
+# httpqctl takes the keys of an SSL binding from the store's key table:
+# min_protocol and ocsp_staple were missing from its own list.
+ctl add sslcert ipport=0.0.0.0:8446 certfile="$T/a.pem" keyfile="$T/a.key" \
+    min_protocol=tls1.3 >/dev/null
+ok $? "add sslcert takes min_protocol"
+grep -qx '    min_protocol: "tls1.3"' "$T/conf.d/99-httpqctl.yaml"
+ok $? "... and writes it to its drop-in"
+like "$(ctl show sslcert)" '^SSL binding 0\.0\.0\.0:8446 ' "show sslcert: the binding with min_protocol"
 # The protocol itself: one status line, the last, whatever the data hold.
 out=$("$HQ_PYTHON" -S - "$HQ_CTL" <<'PY'
 import socket, sys

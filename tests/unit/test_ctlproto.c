@@ -83,6 +83,23 @@ static const struct row {
 	  "request_queue, min_send_rate)" },
 	{ "reload now", 2, 0, "expected key=value, got \"now\"" },
 	{ "reload x=1", 2, 0, "reload: unknown key \"x\" (known keys: none)" },
+	/* Keys and words come from the store's key table (issue 9). */
+	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k ocsp_staple=/o "
+	  "min_protocol=tls1.3", 0, HQ_CTL_ADD_SSLCERT,
+	  "|ipport=a:1|certfile=/c|keyfile=/k|ocsp_staple=/o|min_protocol=tls1.3" },
+	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k min_protocol=tls1.1", 1, 0,
+	  "min_protocol: expected tls1.2 or tls1.3, got \"tls1.1\"" },
+	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k colour=red", 2, 0,
+	  "add sslcert: unknown key \"colour\" (known keys: ipport, hostnameport, "
+	  "certfile, keyfile, chainfile, clientcert, cafile, ocsp_staple, "
+	  "min_protocol)" },
+	{ "delete sslcert ipport=a:1 certfile=/c", 2, 0, "delete sslcert: unknown "
+	  "key \"certfile\" (known keys: ipport, hostnameport)" },
+	{ "show urlacl user=x", 2, 0, "show urlacl: unknown key \"user\" "
+	  "(known keys: url)" },
+	/* One boolean parser: on and off, as in httpq.yaml. */
+	{ "add urlacl url=http://+:80/ user=x listen=on delegate=OFF", 0,
+	  HQ_CTL_ADD_URLACL, "|url=http://+:80/|user=x|listen=on|delegate=OFF" },
 	{ "show \"urlacl", 2, 0, "unterminated quote" },
 	{ "show\001urlacl", 2, 0, "control character 0x01 at byte 5" },
 	{ "show urlacl url=\x1b[2J", 2, 0, "control character 0x1b at byte 17" },

@@ -1,5 +1,5 @@
 /*
- * test_store.c -- the setup store loader (src/lib/store.c, src/lib/store_yaml.c).
+ * test_store.c -- the setup store loader (src/lib/store_*.c, src/lib/store_yaml.c).
  *
  * Fixtures: store/good/ holds valid stores checked value by value;
  * store/bad/NAME.yaml (or NAME/httpq.yaml with a conf.d) holds one kind of
@@ -913,6 +913,111 @@ START_TEST(test_list_keys)
 END_TEST
 
 /*
+ * One boolean parser: the store and httpqctl (hq_parse_bool) take the
+ * same spellings.  httpqctl's own parser refused on and off.
+ */
+static const struct bool_row {
+	const char *text;
+	int rc;
+	bool value;
+} bool_rows[] = {
+	{ "true", 0, true }, { "yes", 0, true }, { "on", 0, true },
+	{ "ON", 0, true }, { "Yes", 0, true },
+	{ "false", 0, false }, { "no", 0, false }, { "off", 0, false },
+	{ "OFF", 0, false }, { "No", 0, false },
+	{ "1", -1, false }, { "maybe", -1, false }, { "", -1, false },
+	{ "onn", -1, false },
+};
+
+START_TEST(test_one_bool)
+{
+	const struct bool_row *r = &bool_rows[_i];
+	struct hq_errors e = { 0 };
+	struct hq_store *s;
+	bool v = !r->value;
+	char *yaml = xasprintf("server: { server_header: \"%s\" }\n", r->text);
+
+	ck_assert_int_eq(hq_parse_bool(r->text, &v), r->rc);
+	if (r->rc == 0)
+		ck_assert_int_eq(v, r->value);
+	s = hq_store_load_string("t", yaml, strlen(yaml), &e);
+	ck_assert_msg((s != NULL) == (r->rc == 0), "the loader and hq_parse_bool "
+	    "disagree on \"%s\"", r->text);
+	if (s != NULL)
+		ck_assert_int_eq(s->server_header, r->value);
+	hq_store_free(s);
+	hq_errors_free(&e);
+	free(yaml);
+}
+END_TEST
+
+/* The lookups httpqctl and the control protocol use read the same table as
+ * --list-keys. */
+START_TEST(test_key_lookups)
+{
+	char *buf = NULL, *want;
+	size_t len = 0, n = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct hq_keyinfo ki;
+	struct hq_timeouts t = { .header_wait = 7, .min_send_rate = 9 };
+	const char *name, *unit, *prev = NULL, *at;
+	char expect[96];
+	uint32_t v;
+
+	hq_store_list_keys(m);
+	fclose(m);
+	for (size_t i = 0; hq_store_key_at("sslcerts", i, &ki); i++) {
+		want = xasprintf("\nsslcerts[].%s\t", ki.name);
+		ck_assert_msg(strstr(buf, want) != NULL, "%s", want);
+		free(want);
+		n++;
+	}
+	ck_assert_uint_eq(n, 9);
+	ck_assert(hq_store_key_find("sslcerts", "ocsp_staple", &ki) && ki.file);
+	ck_assert(hq_store_key_find("sslcerts", "min_protocol", &ki) && !ki.file &&
+	    ki.words != NULL && strcmp(ki.words[1], "tls1.3") == 0);
+	ck_assert(hq_store_key_find("sslcerts", "ipport", &ki) && ki.selects);
+	ck_assert(hq_store_key_find("urlacls", "url", &ki) && ki.selects &&
+	    ki.required);
+	ck_assert(hq_store_key_find("urlacls", "delegate", &ki) && ki.boolean);
+	ck_assert(hq_store_key_find("url_groups.access_log", "format", &ki));
+	ck_assert(hq_store_key_find("", "server", &ki) && !ki.scalar);
+	ck_assert(!hq_store_key_find("sslcerts", "colour", &ki));
+	ck_assert(!hq_store_key_at("nosuch", 0, &ki));
+	ck_assert(!hq_store_key_at("timeouts.header_wait", 0, &ki));
+	ck_assert_int_eq(hq_store_key_check("sslcerts", "clientcert", "often",
+	    false, expect, sizeof(expect)), -1);
+	ck_assert_str_eq(expect, "none, request or require");
+	ck_assert_int_eq(hq_store_key_check("urlacls", "listen", "off", true,
+	    expect, sizeof(expect)), 0);
+	ck_assert_int_eq(hq_store_key_check("urlacls", "listen", "2", true,
+	    expect, sizeof(expect)), -1);
+	ck_assert_str_eq(expect, "yes or no");
+	ck_assert_int_eq(hq_store_key_check("queues", "verbosity", "loud", false,
+	    expect, sizeof(expect)), -1);
+	ck_assert_str_eq(expect, "basic, limited or full");
+	ck_assert_str_eq(hq_verbosity_name(HQ_503_FULL), "full");
+	/* show timeout: every timeout of the table, in its order, with its value. */
+	n = 0;
+	prev = buf;
+	for (size_t i = 0; (name = hq_timeout_at(&t, i, &v, &unit)) != NULL; i++) {
+		want = xasprintf("\ntimeouts.%s\t", name);
+		at = strstr(buf, want);
+		ck_assert_msg(at != NULL && at > prev, "%s", want);
+		free(want);
+		if (strcmp(name, "header_wait") == 0)
+			ck_assert(v == 7 && strcmp(unit, "s") == 0);
+		if (strcmp(name, "min_send_rate") == 0)
+			ck_assert(v == 9 && strcmp(unit, "bytes/s") == 0);
+		prev = at;
+		n++;
+	}
+	ck_assert_uint_eq(n, 6);
+	free(buf);
+}
+END_TEST
+
+/*
  * Duplicate checks used to compare every pair: 60,000 addresses took
  * seconds (a store at the node cap, minutes).  They sort now.  The last
  * entry repeats the first and must still be found.
@@ -1026,6 +1131,9 @@ unit_suite(void)
 	tcase_add_test(units, test_errors_format);
 	tcase_add_test(units, test_collects_all);
 	tcase_add_test(units, test_list_keys);
+	tcase_add_loop_test(units, test_one_bool, 0,
+	    (int)(sizeof(bool_rows) / sizeof(bool_rows[0])));
+	tcase_add_test(units, test_key_lookups);
 	tcase_add_test(units, test_man_limits);
 	tcase_add_loop_test(units, test_length_caps, 0,
 	    (int)(sizeof(len_rows) / sizeof(len_rows[0])));
