@@ -13,7 +13,8 @@
  *   response.c
  *   worker.c
  *   config.c
- *   tls.c logfile.c
+ *   tls_ctx.c
+ *   tls_conn.c logfile.c
  *   listener.c
  *   sd.c mailbox.c
  *
@@ -129,7 +130,7 @@ bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b
 void hq_config_registry_free(void);
 
 /* ---------------------------------------------------------------------
- * tls.c -- SSL bindings, TLS on the connection with OpenSSL.
+ * tls_ctx.c -- SSL bindings: their OpenSSL contexts (main thread).
  * ------------------------------------------------------------------- */
 struct hq_tls;
 /* Builds the contexts of the store's sslcerts (main thread); NULL with
@@ -144,6 +145,10 @@ void hq_tls_tick(struct hq_tls *t);
 /* What sslcerts[i] serves now (described as its files are: hq_x509_describe), for
  * `httpqctl show sslcert`; main thread.  0, or -1 without a context. */
 int hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info);
+
+/* ---------------------------------------------------------------------
+ * tls_conn.c -- TLS on one connection with OpenSSL (worker thread).
+ * ------------------------------------------------------------------- */
 int hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t);
 void hq_tls_conn_close(struct hq_conn *c, bool reset);
 void hq_tls_conn_free(struct hq_conn *c);
@@ -432,7 +437,7 @@ struct hq_conn {
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
 	struct hq_conn *prev, *next;
 
-	/* TLS (tls.c): ssl is NULL on plain connections */
+	/* TLS (tls_conn.c): ssl is NULL on plain connections */
 	struct ssl_st *ssl;
 	bool tls_hs;                 /* handshake not finished */
 	bool tls_rww;                /* TLS must write before reading goes on */

@@ -115,7 +115,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	hq_errors_free(&errs);
 }
 
-/* Certificate files changed on disk, ticket keys due (tls.c). */
+/* Certificate files changed on disk, ticket keys due (tls_ctx.c). */
 static void
 tls_tick(evutil_socket_t fd, short what, void *arg)
 {

@@ -210,7 +210,7 @@ describe_sans(const X509 *x, struct hq_sslinfo *info)
 
 /*
  * The one description of a certificate, for the files of a binding (show
- * sslcert), for what a binding serves (tls.c) and for the log line when it
+ * sslcert), for what a binding serves (tls_ctx.c) and for the log line when it
  * changes: so that the three read the same.
  */
 void

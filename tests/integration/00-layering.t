@@ -107,7 +107,7 @@ for line in open(dump):
 ok(not nmfail, "nm reads every object", nmfail)
 ok(not unknown, "every object names a source file", unknown)
 need = {"lib/http1", "lib/router", "shared/ctlshow", "daemon/conn", "daemon/request",
-        "daemon/lifecycle", "daemon/tls"}
+        "daemon/lifecycle", "daemon/tls_ctx", "daemon/tls_conn"}
 ok(need <= set(layer_of), "the objects of httpqd are built",
    ["missing: " + " ".join(sorted(need - set(layer_of)))])
 

@@ -71,7 +71,7 @@ static const struct {
 	unsigned flags;
 	const char *want;      /* NULL: -1 and "" */
 } addr_cases[] = {
-	/* listen addresses (config.c) and ipport bindings (tls.c) */
+	/* listen addresses (config.c) and ipport bindings (tls_ctx.c) */
 	{ AF_INET, "127.0.0.1", 8080, HQ_ADDR_PORT, "127.0.0.1:8080" },
 	{ AF_INET, "0.0.0.0", 443, HQ_ADDR_PORT, "0.0.0.0:443" },
 	{ AF_INET, "255.255.255.255", 65535, HQ_ADDR_PORT, "255.255.255.255:65535" },
@@ -81,7 +81,7 @@ static const struct {
 	{ AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535, HQ_ADDR_PORT,
 	    "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" },
 	{ AF_INET6, "::ffff:10.0.0.1", 80, HQ_ADDR_PORT, "[::ffff:10.0.0.1]:80" },
-	/* handshake failure peers (tls.c): the address alone, as inet_ntop */
+	/* handshake failure peers (tls_conn.c): the address alone, as inet_ntop */
 	{ AF_INET, "192.0.2.7", 5555, 0, "192.0.2.7" },
 	{ AF_INET6, "fe80::1", 5555, 0, "fe80::1" },
 	{ AF_INET6, "::ffff:192.0.2.7", 5555, 0, "::ffff:192.0.2.7" },

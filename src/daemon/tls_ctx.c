@@ -1,12 +1,11 @@
 /*
- * tls.c -- SSL bindings served with OpenSSL, on the connection itself.
+ * tls_ctx.c -- SSL bindings served with OpenSSL: their contexts, built and
+ * reloaded on the main thread.
  *
  * Each snapshot has one "front" SSL_CTX (policy, no certificate) that every
- * TLS connection starts from, and one SSL_CTX per binding.  The client
- * hello callback picks the binding (tlsselect.c) before anything else is
- * decided and moves the connection onto the binding's context, so that its
- * session id context, client certificate policy and certificate apply from
- * the start (a session issued by another binding is not resumed).
+ * TLS connection starts from, and one SSL_CTX per binding; the front's
+ * client hello callback (tls_conn.c) moves a connection onto its binding's
+ * context.
  *
  * A binding's context can be swapped by the main thread when its files
  * change on disk (hq_tls_tick); handshakes take it under a read lock, and
@@ -15,13 +14,12 @@
  * Session tickets (TLS 1.2 and 1.3) are sealed with process-wide keys,
  * rotated every HQ_TLS_TICKET_ROTATE_S and shared by every worker, so a
  * client resumes on any thread; the previous key still opens tickets.
+ *
+ * Layer: src/daemon/, main thread but for the callbacks set on the contexts
+ * (tls_priv.h says what each TLS file runs on and may call).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <arpa/inet.h>
-#include <limits.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +37,7 @@
 #include <openssl/x509v3.h>
 
 #include "httpqd.h"
+#include "tls_priv.h"
 
 /* Server preference order; ECDHE with AEAD only for TLS 1.2. */
 #define TLS12_CIPHERS \
@@ -48,31 +47,6 @@
 #define TLS13_SUITES \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 #define TLS_GROUPS "X25519:P-256"
-
-enum { F_CERT, F_KEY, F_CHAIN, F_CA, F_STAPLE, F__N };
-
-struct fstamp {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
-struct hq_tls_bind {
-	const struct hq_store_sslcert *sc;
-	char name[96];               /* "hostnameport=a.example:443" */
-	pthread_rwlock_t lk;         /* guards ctx */
-	SSL_CTX *ctx;
-	struct fstamp st[F__N];      /* of the files behind ctx (or refused) */
-};
-
-struct hq_tls {
-	SSL_CTX *front;
-	struct hq_tls_bind *b;
-	struct hq_tls_key *keys;
-	size_t n;
-};
 
 /* --- session ticket keys ----------------------------------------------- */
 
@@ -175,55 +149,6 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *ect
 	return rc;
 }
 
-/* --- handshake failures, one log line per peer per minute -------------- */
-
-static struct {
-	pthread_mutex_t mu;
-	struct { uint64_t h; time_t t; } seen[64];
-} FL = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static bool
-fail_log_due(const char *peer)
-{
-	uint64_t h = 1469598103934665603ULL;
-	time_t now = time(NULL);
-	size_t slot, oldest = 0;
-	bool due = true;
-
-	for (const char *p = peer; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	pthread_mutex_lock(&FL.mu);
-	for (slot = 0; slot < 64; slot++) {
-		if (FL.seen[slot].h == h)
-			break;
-		if (FL.seen[slot].t < FL.seen[oldest].t)
-			oldest = slot;
-	}
-	if (slot < 64 && now - FL.seen[slot].t < HQ_TLS_FAIL_LOG_S)
-		due = false;
-	if (slot == 64)
-		slot = oldest;
-	if (due) {
-		FL.seen[slot].h = h;
-		FL.seen[slot].t = now;
-	}
-	pthread_mutex_unlock(&FL.mu);
-	return due;
-}
-
-static void
-fail_log(struct hq_conn *c, const char *fmt, const char *arg)
-{
-	char peer[INET6_ADDRSTRLEN];
-
-	if (hq_addr_text((const struct sockaddr *)&c->peer, 0, peer, sizeof(peer)) < 0)
-		snprintf(peer, sizeof(peer), "?");
-	if (fail_log_due(peer))
-		hq_log(LOG_INFO, "tls: handshake failed: peer=%s listen=%s: %s%s "
-		    "(not logged again for this peer for %d s)", peer, c->la->text,
-		    fmt, arg ? arg : "", HQ_TLS_FAIL_LOG_S);
-}
-
 /* --- contexts ---------------------------------------------------------- */
 
 static int
@@ -236,19 +161,6 @@ alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
 	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	return SSL_TLSEXT_ERR_OK;
-}
-
-static const char *
-ssl_err(char *buf, size_t len)
-{
-	unsigned long e = ERR_peek_last_error();
-
-	if (e == 0)
-		snprintf(buf, len, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
 }
 
 static SSL_CTX *
@@ -397,25 +309,6 @@ fail:
 }
 
 static int
-accept_any(int ok, X509_STORE_CTX *st)
-{
-	return 1; /* clientcert request: the result is told to the module */
-}
-
-static int
-verify_mode(const struct hq_store_sslcert *bc)
-{
-	switch (bc->clientcert) {
-	case HQ_CLIENTCERT_REQUEST:
-		return SSL_VERIFY_PEER;
-	case HQ_CLIENTCERT_REQUIRE:
-		return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-	default:
-		return SSL_VERIFY_NONE;
-	}
-}
-
-static int
 add_chain_file(SSL_CTX *x, const char *file)
 {
 	BIO *bio = BIO_new_file(file, "r");
@@ -448,15 +341,18 @@ ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 
 	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(x, bc->certfile) != 1) {
-		snprintf(why, whylen, "certificate \"%s\": %s", bc->certfile, ssl_err(e, sizeof(e)));
+		snprintf(why, whylen, "certificate \"%s\": %s", bc->certfile,
+		    hq_tls_ssl_err(e, sizeof(e)));
 		goto fail;
 	}
 	if (bc->chainfile != NULL && add_chain_file(x, bc->chainfile) < 0) {
-		snprintf(why, whylen, "chain \"%s\": %s", bc->chainfile, ssl_err(e, sizeof(e)));
+		snprintf(why, whylen, "chain \"%s\": %s", bc->chainfile,
+		    hq_tls_ssl_err(e, sizeof(e)));
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(x, bc->keyfile, SSL_FILETYPE_PEM) != 1) {
-		snprintf(why, whylen, "key \"%s\": %s", bc->keyfile, ssl_err(e, sizeof(e)));
+		snprintf(why, whylen, "key \"%s\": %s", bc->keyfile,
+		    hq_tls_ssl_err(e, sizeof(e)));
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(x) != 1) {
@@ -470,7 +366,8 @@ ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 
 		if (names == NULL || SSL_CTX_load_verify_locations(x, bc->cafile, NULL) != 1) {
 			sk_X509_NAME_pop_free(names, X509_NAME_free);
-			snprintf(why, whylen, "CA file \"%s\": %s", bc->cafile, ssl_err(e, sizeof(e)));
+			snprintf(why, whylen, "CA file \"%s\": %s", bc->cafile,
+			    hq_tls_ssl_err(e, sizeof(e)));
 			goto fail;
 		}
 		SSL_CTX_set_client_CA_list(x, names);
@@ -479,8 +376,8 @@ ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 		    bc->clientcert == HQ_CLIENTCERT_REQUIRE ? "require" : "request");
 		goto fail;
 	}
-	SSL_CTX_set_verify(x, verify_mode(bc),
-	    bc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
+	SSL_CTX_set_verify(x, hq_tls_verify_mode(bc),
+	    bc->clientcert == HQ_CLIENTCERT_REQUEST ? hq_tls_accept_any : NULL);
 	/* Sessions resume only on the binding that made them, with the same
 	 * client certificate policy (across reloads too). */
 	desc = xasprintf("%s|%s|%d|%s", bc->by_host ? "host" : "ip",
@@ -565,62 +462,6 @@ log_served(const struct hq_tls_bind *b, SSL_CTX *x, const char *what)
 	    b->name, what, info.subject, info.not_after_text, info.sha256);
 }
 
-/* --- client hello: pick the binding ------------------------------------ */
-
-/* The host_name of a server_name extension, or NULL. */
-static const char *
-client_sni(SSL *s, size_t *len)
-{
-	const unsigned char *p;
-	size_t n, l;
-
-	if (!SSL_client_hello_get0_ext(s, TLSEXT_TYPE_server_name, &p, &n) || n < 5)
-		return NULL;
-	l = ((size_t)p[0] << 8) | p[1];
-	if (l + 2 != n || p[2] != TLSEXT_NAMETYPE_host_name)
-		return NULL;
-	l = ((size_t)p[3] << 8) | p[4];
-	if (l == 0 || l + 5 > n || l > 255 || memchr(p + 5, '\0', l) != NULL)
-		return NULL;
-	*len = l;
-	return (const char *)p + 5;
-}
-
-static int
-client_hello_cb(SSL *s, int *al, void *arg)
-{
-	struct hq_tls *t = arg;
-	struct hq_conn *c = SSL_get_app_data(s);
-	const char *sni;
-	size_t snilen = 0;
-	ssize_t i;
-	struct hq_tls_bind *b;
-	char name[256];
-
-	sni = client_sni(s, &snilen);
-	i = hq_tls_select(t->keys, t->n, sni, snilen,
-	    hq_listen_local(c->la, c->fd, &c->local, &c->locallen), c->la->port);
-	if (i < 0) {
-		snprintf(name, sizeof(name), "%.*s", (int)snilen, sni ? sni : "");
-		fail_log(c, "no SSL binding for ", snilen ? name : "(no SNI name)");
-		c->tls_quiet = true;
-		*al = SSL_AD_UNRECOGNIZED_NAME;
-		return SSL_CLIENT_HELLO_ERROR;
-	}
-	b = &t->b[i];
-	pthread_rwlock_rdlock(&b->lk);
-	SSL_set_SSL_CTX(s, b->ctx);
-	pthread_rwlock_unlock(&b->lk);
-	/* SSL_set_SSL_CTX takes the certificate, not the verify policy or
-	 * the versions; the version is chosen after this callback. */
-	if (b->sc->min_protocol == HQ_TLS_MIN_13)
-		SSL_set_min_proto_version(s, TLS1_3_VERSION);
-	SSL_set_verify(s, verify_mode(b->sc),
-	    b->sc->clientcert == HQ_CLIENTCERT_REQUEST ? accept_any : NULL);
-	c->tls_bind = (int)i;
-	return SSL_CLIENT_HELLO_SUCCESS;
-}
-
 /* --- snapshot ----------------------------------------------------------- */
 
 static void
@@ -646,7 +487,7 @@ hq_tls_new(const struct hq_store *s, struct hq_errors *errs)
 	int rc = 0;
 
 	t->front = ctx_policy();
-	SSL_CTX_set_client_hello_cb(t->front, client_hello_cb, t);
+	SSL_CTX_set_client_hello_cb(t->front, hq_tls_client_hello, t);
 	t->b = xcalloc(n ? n : 1, sizeof(*t->b));
 	t->keys = xcalloc(n ? n : 1, sizeof(*t->keys));
 	t->n = n;
@@ -745,168 +586,4 @@ hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info)
 		return -1;
 	hq_x509_describe(cert, info);
 	return 0;
-}
-
-/* --- connections -------------------------------------------------------- */
-
-int
-hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t)
-{
-	c->ssl = SSL_new(t->front);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
-		ERR_clear_error();
-		return -1;
-	}
-	SSL_set_app_data(c->ssl, c);
-	SSL_set_accept_state(c->ssl);
-	c->tls_hs = true;
-	c->tls_bind = -1;
-	return 0;
-}
-
-void
-hq_tls_conn_close(struct hq_conn *c, bool reset)
-{
-	if (c->ssl == NULL)
-		return;
-	/* A close_notify if the session is healthy; never waits for the peer's. */
-	if (!reset && !c->tls_hs && !c->tls_dead)
-		SSL_shutdown(c->ssl);
-	SSL_free(c->ssl);
-	c->ssl = NULL;
-	ERR_clear_error();
-}
-
-/* Maps an SSL result to read()/write() conventions: -1 with EAGAIN when
- * the call must be repeated once the socket is ready (a write event is
- * armed when TLS needs to write to go on reading). */
-static ssize_t
-io_result(struct hq_conn *c, int n, bool reading)
-{
-	int e = SSL_get_error(c->ssl, n);
-
-	switch (e) {
-	case SSL_ERROR_WANT_READ:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_WANT_WRITE:
-		if (reading)
-			c->tls_rww = true;
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		c->tls_dead = true;
-		ERR_clear_error();
-		errno = ECONNRESET;
-		return -1;
-	}
-}
-
-/* 1 done, 0 in progress, -1 failed (logged). */
-int
-hq_tls_handshake(struct hq_conn *c)
-{
-	int n = SSL_do_handshake(c->ssl);
-	int e;
-	char why[256];
-
-	if (n == 1) {
-		c->tls_hs = false;
-		return 1;
-	}
-	e = SSL_get_error(c->ssl, n);
-	if (e == SSL_ERROR_WANT_READ)
-		return 0;
-	if (e == SSL_ERROR_WANT_WRITE) {
-		c->tls_rww = true;
-		return 0;
-	}
-	c->tls_dead = true;
-	if (c->tls_quiet || e == SSL_ERROR_ZERO_RETURN || ERR_peek_error() == 0) {
-		ERR_clear_error(); /* logged already, or the peer just left */
-		return -1;
-	}
-	fail_log(c, ssl_err(why, sizeof(why)), NULL);
-	return -1;
-}
-
-ssize_t
-hq_tls_read(struct hq_conn *c, void *buf, size_t len)
-{
-	int n = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-
-	return n > 0 ? n : io_result(c, n, true);
-}
-
-bool
-hq_tls_pending(const struct hq_conn *c)
-{
-	return c->ssl != NULL && !c->tls_hs && SSL_has_pending(c->ssl);
-}
-
-ssize_t
-hq_tls_write(struct hq_conn *c, const void *buf, size_t len)
-{
-	int n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-
-	return n > 0 ? n : io_result(c, n, false);
-}
-
-/* --- facts for modules -------------------------------------------------- */
-
-struct hq_tls_facts {
-	httpq_tls_info info;
-	char subject[512];
-	char fp[65];
-	char sni[256];
-};
-
-static httpq_str
-hs(const char *s)
-{
-	return (httpq_str){ s, s ? strlen(s) : 0 };
-}
-
-const httpq_tls_info *
-hq_tls_info(struct hq_conn *c)
-{
-	static const httpq_tls_info plain = { .size = sizeof(httpq_tls_info) };
-	struct hq_tls_facts *f = c->tls_facts;
-	X509 *cert;
-
-	if (!c->la->https)
-		return &plain;
-	if (f != NULL)
-		return &f->info;
-	f = c->tls_facts = xcalloc(1, sizeof(*f));
-	f->info.size = sizeof(f->info);
-	f->info.is_tls = 1;
-	if (c->ssl == NULL || c->tls_hs)
-		return &f->info; /* gone: only the fact that it was TLS */
-	f->info.protocol = hs(SSL_get_version(c->ssl));
-	f->info.cipher = hs(SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
-	snprintf(f->sni, sizeof(f->sni), "%s",
-	    SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
-	    SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : "");
-	f->info.sni = hs(f->sni);
-	cert = SSL_get0_peer_certificate(c->ssl);
-	if (cert != NULL) {
-		f->info.client_cert_presented = 1;
-		f->info.client_cert_verified = SSL_get_verify_result(c->ssl) == X509_V_OK;
-		hq_x509_subject(cert, f->subject, sizeof(f->subject));
-		f->info.client_subject = hs(f->subject);
-		if (hq_x509_sha256(cert, false, f->fp, sizeof(f->fp)) == 64)
-			f->info.client_fingerprint_sha256 = (httpq_str){ f->fp, 64 };
-		ERR_clear_error();
-	}
-	return &f->info;
-}
-
-void
-hq_tls_conn_free(struct hq_conn *c)
-{
-	free(c->tls_facts);
-	c->tls_facts = NULL;
 }
