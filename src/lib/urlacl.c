@@ -151,4 +151,3 @@ hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
 		return false;
 	return want_delegate ? a->delegate : a->listen;
 }
-
