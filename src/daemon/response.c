@@ -40,8 +40,11 @@ seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 			return;
 		}
 	}
-	if (c->nsegs == c->capsegs) {
-		c->capsegs = c->capsegs ? c->capsegs * 2 : 8;
+	if (c->segs == NULL) {
+		c->segs = hq_worker_get(c->w, HQ_POOL_SEGS);
+		c->capsegs = HQ_SEGS_INITIAL;
+	} else if (c->nsegs == c->capsegs) {
+		c->capsegs *= 2;
 		c->segs = xrealloc(c->segs, c->capsegs * sizeof(*c->segs));
 	}
 	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len };
@@ -85,6 +88,7 @@ hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 	seg_push(c, fd, off, len);
 }
 
+/* Drops what is unsent and gives the buffer and segments back. */
 void
 hq_out_reset(struct hq_conn *c)
 {
@@ -102,6 +106,12 @@ hq_out_reset(struct hq_conn *c)
 		c->out.p = NULL;
 		c->out.cap = 0;
 	}
+	if (c->capsegs == HQ_SEGS_INITIAL)
+		hq_worker_put(c->w, HQ_POOL_SEGS, c->segs);
+	else
+		free(c->segs);
+	c->segs = NULL;
+	c->capsegs = 0;
 }
 
 /* TLS: file ranges go through a buffer, as SSL_write needs the bytes. */
@@ -457,10 +467,10 @@ void
 hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 {
 	const struct hq_errinfo *ei = hq_errinfo(e);
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	bool full = queue != NULL && ei->status == 503 &&
-	    c->req.group && c->req.group->consumer &&
-	    hq_queue_verbosity(c->req.group->consumer->queue) == HQ_503_FULL;
+	    c->req->group && c->req->group->consumer &&
+	    hq_queue_verbosity(c->req->group->consumer->queue) == HQ_503_FULL;
 	const char *title = ei->status == 503 && !full ? "Service Unavailable" : ei->title;
 	const char *text = ei->status == 503 && !full ? "The service is unavailable." : ei->text;
 	char body[1024], qtext[300] = "";

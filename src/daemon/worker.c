@@ -15,7 +15,7 @@
 
 #include "httpqd.h"
 
-#define HQ_MAX_FREEBUFS 64
+#define HQ_POOL_MAX 64 /* free blocks kept per kind: the rest goes back to malloc */
 #define HQ_ACCEPT_LOG_S 10
 
 static struct hq_worker **workers;
@@ -353,9 +353,11 @@ worker_free(struct hq_worker *w)
 	free(w->listeners);
 	free(w->laddrs);
 	free(w->lconns);
-	for (size_t i = 0; i < w->nfreebufs; i++)
-		free(w->freebufs[i]);
-	free(w->freebufs);
+	for (size_t k = 0; k < HQ_NPOOLS; k++) {
+		for (size_t i = 0; i < w->pools[k].n; i++)
+			free(w->pools[k].free[i]);
+		free(w->pools[k].free);
+	}
 	hq_config_unref(w->cfg);
 	event_base_free(w->base);
 	free(w);
@@ -392,25 +394,59 @@ hq_worker_date(struct hq_worker *w, size_t *len)
 	return w->date;
 }
 
+/*
+ * Blocks of a few fixed sizes that connections hold only while they have
+ * something to do: an idle connection gives them back, and the next bytes
+ * take them again, most often the same ones (LIFO, still in the cache).
+ */
+static const size_t pool_size[HQ_NPOOLS] = {
+	[HQ_POOL_BUF] = HQ_IBUF_SIZE,
+	[HQ_POOL_REQ] = sizeof(struct httpq_request),
+	[HQ_POOL_HDRS] = HQ_HDRS_INITIAL * sizeof(struct hq_hdr),
+	[HQ_POOL_SEGS] = HQ_SEGS_INITIAL * sizeof(struct hq_seg),
+	[HQ_POOL_COOKED] = HQ_COOKED_INITIAL,
+	[HQ_POOL_EVENT] = sizeof(struct event),
+};
+
+void *
+hq_worker_get(struct hq_worker *w, enum hq_pool_kind k)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	if (p->n > 0)
+		return p->free[--p->n];
+	return xmalloc(pool_size[k]);
+}
+
+/* At most HQ_POOL_MAX blocks of a kind are kept: a burst of connections
+ * that closes leaves no more than that behind. */
+void
+hq_worker_put(struct hq_worker *w, enum hq_pool_kind k, void *block)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	if (block == NULL)
+		return;
+	if (p->free == NULL)
+		p->free = xcalloc(HQ_POOL_MAX, sizeof(*p->free));
+	if (p->n < HQ_POOL_MAX)
+		p->free[p->n++] = block;
+	else
+		free(block);
+}
+
 char *
 hq_worker_getbuf(struct hq_worker *w, size_t *cap)
 {
 	*cap = HQ_IBUF_SIZE;
-	if (w->nfreebufs > 0)
-		return w->freebufs[--w->nfreebufs];
-	return xmalloc(HQ_IBUF_SIZE);
+	return hq_worker_get(w, HQ_POOL_BUF);
 }
 
 /* Only standard-size buffers are kept; a grown one goes back to malloc. */
 void
 hq_worker_putbuf(struct hq_worker *w, char *buf)
 {
-	if (w->freebufs == NULL)
-		w->freebufs = xcalloc(HQ_MAX_FREEBUFS, sizeof(char *));
-	if (w->nfreebufs < HQ_MAX_FREEBUFS)
-		w->freebufs[w->nfreebufs++] = buf;
-	else
-		free(buf);
+	hq_worker_put(w, HQ_POOL_BUF, buf);
 }
 
 /* Timers of one duration share a queue instead of the heap (libevent's
