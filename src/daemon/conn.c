@@ -1096,9 +1096,13 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	}
 	event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, on_read, c);
 	evtimer_assign(&c->tev, w->base, on_timer, c);
-	event_add(&c->rev, NULL);
 	hq_worker_link(w, c);
-	timer_update(c);
+	/* The request is most often there already: read it before asking
+	 * epoll.  A connection answered and closed here never enters the
+	 * epoll set (no EPOLL_CTL_ADD, then no DEL); conn_after() adds the
+	 * read event when it has to wait, and may free c. */
+	c->read_off = true;
+	on_read(fd, EV_READ, c);
 }
 
 void

@@ -219,6 +219,15 @@ enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
 #define HQ_ACCEPT_PAUSE_MS     100   /* after a failed accept(), doubling */
 #define HQ_ACCEPT_PAUSE_MAX_MS 1000
 
+/* A listening socket of a worker. */
+struct hq_wlisten {
+	struct event ev;
+	int fd;
+	unsigned burst;                /* accept()s per wakeup, at most */
+	unsigned full;                 /* wakeups in a row that took burst */
+	struct hq_worker *w;
+};
+
 struct hq_worker {
 	int id;
 	uint64_t nconn_ids, nreq_ids; /* ids handed out (hq_worker_next_id) */
@@ -226,7 +235,7 @@ struct hq_worker {
 	struct event_base *base;
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;         /* this worker's reference */
-	struct evconnlistener **listeners;
+	struct hq_wlisten *listeners;  /* accepting sockets (worker.c) */
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
 	atomic_uint *lconns;           /* live connections per laddrs entry */
