@@ -868,18 +868,16 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Between requests, with nothing received or left to send, a connection
- * keeps only its struct and events: the request, buffers, segments,
- * header array and cooked path go back to the worker's pools, and come
- * back with its next bytes (nginx and h2o do the same).
+ * keeps only its struct and events: the request (reset by conn_next, or
+ * cleared by conn_free), buffers, segments, header array and cooked path
+ * go back to the worker's pools, and come back with its next bytes (nginx
+ * and h2o do the same).
  */
 static void
 conn_release(struct hq_conn *c)
 {
-	if (c->req != NULL) {
-		request_clear(c);
-		hq_worker_put(c->w, HQ_POOL_REQ, c->req);
-		c->req = NULL;
-	}
+	hq_worker_put(c->w, HQ_POOL_REQ, c->req);
+	c->req = NULL;
 	ibuf_release(c);
 	hq_out_reset(c);
 	hdrs_release(c);
@@ -912,6 +910,8 @@ static void
 conn_free(struct hq_conn *c)
 {
 	hq_worker_unlink(c->w, c);
+	if (c->req != NULL)
+		request_clear(c);
 	conn_release(c);
 	hq_tls_conn_free(c);
 	hq_config_unref(c->cfg);

@@ -37,6 +37,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -209,8 +210,9 @@ enum hq_pool_kind {
 	HQ_POOL_EVENT,   /* struct event */
 	HQ_NPOOLS
 };
+#define HQ_POOL_MAX 64 /* free blocks kept per kind: the rest goes back to malloc */
 struct hq_pool {
-	void **free;
+	void *free[HQ_POOL_MAX];
 	size_t n;
 };
 
@@ -305,12 +307,42 @@ void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384
+/* A new block of kind k, from malloc (worker.c knows the sizes). */
+void *hq_worker_alloc(enum hq_pool_kind k);
 /* A block of kind k from w's pool, or from malloc; put keeps at most
- * HQ_POOL_MAX of a kind (worker.c) and frees the rest; NULL is ignored. */
-void *hq_worker_get(struct hq_worker *w, enum hq_pool_kind k);
-void hq_worker_put(struct hq_worker *w, enum hq_pool_kind k, void *block);
-char *hq_worker_getbuf(struct hq_worker *w, size_t *cap);
-void hq_worker_putbuf(struct hq_worker *w, char *buf);
+ * HQ_POOL_MAX of a kind and frees the rest; NULL is ignored.  Inline: a
+ * keep-alive request takes and gives back several. */
+static inline void *
+hq_worker_get(struct hq_worker *w, enum hq_pool_kind k)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	return p->n > 0 ? p->free[--p->n] : hq_worker_alloc(k);
+}
+static inline void
+hq_worker_put(struct hq_worker *w, enum hq_pool_kind k, void *block)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	if (block == NULL)
+		return;
+	if (p->n < HQ_POOL_MAX)
+		p->free[p->n++] = block;
+	else
+		free(block);
+}
+static inline char *
+hq_worker_getbuf(struct hq_worker *w, size_t *cap)
+{
+	*cap = HQ_IBUF_SIZE;
+	return hq_worker_get(w, HQ_POOL_BUF);
+}
+/* Only standard-size buffers are kept; a grown one goes back to malloc. */
+static inline void
+hq_worker_putbuf(struct hq_worker *w, char *buf)
+{
+	hq_worker_put(w, HQ_POOL_BUF, buf);
+}
 
 /* ---------------------------------------------------------------------
  * listener.c -- listening sockets, one set per worker (SO_REUSEPORT).

@@ -16,7 +16,6 @@
 
 #include "httpqd.h"
 
-#define HQ_POOL_MAX 64 /* free blocks kept per kind: the rest goes back to malloc */
 #define HQ_ACCEPT_LOG_S 10
 #define HQ_ACCEPT_BURST_MAX 64 /* connections accepted per wakeup, at most */
 #define HQ_ACCEPT_GROW_AFTER 4
@@ -394,7 +393,6 @@ worker_free(struct hq_worker *w)
 	for (size_t k = 0; k < HQ_NPOOLS; k++) {
 		for (size_t i = 0; i < w->pools[k].n; i++)
 			free(w->pools[k].free[i]);
-		free(w->pools[k].free);
 	}
 	hq_config_unref(w->cfg);
 	event_base_free(w->base);
@@ -447,44 +445,9 @@ static const size_t pool_size[HQ_NPOOLS] = {
 };
 
 void *
-hq_worker_get(struct hq_worker *w, enum hq_pool_kind k)
+hq_worker_alloc(enum hq_pool_kind k)
 {
-	struct hq_pool *p = &w->pools[k];
-
-	if (p->n > 0)
-		return p->free[--p->n];
 	return xmalloc(pool_size[k]);
-}
-
-/* At most HQ_POOL_MAX blocks of a kind are kept: a burst of connections
- * that closes leaves no more than that behind. */
-void
-hq_worker_put(struct hq_worker *w, enum hq_pool_kind k, void *block)
-{
-	struct hq_pool *p = &w->pools[k];
-
-	if (block == NULL)
-		return;
-	if (p->free == NULL)
-		p->free = xcalloc(HQ_POOL_MAX, sizeof(*p->free));
-	if (p->n < HQ_POOL_MAX)
-		p->free[p->n++] = block;
-	else
-		free(block);
-}
-
-char *
-hq_worker_getbuf(struct hq_worker *w, size_t *cap)
-{
-	*cap = HQ_IBUF_SIZE;
-	return hq_worker_get(w, HQ_POOL_BUF);
-}
-
-/* Only standard-size buffers are kept; a grown one goes back to malloc. */
-void
-hq_worker_putbuf(struct hq_worker *w, char *buf)
-{
-	hq_worker_put(w, HQ_POOL_BUF, buf);
 }
 
 /* Timers of one duration share a queue instead of the heap (libevent's
