@@ -43,16 +43,16 @@ conn_timeouts(const struct hq_conn *c)
 static const struct hq_timeouts *
 req_timeouts(const struct hq_conn *c)
 {
-	if (c->req.group != NULL)
-		return &c->req.group->t;
+	if (c->req->group != NULL)
+		return &c->req->group->t;
 	return &c->cfg->store->timeouts;
 }
 
 static uint64_t
 req_max_body(const struct hq_conn *c)
 {
-	if (c->req.group != NULL)
-		return c->req.group->max_body_bytes;
+	if (c->req->group != NULL)
+		return c->req->group->max_body_bytes;
 	return HQ_DEFAULT_MAX_BODY_BYTES;
 }
 
@@ -86,7 +86,7 @@ static void
 timer_update(struct hq_conn *c)
 {
 	const struct hq_timeouts *t = conn_timeouts(c);
-	const httpq_request *r = &c->req;
+	const httpq_request *r = c->req;
 	enum timer_kind want = T_NONE;
 	uint32_t secs = 0;
 
@@ -120,6 +120,13 @@ timer_rearm(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 
 /* --- buffers ----------------------------------------------------------- */
 
+/* Whether the module holds c's request (there is none while idle). */
+static bool
+req_owned(const struct hq_conn *c)
+{
+	return c->req != NULL && c->req->owned;
+}
+
 static void
 ibuf_release(struct hq_conn *c)
 {
@@ -136,7 +143,7 @@ ibuf_release(struct hq_conn *c)
 static size_t
 ibuf_keep(const struct hq_conn *c)
 {
-	return c->state == HQ_C_REQUEST ? c->head_base + c->req.head.head_len : 0;
+	return c->state == HQ_C_REQUEST ? c->head_base + c->req->head.head_len : 0;
 }
 
 static size_t
@@ -224,11 +231,13 @@ hq_conn_local(struct hq_conn *c)
 static void
 rec_init(struct hq_conn *c, struct hq_logrec *rec)
 {
-	const httpq_request *r = &c->req;
+	const httpq_request *r = c->req;
 
 	memset(rec, 0, sizeof(*rec));
-	rec->client = (const struct sockaddr *)&c->peer;
+	rec->client = &c->peer.sa;
 	rec->server = hq_conn_local(c);
+	if (r == NULL)
+		return;
 	rec->method = r->head.method;
 	rec->target = r->head.target;
 	rec->host = r->head.host;
@@ -244,7 +253,7 @@ rec_init(struct hq_conn *c, struct hq_logrec *rec)
 void
 hq_access_log(struct hq_conn *c)
 {
-	const httpq_request *r = &c->req;
+	const httpq_request *r = c->req;
 	struct hq_logrec rec;
 	uint64_t now = hq_now_ms();
 
@@ -276,7 +285,7 @@ hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *qu
 static void
 conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	bool reset = false;
 
 	if (q != NULL && e != HQ_ERR_INTERNAL &&
@@ -295,22 +304,51 @@ conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 		c->close_after = true;
 }
 
+/* Gives back a block that came from pool k with the pool's size (cap ==
+ * initial), or was grown by realloc (any other cap). */
 static void
-request_reset(struct hq_conn *c)
+pool_put(struct hq_conn *c, enum hq_pool_kind k, void *p, size_t cap, size_t initial)
 {
-	httpq_request *r = &c->req;
+	if (cap == initial)
+		hq_worker_put(c->w, k, p);
+	else
+		free(p);
+}
+
+static void
+hdrs_release(struct hq_conn *c)
+{
+	pool_put(c, HQ_POOL_HDRS, c->hdrs, c->hdr_cap, HQ_HDRS_INITIAL);
+	c->hdrs = NULL;
+	c->hdr_cap = 0;
+}
+
+/* Frees what the request in c->req owns. */
+static void
+request_clear(struct hq_conn *c)
+{
+	httpq_request *r = c->req;
 
 	hq_request_cancel_defers(r);
 	free(r->cooked_url);
 	free(r->tr_raw);
 	free(r->trailers);
+}
+
+/* A fresh request in c->req, from the pool when the connection was idle. */
+static void
+request_reset(struct hq_conn *c)
+{
+	httpq_request *r = c->req;
+
+	if (r != NULL)
+		request_clear(c);
+	else
+		r = c->req = hq_worker_get(c->w, HQ_POOL_REQ);
 	c->req_seq++;
 	/* A head with many fields does not leave its array behind. */
-	if (c->hdr_cap > HQ_HDRS_INITIAL) {
-		free(c->hdrs);
-		c->hdrs = NULL;
-		c->hdr_cap = 0;
-	}
+	if (c->hdr_cap > HQ_HDRS_INITIAL)
+		hdrs_release(c);
 	memset(r, 0, sizeof(*r));
 	r->c = c;
 	r->head.headers = c->hdrs;
@@ -322,14 +360,18 @@ request_reset(struct hq_conn *c)
 static bool
 cook_path(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	struct hq_str p = r->head.path;
 	enum hq_error e;
 
 	if (r->head.asterisk_form)
 		p = HQ_STR("/");
+	if (c->cooked == NULL) {
+		c->cooked = hq_worker_get(c->w, HQ_POOL_COOKED);
+		c->cooked_cap = HQ_COOKED_INITIAL;
+	}
 	if (c->cooked_cap < p.n + 2) {
-		free(c->cooked);
+		pool_put(c, HQ_POOL_COOKED, c->cooked, c->cooked_cap, HQ_COOKED_INITIAL);
 		c->cooked_cap = p.n + 64;
 		c->cooked = xmalloc(c->cooked_cap);
 	}
@@ -354,7 +396,7 @@ cook_path(struct hq_conn *c)
 static bool
 route(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	const struct sockaddr *local = NULL;
 	enum hq_error e = HQ_OK;
 
@@ -375,7 +417,7 @@ route(struct hq_conn *c)
 static bool
 admit(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	const struct hq_consumer *k = r->group->consumer;
 	enum hq_error e;
 
@@ -411,7 +453,7 @@ admit(struct hq_conn *c)
 static void
 request_frame(struct hq_conn *c, size_t head_len)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 
 	c->head_base = c->ipos;
 	c->ipos += head_len;
@@ -434,7 +476,7 @@ request_frame(struct hq_conn *c, size_t head_len)
 static void
 request_start(struct hq_conn *c, size_t head_len)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	const struct hq_consumer *k;
 
 	request_frame(c, head_len);
@@ -461,7 +503,7 @@ hdrs_grow(struct hq_head *h, size_t need)
 static bool
 conn_parse(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	int rc;
 
 	if (c->ipos == c->ilen) {
@@ -474,8 +516,9 @@ conn_parse(struct hq_conn *c)
 		request_reset(c);
 		if (c->hdrs == NULL) {
 			c->hdr_cap = HQ_HDRS_INITIAL;
-			c->hdrs = xmalloc(c->hdr_cap * sizeof(*c->hdrs));
+			c->hdrs = hq_worker_get(c->w, HQ_POOL_HDRS);
 		}
+		r = c->req;
 	}
 	r->head.headers = c->hdrs;
 	r->head.hdr_cap = c->hdr_cap;
@@ -516,7 +559,7 @@ body_deliver(httpq_request *r, const char *p, size_t n, unsigned flags)
 static void
 body_fail(struct hq_conn *c, enum hq_error e)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 
 	r->body_error = true;
 	r->body_done = true;
@@ -563,7 +606,7 @@ trailers_keep(httpq_request *r, const char *buf, size_t from, size_t used,
 static void
 body_feed(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	bool discard = c->state == HQ_C_DRAIN;
 	uint64_t before = r->body_seen;
 
@@ -622,7 +665,7 @@ body_feed(struct hq_conn *c)
 void
 hq_conn_want_body(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 	if (r->head.expect_continue && r->has_body && !r->continue_sent &&
@@ -638,7 +681,7 @@ hq_conn_want_body(struct hq_conn *c)
 static void
 conn_next(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 
 	/* A client told to wait for 100-continue may never send the body. */
 	if (r->has_body && !r->body_done && r->head.expect_continue && !r->continue_sent)
@@ -677,7 +720,7 @@ static bool
 conn_process(struct hq_conn *c)
 {
 	for (;;) {
-		httpq_request *r = &c->req;
+		httpq_request *r = c->req;
 
 		if (c->closed)
 			return false;
@@ -779,11 +822,11 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		 * its module learns it and its queue slot is freed. */
 		c->peer_eof = true;
 		read_enable(c, false);
-		if (c->state == HQ_C_REQUEST && !c->req.body_done) {
+		if (c->state == HQ_C_REQUEST && !c->req->body_done) {
 			body_fail(c, HQ_ERR_BAD_REQUEST);
 			conn_close(c, false);
-		} else if (c->state == HQ_C_REQUEST && c->req.owned &&
-		    !c->req.resp_done && c->ipos == c->ilen) {
+		} else if (c->state == HQ_C_REQUEST && c->req->owned &&
+		    !c->req->resp_done && c->ipos == c->ilen) {
 			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
 			conn_close(c, false);
 		} else if (c->state == HQ_C_DRAIN) {
@@ -822,24 +865,60 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	c->in_callback++;
 	if (k != T_IDLE)
 		hq_errlog(c, HQ_OK, reason[k], NULL);
-	if (c->req.owned)
-		hq_request_abort(&c->req);
+	if (req_owned(c))
+		hq_request_abort(c->req);
 	conn_close(c, false);
 	c->in_callback--;
 	conn_after(c);
+}
+
+/*
+ * Between requests, with nothing received or left to send, a connection
+ * keeps only its struct and events: the request (reset by conn_next, or
+ * cleared by conn_free), buffers, segments, header array and cooked path
+ * go back to the worker's pools, and come back with its next bytes (nginx
+ * and h2o do the same).
+ */
+static void
+conn_release(struct hq_conn *c)
+{
+	hq_worker_put(c->w, HQ_POOL_REQ, c->req);
+	c->req = NULL;
+	ibuf_release(c);
+	hq_out_reset(c);
+	hdrs_release(c);
+	pool_put(c, HQ_POOL_COOKED, c->cooked, c->cooked_cap, HQ_COOKED_INITIAL);
+	c->cooked = NULL;
+	c->cooked_cap = 0;
+	if (c->wev != NULL && !c->write_armed) {
+		hq_worker_put(c->w, HQ_POOL_EVENT, c->wev);
+		c->wev = NULL;
+	}
+}
+
+/* The write event is made the first time a write would block (most
+ * connections never need one) and given back with the buffers. */
+static void
+write_arm(struct hq_conn *c, bool on)
+{
+	if (on && c->wev == NULL) {
+		c->wev = hq_worker_get(c->w, HQ_POOL_EVENT);
+		event_assign(c->wev, c->w->base, c->fd, EV_WRITE | EV_PERSIST, on_write, c);
+	}
+	if (on && !c->write_armed)
+		event_add(c->wev, NULL);
+	else if (!on && c->write_armed)
+		event_del(c->wev);
+	c->write_armed = on;
 }
 
 static void
 conn_free(struct hq_conn *c)
 {
 	hq_worker_unlink(c->w, c);
-	request_reset(c);
-	ibuf_release(c);
-	hq_out_reset(c);
-	free(c->out.p);
-	free(c->segs);
-	free(c->hdrs);
-	free(c->cooked);
+	if (c->req != NULL)
+		request_clear(c);
+	conn_release(c);
 	hq_tls_conn_free(c);
 	hq_config_unref(c->cfg);
 	free(c);
@@ -853,7 +932,7 @@ conn_close(struct hq_conn *c, bool reset)
 	c->closed = true;
 	c->state = HQ_C_CLOSED;
 	event_del(&c->rev);
-	event_del(&c->wev);
+	write_arm(c, false);
 	timer_set(c, T_NONE, 0);
 	if (reset) {
 		struct linger lg = { 1, 0 };
@@ -864,8 +943,8 @@ conn_close(struct hq_conn *c, bool reset)
 	close(c->fd);
 	c->fd = -1;
 	hq_out_reset(c);
-	if (c->req.owned && !c->req.resp_done)
-		hq_request_abort(&c->req);
+	if (req_owned(c) && !c->req->resp_done)
+		hq_request_abort(c->req);
 }
 
 static void
@@ -876,18 +955,15 @@ conn_flush(struct hq_conn *c)
 	if (c->pending == 0 || c->closed)
 		return;
 	if (hq_out_flush(c) < 0) {
-		if (c->req.owned)
-			hq_request_abort(&c->req);
+		if (req_owned(c))
+			hq_request_abort(c->req);
 		conn_close(c, false);
 		return;
 	}
-	if (c->pending > 0 && !c->write_armed) {
-		event_add(&c->wev, NULL);
-		c->write_armed = true;
-	} else if (c->pending == 0 && c->write_armed) {
-		event_del(&c->wev);
-		c->write_armed = false;
-	}
+	if (c->pending > 0 && !c->write_armed)
+		write_arm(c, true);
+	else if (c->pending == 0 && c->write_armed)
+		write_arm(c, false);
 	if (c->pending != before && c->write_armed)
 		timer_rearm(c, T_SEND, send_timeout(c));
 }
@@ -895,7 +971,7 @@ conn_flush(struct hq_conn *c)
 static void
 notify_writable(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	httpq_request_cb cb = r->writable_cb;
 
 	if (cb == NULL || !r->owned || r->aborted || c->pending >= HQ_OUT_LOWAT)
@@ -911,13 +987,10 @@ notify_writable(struct hq_conn *c)
 static void
 tls_events(struct hq_conn *c)
 {
-	if (c->tls_rww && !c->write_armed) {
-		event_add(&c->wev, NULL);
-		c->write_armed = true;
-	} else if (!c->tls_rww && c->pending == 0 && c->write_armed) {
-		event_del(&c->wev);
-		c->write_armed = false;
-	}
+	if (c->tls_rww && !c->write_armed)
+		write_arm(c, true);
+	else if (!c->tls_rww && c->pending == 0 && c->write_armed)
+		write_arm(c, false);
 	if (!c->read_off && c->tls_more)
 		event_active(&c->rev, EV_READ, 1);
 }
@@ -935,7 +1008,8 @@ conn_after(struct hq_conn *c)
 		conn_flush(c);
 		if (c->closed)
 			break;
-		if (c->req.writable_cb != NULL && c->pending < HQ_OUT_LOWAT)
+		if (c->req != NULL && c->req->writable_cb != NULL &&
+		    c->pending < HQ_OUT_LOWAT)
 			notify_writable(c);
 		else if (!blocked || out_full(c))
 			break;
@@ -947,7 +1021,7 @@ conn_after(struct hq_conn *c)
 		event_active(&c->rev, EV_READ, 1);
 	if (!c->closed && c->pending == 0) {
 		bool between = c->state != HQ_C_REQUEST ||
-		    (c->req.resp_done && !c->req.owned);
+		    (c->req->resp_done && !c->req->owned);
 
 		if (c->close_after && between) {
 			conn_close(c, false);
@@ -960,7 +1034,7 @@ conn_after(struct hq_conn *c)
 			conn_close(c, false);
 		}
 		else if (c->state == HQ_C_IDLE && c->ipos == c->ilen)
-			ibuf_release(c);
+			conn_release(c);
 	}
 	if (!c->closed) {
 		/* Stop reading too while output waits: the client's requests
@@ -971,7 +1045,7 @@ conn_after(struct hq_conn *c)
 		timer_update(c);
 		return;
 	}
-	if (!c->req.owned && atomic_load(&c->posts) == 0)
+	if (!req_owned(c) && atomic_load(&c->posts) == 0)
 		conn_free(c);
 }
 
@@ -984,7 +1058,7 @@ hq_conn_kick(struct hq_conn *c)
 void
 hq_conn_request_done(struct hq_conn *c)
 {
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 
 	r->owned = false;
 	hq_queue_complete(r->group->consumer->queue);
@@ -1005,19 +1079,16 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	c->id = hq_worker_next_id(w, &w->nconn_ids);
 	c->la = la;
 	c->fd = fd;
-	c->out.p = NULL;
 	if (peerlen > sizeof(c->peer))
 		peerlen = sizeof(c->peer);
 	memcpy(&c->peer, peer, peerlen);
 	c->peerlen = peerlen;
-	if (!la->wildcard) {
-		c->local = la->addr;
+	if (!la->wildcard && la->addrlen <= sizeof(c->local)) {
+		memcpy(&c->local, &la->addr, la->addrlen);
 		c->locallen = la->addrlen;
 	}
 	hq_config_ref(w->cfg);
 	c->cfg = w->cfg;
-	c->req.c = c;
-	c->req.resp_cl = -1;
 	c->tls_bind = -1;
 	if (la->https && (c->cfg->tls == NULL || hq_tls_conn_new(c, c->cfg->tls) < 0)) {
 		/* No binding covers the port (the store refuses that) or no memory. */
@@ -1030,11 +1101,14 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 		return;
 	}
 	event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, on_read, c);
-	event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
 	evtimer_assign(&c->tev, w->base, on_timer, c);
-	event_add(&c->rev, NULL);
 	hq_worker_link(w, c);
-	timer_update(c);
+	/* The request is most often there already: read it before asking
+	 * epoll.  A connection answered and closed here never enters the
+	 * epoll set (no EPOLL_CTL_ADD, then no DEL); conn_after() adds the
+	 * read event when it has to wait, and may free c. */
+	c->read_off = true;
+	on_read(fd, EV_READ, c);
 }
 
 void
@@ -1053,15 +1127,15 @@ void
 hq_conn_abort(struct hq_conn *c, const char *why)
 {
 	c->in_callback++;
-	if (c->req.owned && !c->req.aborted)
+	if (req_owned(c) && !c->req->aborted)
 		hq_errlog(c, HQ_OK, "Connection_Abandoned", NULL);
 	conn_close(c, false);
 	c->in_callback--;
-	if (c->req.owned) {
+	if (req_owned(c)) {
 		/* The module did not finish an aborted request: give up on it. */
-		c->req.owned = false;
-		if (c->req.group && c->req.group->consumer)
-			hq_queue_complete(c->req.group->consumer->queue);
+		c->req->owned = false;
+		if (c->req->group && c->req->group->consumer)
+			hq_queue_complete(c->req->group->consumer->queue);
 	}
 	conn_after(c);
 }

@@ -37,6 +37,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -197,10 +199,36 @@ struct hq_buf {
 	size_t len, cap;
 };
 
+/* Per-worker free lists of the blocks a busy connection holds (worker.c):
+ * an idle connection holds none. */
+enum hq_pool_kind {
+	HQ_POOL_BUF,     /* HQ_IBUF_SIZE: input, and output bytes */
+	HQ_POOL_REQ,     /* struct httpq_request */
+	HQ_POOL_HDRS,    /* HQ_HDRS_INITIAL header entries */
+	HQ_POOL_SEGS,    /* HQ_SEGS_INITIAL output segments */
+	HQ_POOL_COOKED,  /* HQ_COOKED_INITIAL bytes of cooked path */
+	HQ_POOL_EVENT,   /* struct event */
+	HQ_NPOOLS
+};
+#define HQ_POOL_MAX 64 /* free blocks kept per kind: the rest goes back to malloc */
+struct hq_pool {
+	void *free[HQ_POOL_MAX];
+	size_t n;
+};
+
 enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
 	HQ_ACCEPT_NFAILS };
 #define HQ_ACCEPT_PAUSE_MS     100   /* after a failed accept(), doubling */
 #define HQ_ACCEPT_PAUSE_MAX_MS 1000
+
+/* A listening socket of a worker. */
+struct hq_wlisten {
+	struct event ev;
+	int fd;
+	unsigned burst;                /* accept()s per wakeup, at most */
+	unsigned full;                 /* wakeups in a row that took burst */
+	struct hq_worker *w;
+};
 
 struct hq_worker {
 	int id;
@@ -209,7 +237,7 @@ struct hq_worker {
 	struct event_base *base;
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;         /* this worker's reference */
-	struct evconnlistener **listeners;
+	struct hq_wlisten *listeners;  /* accepting sockets (worker.c) */
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
 	atomic_uint *lconns;           /* live connections per laddrs entry */
@@ -217,9 +245,7 @@ struct hq_worker {
 	struct hq_conn *conns;         /* every live connection (list) */
 	atomic_uint nconns;            /* read by the main thread */
 	bool draining;
-	/* free input buffers, so that idle connections hold none */
-	char **freebufs;
-	size_t nfreebufs;
+	struct hq_pool pools[HQ_NPOOLS]; /* hq_worker_get/put */
 	/* libevent common timeouts, one per duration in use */
 	struct { uint32_t secs; const struct timeval *tv; } timeouts[16];
 	size_t ntimeouts;
@@ -281,12 +307,53 @@ void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 #define HQ_IBUF_SIZE 16384
-char *hq_worker_getbuf(struct hq_worker *w, size_t *cap);
-void hq_worker_putbuf(struct hq_worker *w, char *buf);
+/* A new block of kind k, from malloc (worker.c knows the sizes). */
+void *hq_worker_alloc(enum hq_pool_kind k);
+/* A block of kind k from w's pool, or from malloc; put keeps at most
+ * HQ_POOL_MAX of a kind and frees the rest; NULL is ignored.  Inline: a
+ * keep-alive request takes and gives back several. */
+static inline void *
+hq_worker_get(struct hq_worker *w, enum hq_pool_kind k)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	return p->n > 0 ? p->free[--p->n] : hq_worker_alloc(k);
+}
+static inline void
+hq_worker_put(struct hq_worker *w, enum hq_pool_kind k, void *block)
+{
+	struct hq_pool *p = &w->pools[k];
+
+	if (block == NULL)
+		return;
+	if (p->n < HQ_POOL_MAX)
+		p->free[p->n++] = block;
+	else
+		free(block);
+}
+static inline char *
+hq_worker_getbuf(struct hq_worker *w, size_t *cap)
+{
+	*cap = HQ_IBUF_SIZE;
+	return hq_worker_get(w, HQ_POOL_BUF);
+}
+/* Only standard-size buffers are kept; a grown one goes back to malloc. */
+static inline void
+hq_worker_putbuf(struct hq_worker *w, char *buf)
+{
+	hq_worker_put(w, HQ_POOL_BUF, buf);
+}
 
 /* ---------------------------------------------------------------------
  * listener.c -- listening sockets, one set per worker (SO_REUSEPORT).
  * ------------------------------------------------------------------- */
+/* An address a TCP socket accepts from: 28 bytes, where a
+ * sockaddr_storage takes 128 in every connection. */
+union hq_inaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
 /* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
  * returns -1 if any cannot be bound. */
 int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
@@ -298,7 +365,7 @@ long hq_fd_limit(long *hard);
  * (getsockname) for a wildcard address; *len is 0 until it is known.
  * Connections keep it in c->local (hq_conn_local). */
 const struct sockaddr *hq_listen_local(const struct hq_listen_addr *la, int fd,
-    struct sockaddr_storage *ss, socklen_t *len);
+    union hq_inaddr *ss, socklen_t *len);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.
@@ -392,58 +459,68 @@ enum hq_conn_state {
 	HQ_C_CLOSED,    /* socket closed, waiting for the module to finish */
 };
 
+/*
+ * A connection.  Between requests, with nothing buffered, it holds only
+ * this struct and its read and timer events: its request, input and
+ * output buffers, segments, header array, cooked path and write event go
+ * back to the worker's pools (hq_worker_put) and come back with the next
+ * bytes (conn.c, conn_release).  Keep it small: it is what an idle
+ * connection costs (bools are bit-fields, addresses are not
+ * sockaddr_storage).
+ */
 struct hq_conn {
 	struct hq_worker *w;
 	uint64_t id;                 /* api->connection_id() */
 	const struct hq_listen_addr *la;
 	struct hq_config *cfg;       /* reference; switched between requests */
+	struct event rev, tev;
+	struct event *wev;           /* made when a write would block */
 	int fd;
 	enum hq_conn_state state;
-	struct event rev, wev, tev;
-	bool write_armed, read_off;
-	int timer_kind;
-	uint64_t timer_req;          /* nrequests when the timer was set */
-	bool close_after;            /* no request after the current one */
-	bool peer_eof;               /* the client sent FIN */
-	bool closed;                 /* socket gone */
 	int in_callback;             /* depth: defer work and freeing up the stack */
 	unsigned last_group_gen;
-	struct sockaddr_storage peer, local;
+	uint8_t timer_kind;
+	bool write_armed : 1, read_off : 1;
+	bool close_after : 1;        /* no request after the current one */
+	bool peer_eof : 1;           /* the client sent FIN */
+	bool closed : 1;             /* socket gone */
+	/* TLS (tls_conn.c) */
+	bool tls_hs : 1;             /* handshake not finished */
+	bool tls_rww : 1;            /* TLS must write before reading goes on */
+	bool tls_dead : 1;           /* fatal error: no close_notify */
+	bool tls_quiet : 1;          /* the failure is logged already */
+	bool tls_more : 1;           /* OpenSSL holds input the buffer had no room for */
 	socklen_t peerlen, locallen;
+	union hq_inaddr peer, local;
+	uint64_t timer_req;          /* nrequests when the timer was set */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
 
-	/* input: ibuf[ipos..ilen) is unconsumed */
+	/* input: ibuf[ipos..ilen) is unconsumed; NULL while idle */
 	char *ibuf;
 	size_t ipos, ilen, icap;
 	size_t scanned;
 	size_t head_base;            /* where the current head starts in ibuf */
 
-	/* output */
+	/* output: out.p and segs are NULL while idle */
 	struct hq_buf out;
 	struct hq_seg *segs;
 	size_t nsegs, capsegs, seg0; /* segs[seg0..nsegs) pending */
 	uint64_t pending;            /* bytes not yet written */
 	uint64_t bytes_out;          /* bytes ever queued, for the access log */
-	size_t send_floor;           /* min send rate checkpoint */
 
-	struct hq_hdr *hdrs;         /* grows with a head's fields; back to */
-	size_t hdr_cap;              /* HQ_HDRS_INITIAL after the request */
-	char *cooked;
+	struct hq_hdr *hdrs;         /* HQ_HDRS_INITIAL entries from the pool, */
+	size_t hdr_cap;              /* grown by malloc for a head with more */
+	char *cooked;                /* HQ_COOKED_INITIAL from the pool, or more */
 	size_t cooked_cap;
 
-	struct httpq_request req;    /* one request at a time (pipelining in order) */
+	/* one request at a time (pipelining in order); NULL while idle */
+	struct httpq_request *req;
 	uint64_t req_seq;            /* which request req is, for late post()s */
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
 	struct hq_conn *prev, *next;
 
-	/* TLS (tls_conn.c): ssl is NULL on plain connections */
-	struct ssl_st *ssl;
-	bool tls_hs;                 /* handshake not finished */
-	bool tls_rww;                /* TLS must write before reading goes on */
-	bool tls_dead;               /* fatal error: no close_notify */
-	bool tls_quiet;              /* the failure is logged already */
-	bool tls_more;               /* OpenSSL holds input the buffer had no room for */
+	struct ssl_st *ssl;          /* NULL on plain connections */
 	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_tls_facts *tls_facts;
 };
@@ -451,6 +528,8 @@ struct hq_conn {
 /* conn.c */
 #define HQ_OUT_LOWAT (64 * 1024)  /* on_writable fires below this */
 #define HQ_HDRS_INITIAL 64        /* header entries a request starts with */
+#define HQ_SEGS_INITIAL 8         /* output segments a connection starts with */
+#define HQ_COOKED_INITIAL 256     /* cooked path bytes a request starts with */
 /* No further pipelined request is parsed (nor read) while this much output
  * is unsent; it goes on once the client has taken some. */
 #define HQ_OUT_PIPELINE_MAX (64 * 1024)

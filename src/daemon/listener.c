@@ -99,17 +99,17 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 }
 
 const struct sockaddr *
-hq_listen_local(const struct hq_listen_addr *la, int fd, struct sockaddr_storage *ss,
+hq_listen_local(const struct hq_listen_addr *la, int fd, union hq_inaddr *ss,
     socklen_t *len)
 {
 	if (*len == 0) {
 		*len = sizeof(*ss);
-		if (getsockname(fd, (struct sockaddr *)ss, len) < 0) {
-			*ss = la->addr;
-			*len = la->addrlen;
+		if (getsockname(fd, &ss->sa, len) < 0 || *len > sizeof(*ss)) {
+			*len = la->addrlen < sizeof(*ss) ? la->addrlen : sizeof(*ss);
+			memcpy(ss, &la->addr, *len);
 		}
 	}
-	return (const struct sockaddr *)ss;
+	return &ss->sa;
 }
 
 long

@@ -181,7 +181,7 @@ static const struct sockaddr *
 api_remote_addr(httpq_request *r, socklen_t *len)
 {
 	*len = r->c->peerlen;
-	return (const struct sockaddr *)&r->c->peer;
+	return &r->c->peer.sa;
 }
 
 static const struct sockaddr *
@@ -512,8 +512,8 @@ on_post(void *arg)
 	struct hq_conn *c = p->c;
 
 	atomic_fetch_sub(&c->posts, 1);
-	if (c->req_seq == p->seq && c->req.owned)
-		run_module_cb(&c->req, p->cb, p->arg);
+	if (c->req_seq == p->seq && c->req != NULL && c->req->owned)
+		run_module_cb(c->req, p->cb, p->arg);
 	else
 		hq_conn_kick(c);
 	free(p);

@@ -40,8 +40,11 @@ seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 			return;
 		}
 	}
-	if (c->nsegs == c->capsegs) {
-		c->capsegs = c->capsegs ? c->capsegs * 2 : 8;
+	if (c->segs == NULL) {
+		c->segs = hq_worker_get(c->w, HQ_POOL_SEGS);
+		c->capsegs = HQ_SEGS_INITIAL;
+	} else if (c->nsegs == c->capsegs) {
+		c->capsegs *= 2;
 		c->segs = xrealloc(c->segs, c->capsegs * sizeof(*c->segs));
 	}
 	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len };
@@ -85,6 +88,7 @@ hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 	seg_push(c, fd, off, len);
 }
 
+/* Drops what is unsent and gives the buffer and segments back. */
 void
 hq_out_reset(struct hq_conn *c)
 {
@@ -102,6 +106,12 @@ hq_out_reset(struct hq_conn *c)
 		c->out.p = NULL;
 		c->out.cap = 0;
 	}
+	if (c->capsegs == HQ_SEGS_INITIAL)
+		hq_worker_put(c->w, HQ_POOL_SEGS, c->segs);
+	else
+		free(c->segs);
+	c->segs = NULL;
+	c->capsegs = 0;
 }
 
 /* TLS: file ranges go through a buffer, as SSL_write needs the bytes. */
@@ -353,8 +363,33 @@ parse_cl(const char *p, size_t n, int64_t *out)
 	return true;
 }
 
-#define NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && \
-	hq_mem_eq_nocase((h)->name, (lit), sizeof(lit) - 1))
+/* The module header names the daemon acts on. */
+enum mod_field { MF_OTHER, MF_CONTENT_LENGTH, MF_TRANSFER_ENCODING, MF_CONNECTION,
+	MF_DATE, MF_SERVER };
+
+/* Which of them h is: the names differ in length, so a name is compared
+ * once, and only with the one literal of its length. */
+static enum mod_field
+mod_field(const httpq_header *h)
+{
+#define IS(lit, f) (hq_mem_eq_nocase(h->name, lit, sizeof(lit) - 1) ? (f) : MF_OTHER)
+	switch (h->name_len) {
+	case 4: return IS("Date", MF_DATE);
+	case 6: return IS("Server", MF_SERVER);
+	case 10: return IS("Connection", MF_CONNECTION);
+	case 14: return IS("Content-Length", MF_CONTENT_LENGTH);
+	case 17: return IS("Transfer-Encoding", MF_TRANSFER_ENCODING);
+	default: return MF_OTHER;
+	}
+#undef IS
+}
+
+/* Fields the daemon writes itself: framing and Connection. */
+static bool
+mod_field_ours(enum mod_field f)
+{
+	return f == MF_CONTENT_LENGTH || f == MF_TRANSFER_ENCODING || f == MF_CONNECTION;
+}
 
 /* What a module's head says about framing, once every field is valid. */
 struct head_facts {
@@ -362,6 +397,9 @@ struct head_facts {
 	bool close;       /* Connection: close */
 	bool has_date;
 	bool has_server;
+	/* Bit i: field i (i < 64) is one put_module_headers() leaves out, as
+	 * check_module_head() found; fields past 64 are looked at again. */
+	uint64_t ours;
 };
 
 /*
@@ -377,18 +415,22 @@ check_module_head(const char *reason, const httpq_header *h, size_t n,
 	if (reason != NULL && !hq_http1_field_value_ok(reason, strlen(reason)))
 		return -1;
 	for (size_t i = 0; i < n; i++, h++) {
+		enum mod_field k;
+
 		if (!hq_http1_field_name_ok(h->name, h->name_len) ||
 		    !hq_http1_field_value_ok(h->value, h->value_len))
 			return -1;
-		if (NAME_IS(h, "Content-Length") &&
-		    !parse_cl(h->value, h->value_len, &f->cl))
+		k = mod_field(h);
+		if (i < 64 && mod_field_ours(k))
+			f->ours |= (uint64_t)1 << i;
+		if (k == MF_CONTENT_LENGTH && !parse_cl(h->value, h->value_len, &f->cl))
 			return -1;
-		if (NAME_IS(h, "Connection") && h->value_len == 5 &&
+		if (k == MF_CONNECTION && h->value_len == 5 &&
 		    hq_mem_eq_nocase(h->value, "close", 5))
 			f->close = true;
-		if (NAME_IS(h, "Date"))
+		if (k == MF_DATE)
 			f->has_date = true;
-		if (NAME_IS(h, "Server"))
+		if (k == MF_SERVER)
 			f->has_server = true;
 	}
 	return 0;
@@ -396,11 +438,11 @@ check_module_head(const char *reason, const httpq_header *h, size_t n,
 
 /* Copies the module's checked headers; framing and Connection are ours. */
 static void
-put_module_headers(struct hq_conn *c, const httpq_header *h, size_t n)
+put_module_headers(struct hq_conn *c, const httpq_header *h, size_t n,
+    const struct head_facts *f)
 {
 	for (size_t i = 0; i < n; i++, h++) {
-		if (NAME_IS(h, "Content-Length") || NAME_IS(h, "Transfer-Encoding") ||
-		    NAME_IS(h, "Connection"))
+		if (i < 64 ? (f->ours >> i) & 1 : mod_field_ours(mod_field(h)))
 			continue;
 		put(c, h->name, h->name_len);
 		PUT_LIT(c, ": ");
@@ -426,7 +468,7 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 	if (f.close || (flags & HTTPQ_SEND_DISCONNECT))
 		c->close_after = true;
 	put_status_line(c, status, reason ? reason : status_phrase(status));
-	put_module_headers(c, headers, n);
+	put_module_headers(c, headers, n, &f);
 	/* The module's own Date or Server wins. */
 	put_date_server(c, !f.has_date, !f.has_server);
 	r->head_sent = true;
@@ -457,10 +499,10 @@ void
 hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 {
 	const struct hq_errinfo *ei = hq_errinfo(e);
-	httpq_request *r = &c->req;
+	httpq_request *r = c->req;
 	bool full = queue != NULL && ei->status == 503 &&
-	    c->req.group && c->req.group->consumer &&
-	    hq_queue_verbosity(c->req.group->consumer->queue) == HQ_503_FULL;
+	    c->req->group && c->req->group->consumer &&
+	    hq_queue_verbosity(c->req->group->consumer->queue) == HQ_503_FULL;
 	const char *title = ei->status == 503 && !full ? "Service Unavailable" : ei->title;
 	const char *text = ei->status == 503 && !full ? "The service is unavailable." : ei->text;
 	char body[1024], qtext[300] = "";

@@ -71,7 +71,7 @@ fail_log(struct hq_conn *c, const char *fmt, const char *arg)
 {
 	char peer[INET6_ADDRSTRLEN];
 
-	if (hq_addr_text((const struct sockaddr *)&c->peer, 0, peer, sizeof(peer)) < 0)
+	if (hq_addr_text(&c->peer.sa, 0, peer, sizeof(peer)) < 0)
 		snprintf(peer, sizeof(peer), "?");
 	if (fail_log_due(peer))
 		hq_log(LOG_INFO, "tls: handshake failed: peer=%s listen=%s: %s%s "

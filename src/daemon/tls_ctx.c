@@ -89,7 +89,9 @@ tkeys_rotate(time_t now)
 {
 	struct tkey k;
 
-	if (now - K.made < HQ_TLS_TICKET_ROTATE_S)
+	/* No TLS context was ever made: no keys, and no reason to wake
+	 * OpenSSL's random generator (2 MiB of its pages in the RSS). */
+	if (K.made == 0 || now - K.made < HQ_TLS_TICKET_ROTATE_S)
 		return;
 	tkey_new(&k);
 	pthread_rwlock_wrlock(&K.lk);

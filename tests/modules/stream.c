@@ -187,6 +187,33 @@ send_bad_heads(httpq_request *req)
 	api->send_body(req, out, len, 0);
 }
 
+/*
+ * 70 fields with the ones httpqd writes itself (framing, Connection) in
+ * other spellings at positions 2, 63, 64 and 69, around the 64 whose
+ * names httpqd classifies once: ?close adds "connection: close" at 66.
+ */
+static void
+send_our_fields(httpq_request *req)
+{
+	static char names[70][8], values[70][8];
+	httpq_header h[70];
+	httpq_str q = api->query(req);
+
+	for (size_t i = 0; i < 70; i++) {
+		snprintf(names[i], sizeof(names[i]), "X-%zu", i);
+		snprintf(values[i], sizeof(values[i]), "v%zu", i);
+		h[i] = (httpq_header){ names[i], strlen(names[i]), values[i], strlen(values[i]) };
+	}
+	h[2] = (httpq_header){ "content-length", 14, "5", 1 };
+	h[63] = (httpq_header){ "TRANSFER-ENCODING", 17, "chunked", 7 };
+	h[64] = (httpq_header){ "Connection", 10, "keep-alive", 10 };
+	h[69] = (httpq_header){ "Transfer-Encoding", 17, "gzip", 4 };
+	if (q.len == 5 && memcmp(q.ptr, "close", 5) == 0)
+		h[66] = (httpq_header){ "connection", 10, "close", 5 };
+	api->send_head(req, 200, NULL, h, 70, HTTPQ_SEND_MORE);
+	api->send_body(req, "hello", 5, 0);
+}
+
 struct tr_seen {
 	size_t bytes, before_end;
 };
@@ -249,6 +276,8 @@ stream_handle(void *state, httpq_request *req)
 		send_bad_heads(req);
 	} else if (path_is(req, "/trailers") && api->minor >= 2) {
 		api->read_body(req, trailers_body, calloc(1, sizeof(struct tr_seen)));
+	} else if (path_is(req, "/ourfields")) {
+		send_our_fields(req);
 	} else if (path_is(req, "/nothing")) {
 		api->finish(req);
 	} else {
