@@ -8,11 +8,13 @@ just as far as the tests need.  Usage:
 
 Modes (each prints one line per event, flushed, for the test to poll):
     serve                answer every request 200 "hello PATH from PID"
+                         (after --delay SECS)
     echo                 read the body (BODY_CREDIT as it is read) and answer
                          "LEN SHA256"; with --hold FILE, return no body
                          credit until FILE exists
     chunked              answer with 3 RESPONSE_BODY chunks and TRAILERS
     file PATH            answer with RESPONSE_FILE (the fd of PATH)
+    cancel               CANCEL every request
     hold                 take requests and never answer; prints "got ID"
     watch                as hold, and prints "disconnect ID REASON"
     open                 print the RESULT of OPEN_QUEUE and exit
@@ -118,7 +120,7 @@ class Conn:
 
 def main():
     args = sys.argv[1:]
-    opts = {"--role": "1", "--credit": "4", "--hold": None}
+    opts = {"--role": "1", "--credit": "4", "--hold": None, "--delay": "0"}
     rest = []
     i = 0
     while i < len(args):
@@ -174,7 +176,11 @@ def main():
                 continue
             if mode == "echo" and fl & 1:
                 continue
+            if mode == "cancel":
+                c.send(frame(CANCEL, b"", 0, fid))
+                continue
             if mode == "serve" or mode == "echo":
+                time.sleep(float(opts["--delay"]))
                 answer(fid, 200, ("hello %s from %d\n" % (path_, os.getpid())).encode())
             elif mode == "chunked":
                 c.send(frame(RESPONSE, u32(A_STATUS, 200) + attr(A_HEADER, "X-Mode:chunked"), 0, fid))
