@@ -662,6 +662,14 @@ void hq_kvlist_free(struct hq_kvlist *m);
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
  * ------------------------------------------------------------------- */
+/* May uid (with groups gids, its primary group included) open queue q
+ * with role (HQ_QP_ROLE_* bits, at least one, no other)?  Only an attach
+ * queue can be opened; root always may.  The worker role takes
+ * attach.user or attach.group, or a controller_* entry (a controller may
+ * also work); the controller role takes controller_user or
+ * controller_group. */
+bool hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
+    size_t ngids, unsigned role);
 /* The reservation deciding for p: same scheme, host class, host and port,
  * longest path at or above p's (strictly above with strict); NULL if none. */
 const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
@@ -673,14 +681,6 @@ bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gi
  * for others?  Deny by default; root always may. */
 bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
     const gid_t *gids, size_t ngids, bool want_delegate);
-/* May uid (with groups gids, its primary group included) open queue q
- * with role (HQ_QP_ROLE_* bits, at least one, no other)?  Only an attach
- * queue can be opened; root always may.  The worker role takes
- * attach.user or attach.group, or a controller_* entry (a controller may
- * also work); the controller role takes controller_user or
- * controller_group. */
-bool hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
-    size_t ngids, unsigned role);
 
 /* ---------------------------------------------------------------------
  * ctlproto.c -- the control protocol of httpqd and httpqctl.

@@ -102,20 +102,6 @@ hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
 	return false;
 }
 
-bool
-hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
-    const gid_t *gids, size_t ngids, bool want_delegate)
-{
-	const struct hq_store_urlacl *a;
-
-	if (uid == 0)
-		return true;
-	a = hq_urlacl_find(s, p, want_delegate);
-	if (a == NULL || !hq_urlacl_names(a, uid, gids, ngids))
-		return false;
-	return want_delegate ? a->delegate : a->listen;
-}
-
 /* Does name (a user, or a group with group) match uid or one of gids? */
 static bool
 names(const char *name, bool group, uid_t uid, const gid_t *gids, size_t ngids)
@@ -150,4 +136,18 @@ hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gi
 	if ((role & HQ_QP_ROLE_CONTROLLER) && !controller)
 		return false;
 	return !(role & HQ_QP_ROLE_WORKER) || worker;
+}
+
+bool
+hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const gid_t *gids, size_t ngids, bool want_delegate)
+{
+	const struct hq_store_urlacl *a;
+
+	if (uid == 0)
+		return true;
+	a = hq_urlacl_find(s, p, want_delegate);
+	if (a == NULL || !hq_urlacl_names(a, uid, gids, ngids))
+		return false;
+	return want_delegate ? a->delegate : a->listen;
 }

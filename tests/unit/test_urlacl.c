@@ -91,30 +91,6 @@ START_TEST(test_allows)
 }
 END_TEST
 
-START_TEST(test_find)
-{
-	struct hq_errors e = { 0 };
-	struct hq_store *s = hq_store_load_string("acl", store_yaml,
-	    sizeof(store_yaml) - 1, &e);
-	const struct hq_store_urlacl *a;
-	struct hq_prefix p;
-	char err[256];
-
-	ck_assert_int_eq(hq_prefix_parse("http://+:80/team/lead/", &p, err,
-	    sizeof(err)), 0);
-	a = hq_urlacl_find(s, &p, false);
-	ck_assert_str_eq(a->prefix.text, "http://+:80/team/lead/");
-	a = hq_urlacl_find(s, &p, true);
-	ck_assert_str_eq(a->prefix.text, "http://+:80/team/");
-	ck_assert_int_eq(a->at.line, 4);
-	hq_prefix_free(&p);
-	ck_assert_int_eq(hq_prefix_parse("http://+:1/", &p, err, sizeof(err)), 0);
-	ck_assert_ptr_null(hq_urlacl_find(s, &p, false));
-	hq_prefix_free(&p);
-	hq_store_free(s);
-}
-END_TEST
-
 /*
  * hq_store_queue_allows: who may open an attach queue in which role.
  * Names are Debian's base-passwd entries (daemon = uid 1 and gid 1, bin =
@@ -186,16 +162,40 @@ START_TEST(test_queue_allows)
 }
 END_TEST
 
+START_TEST(test_find)
+{
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("acl", store_yaml,
+	    sizeof(store_yaml) - 1, &e);
+	const struct hq_store_urlacl *a;
+	struct hq_prefix p;
+	char err[256];
+
+	ck_assert_int_eq(hq_prefix_parse("http://+:80/team/lead/", &p, err,
+	    sizeof(err)), 0);
+	a = hq_urlacl_find(s, &p, false);
+	ck_assert_str_eq(a->prefix.text, "http://+:80/team/lead/");
+	a = hq_urlacl_find(s, &p, true);
+	ck_assert_str_eq(a->prefix.text, "http://+:80/team/");
+	ck_assert_int_eq(a->at.line, 4);
+	hq_prefix_free(&p);
+	ck_assert_int_eq(hq_prefix_parse("http://+:1/", &p, err, sizeof(err)), 0);
+	ck_assert_ptr_null(hq_urlacl_find(s, &p, false));
+	hq_prefix_free(&p);
+	hq_store_free(s);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
 	Suite *su = suite_create("urlacl");
 	TCase *tc = tcase_create("urlacl");
 
-	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
-	tcase_add_test(tc, test_find);
 	tcase_add_loop_test(tc, test_queue_allows, 0,
 	    (int)(sizeof(qrows) / sizeof(qrows[0])));
+	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+	tcase_add_test(tc, test_find);
 	suite_add_tcase(su, tc);
 	return su;
 }
