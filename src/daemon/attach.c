@@ -1609,7 +1609,9 @@ on_hread(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_attach_handle *h = arg;
 	union {
-		char buf[CMSG_SPACE(HQ_AT_MAX_FDS * sizeof(int))];
+		/* room for more than the limit: a few too many is told as
+		 * such; beyond that the kernel truncates (MSG_CTRUNC) */
+		char buf[CMSG_SPACE(2 * HQ_AT_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov;
