@@ -75,6 +75,7 @@
 #define HQ_AT_READ       (64 * 1024)
 #define HQ_AT_IN_MAX     (HQ_QP_HEADER_LEN + HQ_QP_MAX_PAYLOAD + HQ_AT_READ)
 #define HQ_AT_BODY_CHUNK (64 * 1024) /* BODY frames carry at most this */
+#define HQ_AT_OPEN_S     10          /* from connect to a queue opened */
 
 /* Main -> worker messages beyond the frame types they carry. */
 enum { M_DELIVER = 100, M_FINISH, M_REJECT, M_CANCEL };
@@ -156,7 +157,7 @@ struct hq_attach_queue {
 
 struct hq_attach_handle {
 	int fd;
-	struct event rev, wev;
+	struct event rev, wev, tev;
 	bool wev_on, read_off;
 	bool dead;                     /* closed; freed at the end of its callback */
 	int busy;                      /* inside one of its callbacks */
@@ -1033,6 +1034,7 @@ h_list_add(struct hq_attach_handle *h)
 static void
 h_free(struct hq_attach_handle *h)
 {
+	event_del(&h->tev);
 	hq_qp_buf_free(&h->out);
 	free(h->in);
 	free(h->tab);
@@ -1054,6 +1056,7 @@ h_close(struct hq_attach_handle *h, int prio, const char *why)
 	    why, h->nheld, h->nheld == 1 ? "" : "s");
 	event_del(&h->rev);
 	event_del(&h->wev);
+	event_del(&h->tev);
 	close(h->fd);
 	h->fd = -1;
 	for (size_t i = 0; i < h->nfds; i++)
@@ -1717,6 +1720,20 @@ out:
 	h_release(h);
 }
 
+/* A connection that opens no queue does not hold a descriptor for long. */
+static void
+on_htimer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_attach_handle *h = arg;
+
+	if (h->aq != NULL)
+		return;
+	h->busy++;
+	h_violation(h, "no queue opened within %d s of connecting", HQ_AT_OPEN_S);
+	h->busy--;
+	h_release(h);
+}
+
 static size_t
 peer_groups(int fd, const struct ucred *cr, gid_t *groups)
 {
@@ -1785,7 +1802,9 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	read_cmdline(cr.pid, h->cmd, sizeof(h->cmd));
 	event_assign(&h->rev, A.base, fd, EV_READ | EV_PERSIST, on_hread, h);
 	event_assign(&h->wev, A.base, fd, EV_WRITE | EV_PERSIST, on_hwrite, h);
+	evtimer_assign(&h->tev, A.base, on_htimer, h);
 	event_add(&h->rev, NULL);
+	event_add(&h->tev, &(struct timeval){ HQ_AT_OPEN_S, 0 });
 	h_list_add(h);
 	if (A.draining) {
 		hq_qp_begin(&h->out, HQ_QP_SHUTDOWN, 0, 0);

@@ -101,9 +101,10 @@ like "$(wait_log 'GET /short/c 503 QueueFull short')" . "  HTTPERR QueueFull"
 wait "$get_sa"
 is "$(cat "$T/sa")" 503 "no process within timeouts.request_queue: 503"
 like "$(wait_log 'GET /short/a 503 Timer_ReqQueue short')" . "  HTTPERR Timer_ReqQueue"
+wait "$get_sb"
+is "$(cat "$T/sb")" 503 "  both waiting requests"
 like "$("$HTTPQCTL" -s "$HQ_CTL" show queue short)" 'rejected +3' \
     "show queue: every 503 counted as rejected"
-wait "$get_sb"
 
 # --- a client that goes away: DISCONNECT -----------------------------------
 client d app watch
