@@ -159,6 +159,7 @@ struct hq_attach_handle {
 	int fd;
 	struct event rev, wev, tev;
 	bool wev_on, read_off;
+	bool flush_due;                /* wev made active for this loop turn */
 	bool dead;                     /* closed; freed at the end of its callback */
 	int busy;                      /* inside one of its callbacks */
 	pid_t pid;
@@ -1084,11 +1085,13 @@ h_release(struct hq_attach_handle *h)
 static void
 h_out_changed(struct hq_attach_handle *h)
 {
-	if (h->dead || h->out.len == 0 || h->wev_on)
+	if (h->dead || h->out.len == 0 || h->wev_on || h->flush_due)
 		return;
-	/* Written once per loop turn, with what piled up by then. */
-	event_add(&h->wev, NULL);
-	h->wev_on = true;
+	/* Written once per loop turn, with what piled up by then: the write
+	 * callback runs after this turn's other callbacks, and is armed in
+	 * epoll only if the socket does not take everything. */
+	h->flush_due = true;
+	event_active(&h->wev, EV_WRITE, 1);
 }
 
 static void __attribute__((format(printf, 4, 5)))
@@ -1694,6 +1697,7 @@ on_hwrite(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	h->busy++;
+	h->flush_due = false;
 	n = h->out.len ? send(h->fd, h->out.p, h->out.len, MSG_NOSIGNAL | MSG_DONTWAIT) : 0;
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		h_close(h, LOG_INFO, strerror(errno));
@@ -1701,8 +1705,13 @@ on_hwrite(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n > 0)
 		hq_qp_buf_consume(&h->out, (size_t)n);
+	if (h->out.len > 0 && !h->wev_on) {
+		event_add(&h->wev, NULL);
+		h->wev_on = true;
+	}
 	if (h->out.len == 0) {
-		event_del(&h->wev);
+		if (h->wev_on)
+			event_del(&h->wev);
 		h->wev_on = false;
 		if (h->out.cap > HQ_AT_OUT_CAP) {
 			hq_qp_buf_free(&h->out);
