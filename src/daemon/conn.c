@@ -1099,6 +1099,11 @@ hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool rese
 			hq_errlog(c, HQ_OK, reason, hq_queue_name(q));
 		r->resp_done = true;
 		c->close_after = true;
+		/* What is queued of a started response goes out first (best
+		 * effort, non-blocking): the client sees it cut short rather
+		 * than nothing. */
+		if (!c->closed && r->head_sent && !reset)
+			(void)hq_out_flush(c);
 		conn_close(c, reset && !r->head_sent);
 	}
 	r->resp_done = true;
