@@ -335,6 +335,17 @@ int hq_router_add(struct hq_router *r, const struct hq_prefix *p, void *owner, v
 const struct hq_route *hq_router_match(const struct hq_router *r, bool https,
     uint16_t port, const struct sockaddr *local, struct hq_str host,
     struct hq_str path, enum hq_error *err);
+/* The route of exactly p (scheme, port, host class, host, path), or NULL. */
+const struct hq_route *hq_router_find(const struct hq_router *r, const struct hq_prefix *p);
+/*
+ * Of two routers' answers to one request (each a route, or NULL with its
+ * error), the one http.sys routes to as if the routers were one: the host
+ * class checked first wins, then the longer path; a wins a tie (the same
+ * prefix in both).  NULL if neither matched, with *err HQ_ERR_NOT_FOUND if
+ * either router accepted the host, else HQ_ERR_BAD_HOST.
+ */
+const struct hq_route *hq_route_pick(const struct hq_route *a, enum hq_error ea,
+    const struct hq_route *b, enum hq_error eb, enum hq_error *err);
 size_t hq_router_count(const struct hq_router *r);
 const struct hq_route *hq_router_at(const struct hq_router *r, size_t i);
 
