@@ -80,8 +80,11 @@ struct hq_consumer {
 	struct httpq_ctx *ctx;  /* the module instance serving the queue */
 };
 
+struct hq_rt_owner;
+
 struct hq_group {
 	const struct hq_store_group *sg;
+	const struct hq_rt_owner *rt; /* a run-time URL group: who owns it; NULL: YAML */
 	struct hq_consumer *consumer; /* NULL: bound to no queue -> 503 */
 	struct hq_timeouts t;         /* resolved: global where the group says 0 */
 	uint64_t max_body_bytes;
@@ -128,6 +131,55 @@ void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
 void hq_config_registry_free(void);
+
+/*
+ * Run-time registrations (ADD_URL of attached processes): a second
+ * immutable, refcounted snapshot beside the YAML one, rebuilt by
+ * registry.c on the main thread at each change and handed to every worker
+ * (hq_workers_set_rt).  A connection holds its reference as it holds its
+ * config (conn.c switches both between requests); route() asks both
+ * routers (hq_route_pick).  One run-time URL group per handle, named like
+ * its queue, with the global timeouts and limits, bound to its queue's
+ * consumer.
+ */
+struct hq_rt_owner {
+	pid_t pid;
+	uid_t uid;
+	char *queue;                 /* the handle's queue */
+};
+/* A queue's consumer as run-time snapshots hold it (attach.c's): hold()
+ * when a snapshot takes it, release() on the main thread when the last
+ * snapshot holding it is freed; NULL: k outlives every snapshot. */
+struct hq_rt_consumer {
+	struct hq_consumer *k;
+	void (*hold)(struct hq_consumer *k);
+	void (*release)(struct hq_consumer *k);
+};
+/* One handle's URL group, as registry.c hands it to hq_rt_build. */
+struct hq_rt_spec {
+	struct hq_rt_owner owner;
+	struct hq_rt_consumer consumer;
+	const struct hq_prefix *const *prefixes;
+	size_t nprefixes;
+};
+struct hq_rt {
+	atomic_int refs;
+	unsigned serial;              /* increases with each snapshot */
+	struct hq_router *router;     /* owners are struct hq_group in groups */
+	struct hq_group *groups;
+	struct hq_store_group *sgroups; /* groups[i].sg: name and queue only */
+	struct hq_rt_owner *owners;   /* groups[i].rt */
+	struct hq_rt_consumer *consumers;
+	size_t ngroups;
+	bool has_ip_bound;
+};
+/* Main thread.  Timeouts are the global ones of s.  A prefix registered
+ * twice (registry.c refuses that) is kept once, for the first group. */
+struct hq_rt *hq_rt_build(const struct hq_rt_spec *spec, size_t n, const struct hq_store *s,
+    unsigned serial);
+void hq_rt_ref(struct hq_rt *rt);
+/* Any thread; the last reference frees on the main thread (as a config). */
+void hq_rt_unref(struct hq_rt *rt);
 
 /* ---------------------------------------------------------------------
  * tls_ctx.c -- SSL bindings: their OpenSSL contexts (main thread).
@@ -209,6 +261,7 @@ struct hq_worker {
 	struct event_base *base;
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;         /* this worker's reference */
+	struct hq_rt *rt;              /* run-time registrations; NULL: none */
 	struct evconnlistener **listeners;
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
@@ -262,6 +315,9 @@ uint64_t hq_worker_request_id(struct hq_worker *w);
 void hq_worker_link(struct hq_worker *w, struct hq_conn *c);
 void hq_worker_unlink(struct hq_worker *w, struct hq_conn *c);
 void hq_workers_set_config(struct hq_config *cfg);
+/* Main thread: every worker takes a reference of rt (NULL: none) and drops
+ * its previous one; connections switch between requests. */
+void hq_workers_set_rt(struct hq_rt *rt);
 /* Stop accepting; idle connections close, busy ones finish. */
 void hq_workers_drain(void);
 unsigned hq_workers_connections(void);
@@ -397,6 +453,7 @@ struct hq_conn {
 	uint64_t id;                 /* api->connection_id() */
 	const struct hq_listen_addr *la;
 	struct hq_config *cfg;       /* reference; switched between requests */
+	struct hq_rt *rt;            /* reference (NULL: none); switched as cfg */
 	int fd;
 	enum hq_conn_state state;
 	struct event rev, wev, tev;

@@ -49,6 +49,8 @@
 #define HQ_DEFAULT_SEGMENT_MAX_COUNT    255     /* path segments */
 #define HQ_DEFAULT_MAX_BODY_BYTES       (1024ULL * 1024 * 1024 * 4) /* 4 GiB */
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
+#define HQ_RT_QUEUES_PER_UID            64      /* run-time queues (CREATE_QUEUE) a uid may own */
+#define HQ_RT_URLS_PER_UID              1024    /* run-time URL registrations (ADD_URL) per uid */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
 #define HQ_MAX_HEADERS_CAP              65536   /* hard cap of max_headers */
 #define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
