@@ -11,6 +11,7 @@
  *   control.c
  *   conn.c request.c
  *   response.c
+ *   registry.c
  *   worker.c
  *   config.c
  *   tls_ctx.c
@@ -180,6 +181,45 @@ struct hq_rt *hq_rt_build(const struct hq_rt_spec *spec, size_t n, const struct 
 void hq_rt_ref(struct hq_rt *rt);
 /* Any thread; the last reference frees on the main thread (as a config). */
 void hq_rt_unref(struct hq_rt *rt);
+
+/* ---------------------------------------------------------------------
+ * registry.c -- run-time queue names and URL registrations of attached
+ * processes (main thread).  attach.c calls in with the peer's credentials;
+ * each answer is an HQ_QS_* status, with msg saying why on failure (the
+ * RESULT frame's MESSAGE).
+ * ------------------------------------------------------------------- */
+struct hq_reg_peer {
+	pid_t pid;
+	uid_t uid;
+	const gid_t *gids;           /* supplementary groups and the primary one */
+	size_t ngids;
+};
+/* lifecycle.c: the current snapshot, at start and after every reload
+ * (run-time registrations are kept; see registry.c for a YAML clash). */
+void hq_registry_set_config(struct hq_config *cfg);
+/* CREATE_QUEUE for handle h: the name is unique among YAML and run-time
+ * queues, at most HQ_RT_QUEUES_PER_UID per uid; it vanishes when h closes. */
+uint32_t hq_registry_create_queue(const void *h, const struct hq_reg_peer *p,
+    const char *name, char *msg, size_t msglen);
+/* OPEN_QUEUE of a run-time queue: the creator's uid or root; *creator is
+ * the handle that created it.  NOT_FOUND if no run-time queue has the name. */
+uint32_t hq_registry_open_queue(const char *name, const struct hq_reg_peer *p,
+    const void **creator, char *msg, size_t msglen);
+/* ADD_URL by handle h, which opened queue (roles: HQ_QP_ROLE_* bits) whose
+ * consumer serves the URL: syntax, a port httpqd listens on, the URL
+ * reservations of the current store, no other owner.  REMOVE_URL: only a
+ * URL that h added. */
+uint32_t hq_registry_add_url(const void *h, const struct hq_reg_peer *p,
+    const char *queue, unsigned roles, const struct hq_rt_consumer *consumer,
+    const char *url, char *msg, size_t msglen);
+uint32_t hq_registry_remove_url(const void *h, const char *url, char *msg, size_t msglen);
+/* Handle h closed (or its process died): its URLs and queue vanish. */
+void hq_registry_close(const void *h);
+/* For show: the current run-time snapshot (NULL: nothing registered), and
+ * run-time queue i (returns how many there are; fills nothing past them). */
+const struct hq_rt *hq_registry_current(void);
+size_t hq_registry_queues(const char **name, pid_t *pid, uid_t *uid, size_t i);
+void hq_registry_free(void);
 
 /* ---------------------------------------------------------------------
  * tls_ctx.c -- SSL bindings: their OpenSSL contexts (main thread).

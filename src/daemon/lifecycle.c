@@ -98,6 +98,7 @@ reload(struct hq_errors *errs)
 	M.cfg = cfg;
 	hq_tls_started(cfg->tls);
 	hq_workers_set_config(cfg);
+	hq_registry_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
@@ -279,6 +280,7 @@ teardown(void)
 {
 	hq_control_stop();
 	hq_workers_stop();
+	hq_registry_free();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
@@ -333,6 +335,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.sigusr1 = evsignal_new(M.base, SIGUSR1, on_reopen, NULL);
 	evsignal_add(M.sigusr1, NULL);
 	hq_workers_start(nworkers, M.cfg, fds, &conn_ops);
+	hq_registry_set_config(M.cfg);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);

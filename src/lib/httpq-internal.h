@@ -51,6 +51,7 @@
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
 #define HQ_RT_QUEUES_PER_UID            64      /* run-time queues (CREATE_QUEUE) a uid may own */
 #define HQ_RT_URLS_PER_UID              1024    /* run-time URL registrations (ADD_URL) per uid */
+#define HQ_RT_QUEUE_NAME_MAX            64      /* characters of a run-time queue name */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
 #define HQ_MAX_HEADERS_CAP              65536   /* hard cap of max_headers */
 #define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
@@ -664,6 +665,9 @@ void hq_kvlist_set(struct hq_kvlist *m, const char *k, const char *v);
 const char *hq_kvlist_get(const struct hq_kvlist *m, const char *k);
 /* Frees the keys and values; m is empty (and reusable) after. */
 void hq_kvlist_free(struct hq_kvlist *m);
+
+/* store_load.c: a URL group or queue name: 1 or more of A-Z a-z 0-9 _ . - */
+bool hq_name_valid(const char *s);
 
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
