@@ -358,7 +358,7 @@ hq_rt_build(const struct hq_rt_spec *spec, size_t n, const struct hq_store *s,
 		rt->owners[i].queue = xstrdup(spec[i].owner.queue);
 		rt->consumers[i] = spec[i].consumer;
 		if (spec[i].consumer.hold != NULL)
-			spec[i].consumer.hold(spec[i].consumer.k);
+			spec[i].consumer.hold(spec[i].consumer.arg);
 		sg->name = rt->owners[i].queue;
 		sg->queue = rt->owners[i].queue;
 		sg->max_body_bytes = HQ_DEFAULT_MAX_BODY_BYTES;
@@ -383,7 +383,7 @@ rt_free_now(struct hq_rt *rt)
 {
 	for (size_t i = 0; i < rt->ngroups; i++) {
 		if (rt->consumers[i].release != NULL)
-			rt->consumers[i].release(rt->consumers[i].k);
+			rt->consumers[i].release(rt->consumers[i].arg);
 		free(rt->owners[i].queue);
 	}
 	hq_router_free(rt->router);

@@ -148,13 +148,14 @@ struct hq_rt_owner {
 	uid_t uid;
 	char *queue;                 /* the handle's queue */
 };
-/* A queue's consumer as run-time snapshots hold it (attach.c's): hold()
- * when a snapshot takes it, release() on the main thread when the last
- * snapshot holding it is freed; NULL: k outlives every snapshot. */
+/* A queue's consumer as run-time snapshots hold it: hold(arg) when a
+ * snapshot takes it, release(arg) on the main thread when a snapshot
+ * holding it is freed; NULL: k outlives every snapshot. */
 struct hq_rt_consumer {
 	struct hq_consumer *k;
-	void (*hold)(struct hq_consumer *k);
-	void (*release)(struct hq_consumer *k);
+	void (*hold)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
 };
 /* One handle's URL group, as registry.c hands it to hq_rt_build. */
 struct hq_rt_spec {
@@ -205,9 +206,11 @@ uint32_t hq_registry_create_queue(const void *h, const struct hq_reg_peer *p,
  * the handle that created it.  NOT_FOUND if no run-time queue has the name. */
 uint32_t hq_registry_open_queue(const char *name, const struct hq_reg_peer *p,
     const void **creator, char *msg, size_t msglen);
-/* ADD_URL by handle h, which opened queue (roles: HQ_QP_ROLE_* bits) whose
- * consumer serves the URL: syntax, a port httpqd listens on, the URL
- * reservations of the current store, no other owner.  REMOVE_URL: only a
+/* ADD_URL by handle h, which opened queue (roles: HQ_QP_ROLE_* bits):
+ * syntax, a port httpqd listens on, the URL reservations of the current
+ * store, no other owner.  The URL is served by the consumer of the queue:
+ * of the current snapshot for a YAML queue (followed across reloads), else
+ * *consumer (a run-time queue's, held by reference).  REMOVE_URL: only a
  * URL that h added. */
 uint32_t hq_registry_add_url(const void *h, const struct hq_reg_peer *p,
     const char *queue, unsigned roles, const struct hq_rt_consumer *consumer,

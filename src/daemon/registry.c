@@ -30,6 +30,7 @@ struct handle {
 	pid_t pid;
 	uid_t uid;
 	char *queue;                  /* the queue its URLs are bound to */
+	bool yaml;                    /* a YAML queue: consumer of R.cfg */
 	struct hq_rt_consumer consumer;
 	struct hq_prefix *urls;
 	size_t nurls, capurls;
@@ -74,6 +75,34 @@ user_word(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%s", pw->pw_name);
 	else
 		snprintf(buf, len, "%ld", (long)uid);
+}
+
+static void
+cfg_hold(void *cfg)
+{
+	hq_config_ref(cfg);
+}
+
+static void
+cfg_release(void *cfg)
+{
+	hq_config_unref(cfg);
+}
+
+/* The consumer of YAML queue name in the current snapshot, held through a
+ * reference of the snapshot; false if YAML has no such queue. */
+static bool
+yaml_consumer(const char *name, struct hq_rt_consumer *out)
+{
+	const struct hq_config *cfg = R.cfg;
+
+	for (size_t i = 0; i < cfg->nconsumers; i++)
+		if (strcmp(cfg->store->queues[i].name, name) == 0) {
+			*out = (struct hq_rt_consumer){ &cfg->consumers[i], cfg_hold,
+			    cfg_release, R.cfg };
+			return true;
+		}
+	return false;
 }
 
 static struct handle *
@@ -183,6 +212,20 @@ hq_registry_set_config(struct hq_config *cfg)
 	hq_config_unref(old);
 	if (old == NULL)
 		return;
+	/* URLs of YAML queues follow the queue into the new snapshot; a
+	 * queue that YAML no longer has takes its URLs with it. */
+	for (struct handle *h = R.handles; h != NULL; h = h->next) {
+		if (!h->yaml)
+			continue;
+		if (!yaml_consumer(h->queue, &h->consumer)) {
+			hq_log_about(LOG_WARNING, h->queue, NULL, "reload: the queue is "
+			    "gone: %zu URL%s of pid %ld removed", h->nurls,
+			    h->nurls == 1 ? "" : "s", (long)h->pid);
+			for (size_t i = 0; i < h->nurls; i++)
+				hq_prefix_free(&h->urls[i]);
+			h->nurls = 0;
+		}
+	}
 	check_shadowed();
 	/* The global timeouts may have changed. */
 	if (R.handles != NULL)
@@ -351,10 +394,20 @@ hq_registry_add_url(const void *key, const struct hq_reg_peer *peer,
 	char err[256], at[512];
 	uint32_t st = HQ_QS_OK;
 
-	if (queue == NULL || consumer == NULL) {
+	struct hq_rt_consumer k;
+	bool yaml;
+
+	if (queue == NULL) {
 		snprintf(msg, msglen, "no queue: CREATE_QUEUE or OPEN_QUEUE first");
 		return HQ_QS_NOT_FOUND;
 	}
+	yaml = yaml_consumer(queue, &k);
+	if (!yaml && consumer == NULL) {
+		snprintf(msg, msglen, "no queue named \"%.64s\"", queue);
+		return HQ_QS_NOT_FOUND;
+	}
+	if (!yaml)
+		k = *consumer;
 	if (!(roles & HQ_QP_ROLE_CONTROLLER)) {
 		snprintf(msg, msglen, "queue \"%s\" was opened as a worker: adding "
 		    "URLs needs the controller role", queue);
@@ -395,7 +448,8 @@ hq_registry_add_url(const void *key, const struct hq_reg_peer *peer,
 		h->pid = peer->pid;
 		h->uid = peer->uid;
 		h->queue = xstrdup(queue);
-		h->consumer = *consumer;
+		h->yaml = yaml;
+		h->consumer = k;
 		h->next = R.handles;
 		R.handles = h;
 	}
