@@ -65,18 +65,6 @@ who(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "uid %ld", (long)uid);
 }
 
-/* The user name for `httpqctl add urlacl user=`, else the number. */
-static void
-user_word(uid_t uid, char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw != NULL)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "%ld", (long)uid);
-}
-
 static void
 cfg_hold(void *cfg)
 {
@@ -347,28 +335,10 @@ static void
 denied(const struct hq_prefix *p, const struct hq_reg_peer *peer, char *msg,
     size_t msglen)
 {
-	const struct hq_store_urlacl *a = hq_urlacl_find(R.cfg->store, p, false);
-	char w[128], u[64], at[512];
+	struct passwd *pw = getpwuid(peer->uid);
 
-	who(peer->uid, w, sizeof(w));
-	user_word(peer->uid, u, sizeof(u));
-	if (a == NULL) {
-		snprintf(msg, msglen, "no URL reservation for %s covers %s; add one "
-		    "with: httpqctl add urlacl url=%s user=%s", w, p->text, p->text, u);
-	} else if (!hq_urlacl_names(a, peer->uid, peer->gids, peer->ngids)) {
-		snprintf(msg, msglen, "the URL reservation %s (%s%s%s%s%s, %s) decides "
-		    "for %s and names neither %s nor one of its groups; add one with: "
-		    "httpqctl add urlacl url=%s user=%s", a->prefix.text,
-		    a->user ? "user=" : "", a->user ? a->user : "",
-		    a->user && a->group ? " " : "", a->group ? "group=" : "",
-		    a->group ? a->group : "", hq_origin_text(&a->at, at, sizeof(at)),
-		    p->text, w, p->text, u);
-	} else {
-		snprintf(msg, msglen, "the URL reservation %s (%s) names %s without "
-		    "the listen right; give it with: httpqctl add urlacl url=%s "
-		    "user=%s listen=yes", a->prefix.text, hq_origin_text(&a->at, at,
-		    sizeof(at)), w, a->prefix.text, u);
-	}
+	hq_urlacl_refusal(R.cfg->store, p, peer->uid, pw ? pw->pw_name : NULL,
+	    peer->gids, peer->ngids, msg, msglen);
 }
 
 static size_t

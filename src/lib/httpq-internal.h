@@ -683,6 +683,11 @@ bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gi
  * for others?  Deny by default; root always may. */
 bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
     const gid_t *gids, size_t ngids, bool want_delegate);
+/* Why uid (user name, or NULL) may not register p, which hq_urlacl_allows
+ * refused: the missing reservation, or the deciding one and what it lacks,
+ * with the `httpqctl add urlacl` that would allow it. */
+void hq_urlacl_refusal(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const char *name, const gid_t *gids, size_t ngids, char *buf, size_t len);
 
 /* ---------------------------------------------------------------------
  * ctlproto.c -- the control protocol of httpqd and httpqctl.
