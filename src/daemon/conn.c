@@ -203,17 +203,26 @@ read_enable(struct hq_conn *c, bool on)
 
 /* --- requests ---------------------------------------------------------- */
 
+/* Between requests: the worker's run-time snapshot.  Done as soon as a
+ * request ends too, so that an idle connection does not keep an old one
+ * (and the consumers of closed handles' queues) alive. */
+static void
+conn_switch_rt(struct hq_conn *c)
+{
+	if (c->rt == c->w->rt)
+		return;
+	/* The last URL group may be a run-time one of the old snapshot. */
+	if (c->last_group != NULL && c->last_group->rt != NULL)
+		c->last_group = NULL;
+	hq_rt_ref(c->w->rt);
+	hq_rt_unref(c->rt);
+	c->rt = c->w->rt;
+}
+
 static void
 conn_switch_config(struct hq_conn *c)
 {
-	if (c->rt != c->w->rt) {
-		/* The last URL group may be a run-time one of the old snapshot. */
-		if (c->last_group != NULL && c->last_group->rt != NULL)
-			c->last_group = NULL;
-		hq_rt_ref(c->w->rt);
-		hq_rt_unref(c->rt);
-		c->rt = c->w->rt;
-	}
+	conn_switch_rt(c);
 	if (c->cfg == c->w->cfg)
 		return;
 	hq_config_ref(c->w->cfg);
@@ -663,6 +672,7 @@ conn_next(struct hq_conn *c)
 	if (r->group != NULL && r->group->alog != NULL)
 		hq_access_log(c);
 	request_reset(c);
+	conn_switch_rt(c);
 	c->state = HQ_C_IDLE;
 	c->head_base = c->ipos;
 }
