@@ -526,6 +526,74 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	fputs("]}\n", f);
 }
 
+/* show queue NAME of a queue created at run time: its creator, its URLs
+ * and its counters (once it has a URL).  False if there is none. */
+static bool
+show_runtime_queue(FILE *f, const char *name, bool json)
+{
+	const struct hq_rt *rt = hq_registry_current();
+	const struct hq_queue *q = NULL;
+	const char *qn;
+	pid_t pid;
+	uid_t uid;
+	size_t i, n, k = 0;
+	struct hq_queue_stats st;
+
+	for (i = 0, n = hq_registry_queues(&qn, &pid, &uid, 0); i < n; i++)
+		if (hq_registry_queues(&qn, &pid, &uid, i) && strcmp(qn, name) == 0)
+			break;
+	if (i == n)
+		return false;
+	for (size_t g = 0; rt != NULL && g < rt->ngroups && q == NULL; g++)
+		if (strcmp(rt->owners[g].queue, name) == 0 && rt->groups[g].consumer)
+			q = rt->groups[g].consumer->queue;
+	if (q != NULL)
+		hq_queue_stats(q, &st);
+	if (json) {
+		fputs("{\"name\":", f);
+		hq_json_str(f, name);
+		fprintf(f, ",\"runtime\":true,\"pid\":%ld,\"uid\":%ld", (long)pid,
+		    (long)uid);
+		if (q != NULL)
+			fprintf(f, ",\"limit\":%u,\"arrived\":%llu,\"completed\":%llu,"
+			    "\"rejected\":%llu,\"current\":%u,\"peak\":%u", st.limit,
+			    (unsigned long long)st.arrived, (unsigned long long)st.completed,
+			    (unsigned long long)st.rejected, st.current, st.peak);
+		fputs(",\"urls\":[", f);
+	} else {
+		hq_ctl_text_line(f, "queue %s", name);
+		hq_ctl_text_field(f, "created", "at run time by pid %ld uid %ld",
+		    (long)pid, (long)uid);
+		if (q != NULL) {
+			hq_ctl_text_field(f, "limit", "%u", st.limit);
+			hq_ctl_text_field(f, "arrived", "%llu", (unsigned long long)st.arrived);
+			hq_ctl_text_field(f, "completed", "%llu",
+			    (unsigned long long)st.completed);
+			hq_ctl_text_field(f, "rejected", "%llu",
+			    (unsigned long long)st.rejected);
+			hq_ctl_text_field(f, "current", "%u", st.current);
+			hq_ctl_text_field(f, "peak", "%u", st.peak);
+		}
+	}
+	for (size_t j = 0; rt != NULL && j < hq_router_count(rt->router); j++) {
+		const struct hq_route *r = hq_router_at(rt->router, j);
+		const struct hq_rt_owner *o = ((const struct hq_group *)r->owner)->rt;
+
+		if (strcmp(o->queue, name) != 0)
+			continue;
+		if (json) {
+			fputs(k++ ? "," : "", f);
+			hq_json_str(f, r->prefix.text);
+		} else {
+			hq_ctl_text_field(f, "url", "%s (pid %ld)", r->prefix.text,
+			    (long)o->pid);
+		}
+	}
+	if (json)
+		fputs("]}\n", f);
+	return true;
+}
+
 static void
 show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
     bool json)
@@ -538,7 +606,8 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	for (i = 0; i < cfg->nconsumers && strcmp(s->queues[i].name, name) != 0; i++)
 		;
 	if (i == cfg->nconsumers) {
-		answer(a, HQ_CTL_INVALID, "no queue named \"%.64s\"", name);
+		if (!show_runtime_queue(a->f, name, json))
+			answer(a, HQ_CTL_INVALID, "no queue named \"%.64s\"", name);
 		return;
 	}
 	if (json) {
