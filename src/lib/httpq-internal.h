@@ -425,6 +425,12 @@ struct hq_store_queue {
 	struct hq_origin module_at;
 	struct hq_kv *options;
 	size_t noptions;
+	/* attach: processes open the queue over the queue socket
+	 * (httpq-protocol(7)) instead of a module serving it */
+	bool attach;                              /* `attach:` given (then module is NULL) */
+	char *attach_user, *attach_group;         /* may open as worker; NULL = nobody but root */
+	char *controller_user, *controller_group; /* may also add/remove URLs; NULL = root only */
+	struct hq_origin attach_at;
 };
 
 /* A URL reservation (http.sys URL ACL): who may register URLs at or below
@@ -488,6 +494,7 @@ struct hq_store {
 	size_t nurlacls;
 	struct hq_store_sslcert *sslcerts;
 	size_t nsslcerts;
+	char *queue_socket;           /* queue_socket.path; NULL = default */
 };
 
 /*
@@ -672,6 +679,14 @@ bool hq_name_valid(const char *s);
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
  * ------------------------------------------------------------------- */
+/* May uid (with groups gids, its primary group included) open queue q
+ * with role (HQ_QP_ROLE_* bits, at least one, no other)?  Only an attach
+ * queue can be opened; root always may.  The worker role takes
+ * attach.user or attach.group, or a controller_* entry (a controller may
+ * also work); the controller role takes controller_user or
+ * controller_group. */
+bool hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
+    size_t ngids, unsigned role);
 /* The reservation deciding for p: same scheme, host class, host and port,
  * longest path at or above p's (strictly above with strict); NULL if none. */
 const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
