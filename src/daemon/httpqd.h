@@ -323,40 +323,11 @@ void hq_attach_show(FILE *f, const char *queue, bool json);
 /* servicestate: a table of every attached process; false if there is none. */
 bool hq_attach_table(FILE *f);
 
-/* Hooks for run-time registration (registry.c, issue 10):
- * - hq_attach_set_call(type, fn): fn answers CREATE_QUEUE, ADD_URL or
- *   REMOVE_URL frames (until set: RESULT INVALID "not supported yet").  fn
- *   runs on the main thread and must answer with hq_attach_result().
- * - hq_attach_queue_get(name, create): the attach object of a queue, made
- *   if create; requests reach it through a consumer whose ctx runs
- *   hq_attach_module (hq_module_builtin(&hq_attach_module, name, NULL, 0)
- *   then hq_module_init: its init() finds the object by the queue name).
- * - hq_attach_handle_open(h, q, role): h holds q now (CREATE_QUEUE, or an
- *   OPEN_QUEUE of a run-time queue); -1 if h holds a queue already.
- * - hq_attach_set_close_hook(fn, arg): fn(h, arg) when a handle closes
- *   (process gone, protocol error, stop), after its requests were given
- *   back: drop its run-time queue and URLs there.
- * - hq_attach_peer(h, &p): the peer's SO_PEERCRED and groups. */
-typedef void (*hq_attach_call_fn)(struct hq_attach_handle *h,
-    const struct hq_qp_frame *f);
-typedef void (*hq_attach_close_fn)(struct hq_attach_handle *h, void *arg);
-struct hq_attach_peer {
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	const gid_t *gids;
-	size_t ngids;
-};
-void hq_attach_set_call(uint16_t type, hq_attach_call_fn fn);
-void hq_attach_set_close_hook(hq_attach_close_fn fn, void *arg);
-void hq_attach_result(struct hq_attach_handle *h, uint64_t call_id, uint32_t status,
-    const char *msg);
-void hq_attach_peer(const struct hq_attach_handle *h, struct hq_attach_peer *p);
+/* Run-time registration: CREATE_QUEUE, ADD_URL and REMOVE_URL are
+ * decoded and answered here and decided by registry.c (below), which
+ * attach.c calls with the peer's credentials; a closing handle tells it. */
 struct hq_attach_queue *hq_attach_queue_get(const char *name, bool create);
 const char *hq_attach_queue_name(const struct hq_attach_queue *q);
-struct hq_attach_queue *hq_attach_handle_queue(const struct hq_attach_handle *h);
-int hq_attach_handle_open(struct hq_attach_handle *h, struct hq_attach_queue *q,
-    unsigned role);
 
 /* ---------------------------------------------------------------------
  * worker.c -- threads with their own event base.

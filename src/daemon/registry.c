@@ -491,14 +491,24 @@ hq_registry_close(const void *key)
 			    h->nurls == 1 ? "" : "s");
 		handle_free(h);
 	}
-	for (size_t i = 0; i < R.nqueues; i++)
-		if (R.queues[i].creator == key) {
-			hq_log_about(LOG_INFO, R.queues[i].name, NULL, "run-time queue "
-			    "gone: pid %ld closed its handle", (long)R.queues[i].pid);
-			free(R.queues[i].name);
-			R.queues[i] = R.queues[--R.nqueues];
-			break;
+	for (size_t i = 0; i < R.nqueues; i++) {
+		if (R.queues[i].creator != key)
+			continue;
+		/* The queue is gone: so are the URLs other handles of it added. */
+		for (h = R.handles; h != NULL; h = h->next) {
+			if (h->yaml || strcmp(h->queue, R.queues[i].name) != 0)
+				continue;
+			had_urls |= h->nurls > 0;
+			for (size_t j = 0; j < h->nurls; j++)
+				hq_prefix_free(&h->urls[j]);
+			h->nurls = 0;
 		}
+		hq_log_about(LOG_INFO, R.queues[i].name, NULL, "run-time queue "
+		    "gone: pid %ld closed its handle", (long)R.queues[i].pid);
+		free(R.queues[i].name);
+		R.queues[i] = R.queues[--R.nqueues];
+		break;
+	}
 	if (had_urls)
 		publish();
 }
