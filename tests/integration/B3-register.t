@@ -217,6 +217,28 @@ reg n5 --open nq --role 3
 like "$(cat "$D/n5.out")" '^open OK' "root may open it too"
 stop n5
 
+# --- at most HQ_RT_QUEUES_PER_UID (64) run-time queues per uid --------------
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$HQ_PYTHON" -S - "$Q" \
+    "$HQ_TESTS/integration" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from qclient import Conn, CREATE_QUEUE, A_QUEUE, attr
+conns, last = [], None
+for i in range(65):
+    c = Conn(sys.argv[1])
+    c.it = c.frames()
+    c.hello()
+    st, msg = c.call(CREATE_QUEUE, attr(A_QUEUE, "lim%d" % i), 1)
+    conns.append(c)
+    if st != 0:
+        print("queue", i, st, msg)
+        break
+PY
+)
+is "$(printf '%s' "$out" | cut -d' ' -f1-3)" "queue 63 6" \
+    "nobody's 64th run-time queue (it has nq already) is refused with LIMIT"
+like "$out" 'uid 65534 has 64 run-time queues, the most allowed' "... saying so"
+
 # --- a reload that gives YAML a run-time prefix: YAML is served -----------
 reg r --create late --url "http://localhost:$HQ_PORT/late/"
 wait_body localhost /late/x '^rt /late/x from late$'
