@@ -255,8 +255,9 @@ like "$(ctl show servicestate)" "^http://localhost:$HQ_PORT/late/ +late +$PID_r 
     "show servicestate: the run-time registration is shadowed"
 is "$(get h /nobody/x)" "rt /nobody/x from nq" "other run-time registrations survive the reload"
 stop r
-stop n2
+kill -KILL "$PID_n2"
 wait_body h /nobody/x '^Hey!'
-ok $? "nobody's process closed: its URLs are gone"
+ok $? "nobody's process killed (kill -9): its URLs are gone"
+unlike "$(ctl show servicestate)" '^nq ' "... and its queue"
 
 done_testing
