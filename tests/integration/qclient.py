@@ -8,11 +8,13 @@ just as far as the tests need.  Usage:
 
 Modes (each prints one line per event, flushed, for the test to poll):
     serve                answer every request 200 "hello PATH from PID"
+                         (after --delay SECS)
     echo                 read the body (BODY_CREDIT as it is read) and answer
                          "LEN SHA256"; with --hold FILE, return no body
                          credit until FILE exists
     chunked              answer with 3 RESPONSE_BODY chunks and TRAILERS
     file PATH            answer with RESPONSE_FILE (the fd of PATH)
+    cancel               CANCEL every request
     hold                 take requests and never answer; prints "got ID"
     watch                as hold, and prints "disconnect ID REASON"
     open                 print the RESULT of OPEN_QUEUE and exit
@@ -30,7 +32,7 @@ HELLO, RESULT, CREATE_QUEUE, OPEN_QUEUE, ADD_URL, REMOVE_URL, RECEIVE, REQUEST, 
     BODY, BODY_CREDIT, TRAILERS, RESPONSE, RESPONSE_BODY, RESPONSE_FILE, \
     SEND_CREDIT, CANCEL, DISCONNECT, SHUTDOWN, ERROR = range(1, 20)
 A_VERSION, A_NAME, A_STATUS, A_MESSAGE, A_QUEUE, A_ROLE, A_COUNT = 1, 2, 6, 7, 8, 10, 12
-A_METHOD, A_PATH, A_HEADER, A_CONTENT_LENGTH = 13, 16, 19, 25
+A_METHOD, A_PATH, A_QUERY, A_HEADER, A_CONTENT_LENGTH = 13, 16, 17, 19, 25
 A_BYTES, A_REASON, A_OFFSET, A_LENGTH64 = 32, 33, 34, 35
 END, DISCONNECT_F = 1, 2
 
@@ -118,7 +120,7 @@ class Conn:
 
 def main():
     args = sys.argv[1:]
-    opts = {"--role": "1", "--credit": "4", "--hold": None}
+    opts = {"--role": "1", "--credit": "4", "--hold": None, "--delay": "0"}
     rest = []
     i = 0
     while i < len(args):
@@ -167,14 +169,18 @@ def main():
         t, fl, fid, p = f
         if t == REQUEST:
             d = attrs(p)
-            path_ = dict(d).get(A_PATH, b"").decode()
+            path_ = dict(d).get(A_PATH, b"").decode() + dict(d).get(A_QUERY, b"").decode()
             reqs[fid] = {"path": path_, "h": hashlib.sha256(), "n": 0, "held": 0}
             say("got", fid, path_)
             if mode in ("hold", "watch"):
                 continue
             if mode == "echo" and fl & 1:
                 continue
+            if mode == "cancel":
+                c.send(frame(CANCEL, b"", 0, fid))
+                continue
             if mode == "serve" or mode == "echo":
+                time.sleep(float(opts["--delay"]))
                 answer(fid, 200, ("hello %s from %d\n" % (path_, os.getpid())).encode())
             elif mode == "chunked":
                 c.send(frame(RESPONSE, u32(A_STATUS, 200) + attr(A_HEADER, "X-Mode:chunked"), 0, fid))
