@@ -1224,41 +1224,58 @@ reg_peer(const struct hq_attach_handle *h, struct hq_reg_peer *p)
 	p->ngids = h->ngids;
 }
 
-/* The one string attribute tag of f (the first), or NULL; *len32 the
- * optional u32 LENGTH. */
-static char *
-call_str(const struct hq_qp_frame *f, uint16_t want, uint32_t *len32)
+/* The first attribute want of f as a string (*s, NULL if absent), and the
+ * optional u32 LENGTH (unless len32 is NULL).  False, *s freed, if one is
+ * malformed (a NUL in the string, LENGTH not 4 bytes, truncated). */
+static bool
+call_attrs(const struct hq_qp_frame *f, uint16_t want, char **s, uint32_t *len32)
 {
 	struct hq_qp_iter it;
 	const unsigned char *v;
 	uint32_t vlen;
 	uint16_t tag;
-	char *s = NULL;
+	bool seen = false;
+	int rc;
 
+	*s = NULL;
 	hq_qp_iter_init(&it, f);
-	while (hq_qp_next(&it, &tag, &v, &vlen) == 1) {
-		if (tag == want && s == NULL)
-			s = hq_qp_strdup(v, vlen);
-		else if (tag == HQ_QA_LENGTH && len32 != NULL)
-			hq_qp_get_u32(v, vlen, len32);
+	while ((rc = hq_qp_next(&it, &tag, &v, &vlen)) == 1) {
+		if (tag == want && !seen) {
+			seen = true;
+			if ((*s = hq_qp_strdup(v, vlen)) == NULL)
+				return false;
+		} else if (tag == HQ_QA_LENGTH && len32 != NULL &&
+		    hq_qp_get_u32(v, vlen, len32) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return s;
+	if (rc < 0) {
+		free(*s);
+		*s = NULL;
+		return false;
+	}
+	return true;
 }
 
 static void
 on_create_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 {
 	uint32_t length = HQ_DEFAULT_QUEUE_LENGTH, st;
-	char *name = call_str(f, HQ_QA_QUEUE, &length);
+	char *name = NULL;
 	struct hq_reg_peer p;
 	struct hq_attach_rtq *r;
 	struct hq_errors errs = { 0 };
 	char msg[512];
 
-	if (name == NULL || length < HQ_QUEUE_LENGTH_MIN || length > HQ_QUEUE_LENGTH_MAX) {
-		h_result(h, f->id, HQ_QS_PROTOCOL, "CREATE_QUEUE needs QUEUE (a name) "
-		    "and optionally LENGTH (%d-%d)", HQ_QUEUE_LENGTH_MIN,
-		    HQ_QUEUE_LENGTH_MAX);
+	if (!call_attrs(f, HQ_QA_QUEUE, &name, &length) || name == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "CREATE_QUEUE needs QUEUE (a name "
+		    "without NUL) and optionally LENGTH (a u32)");
+		goto out;
+	}
+	if (length < HQ_QUEUE_LENGTH_MIN || length > HQ_QUEUE_LENGTH_MAX) {
+		h_result(h, f->id, HQ_QS_INVALID, "CREATE_QUEUE: LENGTH %u is not "
+		    "%d-%d", length, HQ_QUEUE_LENGTH_MIN, HQ_QUEUE_LENGTH_MAX);
 		goto out;
 	}
 	if (h->aq != NULL) {
@@ -1293,13 +1310,13 @@ out:
 static void
 on_url_call(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 {
-	char *url = call_str(f, HQ_QA_URL, NULL), msg[1024] = "";
+	char *url = NULL, msg[1024] = "";
 	struct hq_reg_peer p;
 	struct hq_rt_consumer k = { 0 };
 	uint32_t st;
 
-	if (url == NULL) {
-		h_result(h, f->id, HQ_QS_PROTOCOL, "%s needs URL (a prefix)",
+	if (!call_attrs(f, HQ_QA_URL, &url, NULL) || url == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "%s needs URL (a prefix without NUL)",
 		    hq_qp_type_name(f->type));
 		return;
 	}
