@@ -75,6 +75,7 @@
 #define HQ_AT_READ       (64 * 1024)
 #define HQ_AT_IN_MAX     (HQ_QP_HEADER_LEN + HQ_QP_MAX_PAYLOAD + HQ_AT_READ)
 #define HQ_AT_BODY_CHUNK (64 * 1024) /* BODY frames carry at most this */
+#define HQ_AT_OPEN_S     10          /* from connect to a queue opened */
 
 /* Main -> worker messages beyond the frame types they carry. */
 enum { M_DELIVER = 100, M_FINISH, M_REJECT, M_CANCEL };
@@ -156,8 +157,9 @@ struct hq_attach_queue {
 
 struct hq_attach_handle {
 	int fd;
-	struct event rev, wev;
+	struct event rev, wev, tev;
 	bool wev_on, read_off;
+	bool flush_due;                /* wev made active for this loop turn */
 	bool dead;                     /* closed; freed at the end of its callback */
 	int busy;                      /* inside one of its callbacks */
 	pid_t pid;
@@ -1045,6 +1047,7 @@ h_take_queue(struct hq_attach_handle *h, struct hq_attach_queue *q, unsigned rol
 static void
 h_free(struct hq_attach_handle *h)
 {
+	event_del(&h->tev);
 	hq_qp_buf_free(&h->out);
 	free(h->in);
 	free(h->tab);
@@ -1066,6 +1069,7 @@ h_close(struct hq_attach_handle *h, int prio, const char *why)
 	    why, h->nheld, h->nheld == 1 ? "" : "s");
 	event_del(&h->rev);
 	event_del(&h->wev);
+	event_del(&h->tev);
 	close(h->fd);
 	h->fd = -1;
 	for (size_t i = 0; i < h->nfds; i++)
@@ -1092,11 +1096,13 @@ h_release(struct hq_attach_handle *h)
 static void
 h_out_changed(struct hq_attach_handle *h)
 {
-	if (h->dead || h->out.len == 0 || h->wev_on)
+	if (h->dead || h->out.len == 0 || h->wev_on || h->flush_due)
 		return;
-	/* Written once per loop turn, with what piled up by then. */
-	event_add(&h->wev, NULL);
-	h->wev_on = true;
+	/* Written once per loop turn, with what piled up by then: the write
+	 * callback runs after this turn's other callbacks, and is armed in
+	 * epoll only if the socket does not take everything. */
+	h->flush_due = true;
+	event_active(&h->wev, EV_WRITE, 1);
 }
 
 static void __attribute__((format(printf, 4, 5)))
@@ -1876,6 +1882,7 @@ on_hwrite(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	h->busy++;
+	h->flush_due = false;
 	n = h->out.len ? send(h->fd, h->out.p, h->out.len, MSG_NOSIGNAL | MSG_DONTWAIT) : 0;
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		h_close(h, LOG_INFO, strerror(errno));
@@ -1883,8 +1890,13 @@ on_hwrite(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n > 0)
 		hq_qp_buf_consume(&h->out, (size_t)n);
+	if (h->out.len > 0 && !h->wev_on) {
+		event_add(&h->wev, NULL);
+		h->wev_on = true;
+	}
 	if (h->out.len == 0) {
-		event_del(&h->wev);
+		if (h->wev_on)
+			event_del(&h->wev);
 		h->wev_on = false;
 		if (h->out.cap > HQ_AT_OUT_CAP) {
 			hq_qp_buf_free(&h->out);
@@ -1898,6 +1910,20 @@ on_hwrite(evutil_socket_t fd, short what, void *arg)
 	if (h->aq != NULL && h_can_take(h))
 		aq_pump(h->aq);
 out:
+	h->busy--;
+	h_release(h);
+}
+
+/* A connection that opens no queue does not hold a descriptor for long. */
+static void
+on_htimer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_attach_handle *h = arg;
+
+	if (h->aq != NULL)
+		return;
+	h->busy++;
+	h_violation(h, "no queue opened within %d s of connecting", HQ_AT_OPEN_S);
 	h->busy--;
 	h_release(h);
 }
@@ -1970,7 +1996,9 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	read_cmdline(cr.pid, h->cmd, sizeof(h->cmd));
 	event_assign(&h->rev, A.base, fd, EV_READ | EV_PERSIST, on_hread, h);
 	event_assign(&h->wev, A.base, fd, EV_WRITE | EV_PERSIST, on_hwrite, h);
+	evtimer_assign(&h->tev, A.base, on_htimer, h);
 	event_add(&h->rev, NULL);
+	event_add(&h->tev, &(struct timeval){ HQ_AT_OPEN_S, 0 });
 	h_list_add(h);
 	if (A.draining) {
 		hq_qp_begin(&h->out, HQ_QP_SHUTDOWN, 0, 0);

@@ -30,10 +30,18 @@ touch_store(const struct hq_store *s)
 	for (size_t i = 0; i < s->nqueues; i++) {
 		const struct hq_store_queue *q = &s->queues[i];
 
-		n += strlen(q->name) + strlen(q->module);
+		/* a queue has a module or attach:, exactly one */
+		if ((q->module == NULL) != q->attach)
+			__builtin_trap();
+		n += strlen(q->name) + (q->module ? strlen(q->module) : 0);
+		n += (q->attach_user ? strlen(q->attach_user) : 0) +
+		    (q->attach_group ? strlen(q->attach_group) : 0) +
+		    (q->controller_user ? strlen(q->controller_user) : 0) +
+		    (q->controller_group ? strlen(q->controller_group) : 0);
 		for (size_t j = 0; j < q->noptions; j++)
 			n += strlen(q->options[j].key) + strlen(q->options[j].value);
 	}
+	n += strlen(s->queue_socket);
 	for (size_t i = 0; i < s->nlistens; i++)
 		n += strlen(s->listens[i].text);
 	if (n == SIZE_MAX)

@@ -101,9 +101,10 @@ like "$(wait_log 'GET /short/c 503 QueueFull short')" . "  HTTPERR QueueFull"
 wait "$get_sa"
 is "$(cat "$T/sa")" 503 "no process within timeouts.request_queue: 503"
 like "$(wait_log 'GET /short/a 503 Timer_ReqQueue short')" . "  HTTPERR Timer_ReqQueue"
+wait "$get_sb"
+is "$(cat "$T/sb")" 503 "  both waiting requests"
 like "$("$HTTPQCTL" -s "$HQ_CTL" show queue short)" 'rejected +3' \
     "show queue: every 503 counted as rejected"
-wait "$get_sb"
 
 # --- a client that goes away: DISCONNECT -----------------------------------
 client d app watch
@@ -119,8 +120,9 @@ out=$(printf 'GET /app/cancel HTTP/1.1\r\nHost: localhost\r\n\r\n' |
 is "$out" "" "CANCEL: the client gets no response (connection reset)"
 kill "$pid_x"
 
-# --- reload removes the queue: SHUTDOWN --------------------------------------
+# --- reload removes the queue: SHUTDOWN; a kept queue keeps its processes ----
 client r short serve
+client k app serve
 log_mark
 write_config "$T/httpq.yaml" '
 server: { workers: 2, drain_timeout: 10 }
@@ -136,6 +138,10 @@ wait_log 'generation 2 loaded' >/dev/null
 wait_file "$T/r.out" '^shutdown' 10
 ok $? "a reload that removes the queue sends SHUTDOWN to its processes"
 kill "$pid_r"
+is "$(hq_curl "$(url /app/kept)")" "hello /app/kept from $pid_k" \
+    "a reload that keeps the queue: its process goes on serving"
+unlike "$(cat "$T/k.out")" '^shutdown' "  and gets no SHUTDOWN"
+kill "$pid_k"
 
 # --- SIGTERM: SHUTDOWN, and the request in flight completes ----------------
 client z app serve --delay 1
