@@ -156,6 +156,13 @@ class Disconnected(OSError):
     or the daemon cancelled it (the DISCONNECT frame's reason)."""
 
 
+class ConnectError(OSError):
+    """The queue socket could not be reached; str() is the whole message."""
+
+    def __str__(self):
+        return self.strerror
+
+
 def status_name(status):
     if 0 <= status < len(STATUS_NAMES):
         return STATUS_NAMES[status]
@@ -496,7 +503,8 @@ class Handle:
             self.sock.connect(self.path)
         except OSError as e:
             self.sock.close()
-            raise OSError(e.errno, "cannot connect to httpqd queue socket %s: %s" % (self.path, e.strerror)) from None
+            raise ConnectError(e.errno, "cannot connect to httpqd queue socket %s: %s"
+                               % (self.path, e.strerror)) from None
         self.sock.setblocking(False)
         self._init_state()
         self.hello(name)
