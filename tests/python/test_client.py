@@ -273,10 +273,13 @@ class HandleCalls(unittest.TestCase):
             d.hello()
             d.request(1)
         peer = Peer(scenario)
-        h = C.Handle.from_socket(peer.csock)
-        self.assertRaises(C.ProtocolError, h.next_request, 10)
+        with self.assertRaises(C.ProtocolError) as cm:
+            # the REQUEST may come in the same read as the HELLO answer
+            h = C.Handle.from_socket(peer.csock)
+            h.next_request(10)
+        self.assertEqual(str(cm.exception), "REQUEST 1 without RECEIVE credit")
         peer.join()
-        h.close()
+        peer.csock.close()
 
 
 class Wsgi(unittest.TestCase):
@@ -691,6 +694,118 @@ class Startup(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(role, C.ROLE_WORKER)
         self.assertEqual((r[0], r[2]), (200, b"/hello"))
+
+
+class Workers(unittest.TestCase):
+    """httpq-wsgi --workers 2 as a process against a fake daemon that
+    accepts any number of connections: the parent holds its handle, each
+    worker opens the queue as a worker and serves, a killed worker is
+    replaced, SIGTERM ends everything with SHUTDOWN and status 0."""
+
+    def test_workers_restart_and_clean_stop(self):
+        import subprocess
+        import signal
+        import time
+        tmp = tempfile.mkdtemp()
+        with open(os.path.join(tmp, "wapp.py"), "w") as f:
+            f.write("import os\n"
+                    "def app(environ, start_response):\n"
+                    "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+                    "    return [str(os.getpid()).encode()]\n")
+        path = os.path.join(tmp, "q.sock")
+        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ls.bind(path)
+        ls.listen(8)
+        lock = threading.Condition()
+        conns = []          # dicts: role, pids served, shutdown, closed
+        errors = []
+
+        def conn_thread(sock):
+            st = {"role": None, "pids": [], "shutdown": False, "closed": False}
+            d = FakeDaemon(sock)
+            try:
+                d.sock.settimeout(60)
+                d.hello()
+                f = d.answer(C.OPEN_QUEUE)
+                st["role"] = C.get_u32(dict(f[3])[C.A_ROLE])
+                with lock:
+                    conns.append(st)
+                    lock.notify_all()
+                rid = 0
+                while True:
+                    try:
+                        t, flags, fid, a, payload, fds = d.frame()
+                    except (EOFError, ConnectionResetError):
+                        break
+                    if t == C.RECEIVE and not st["shutdown"]:
+                        rid += 1
+                        d.request(rid, path=b"/pid")
+                    elif t == C.RESPONSE_BODY:
+                        with lock:
+                            st["pids"].append(int(payload))
+                            lock.notify_all()
+                    elif t == C.SHUTDOWN:
+                        st["shutdown"] = True
+                        d.send(C.RESULT, 0, fid, C.attr_u32(C.A_STATUS, 0))
+            except BaseException:
+                errors.append(traceback.format_exc())
+            with lock:
+                st["closed"] = True
+                lock.notify_all()
+            sock.close()
+
+        def acceptor():
+            while True:
+                try:
+                    s, _ = ls.accept()
+                except OSError:
+                    return
+                threading.Thread(target=conn_thread, args=(s,), daemon=True).start()
+        threading.Thread(target=acceptor, daemon=True).start()
+
+        def wait_for(pred, what, secs=20):
+            end = time.monotonic() + secs
+            with lock:
+                while not pred():
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        raise AssertionError("timed out waiting for " + what + ": " + repr(conns))
+                    lock.wait(left)
+
+        env = dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "..", "src", "python")
+                   if "HQ_PYSRC" not in os.environ else os.environ["HQ_PYSRC"])
+        proc = subprocess.Popen([sys.executable, "-c", "import sys; from httpq.wsgi import main; sys.exit(main())",
+                                 "--socket", path, "--queue", "q", "--workers", "2", "wapp:app"],
+                                cwd=tmp, env=env, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(conns) >= 3 and sum(1 for c in conns if c["pids"]) >= 2, "2 workers serving")
+            self.assertEqual(conns[0]["role"], C.ROLE_WORKER, "the parent (no --url) opens as a worker...")
+            self.assertEqual(conns[0]["pids"], [], "...but takes no requests")
+            pids = sorted({c["pids"][0] for c in conns if c["pids"]})
+            self.assertEqual(len(pids), 2)
+            self.assertNotIn(proc.pid, pids)
+            os.kill(pids[0], signal.SIGKILL)
+            wait_for(lambda: len(conns) >= 4 and conns[3]["pids"], "a replacement worker serving")
+            self.assertNotIn(conns[3]["pids"][0], pids)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+            self.assertEqual(proc.returncode, 0, err.decode())
+            wait_for(lambda: all(c["closed"] for c in conns), "every connection closed")
+            killed = [c for c in conns if c["pids"] and c["pids"][0] == pids[0]]
+            self.assertEqual(len(killed), 1)
+            self.assertFalse(killed[0]["shutdown"], "the killed worker said nothing")
+            self.assertEqual([c for c in conns if c is not killed[0] and not c["shutdown"]], [],
+                             "the parent and each live worker sent SHUTDOWN before closing")
+            self.assertIn(b"starting another", err)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            ls.close()
+            os.unlink(path)
+            for f in os.listdir(tmp):
+                os.unlink(os.path.join(tmp, f)) if os.path.isfile(os.path.join(tmp, f)) else None
+        self.assertEqual(errors, [])
 
 
 class TapResult(unittest.TextTestResult):
