@@ -75,8 +75,10 @@ build_consumers(struct hq_config *cfg, const char *moddir,
 		const struct hq_store_queue *sq = &s->queues[i];
 		struct hq_consumer *k = &cfg->consumers[i];
 
-		k->ctx = hq_module_load(sq->module, moddir, sq, i, api, errs);
-		if (k->ctx == NULL) {
+		/* An attach queue has no module (ctx NULL): until processes
+		 * can attach, its requests get 503 (conn.c admit). */
+		if (!sq->attach &&
+		    (k->ctx = hq_module_load(sq->module, moddir, sq, i, api, errs)) == NULL) {
 			rc = -1;
 			continue;
 		}
@@ -92,7 +94,8 @@ static int
 init_consumers(struct hq_config *cfg, const struct httpq_api *api, struct hq_errors *errs)
 {
 	for (size_t i = 0; i < cfg->nconsumers; i++)
-		if (hq_module_init(cfg->consumers[i].ctx, api, errs) < 0)
+		if (cfg->consumers[i].ctx != NULL &&
+		    hq_module_init(cfg->consumers[i].ctx, api, errs) < 0)
 			return -1;
 	return 0;
 }

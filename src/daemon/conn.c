@@ -393,6 +393,12 @@ admit(struct hq_conn *c)
 		conn_error(c, HQ_ERR_SHUTDOWN, k->queue);
 		return false;
 	}
+	if (k->ctx == NULL) {
+		/* an attach queue: nothing to serve it yet */
+		hq_queue_reject(k->queue);
+		conn_error(c, HQ_ERR_NO_CONSUMER, k->queue);
+		return false;
+	}
 	e = hq_queue_admit(k->queue);
 	if (e != HQ_OK) {
 		conn_error(c, e, k->queue);

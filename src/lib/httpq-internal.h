@@ -411,6 +411,12 @@ struct hq_store_queue {
 	struct hq_origin module_at;
 	struct hq_kv *options;
 	size_t noptions;
+	/* attach: processes open the queue over the queue socket
+	 * (httpq-protocol(7)) instead of a module serving it */
+	bool attach;                              /* `attach:` given (then module is NULL) */
+	char *attach_user, *attach_group;         /* may open as worker; NULL = nobody but root */
+	char *controller_user, *controller_group; /* may also add/remove URLs; NULL = root only */
+	struct hq_origin attach_at;
 };
 
 /* A URL reservation (http.sys URL ACL): who may register URLs at or below
@@ -474,6 +480,7 @@ struct hq_store {
 	size_t nurlacls;
 	struct hq_store_sslcert *sslcerts;
 	size_t nsslcerts;
+	char *queue_socket;           /* queue_socket.path; NULL = default */
 };
 
 /*
@@ -666,6 +673,14 @@ bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gi
  * for others?  Deny by default; root always may. */
 bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
     const gid_t *gids, size_t ngids, bool want_delegate);
+/* May uid (with groups gids, its primary group included) open queue q
+ * with role (HQ_QP_ROLE_* bits, at least one, no other)?  Only an attach
+ * queue can be opened; root always may.  The worker role takes
+ * attach.user or attach.group, or a controller_* entry (a controller may
+ * also work); the controller role takes controller_user or
+ * controller_group. */
+bool hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
+    size_t ngids, unsigned role);
 
 /* ---------------------------------------------------------------------
  * ctlproto.c -- the control protocol of httpqd and httpqctl.
@@ -720,6 +735,140 @@ void hq_ctl_text_field(FILE *f, const char *name, const char *fmt, ...)
  * prints hq_ctl_unframe(line) of each line that is not the status. */
 char *hq_ctl_frame(const char *data, size_t len, size_t *outlen);
 const char *hq_ctl_unframe(const char *line);
+
+/* ---------------------------------------------------------------------
+ * qproto.c -- the queue protocol's frames (httpq-protocol(7)): the codec
+ * that httpqd and libhttpq share.  Pure: no I/O, no event loop.
+ * ------------------------------------------------------------------- */
+#define HQ_QP_VERSION           1
+#define HQ_QP_HEADER_LEN        16
+#define HQ_QP_MAX_PAYLOAD       (1u << 20)      /* bytes after the header */
+#define HQ_QP_BODY_WINDOW       (256u * 1024)   /* unacknowledged request body bytes */
+#define HQ_QP_SEND_WINDOW       (256u * 1024)   /* initial response send credit */
+#define HQ_QP_FILE_COST         4096            /* a RESPONSE_FILE's send-window cost */
+#define HQ_QP_MAX_CREDIT        65535           /* outstanding RECEIVE count per handle */
+#define HQ_QP_ATTR_HEADER_LEN   6               /* u16 tag, u32 length */
+#define HQ_RT_QUEUES_PER_UID    64              /* run-time queues one uid may create */
+#define HQ_DEFAULT_QUEUE_SOCKET "/run/httpq/queue.sock"
+
+enum hq_qp_type {
+	HQ_QP_HELLO = 1, HQ_QP_RESULT, HQ_QP_CREATE_QUEUE, HQ_QP_OPEN_QUEUE, HQ_QP_ADD_URL,
+	HQ_QP_REMOVE_URL, HQ_QP_RECEIVE, HQ_QP_REQUEST, HQ_QP_BODY, HQ_QP_BODY_CREDIT,
+	HQ_QP_TRAILERS, HQ_QP_RESPONSE, HQ_QP_RESPONSE_BODY, HQ_QP_RESPONSE_FILE,
+	HQ_QP_SEND_CREDIT, HQ_QP_CANCEL, HQ_QP_DISCONNECT, HQ_QP_SHUTDOWN, HQ_QP_ERROR,
+	HQ_QP__COUNT
+};
+
+enum hq_qp_attr {
+	HQ_QA_VERSION = 1, HQ_QA_NAME, HQ_QA_MAX_PAYLOAD, HQ_QA_BODY_WINDOW,
+	HQ_QA_SEND_WINDOW, HQ_QA_STATUS, HQ_QA_MESSAGE, HQ_QA_QUEUE,
+	HQ_QA_LENGTH, HQ_QA_ROLE, HQ_QA_URL, HQ_QA_COUNT,
+	HQ_QA_METHOD, HQ_QA_RAW_URL, HQ_QA_COOKED_URL, HQ_QA_PATH,
+	HQ_QA_QUERY, HQ_QA_HOST, HQ_QA_HEADER, HQ_QA_REMOTE_ADDR,
+	HQ_QA_LOCAL_ADDR, HQ_QA_URL_PREFIX, HQ_QA_URL_GROUP, HQ_QA_CONNECTION_ID,
+	HQ_QA_CONTENT_LENGTH, HQ_QA_TLS_PROTOCOL, HQ_QA_TLS_CIPHER, HQ_QA_TLS_SNI,
+	HQ_QA_TLS_CLIENT_SUBJECT, HQ_QA_TLS_CLIENT_FINGERPRINT, HQ_QA_TLS_CLIENT_VERIFIED,
+	HQ_QA_BYTES, HQ_QA_REASON, HQ_QA_OFFSET, HQ_QA_LENGTH64 = 35,
+	HQ_QA__COUNT
+};
+
+enum hq_qp_status {
+	HQ_QS_OK = 0, HQ_QS_PROTOCOL, HQ_QS_ACCESS_DENIED, HQ_QS_ALREADY_EXISTS,
+	HQ_QS_NOT_FOUND, HQ_QS_INVALID, HQ_QS_LIMIT, HQ_QS_SHUTTING_DOWN, HQ_QS__COUNT
+};
+
+#define HQ_QF_END        1u   /* BODY, RESPONSE, RESPONSE_BODY, RESPONSE_FILE */
+#define HQ_QF_DISCONNECT 2u   /* RESPONSE, RESPONSE_BODY, RESPONSE_FILE */
+#define HQ_QF_HAS_BODY   1u   /* REQUEST */
+#define HQ_QF_TLS        2u   /* REQUEST */
+#define HQ_QP_ROLE_WORKER     1u
+#define HQ_QP_ROLE_CONTROLLER 2u
+
+/* Who sends a frame type (hq_qp_dir): the client, the daemon, or both. */
+#define HQ_QP_DIR_C 1u
+#define HQ_QP_DIR_D 2u
+
+/* One parsed frame; payload points into the caller's buffer. */
+struct hq_qp_frame {
+	uint16_t type, flags;
+	uint64_t id;
+	const unsigned char *payload;
+	uint32_t len;
+};
+/*
+ * One frame from buf[0..len).  Returns the bytes it takes (> 0), 0 when
+ * more bytes are needed, -1 when malformed, with err set ("frame type 77
+ * unknown", "payload 2000000 bytes over 1048576", "flags 0x4 not defined
+ * for BODY").  The header is checked as soon as its 16 bytes are there,
+ * before the payload arrives.  Checks framing only (length, type, flag
+ * bits): ids, direction and attributes are the caller's.
+ */
+ssize_t hq_qp_parse(const void *buf, size_t len, struct hq_qp_frame *f, char *err,
+    size_t errlen);
+/* The flag bits defined for a frame type (0 for an unknown one). */
+uint16_t hq_qp_flags_defined(uint16_t type);
+/* HQ_QP_DIR_C and/or HQ_QP_DIR_D; 0 for an unknown type. */
+unsigned hq_qp_dir(uint16_t type);
+
+/* The attributes of a frame, in order. */
+struct hq_qp_iter {
+	const unsigned char *p, *end;
+};
+void hq_qp_iter_init(struct hq_qp_iter *it, const struct hq_qp_frame *f);
+/* 1 = *tag, *val, *vlen set; 0 = end; -1 = truncated attribute (then the
+ * iterator stays at the end). */
+int hq_qp_next(struct hq_qp_iter *it, uint16_t *tag, const unsigned char **val,
+    uint32_t *vlen);
+/* Values: 0, or -1 if n is not 4 (u32) / 8 (u64, i64). */
+int hq_qp_get_u32(const unsigned char *v, uint32_t n, uint32_t *out);
+int hq_qp_get_u64(const unsigned char *v, uint32_t n, uint64_t *out);
+int hq_qp_get_i64(const unsigned char *v, uint32_t n, int64_t *out);
+/* A string attribute as a view: 0, or -1 if it holds a NUL byte (the
+ * protocol forbids them; a receiver treats it as a protocol error). */
+int hq_qp_get_str(const unsigned char *v, uint32_t n, struct hq_str *out);
+/* The same, copied and NUL-terminated (allocated); NULL if it holds a NUL. */
+char *hq_qp_strdup(const unsigned char *v, uint32_t n);
+/* A HEADER value "name:value" split at the first ':'.  -1 if there is no
+ * ':', the name is empty or not an RFC 9110 token, or a NUL is in it.
+ * The value is returned without surrounding blanks. */
+int hq_qp_split_header(const unsigned char *v, uint32_t n, struct hq_str *name,
+    struct hq_str *value);
+
+/*
+ * Builder: frames appended to a growable byte buffer (xrealloc: out of
+ * memory aborts).  hq_qp_begin writes a header, hq_qp_put* append
+ * attributes (or raw bytes), hq_qp_end writes the payload length.  start
+ * is where the frame being built begins.  A zeroed struct is an empty
+ * buffer.  Whole frames are what a sender writes: p[0..len) after _end.
+ */
+struct hq_qp_buf {
+	unsigned char *p;
+	size_t len, cap;
+	size_t start;
+};
+void hq_qp_begin(struct hq_qp_buf *b, uint16_t type, uint16_t flags, uint64_t id);
+void hq_qp_put(struct hq_qp_buf *b, uint16_t tag, const void *v, size_t n);
+/* strlen(s) bytes; s NULL puts nothing (optional attributes). */
+void hq_qp_put_str(struct hq_qp_buf *b, uint16_t tag, const char *s);
+void hq_qp_put_u32(struct hq_qp_buf *b, uint16_t tag, uint32_t v);
+void hq_qp_put_u64(struct hq_qp_buf *b, uint16_t tag, uint64_t v);
+void hq_qp_put_i64(struct hq_qp_buf *b, uint16_t tag, int64_t v);
+/* A HEADER attribute "name:value". */
+void hq_qp_put_header(struct hq_qp_buf *b, const char *name, size_t nlen, const char *val,
+    size_t vlen);
+/* Raw payload bytes (BODY, RESPONSE_BODY). */
+void hq_qp_put_raw(struct hq_qp_buf *b, const void *v, size_t n);
+/* Writes the frame's length.  0, or -1 if the payload is over
+ * HQ_QP_MAX_PAYLOAD: then the frame is dropped (len back to start). */
+int hq_qp_end(struct hq_qp_buf *b);
+/* Removes the first n bytes (after a partial write). */
+void hq_qp_buf_consume(struct hq_qp_buf *b, size_t n);
+void hq_qp_buf_free(struct hq_qp_buf *b);
+/* Names for messages and logs: "BODY", "ACCESS_DENIED", "COOKED_URL";
+ * NULL for an unknown number. */
+const char *hq_qp_type_name(uint16_t type);
+const char *hq_qp_status_name(uint32_t status);
+const char *hq_qp_attr_name(uint16_t tag);
 
 /* ---------------------------------------------------------------------
  * log.c -- daemon messages with <N> priority prefixes (journald reads them).
