@@ -293,6 +293,8 @@ class Response:
             self.length = len(result[0])
             self.headers.append(("Content-Length", str(self.length)))
         for data in result:
+            if self.head and self.status is not None:
+                break       # a HEAD response needs the head only
             self.write(data)
         self.finish()
 
@@ -481,20 +483,20 @@ def serve(handle, app, sig, multiprocess=False):
     """Takes requests one at a time until a signal or the daemon's SHUTDOWN;
     then HttpShutdownRequestQueue, finishes what it holds, closes.
     Returns the exit status."""
-    while not sig.stop:
+    while not sig.stop and not handle.shutdown_received:
         handle.receive(1)
         req = None
-        while req is None:
+        while req is None and not sig.stop and not handle.shutdown_received:
             req = handle.next_request(wake_fd=sig.r)
-            if req is None:
-                sig.drain()
-                if handle.shutdown_received:
-                    handle.close()
-                    return 0
-                if sig.stop:
-                    break
+            sig.drain()
         if req is not None:
             handle_request(req, app, multiprocess)
+    if handle.shutdown_received:
+        # httpqd's SHUTDOWN: finish what was delivered, then close
+        while handle.pending:
+            handle_request(handle.pending.popleft(), app, multiprocess)
+        handle.close()
+        return 0
     try:
         handle.shutdown()
         while handle.pending:
