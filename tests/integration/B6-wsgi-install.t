@@ -9,6 +9,10 @@
 	skip "needs HQ_BUILDDIR, HQ_INST_DIRS and HQ_PY_DIRS (run from make check)"
 	done_testing
 }
+[ "$HQ_PYTHON_CONF" != : ] || {
+	skip "configured without python3: httpq-wsgi is not installed"
+	done_testing
+}
 eval "$HQ_INST_DIRS"
 eval "$HQ_PY_DIRS"
 hq_mktemp
