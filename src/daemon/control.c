@@ -365,6 +365,8 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	}
 	hq_table_print(f, t, "no queues");
 	fputc('\n', f);
+	if (hq_attach_table(f))
+		fputc('\n', f);
 	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
@@ -389,6 +391,7 @@ queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
 	    (unsigned long long)st.completed, (unsigned long long)st.rejected,
 	    st.current, st.peak);
 	hq_json_origin(f, &sq->at);
+	hq_attach_show(f, sq->name, true);
 	fputc('}', f);
 }
 
@@ -480,6 +483,7 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	for (size_t g = 0; g < s->ngroups; g++)
 		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
 			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
+	hq_attach_show(a->f, name, false);
 }
 
 /* ---------------------------------------------------------------------

@@ -936,6 +936,8 @@ enum hq_error hq_queue_admit(struct hq_queue *q);
 /* Counts a 503 given for another reason (no consumer, shutting down). */
 void hq_queue_reject(struct hq_queue *q);
 void hq_queue_complete(struct hq_queue *q);
+/* An admitted request answered 503 after all: current--, rejected++. */
+void hq_queue_complete_rejected(struct hq_queue *q);
 void hq_queue_stats(const struct hq_queue *q, struct hq_queue_stats *st);
 
 /* ---------------------------------------------------------------------
@@ -964,6 +966,10 @@ struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
     const struct hq_store_queue *sq, size_t qindex,
     const struct httpq_api *api, struct hq_errors *errs);
 /* Calls the module's init(): 0, or -1 with an error in errs. */
+/* A module compiled into the daemon (attached processes' consumer): a
+ * context without a file; sq NULL for a run-time queue. */
+struct httpq_ctx *hq_module_builtin(const struct httpq_module *m, const char *queue_name,
+    const struct hq_store_queue *sq, size_t qindex);
 int hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
     struct hq_errors *errs);
 /* fini() if init() succeeded, then dlclose. */
