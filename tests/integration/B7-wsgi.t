@@ -4,7 +4,9 @@
 # answer curl: GET, the environ, streamed POST echoes of megabytes (with a
 # length and chunked), a streamed generator response (chunked), a file sent
 # as a file descriptor (wsgi.file_wrapper), an application exception (500),
-# a killed worker replaced, a clean stop on SIGTERM.
+# a killed worker replaced, a clean stop on SIGTERM; and with --url, a queue
+# created and a prefix registered at run time under a URL reservation, the
+# refusals (no reservation, the prefix taken) printed as httpqd words them.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 PY=${HQ_PYTHON_CONF:-$HQ_PYTHON}
@@ -14,6 +16,8 @@ start_httpqd '
 server: { workers: 2 }
 iplisten: [127.0.0.1]
 timeouts: { request_queue: 2 }
+urlacls:
+  - { url: "http://+:@PORT@/rt/", user: nobody }
 url_groups:
   - { name: py, prefixes: ["http://+:@PORT@/app/"], queue: py }
   - { name: fl, prefixes: ["http://+:@PORT@/flask/"], queue: fl }
@@ -145,6 +149,39 @@ if "$PY" -c 'import flask' 2>/dev/null; then
 else
 	skip "Flask is not installed for $PY (apt-get install python3-flask)"
 fi
+
+# --- run time: a queue created and a URL registered by httpq-wsgi ---------
+RT="http://+:$HQ_PORT/rt/"
+wsgi rt --queue rtq --url "$RT" --workers 2 wsgi_apps:app
+RTPID=$WSGI_PID
+wait_200 "$(url /rt/hello)"
+ok $? "--url: httpq-wsgi as nobody creates its queue, registers $RT (reserved for nobody), serves" ||
+    diag "$(cat "$T/rt.log")"
+like "$(cat "$T/rt.log")" '^httpq-wsgi: queue rtq created; URLs ' "  it says it created the queue"
+hq_curl "$(url /rt/env)" >"$T/env.json"
+is "$(envget SCRIPT_NAME) $(envget PATH_INFO) $(envget uid)" "/rt /env 65534" "  SCRIPT_NAME from the registered prefix"
+
+wsgi den --queue dq --url "http://+:$HQ_PORT/denied/" wsgi_apps:app
+wait "$WSGI_PID"
+is "$?" 1 "a prefix nobody has no reservation for: exit status 1"
+like "$(cat "$T/den.log")" "^httpq-wsgi: ADD_URL http://\\+:$HQ_PORT/denied/: ACCESS_DENIED: no URL reservation for uid 65534 .*covers" \
+    "  with httpqd's message naming what is missing"
+diag "$(cat "$T/den.log")"
+
+wsgi dup --queue rtq2 --url "$RT" wsgi_apps:app
+wait "$WSGI_PID"
+is "$?" 1 "the same prefix again: exit status 1"
+like "$(cat "$T/dup.log")" "^httpq-wsgi: ADD_URL http://\\+:$HQ_PORT/rt/: ALREADY_EXISTS: .*pid $RTPID uid 65534 queue \"rtq\"" \
+    "  naming the owner: the parent's pid, uid and queue"
+diag "$(cat "$T/dup.log")"
+
+kill -TERM "$RTPID"
+hq_wait_gone "$RTPID" 15
+ok $? "SIGTERM: the --url server stops"
+wait "$RTPID"
+is "$?" 0 "  with status 0"
+code=$(hq_curl -o /dev/null -w '%{http_code}' "$(url /rt/hello)")
+is "$code" 404 "  and its URL is gone with it (404)"
 
 # --- a clean stop ----------------------------------------------------------
 kill -TERM "$PYPID"
