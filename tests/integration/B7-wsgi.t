@@ -1,7 +1,7 @@
 #!/bin/sh
 # B7-wsgi.t -- httpq-wsgi(1) end to end: WSGI applications (a plain callable
 # and Flask) run as nobody, attached to httpqd's queues declared in YAML,
-# answer curl: GET, the environ, streamed POST echoes of megabytes (with a
+# answer curl: GET, the environ (also over TLS), streamed POST echoes of megabytes (with a
 # length and chunked), a streamed generator response (chunked), a file sent
 # as a file descriptor (wsgi.file_wrapper), an application exception (500),
 # a killed worker replaced, a clean stop on SIGTERM; and with --url, a queue
@@ -12,6 +12,11 @@
 PY=${HQ_PYTHON_CONF:-$HQ_PYTHON}
 SRC=${HQ_SRCDIR:-$HQ_TESTS/..}
 
+hq_mktemp
+C=$HQ_MKTEMP
+tls_ca "$C" && tls_cert "$C" localhost "DNS:localhost,IP:127.0.0.1" ||
+	bail_out "openssl could not make the test certificates"
+chmod 755 "$C"
 start_httpqd '
 server: { workers: 2 }
 iplisten: [127.0.0.1]
@@ -19,11 +24,13 @@ timeouts: { request_queue: 2 }
 urlacls:
   - { url: "http://+:@PORT@/rt/", user: nobody }
 url_groups:
-  - { name: py, prefixes: ["http://+:@PORT@/app/"], queue: py }
+  - { name: py, prefixes: ["http://+:@PORT@/app/", "https://+:@PORT2@/app/"], queue: py }
   - { name: fl, prefixes: ["http://+:@PORT@/flask/"], queue: fl }
 queues:
   - { name: py, attach: { user: nobody } }
   - { name: fl, attach: { user: nobody } }
+sslcerts:
+  - { ipport: "0.0.0.0:@PORT2@", certfile: '"$C/localhost.crt"', keyfile: '"$C/localhost.key"' }
 ' || bail_out "httpqd did not start"
 T=$HQ_DIR
 # nobody reaches the socket, the applications and the package through a
@@ -74,6 +81,12 @@ is "$(envget HTTP_X_TWICE)" 'a, b' "a header twice: joined"
 is "$(envget SERVER_PORT)" "$HQ_PORT" "SERVER_PORT"
 is "$(envget REMOTE_ADDR)" 127.0.0.1 "REMOTE_ADDR"
 is "$(envget wsgi.multiprocess)" True "wsgi.multiprocess with two workers"
+
+hq_curl --cacert "$C/ca.crt" --resolve "localhost:$HQ_PORT2:127.0.0.1" \
+    "https://localhost:$HQ_PORT2/app/env" >"$T/env.json"
+is "$(envget wsgi.url_scheme) $(envget HTTPS) $(envget SERVER_PORT)" "https on $HQ_PORT2" \
+    "over TLS: wsgi.url_scheme https, HTTPS on"
+like "$(envget SSL_PROTOCOL) $(envget SSL_TLS_SNI)" '^TLSv1\.[23] localhost$' "  SSL_PROTOCOL and SSL_TLS_SNI from httpqd"
 
 head -c 5000000 /dev/urandom >"$T/big.in"
 hq_curl -D "$T/echo.h" -o "$T/echo.out" --data-binary @"$T/big.in" \

@@ -15,7 +15,8 @@ def app(environ, start_response):
     if path == "/env":
         keys = ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME",
                 "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH",
-                "HTTP_X_TWICE", "HTTP_HOST", "wsgi.url_scheme", "wsgi.multiprocess")
+                "HTTP_X_TWICE", "HTTP_HOST", "wsgi.url_scheme", "wsgi.multiprocess",
+                "HTTPS", "SSL_PROTOCOL", "SSL_TLS_SNI")
         out = {k: environ.get(k) for k in keys}
         out["uid"] = os.getuid()
         body = json.dumps(out, sort_keys=True).encode() + b"\n"
