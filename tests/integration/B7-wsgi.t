@@ -1,12 +1,13 @@
 #!/bin/sh
-# B7-wsgi.t -- httpq-wsgi(1) end to end: WSGI applications (a plain callable
-# and Flask) run as nobody, attached to httpqd's queues declared in YAML,
-# answer curl: GET, the environ (also over TLS), streamed POST echoes of megabytes (with a
-# length and chunked), a streamed generator response (chunked), a file sent
-# as a file descriptor (wsgi.file_wrapper), an application exception (500),
-# a killed worker replaced, a clean stop on SIGTERM; and with --url, a queue
-# created and a prefix registered at run time under a URL reservation, the
-# refusals (no reservation, the prefix taken) printed as httpqd words them.
+# B7-wsgi.t -- httpq-wsgi(1) end to end: WSGI applications (a plain
+# callable and Flask) run as nobody, attached to httpqd's queues declared in
+# YAML, answer curl: GET, the environ (also over TLS), streamed POST echoes
+# of megabytes (with a length and chunked), a streamed generator response
+# (chunked), a file sent as a file descriptor (wsgi.file_wrapper), an
+# application exception (500), a killed worker replaced, a clean stop on
+# SIGTERM; and with --url, a queue created and a prefix registered at run
+# time under a URL reservation, the refusals (no reservation, the prefix
+# taken) printed as httpqd words them.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 PY=${HQ_PYTHON_CONF:-$HQ_PYTHON}
