@@ -739,7 +739,10 @@ class Workers(unittest.TestCase):
                         break
                     if t == C.RECEIVE and not st["shutdown"]:
                         rid += 1
-                        d.request(rid, path=b"/pid")
+                        try:
+                            d.request(rid, path=b"/pid")
+                        except (BrokenPipeError, ConnectionResetError):
+                            break       # the worker killed meanwhile
                     elif t == C.RESPONSE_BODY:
                         with lock:
                             st["pids"].append(int(payload))

@@ -345,6 +345,8 @@ class Request:
         while not self._chunks and not self.body_done:
             if self.disconnect_reason is not None:
                 raise Disconnected(errno.ECONNRESET, "request %d: %s" % (self.id, self.disconnect_reason))
+            if self.done:
+                return b""      # answered: the rest of the body is not ours
             self._credit(force=True)
             h._wait_input()
         if self.disconnect_reason is not None and not self._chunks:
