@@ -587,6 +587,36 @@ class Wsgi(unittest.TestCase):
         self.assertEqual(r2[3] & C.F_DISCONNECT, C.F_DISCONNECT)
         self.assertNotIn(b"Connection", [n for n, v in r2[1]])
 
+    def test_body_read_after_the_response_ended(self):
+        got = []
+
+        def app(environ, start_response):
+            write = start_response("200 OK", [("Content-Length", "2")])
+            write(b"ok")                        # END goes with these bytes
+            got.append(environ["wsgi.input"].read())
+            return []
+
+        def scenario(d):
+            d.hello()
+            d.receive_credit()
+            d.request(12, method=b"POST", body_len=100)    # no BODY frame yet
+            r = d.response(12)
+            d.receive_credit()
+            return r
+
+        import signal
+
+        def late(signum, frame):
+            raise TimeoutError("wsgi.input.read() still waiting after 10 s")
+        old = signal.signal(signal.SIGALRM, late)
+        signal.alarm(10)
+        try:
+            status, headers, body, flags, frames = serve_one(app, scenario)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertEqual((status, body, got), (200, b"ok", [b""]))
+
     def test_disconnect_while_reading(self):
         errors = []
 
