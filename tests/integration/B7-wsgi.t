@@ -56,6 +56,19 @@ wsgi() {
 	bg_started "$WSGI_PID"
 }
 
+# children PID: the live child processes of PID, one a line (from /proc:
+# no procps needed)
+children() {
+	for _s in /proc/[0-9]*/stat; do
+		{ read -r _l <"$_s"; } 2>/dev/null || continue
+		set -- ${_l##*) } "$1"
+		# fields after "(comm) ": state, ppid; the last is the parent asked for
+		eval "_want=\${$#}"
+		[ "$1" != Z ] && [ "$2" = "$_want" ] && { _d=${_s#/proc/}; printf '%s\n' "${_d%/stat}"; }
+		set -- "$_want"
+	done
+}
+
 # wait_200 URL: polls until URL answers 200 (10 s)
 wait_200() {
 	_end=$(($(date +%s) + 10))
@@ -125,13 +138,13 @@ like "$(cat "$T/py.log")" 'RuntimeError: the application failed on purpose' "  i
 is "$(hq_curl "$(url /app/hello)")" "Hello, WSGI" "  and the worker serves on"
 
 # a worker killed: the parent starts another, the queue keeps serving
-kids=$(pgrep -P "$PYPID" | tr '\n' ' ')
+kids=$(children "$PYPID" | tr '\n' ' ')
 set -- $kids
 is "$#" 2 "two worker processes under the parent"
 kill -KILL "$1"
 _end=$(($(date +%s) + 10))
 while :; do
-	set -- $(pgrep -P "$PYPID")
+	set -- $(children "$PYPID")
 	[ $# -eq 2 ] && ! printf '%s\n' "$@" | grep -qx "${kids%% *}" && break
 	[ "$(date +%s)" -gt "$_end" ] && break
 	sleep 0.05
@@ -203,7 +216,7 @@ hq_wait_gone "$PYPID" 15
 ok $? "SIGTERM: the parent stops its workers and exits"
 wait "$PYPID"
 is "$?" 0 "  with status 0"
-is "$(pgrep -P "$PYPID" | wc -l | tr -d ' ')" 0 "  no worker left"
+is "$(children "$PYPID" | wc -l | tr -d ' ')" 0 "  no worker left"
 is "$(grep -c -E 'Traceback|giving up' "$T/py.log")" 1 "  nothing but the application's own failure in the log" ||
     diag "$(cat "$T/py.log")"
 is "$(hq_curl -o /dev/null -w '%{http_code}' "$(url /app/hello)")" 503 "no process attached: 503 after the request_queue timer"
