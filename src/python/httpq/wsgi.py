@@ -625,7 +625,7 @@ def run_workers(args, app, handle, sig):
             started = workers.pop(pid, None)
             if started is None:
                 continue
-            how = ("exit status %d" % os.waitstatus_to_exitcode(st)) if os.WIFEXITED(st) \
+            how = ("exit status %d" % os.WEXITSTATUS(st)) if os.WIFEXITED(st) \
                 else "signal %d" % os.WTERMSIG(st)
             if time.monotonic() - started < 1.0:
                 fast_deaths += 1
