@@ -94,11 +94,13 @@ class FakeDaemon:
         f = self.expect(C.RECEIVE)
         return C.get_u32(dict(f[3])[C.A_COUNT])
 
-    def request(self, rid, method=b"GET", path=b"/", query=b"", headers=(), prefix=b"http://+:8080/",
+    def request(self, rid, method=b"GET", path=b"/", query=None, headers=(), prefix=b"http://+:8080/",
                 body_len=0, tls=False):
-        p = [C.attr(C.A_METHOD, method), C.attr(C.A_RAW_URL, path + (b"?" + query if query else b"")),
-             C.attr(C.A_PATH, path), C.attr(C.A_QUERY, query), C.attr(C.A_HOST, b"example.test:8080"),
+        p = [C.attr(C.A_METHOD, method), C.attr(C.A_RAW_URL, path + (b"?" + query if query is not None else b"")),
+             C.attr(C.A_PATH, path), C.attr(C.A_HOST, b"example.test:8080"),
              C.attr_u32(C.A_VERSION, 11)]
+        if query is not None:           # QUERY with its '?', only when there is one
+            p.append(C.attr(C.A_QUERY, b"?" + query))
         p += [C.attr_header(n, v) for n, v in headers]
         p += [C.attr(C.A_REMOTE_ADDR, b"127.0.0.1:40000"), C.attr(C.A_LOCAL_ADDR, b"127.0.0.1:8080"),
               C.attr(C.A_URL_PREFIX, prefix), C.attr(C.A_URL_GROUP, b"g"),
@@ -320,6 +322,38 @@ class Wsgi(unittest.TestCase):
             self.assertEqual(seen.get(k), v, k)
         for k in ("HTTP_X_FORWARDED_FOR", "HTTP_CONTENT_TYPE", "CONTENT_LENGTH", "HTTPS"):
             self.assertNotIn(k, seen)
+
+    def test_query_forms_and_no_interim_status(self):
+        seen = []
+
+        def app(environ, start_response):
+            seen.append(environ["QUERY_STRING"])
+            if environ["PATH_INFO"] == "/early":
+                start_response("103 Early Hints", [])
+            else:
+                start_response("200 OK", [])
+            return [b"x"]
+
+        def scenario(d):
+            d.hello()
+            out = []
+            for rid, path, query in ((1, b"/a", b"?b"), (2, b"/a", None), (3, b"/a", b""), (4, b"/early", None)):
+                d.receive_credit()
+                d.request(rid, path=path, query=query)
+                out.append(d.response(rid)[0])
+            d.receive_credit()
+            return out
+        peer = Peer(scenario)
+        h = C.Handle.from_socket(peer.csock)
+        for _ in range(4):
+            h.receive(1)
+            W.handle_request(h.next_request(timeout=10), app, errors=io.StringIO())
+        h.receive(1)
+        h.flush()
+        codes = peer.join()
+        h.close()
+        self.assertEqual(seen, ["?b", "", "", ""], "QUERY's own '?' taken off, once")
+        self.assertEqual(codes, [200, 200, 200, 500], "an interim status is an application error")
 
     def test_tls_environ(self):
         seen = {}

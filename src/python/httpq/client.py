@@ -280,8 +280,8 @@ _STR_FIELDS = {
 
 class Request:
     """One request held by this handle.  String fields are bytes as they
-    came (method, raw_url, path, ...); headers is a list of (name, value)
-    bytes pairs in order.  read() returns body bytes as the daemon delivers
+    came (method, raw_url, path, ...; query without its '?'), None when
+    absent; headers is a list of (name, value) bytes pairs in order.  read() returns body bytes as the daemon delivers
     them; send_response()/send_body()/send_file()/send_trailers() answer."""
 
     def __init__(self, handle, fid, flags, payload):
@@ -311,6 +311,10 @@ class Request:
                 self.content_length = get_i64(v)
             elif tag == A_TLS_CLIENT_VERIFIED:
                 self.tls_client_verified = get_u32(v)
+        # QUERY comes with its '?' (http.sys's pQueryString); .query is the
+        # query string itself, None when the target had no '?'
+        if self.query is not None and self.query.startswith(b"?"):
+            self.query = self.query[1:]
         # request body: chunks delivered and not yet read
         self._chunks = collections.deque()
         self._buffered = 0
@@ -599,6 +603,7 @@ class Handle:
         ones held still complete (and any delivered before the answer are
         in self.pending)."""
         self._call(SHUTDOWN, b"", "SHUTDOWN")
+        self.credit = 0       # the daemon dropped what was outstanding
 
     def receive(self, count=1):
         """Pull credit: this handle will take count more requests."""

@@ -31,7 +31,9 @@ PROG = "httpq-wsgi"
 # flag instead.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
-_STATUS_RE = re.compile(r"^[1-9][0-9]{2} [^\r\n]*\Z")
+# 200-999: httpqd sends 100 Continue itself, and version 1 of the protocol
+# has no other interim response
+_STATUS_RE = re.compile(r"^[2-9][0-9]{2} [^\r\n]*\Z")
 _TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
@@ -198,7 +200,7 @@ class Response:
         elif self.status is not None:
             raise AssertionError("start_response() called a second time without exc_info")
         if type(status) is not str or not _STATUS_RE.match(status):
-            raise AssertionError("WSGI status must be a str like '200 OK', got %r" % (status,))
+            raise AssertionError("WSGI status must be a str like '200 OK' (200-999), got %r" % (status,))
         out = []
         length = None
         disconnect = False
