@@ -294,6 +294,21 @@ put_hs(struct hq_qp_buf *b, uint16_t tag, httpq_str s)
 		hq_qp_put(b, tag, s.ptr, s.len);
 }
 
+/* QUERY with its '?' (http.sys's CookedUrl.pQueryString), if there is one. */
+static void
+put_query(struct hq_qp_buf *b, httpq_str q)
+{
+	char *s;
+
+	if (q.ptr == NULL || q.len == 0)
+		return;
+	s = xmalloc(q.len + 1);
+	s[0] = '?';
+	memcpy(s + 1, q.ptr, q.len);
+	hq_qp_put(b, HQ_QA_QUERY, s, q.len + 1);
+	free(s);
+}
+
 /* The REQUEST frame of r: -1 if it would be over MAX_PAYLOAD. */
 static int
 build_request(struct hq_qp_buf *b, const struct httpq_api *api, httpq_request *r,
@@ -311,7 +326,7 @@ build_request(struct hq_qp_buf *b, const struct httpq_api *api, httpq_request *r
 	put_hs(b, HQ_QA_RAW_URL, api->raw_url(r));
 	put_hs(b, HQ_QA_COOKED_URL, api->cooked_url(r));
 	put_hs(b, HQ_QA_PATH, api->path(r));
-	put_hs(b, HQ_QA_QUERY, api->query(r));
+	put_query(b, api->query(r));
 	put_hs(b, HQ_QA_HOST, api->host(r));
 	hq_qp_put_u32(b, HQ_QA_VERSION, (uint32_t)api->version(r));
 	for (size_t i = 0; i < nh; i++) {
@@ -881,7 +896,8 @@ deliver(struct hq_attach_handle *h, struct areq *a)
 	h->delivered++;
 	waiter_remove(h);
 	waiter_append(h);  /* to the tail: the longest-waiting handle goes first */
-	to_worker(a, msg_new(M_DELIVER, 0, NULL, 0));
+	if (a->has_body)   /* the body starts to flow now */
+		to_worker(a, msg_new(M_DELIVER, 0, NULL, 0));
 	h_out_changed(h);
 }
 
@@ -1208,41 +1224,58 @@ reg_peer(const struct hq_attach_handle *h, struct hq_reg_peer *p)
 	p->ngids = h->ngids;
 }
 
-/* The one string attribute tag of f (the first), or NULL; *len32 the
- * optional u32 LENGTH. */
-static char *
-call_str(const struct hq_qp_frame *f, uint16_t want, uint32_t *len32)
+/* The first attribute want of f as a string (*s, NULL if absent), and the
+ * optional u32 LENGTH (unless len32 is NULL).  False, *s freed, if one is
+ * malformed (a NUL in the string, LENGTH not 4 bytes, truncated). */
+static bool
+call_attrs(const struct hq_qp_frame *f, uint16_t want, char **s, uint32_t *len32)
 {
 	struct hq_qp_iter it;
 	const unsigned char *v;
 	uint32_t vlen;
 	uint16_t tag;
-	char *s = NULL;
+	bool seen = false;
+	int rc;
 
+	*s = NULL;
 	hq_qp_iter_init(&it, f);
-	while (hq_qp_next(&it, &tag, &v, &vlen) == 1) {
-		if (tag == want && s == NULL)
-			s = hq_qp_strdup(v, vlen);
-		else if (tag == HQ_QA_LENGTH && len32 != NULL)
-			hq_qp_get_u32(v, vlen, len32);
+	while ((rc = hq_qp_next(&it, &tag, &v, &vlen)) == 1) {
+		if (tag == want && !seen) {
+			seen = true;
+			if ((*s = hq_qp_strdup(v, vlen)) == NULL)
+				return false;
+		} else if (tag == HQ_QA_LENGTH && len32 != NULL &&
+		    hq_qp_get_u32(v, vlen, len32) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return s;
+	if (rc < 0) {
+		free(*s);
+		*s = NULL;
+		return false;
+	}
+	return true;
 }
 
 static void
 on_create_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 {
 	uint32_t length = HQ_DEFAULT_QUEUE_LENGTH, st;
-	char *name = call_str(f, HQ_QA_QUEUE, &length);
+	char *name = NULL;
 	struct hq_reg_peer p;
 	struct hq_attach_rtq *r;
 	struct hq_errors errs = { 0 };
 	char msg[512];
 
-	if (name == NULL || length < HQ_QUEUE_LENGTH_MIN || length > HQ_QUEUE_LENGTH_MAX) {
-		h_result(h, f->id, HQ_QS_PROTOCOL, "CREATE_QUEUE needs QUEUE (a name) "
-		    "and optionally LENGTH (%d-%d)", HQ_QUEUE_LENGTH_MIN,
-		    HQ_QUEUE_LENGTH_MAX);
+	if (!call_attrs(f, HQ_QA_QUEUE, &name, &length) || name == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "CREATE_QUEUE needs QUEUE (a name "
+		    "without NUL) and optionally LENGTH (a u32)");
+		goto out;
+	}
+	if (length < HQ_QUEUE_LENGTH_MIN || length > HQ_QUEUE_LENGTH_MAX) {
+		h_result(h, f->id, HQ_QS_INVALID, "CREATE_QUEUE: LENGTH %u is not "
+		    "%d-%d", length, HQ_QUEUE_LENGTH_MIN, HQ_QUEUE_LENGTH_MAX);
 		goto out;
 	}
 	if (h->aq != NULL) {
@@ -1277,13 +1310,13 @@ out:
 static void
 on_url_call(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 {
-	char *url = call_str(f, HQ_QA_URL, NULL), msg[1024] = "";
+	char *url = NULL, msg[1024] = "";
 	struct hq_reg_peer p;
 	struct hq_rt_consumer k = { 0 };
 	uint32_t st;
 
-	if (url == NULL) {
-		h_result(h, f->id, HQ_QS_PROTOCOL, "%s needs URL (a prefix)",
+	if (!call_attrs(f, HQ_QA_URL, &url, NULL) || url == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "%s needs URL (a prefix without NUL)",
 		    hq_qp_type_name(f->type));
 		return;
 	}
@@ -1451,17 +1484,29 @@ on_receive(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 	const unsigned char *v;
 	uint32_t vlen, count = 0;
 	uint16_t tag;
+	bool have = false;
 
 	if (h->aq == NULL || !(h->role & HQ_QP_ROLE_WORKER)) {
 		h_violation(h, "RECEIVE before OPEN_QUEUE with the worker role");
 		return;
 	}
 	hq_qp_iter_init(&it, f);
-	while (hq_qp_next(&it, &tag, &v, &vlen) == 1)
-		if (tag == HQ_QA_COUNT && hq_qp_get_u32(v, vlen, &count) < 0) {
+	while (hq_qp_next(&it, &tag, &v, &vlen) == 1) {
+		if (tag != HQ_QA_COUNT)
+			continue;
+		if (hq_qp_get_u32(v, vlen, &count) < 0) {
 			h_violation(h, "RECEIVE: COUNT is not a u32");
 			return;
 		}
+		have = true;
+	}
+	if (!have) {
+		h_violation(h, "RECEIVE without COUNT");
+		return;
+	}
+	/* After the client's SHUTDOWN, RECEIVE is ignored. */
+	if (h->shut)
+		return;
 	if ((uint64_t)h->credits + count > HQ_QP_MAX_CREDIT) {
 		h_violation(h, "RECEIVE: %u + %u credits, more than %u", h->credits,
 		    count, HQ_QP_MAX_CREDIT);
@@ -1478,6 +1523,7 @@ on_shutdown_call(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 	/* HttpShutdownRequestQueue: no more requests to this handle; queued
 	 * ones stay for the others, held ones complete. */
 	h->shut = true;
+	h->credits = 0;
 	if (h->aq)
 		waiter_remove(h);
 	h_result(h, f->id, HQ_QS_OK, NULL);
@@ -1651,13 +1697,14 @@ on_request_frame(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 		return;
 	}
 	if (f->type == HQ_QP_RESPONSE_FILE) {
+		/* A file shorter than asked closes the client's connection
+		 * when the daemon gets there (response.c), as for a module. */
 		if (!get_u64_attr(f, HQ_QA_OFFSET, &off) ||
 		    !get_u64_attr(f, HQ_QA_LENGTH64, &len) || fstat(fd, &st) < 0 ||
-		    !S_ISREG(st.st_mode) || off > (uint64_t)st.st_size ||
-		    len > (uint64_t)st.st_size - off) {
+		    !S_ISREG(st.st_mode)) {
 			close(fd);
-			h_violation(h, "RESPONSE_FILE for request %llu: needs OFFSET "
-			    "and LENGTH64 within a regular file", id);
+			h_violation(h, "RESPONSE_FILE for request %llu: needs OFFSET, "
+			    "LENGTH64 and a descriptor of a regular file", id);
 			return;
 		}
 		m = msg_new(f->type, f->flags, NULL, 0);
@@ -1753,7 +1800,9 @@ on_hread(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_attach_handle *h = arg;
 	union {
-		char buf[CMSG_SPACE(HQ_AT_MAX_FDS * sizeof(int))];
+		/* room for more than the limit: a few too many is told as
+		 * such; beyond that the kernel truncates (MSG_CTRUNC) */
+		char buf[CMSG_SPACE(2 * HQ_AT_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov;

@@ -216,9 +216,9 @@ uint32_t hq_registry_open_queue(const char *name, const struct hq_reg_peer *p,
 /* ADD_URL by handle h, which opened queue (roles: HQ_QP_ROLE_* bits):
  * syntax, a port httpqd listens on, the URL reservations of the current
  * store, no other owner.  The URL is served by the consumer of the queue:
- * of the current snapshot for a YAML queue (followed across reloads), else
- * *consumer (a run-time queue's, held by reference).  REMOVE_URL: only a
- * URL that h added. */
+ * *consumer for a run-time queue (held by reference), else the YAML
+ * queue's in the current snapshot (followed across reloads).  REMOVE_URL:
+ * only a URL that h added. */
 uint32_t hq_registry_add_url(const void *h, const struct hq_reg_peer *p,
     const char *queue, unsigned roles, const struct hq_rt_consumer *consumer,
     const char *url, char *msg, size_t msglen);

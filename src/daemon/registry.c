@@ -77,15 +77,16 @@ cfg_release(void *cfg)
 	hq_config_unref(cfg);
 }
 
-/* The consumer of YAML queue name in the current snapshot, held through a
- * reference of the snapshot; false if YAML has no such queue. */
+/* The consumer of YAML attach: queue name in the current snapshot, held
+ * through a reference of the snapshot; false if YAML has no such queue. */
 static bool
 yaml_consumer(const char *name, struct hq_rt_consumer *out)
 {
 	const struct hq_config *cfg = R.cfg;
 
 	for (size_t i = 0; i < cfg->nconsumers; i++)
-		if (strcmp(cfg->store->queues[i].name, name) == 0) {
+		if (cfg->store->queues[i].attach &&
+		    strcmp(cfg->store->queues[i].name, name) == 0) {
 			*out = (struct hq_rt_consumer){ &cfg->consumers[i], cfg_hold,
 			    cfg_release, R.cfg };
 			return true;
@@ -371,7 +372,8 @@ hq_registry_add_url(const void *key, const struct hq_reg_peer *peer,
 		snprintf(msg, msglen, "no queue: CREATE_QUEUE or OPEN_QUEUE first");
 		return HQ_QS_NOT_FOUND;
 	}
-	yaml = yaml_consumer(queue, &k);
+	/* a run-time queue's consumer comes from attach.c; else the YAML one */
+	yaml = consumer == NULL && yaml_consumer(queue, &k);
 	if (!yaml && consumer == NULL) {
 		snprintf(msg, msglen, "no queue named \"%.64s\"", queue);
 		return HQ_QS_NOT_FOUND;

@@ -53,8 +53,8 @@ is "$(stat -c %a "$HQ_QSOCK")" 666 "the queue socket is mode 0666"
 
 # --- GET -----------------------------------------------------------------
 client a serve
-is "$(hq_curl "$(url /app/x?y=1)")" "hello /app/x from $pid_a" \
-    "GET: the attached process answers"
+is "$(hq_curl "$(url /app/x?y=1)")" "hello /app/x?y=1 from $pid_a" \
+    "GET: the attached process answers (PATH, and QUERY with its ?)"
 like "$(wait_log 'attach: pid [0-9]+ uid 0 opened queue "app" as worker')" . \
     "the daemon logs the process that opened the queue"
 

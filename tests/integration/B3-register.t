@@ -147,6 +147,41 @@ like "$(cat "$D/d.out")" '^create ALREADY_EXISTS queue "s" exists: declared at .
     "a YAML queue name: ALREADY_EXISTS"
 stop b; stop c; stop d
 
+# --- malformed and out-of-order calls: a RESULT each, the handle stays ------
+out=$("$HQ_PYTHON" -S - "$Q" "$HQ_TESTS/integration" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+from qclient import Conn, CREATE_QUEUE, ADD_URL, A_QUEUE, attr
+A_LENGTH, A_URL = 9, 11
+c = Conn(sys.argv[1])
+c.it = c.frames()
+c.hello()
+calls = [
+    ("add before a queue", ADD_URL, attr(A_URL, "http://+:1/x/")),
+    ("create without QUEUE", CREATE_QUEUE, b""),
+    ("create with a NUL", CREATE_QUEUE, attr(A_QUEUE, "a\0b")),
+    ("create LENGTH 0", CREATE_QUEUE, attr(A_QUEUE, "z") + attr(A_LENGTH, struct.pack(">I", 0))),
+    ("create LENGTH 2 bytes", CREATE_QUEUE, attr(A_QUEUE, "z") + attr(A_LENGTH, b"\0\1")),
+    ("create a/b", CREATE_QUEUE, attr(A_QUEUE, "a/b")),
+    ("create ok", CREATE_QUEUE, attr(A_QUEUE, "z") + attr(A_LENGTH, struct.pack(">I", 5))),
+    ("create twice", CREATE_QUEUE, attr(A_QUEUE, "z2")),
+    ("add without URL", ADD_URL, b""),
+]
+for i, (what, typ, payload) in enumerate(calls):
+    st, msg = c.call(typ, payload, 100 + i)
+    print("%s: %s %s" % (what, st, msg))
+PY
+)
+like "$out" '^add before a queue: 4 no queue: CREATE_QUEUE or OPEN_QUEUE first' "ADD_URL before a queue: NOT_FOUND"
+like "$out" '^create without QUEUE: 1 ' "CREATE_QUEUE without QUEUE: PROTOCOL"
+like "$out" '^create with a NUL: 1 ' "a NUL in the name: PROTOCOL"
+like "$out" '^create LENGTH 0: 5 CREATE_QUEUE: LENGTH 0 is not 1-65535' "LENGTH 0: INVALID"
+like "$out" '^create LENGTH 2 bytes: 1 ' "LENGTH of 2 bytes: PROTOCOL"
+like "$out" '^create a/b: 5 queue name "a/b": expected' "a bad queue name: INVALID"
+like "$out" '^create ok: 0 $' "... and the handle still works"
+like "$out" '^create twice: 5 this handle has queue "z" open already' "a second queue on one handle: INVALID"
+like "$out" '^add without URL: 1 ADD_URL needs URL' "ADD_URL without URL: PROTOCOL"
+
 # --- REMOVE_URL ------------------------------------------------------------
 reg e --create rem --url "http://localhost:$HQ_PORT/rem/" \
     --remove "http://localhost:$HQ_PORT/rem/" --remove "http://localhost:$HQ_PORT/app/"
@@ -217,6 +252,28 @@ reg n5 --open nq --role 3
 like "$(cat "$D/n5.out")" '^open OK' "root may open it too"
 stop n5
 
+# --- at most HQ_RT_QUEUES_PER_UID (64) run-time queues per uid --------------
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$HQ_PYTHON" -S - "$Q" \
+    "$HQ_TESTS/integration" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from qclient import Conn, CREATE_QUEUE, A_QUEUE, attr
+conns, last = [], None
+for i in range(65):
+    c = Conn(sys.argv[1])
+    c.it = c.frames()
+    c.hello()
+    st, msg = c.call(CREATE_QUEUE, attr(A_QUEUE, "lim%d" % i), 1)
+    conns.append(c)
+    if st != 0:
+        print("queue", i, st, msg)
+        break
+PY
+)
+is "$(printf '%s' "$out" | cut -d' ' -f1-3)" "queue 63 6" \
+    "nobody's 64th run-time queue (it has nq already) is refused with LIMIT"
+like "$out" 'uid 65534 has 64 run-time queues, the most allowed' "... saying so"
+
 # --- a reload that gives YAML a run-time prefix: YAML is served -----------
 reg r --create late --url "http://localhost:$HQ_PORT/late/"
 wait_body localhost /late/x '^rt /late/x from late$'
@@ -233,8 +290,9 @@ like "$(ctl show servicestate)" "^http://localhost:$HQ_PORT/late/ +late +$PID_r 
     "show servicestate: the run-time registration is shadowed"
 is "$(get h /nobody/x)" "rt /nobody/x from nq" "other run-time registrations survive the reload"
 stop r
-stop n2
+kill -KILL "$PID_n2"
 wait_body h /nobody/x '^Hey!'
-ok $? "nobody's process closed: its URLs are gone"
+ok $? "nobody's process killed (kill -9): its URLs are gone"
+unlike "$(ctl show servicestate)" '^nq ' "... and its queue"
 
 done_testing

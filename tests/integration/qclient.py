@@ -32,7 +32,7 @@ HELLO, RESULT, CREATE_QUEUE, OPEN_QUEUE, ADD_URL, REMOVE_URL, RECEIVE, REQUEST, 
     BODY, BODY_CREDIT, TRAILERS, RESPONSE, RESPONSE_BODY, RESPONSE_FILE, \
     SEND_CREDIT, CANCEL, DISCONNECT, SHUTDOWN, ERROR = range(1, 20)
 A_VERSION, A_NAME, A_STATUS, A_MESSAGE, A_QUEUE, A_ROLE, A_COUNT = 1, 2, 6, 7, 8, 10, 12
-A_METHOD, A_PATH, A_HEADER, A_CONTENT_LENGTH = 13, 16, 19, 25
+A_METHOD, A_PATH, A_QUERY, A_HEADER, A_CONTENT_LENGTH = 13, 16, 17, 19, 25
 A_BYTES, A_REASON, A_OFFSET, A_LENGTH64 = 32, 33, 34, 35
 END, DISCONNECT_F = 1, 2
 
@@ -169,7 +169,7 @@ def main():
         t, fl, fid, p = f
         if t == REQUEST:
             d = attrs(p)
-            path_ = dict(d).get(A_PATH, b"").decode()
+            path_ = dict(d).get(A_PATH, b"").decode() + dict(d).get(A_QUERY, b"").decode()
             reqs[fid] = {"path": path_, "h": hashlib.sha256(), "n": 0, "held": 0}
             say("got", fid, path_)
             if mode in ("hold", "watch"):
