@@ -528,6 +528,7 @@ class Handle:
 
     def _init_state(self):
         self._in = bytearray()
+        self._rbuf = bytearray(1 << 18)
         self._out = bytearray()
         self._fds = collections.deque()   # (offset in _out, fd), offsets ascending
         self._calls = {}                  # call id -> (status, message) once answered
@@ -743,16 +744,18 @@ class Handle:
         """Reads what is there and dispatches every complete frame; True if
         at least one frame arrived (or the connection ended)."""
         try:
-            data = self.sock.recv(1 << 18)
+            # into one buffer kept for the handle's life: a fresh 256 KiB
+            # object per read costs an mmap and a munmap
+            n = self.sock.recv_into(self._rbuf)
         except (BlockingIOError, InterruptedError):
             return False
         except ConnectionResetError:
-            data = b""
+            n = 0
         self.reads += 1
-        if not data:
+        if not n:
             self._set_eof()
             raise ProtocolError(self.error_message or "httpqd closed the queue connection")
-        self._in += data
+        self._in += memoryview(self._rbuf)[:n]
         pos = 0
         got = False
         try:

@@ -490,7 +490,8 @@ def serve(handle, app, sig, multiprocess=False):
         req = None
         while req is None and not sig.stop and not handle.shutdown_received:
             req = handle.next_request(wake_fd=sig.r)
-            sig.drain()
+            if req is None:
+                sig.drain()     # (not per request: one read(2) less)
         if req is not None:
             handle_request(req, app, multiprocess)
     if handle.shutdown_received:
