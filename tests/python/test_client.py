@@ -6,7 +6,6 @@ runs it under make check)."""
 
 import io
 import os
-import select
 import socket
 import struct
 import sys
@@ -873,10 +872,6 @@ class Workers(unittest.TestCase):
             for f in os.listdir(tmp):
                 os.unlink(os.path.join(tmp, f)) if os.path.isfile(os.path.join(tmp, f)) else None
         self.assertEqual(errors, [])
-
-
-class TapResult(unittest.TextTestResult):
-    pass
 
 
 def main():

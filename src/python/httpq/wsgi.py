@@ -9,7 +9,6 @@ pull, as http.sys does.  See httpq-wsgi(1).
 """
 
 import argparse
-import errno
 import importlib
 import io
 import os
