@@ -309,8 +309,9 @@ check_modules(const struct hq_store *s)
 
 	hq_log_set_sink(module_log);
 	for (size_t i = 0; i < s->nqueues; i++)
-		hq_module_unload(hq_module_load(s->queues[i].module, moddir,
-		    &s->queues[i], i, &hq_api_offline, &errs));
+		if (!s->queues[i].attach)
+			hq_module_unload(hq_module_load(s->queues[i].module, moddir,
+			    &s->queues[i], i, &hq_api_offline, &errs));
 	hq_log_set_sink(NULL);
 	n = errs.total;
 	if (n > 0) {

@@ -17,6 +17,15 @@
 
 #include "httpqd.h"
 
+/* The consumer of `attach:` queues (attach.c), handed down by lifecycle.c. */
+static const struct httpq_module *attach_module;
+
+void
+hq_config_set_attach(const struct httpq_module *m)
+{
+	attach_module = m;
+}
+
 /* Queues outlive snapshots, found again by name (main thread only). */
 static struct hq_queue **registry;
 static size_t nregistry;
@@ -75,7 +84,10 @@ build_consumers(struct hq_config *cfg, const char *moddir,
 		const struct hq_store_queue *sq = &s->queues[i];
 		struct hq_consumer *k = &cfg->consumers[i];
 
-		k->ctx = hq_module_load(sq->module, moddir, sq, i, api, errs);
+		if (sq->attach)
+			k->ctx = hq_module_builtin(attach_module, sq->name, sq, i);
+		else
+			k->ctx = hq_module_load(sq->module, moddir, sq, i, api, errs);
 		if (k->ctx == NULL) {
 			rc = -1;
 			continue;
@@ -92,7 +104,8 @@ static int
 init_consumers(struct hq_config *cfg, const struct httpq_api *api, struct hq_errors *errs)
 {
 	for (size_t i = 0; i < cfg->nconsumers; i++)
-		if (hq_module_init(cfg->consumers[i].ctx, api, errs) < 0)
+		if (cfg->consumers[i].ctx != NULL &&
+		    hq_module_init(cfg->consumers[i].ctx, api, errs) < 0)
 			return -1;
 	return 0;
 }

@@ -393,6 +393,12 @@ admit(struct hq_conn *c)
 		conn_error(c, HQ_ERR_SHUTDOWN, k->queue);
 		return false;
 	}
+	if (k->ctx == NULL) {
+		/* an attach queue: nothing to serve it yet */
+		hq_queue_reject(k->queue);
+		conn_error(c, HQ_ERR_NO_CONSUMER, k->queue);
+		return false;
+	}
 	e = hq_queue_admit(k->queue);
 	if (e != HQ_OK) {
 		conn_error(c, e, k->queue);
@@ -983,6 +989,52 @@ hq_conn_request_done(struct hq_conn *c)
 	r->owned = false;
 	hq_queue_complete(r->group->consumer->queue);
 	hq_request_cancel_defers(r);
+	conn_after(c);
+}
+
+/*
+ * A consumer gives back a request it owns (attach.c: its process died, the
+ * request waited too long in the queue, the process cancelled it).  Not
+ * answered yet and e given: the daemon answers e as admission would (reset
+ * at verbosity basic), else the connection closes (reset when asked).
+ * HTTPERR gets reason.  The request is released: after the call it is
+ * gone.  No abort callback runs (the consumer knows).
+ */
+void
+hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool reset)
+{
+	httpq_request *r = &c->req;
+	struct hq_queue *q = r->group->consumer->queue;
+	bool refused = false;
+
+	if (!r->owned)
+		return;
+	c->in_callback++;
+	r->abort_cb = NULL;
+	r->writable_cb = NULL;
+	r->body_cb = NULL;
+	if (e != HQ_OK && !r->head_sent && !r->aborted && !c->closed) {
+		hq_errlog(c, e, reason, hq_queue_name(q));
+		refused = hq_errinfo(e)->status == 503;
+		if (hq_queue_verbosity(q) == HQ_503_BASIC && refused)
+			conn_close(c, true);
+		else
+			hq_response_error(c, e, hq_queue_name(q));
+	} else {
+		if (!r->aborted)
+			hq_errlog(c, HQ_OK, reason, hq_queue_name(q));
+		r->resp_done = true;
+		c->close_after = true;
+		conn_close(c, reset && !r->head_sent);
+	}
+	r->resp_done = true;
+	r->owned = false;
+	if (refused)
+		hq_queue_complete_rejected(q);
+	else
+		hq_queue_complete(q);
+	hq_request_cancel_defers(r);
+	c->in_callback--;
 	conn_after(c);
 }
 

@@ -361,10 +361,12 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 		snprintf(n[4], sizeof(n[4]), "%u", st.current);
 		snprintf(n[5], sizeof(n[5]), "%u", st.peak);
 		hq_table_row(t, sq->name, n[0], hq_verbosity_name(st.verbosity),
-		    sq->module, n[1], n[2], n[3], n[4], n[5]);
+		    sq->attach ? "attach" : sq->module, n[1], n[2], n[3], n[4], n[5]);
 	}
 	hq_table_print(f, t, "no queues");
 	fputc('\n', f);
+	if (hq_attach_table(f))
+		fputc('\n', f);
 	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
@@ -383,12 +385,13 @@ queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
 	hq_json_str(f, sq->name);
 	fprintf(f, ",\"limit\":%u,\"verbosity\":\"%s\",\"module\":", st.limit,
 	    hq_verbosity_name(st.verbosity));
-	hq_json_str(f, sq->module);
+	hq_json_str(f, sq->attach ? "attach" : sq->module);
 	fprintf(f, ",\"arrived\":%llu,\"completed\":%llu,\"rejected\":%llu,"
 	    "\"current\":%u,\"peak\":%u,", (unsigned long long)st.arrived,
 	    (unsigned long long)st.completed, (unsigned long long)st.rejected,
 	    st.current, st.peak);
 	hq_json_origin(f, &sq->at);
+	hq_attach_show(f, sq->name, true);
 	fputc('}', f);
 }
 
@@ -468,7 +471,8 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	hq_ctl_text_line(a->f, "queue %s", name);
 	hq_ctl_text_field(a->f, "defined at", "%s", hq_origin_text(&s->queues[i].at,
 	    at, sizeof(at)));
-	hq_ctl_text_field(a->f, "module", "%s", s->queues[i].module);
+	hq_ctl_text_field(a->f, "module", "%s", s->queues[i].attach ? "attach" :
+	    s->queues[i].module);
 	hq_ctl_text_field(a->f, "limit", "%u", st.limit);
 	hq_ctl_text_field(a->f, "503", "%s", hq_verbosity_name(st.verbosity));
 	hq_ctl_text_field(a->f, "arrived", "%llu", (unsigned long long)st.arrived);
@@ -479,6 +483,7 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	for (size_t g = 0; g < s->ngroups; g++)
 		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
 			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
+	hq_attach_show(a->f, name, false);
 }
 
 /* ---------------------------------------------------------------------
@@ -567,7 +572,8 @@ route_found(FILE *f, const char *url, const struct hq_route *r, const char *cook
 {
 	const struct hq_group *g = r->owner;
 	const struct hq_store_group *sg = g->sg;
-	const char *module = g->consumer ? g->consumer->ctx->path : NULL;
+	const char *module = g->consumer == NULL ? NULL :
+	    g->consumer->ctx == NULL ? "attach" : g->consumer->ctx->path;
 	char at[512], gat[512];
 
 	if (json) {

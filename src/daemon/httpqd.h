@@ -9,6 +9,7 @@
  *   main.c
  *   lifecycle.c
  *   control.c
+ *   attach.c
  *   conn.c request.c
  *   response.c
  *   worker.c
@@ -25,7 +26,9 @@
  * and config.c the module API (hq_api of request.c) and the main mailbox;
  * control.c gives `show sslcert` (src/shared/) the served certificate.
  * Workers link and unlink their own connections (hq_worker_link); conn.c
- * fills the hq_logrec that logfile.c writes.
+ * fills the hq_logrec that logfile.c writes.  attach.c's consumer reaches
+ * config.c as hq_attach_module (hq_config_set_attach), and the main thread
+ * (current config) through struct hq_attach_ops from lifecycle.c.
  *
  * Layer: src/daemon/, the event-driven daemon httpqd (libevent, OpenSSL,
  * threads).  May call: src/shared/ (hqshared.h), src/lib/
@@ -128,6 +131,10 @@ void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
 void hq_config_registry_free(void);
+/* The built-in module that consumes `attach:` queues (attach.c's
+ * hq_attach_module), handed down by lifecycle.c before the first build;
+ * its state is the queue's attach object. */
+void hq_config_set_attach(const struct httpq_module *m);
 
 /* ---------------------------------------------------------------------
  * tls_ctx.c -- SSL bindings: their OpenSSL contexts (main thread).
@@ -188,6 +195,73 @@ struct hq_control_ops {
 void hq_control_start(struct event_base *base, const struct hq_store *store,
     const struct hq_control_ops *ops);
 void hq_control_stop(void);
+
+/* ---------------------------------------------------------------------
+ * attach.c -- queues served by attached processes: the queue socket and
+ * its handles (main thread), and the built-in consumer (worker threads).
+ * httpq-protocol(7); the ownership rules are at the top of attach.c.
+ * ------------------------------------------------------------------- */
+struct hq_attach_queue;   /* a queue's attach object: outlives snapshots */
+struct hq_attach_handle;  /* one connection on the queue socket */
+/* The consumer of `attach:` queues: a module built in (no dlopen). */
+extern const struct httpq_module hq_attach_module;
+struct hq_attach_ops {
+	struct hq_config *(*current_config)(void);
+};
+/* Main thread, before the workers start: mb is the main mailbox.  Listens
+ * on queue_socket.path (default HQ_DEFAULT_QUEUE_SOCKET); a failure is
+ * logged and the daemon runs without.  ops lives as long as the daemon. */
+/* httpqd -Q: overrides queue_socket.path of the store. */
+void hq_attach_set_path(const char *path);
+void hq_attach_start(struct event_base *base, struct hq_mailbox *mb,
+    const struct hq_store *s, const struct hq_attach_ops *ops);
+/* SIGTERM: SHUTDOWN to every handle, 503 to queued requests; held ones
+ * may still be answered until the drain ends. */
+void hq_attach_drain(void);
+/* Closes the socket and every handle (before the workers stop). */
+void hq_attach_stop(void);
+/* Last, after the workers and the main mailbox are gone. */
+void hq_attach_free(void);
+/* `show queue NAME` / servicestate: the handles of the queue (text lines,
+ * or with json `,"attached":[...],"waiting":N` inside the queue's object). */
+void hq_attach_show(FILE *f, const char *queue, bool json);
+/* servicestate: a table of every attached process; false if there is none. */
+bool hq_attach_table(FILE *f);
+
+/* Hooks for run-time registration (registry.c, issue 10):
+ * - hq_attach_set_call(type, fn): fn answers CREATE_QUEUE, ADD_URL or
+ *   REMOVE_URL frames (until set: RESULT INVALID "not supported yet").  fn
+ *   runs on the main thread and must answer with hq_attach_result().
+ * - hq_attach_queue_get(name, create): the attach object of a queue, made
+ *   if create; requests reach it through a consumer whose ctx runs
+ *   hq_attach_module (hq_module_builtin(&hq_attach_module, name, NULL, 0)
+ *   then hq_module_init: its init() finds the object by the queue name).
+ * - hq_attach_handle_open(h, q, role): h holds q now (CREATE_QUEUE, or an
+ *   OPEN_QUEUE of a run-time queue); -1 if h holds a queue already.
+ * - hq_attach_set_close_hook(fn, arg): fn(h, arg) when a handle closes
+ *   (process gone, protocol error, stop), after its requests were given
+ *   back: drop its run-time queue and URLs there.
+ * - hq_attach_peer(h, &p): the peer's SO_PEERCRED and groups. */
+typedef void (*hq_attach_call_fn)(struct hq_attach_handle *h,
+    const struct hq_qp_frame *f);
+typedef void (*hq_attach_close_fn)(struct hq_attach_handle *h, void *arg);
+struct hq_attach_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *gids;
+	size_t ngids;
+};
+void hq_attach_set_call(uint16_t type, hq_attach_call_fn fn);
+void hq_attach_set_close_hook(hq_attach_close_fn fn, void *arg);
+void hq_attach_result(struct hq_attach_handle *h, uint64_t call_id, uint32_t status,
+    const char *msg);
+void hq_attach_peer(const struct hq_attach_handle *h, struct hq_attach_peer *p);
+struct hq_attach_queue *hq_attach_queue_get(const char *name, bool create);
+const char *hq_attach_queue_name(const struct hq_attach_queue *q);
+struct hq_attach_queue *hq_attach_handle_queue(const struct hq_attach_handle *h);
+int hq_attach_handle_open(struct hq_attach_handle *h, struct hq_attach_queue *q,
+    unsigned role);
 
 /* ---------------------------------------------------------------------
  * worker.c -- threads with their own event base.
@@ -462,6 +536,10 @@ void hq_conn_abort(struct hq_conn *c, const char *why);
  * continue with pipelined input, or free. */
 void hq_conn_kick(struct hq_conn *c);
 void hq_conn_request_done(struct hq_conn *c);
+/* A consumer hands back a request it owns: answered e (a 503) if nothing
+ * of its response went out, else its connection closes (reset if asked);
+ * reason goes to HTTPERR.  Releases the request. */
+void hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool reset);
 void hq_conn_want_body(struct hq_conn *c);
 /* The local address, looked up once per connection when needed. */
 const struct sockaddr *hq_conn_local(struct hq_conn *c);

@@ -58,6 +58,7 @@ hq_check(const char *path, const char *moddir)
 
 	M.path = path;
 	M.moddir = moddir;
+	hq_config_set_attach(&hq_attach_module);
 	cfg = load(true, &errs);
 	if (cfg == NULL) {
 		hq_errors_print(&errs, stderr);
@@ -156,6 +157,10 @@ static const struct hq_sd_counts sd_counts = {
 	.requests = hq_workers_requests,
 };
 
+static const struct hq_attach_ops attach_ops = {
+	.current_config = current_config,
+};
+
 static const struct hq_control_ops control_ops = {
 	.current_config = current_config,
 	.reload = control_reload,
@@ -191,6 +196,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	    (int)sig, hq_workers_connections(),
 	    hq_workers_connections() == 1 ? "" : "s", secs);
 	hq_workers_drain();
+	hq_attach_drain();
 	M.drain_deadline_ms = hq_now_ms() + (uint64_t)secs * 1000;
 	M.drain_tick = event_new(M.base, -1, EV_PERSIST, drain_check, NULL);
 	event_add(M.drain_tick, &tick);
@@ -278,12 +284,14 @@ static void
 teardown(void)
 {
 	hq_control_stop();
+	hq_attach_stop();
 	hq_workers_stop();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
 	hq_logs_free();
 	hq_mailbox_close(&M.mbox);
+	hq_attach_free();
 	hq_config_free_on(NULL);
 	hq_config_registry_free();
 	if (M.drain_tick)
@@ -306,6 +314,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 
 	M.path = path;
 	M.moddir = moddir;
+	hq_config_set_attach(&hq_attach_module);
 	signal(SIGPIPE, SIG_IGN);
 	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
 	signal(SIGXFSZ, SIG_IGN);
@@ -316,6 +325,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	if (setup(foreground, &nworkers, &fds) < 0) {
 		if (M.cfg)
 			hq_config_free_now(M.cfg);
+		hq_attach_free();
 		hq_config_registry_free();
 		hq_sd_free();
 		hq_logs_free();
@@ -332,6 +342,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	evsignal_add(M.sigint, NULL);
 	M.sigusr1 = evsignal_new(M.base, SIGUSR1, on_reopen, NULL);
 	evsignal_add(M.sigusr1, NULL);
+	hq_attach_start(M.base, &M.mbox, M.cfg->store, &attach_ops);
 	hq_workers_start(nworkers, M.cfg, fds, &conn_ops);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);

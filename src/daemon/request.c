@@ -252,7 +252,7 @@ response_ended(httpq_request *r)
 	if (r->resp_cl >= 0 && r->resp_body < (uint64_t)r->resp_cl && !r->no_body) {
 		hq_log(LOG_WARNING, "queue=%s request=%llu: module ended a response "
 		    "after %llu of %lld bytes; closing the connection",
-		    r->group->consumer->ctx->queue_name, (unsigned long long)r->id,
+		    hq_queue_name(r->group->consumer->queue), (unsigned long long)r->id,
 		    (unsigned long long)r->resp_body, (long long)r->resp_cl);
 		c->close_after = true;
 	}

@@ -411,6 +411,12 @@ struct hq_store_queue {
 	struct hq_origin module_at;
 	struct hq_kv *options;
 	size_t noptions;
+	/* attach: processes open the queue over the queue socket
+	 * (httpq-protocol(7)) instead of a module serving it */
+	bool attach;                              /* `attach:` given (then module is NULL) */
+	char *attach_user, *attach_group;         /* may open as worker; NULL = nobody but root */
+	char *controller_user, *controller_group; /* may also add/remove URLs; NULL = root only */
+	struct hq_origin attach_at;
 };
 
 /* A URL reservation (http.sys URL ACL): who may register URLs at or below
@@ -474,6 +480,7 @@ struct hq_store {
 	size_t nurlacls;
 	struct hq_store_sslcert *sslcerts;
 	size_t nsslcerts;
+	char *queue_socket;           /* queue_socket.path; NULL = default */
 };
 
 /*
@@ -655,6 +662,14 @@ void hq_kvlist_free(struct hq_kvlist *m);
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
  * ------------------------------------------------------------------- */
+/* May uid (with groups gids, its primary group included) open queue q
+ * with role (HQ_QP_ROLE_* bits, at least one, no other)?  Only an attach
+ * queue can be opened; root always may.  The worker role takes
+ * attach.user or attach.group, or a controller_* entry (a controller may
+ * also work); the controller role takes controller_user or
+ * controller_group. */
+bool hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
+    size_t ngids, unsigned role);
 /* The reservation deciding for p: same scheme, host class, host and port,
  * longest path at or above p's (strictly above with strict); NULL if none. */
 const struct hq_store_urlacl *hq_urlacl_find(const struct hq_store *s,
@@ -921,6 +936,8 @@ enum hq_error hq_queue_admit(struct hq_queue *q);
 /* Counts a 503 given for another reason (no consumer, shutting down). */
 void hq_queue_reject(struct hq_queue *q);
 void hq_queue_complete(struct hq_queue *q);
+/* An admitted request answered 503 after all: current--, rejected++. */
+void hq_queue_complete_rejected(struct hq_queue *q);
 void hq_queue_stats(const struct hq_queue *q, struct hq_queue_stats *st);
 
 /* ---------------------------------------------------------------------
@@ -949,6 +966,10 @@ struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
     const struct hq_store_queue *sq, size_t qindex,
     const struct httpq_api *api, struct hq_errors *errs);
 /* Calls the module's init(): 0, or -1 with an error in errs. */
+/* A module compiled into the daemon (attached processes' consumer): a
+ * context without a file; sq NULL for a run-time queue. */
+struct httpq_ctx *hq_module_builtin(const struct httpq_module *m, const char *queue_name,
+    const struct hq_store_queue *sq, size_t qindex);
 int hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
     struct hq_errors *errs);
 /* fini() if init() succeeded, then dlclose. */

@@ -158,6 +158,22 @@ fail:
 	return NULL;
 }
 
+/* A module built into the daemon (attached processes): no file, no
+ * dlopen, no options; sq may be NULL for a queue made at run time. */
+struct httpq_ctx *
+hq_module_builtin(const struct httpq_module *m, const char *queue_name,
+    const struct hq_store_queue *sq, size_t qindex)
+{
+	struct httpq_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->mod = m;
+	ctx->path = xstrdup(m->name);  /* shown as the module: "attach" */
+	ctx->queue_name = xstrdup(queue_name);
+	ctx->sq = sq;
+	ctx->qindex = qindex;
+	return ctx;
+}
+
 int
 hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
     struct hq_errors *errs)

@@ -118,6 +118,15 @@ hq_queue_complete(struct hq_queue *q)
 	atomic_fetch_add_explicit(&q->completed, 1, memory_order_relaxed);
 }
 
+/* An admitted request that leaves the queue with a 503 (attached processes:
+ * none took it in time, or the one holding it died): counted as rejected. */
+void
+hq_queue_complete_rejected(struct hq_queue *q)
+{
+	atomic_fetch_sub_explicit(&q->current, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&q->rejected, 1, memory_order_relaxed);
+}
+
 void
 hq_queue_stats(const struct hq_queue *q, struct hq_queue_stats *st)
 {

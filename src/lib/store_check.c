@@ -162,6 +162,25 @@ check_queue_names(struct ld *ld)
 	free(first);
 }
 
+/* A queue is served by a module or by attached processes (exactly one
+ * of the two keys: the loader checks that, K_ONE_OF). */
+static void
+check_queue_kinds(struct ld *ld)
+{
+	for (size_t i = 0; i < ld->s->nqueues; i++) {
+		struct hq_store_queue *q = &ld->s->queues[i];
+
+		q->attach = q->attach_at.file != NULL;
+		if (q->attach && q->noptions > 0) {
+			char *path = hq_st_join(ld->qpath[i], "options");
+
+			xerr(ld, &q->options[0].at, path,
+			    "options are given to a module; an attach queue has none");
+			free(path);
+		}
+	}
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -507,6 +526,7 @@ hq_st_check_all(struct ld *ld)
 	check_sslcerts(ld);
 	check_group_names(ld);
 	check_queue_names(ld);
+	check_queue_kinds(ld);
 	check_queue_refs(ld);
 	check_prefixes(ld);
 }

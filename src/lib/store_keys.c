@@ -150,13 +150,34 @@ const struct key hq_st_group_keys[] = {
 #undef GR
 
 #define QU(f) offsetof(struct hq_store_queue, f)
+static const struct key attach_keys[] = {
+	{ .name = "user", .type = K_STRING, .off = QU(attach_user), .show = "-",
+	  .meaning = "user (name or uid) who may open the queue as a worker" },
+	{ .name = "group", .type = K_STRING, .off = QU(attach_group), .show = "-",
+	  .meaning = "group (name or gid) whose members may open it as "
+	      "workers" },
+	{ .name = "controller_user", .type = K_STRING,
+	  .off = QU(controller_user), .show = "-",
+	  .meaning = "user who may also add and remove the queue's URLs" },
+	{ .name = "controller_group", .type = K_STRING,
+	  .off = QU(controller_group), .show = "-",
+	  .meaning = "group whose members may also add and remove its URLs" },
+	{ .name = NULL }
+};
+
 const struct key hq_st_queue_keys[] = {
 	{ .name = "name", .type = K_NAME, .flags = K_REQUIRED | K_AT,
 	  .off = QU(name), .at_off = QU(at),
 	  .meaning = "unique name of the request queue" },
-	{ .name = "module", .type = K_STRING, .flags = K_REQUIRED | K_AT,
-	  .off = QU(module), .at_off = QU(module_at),
-	  .meaning = "handler module: a name in module_path, or a path" },
+	{ .name = "module", .type = K_STRING, .flags = K_ONE_OF | K_AT,
+	  .off = QU(module), .at_off = QU(module_at), .show = "-",
+	  .meaning = "handler module: a name in module_path, or a path; "
+	      "module or attach" },
+	{ .name = "attach", .type = K_MAP, .flags = K_ONE_OF | K_AT,
+	  .at_off = QU(attach_at),
+	  .sub = attach_keys,
+	  .meaning = "processes attach to the queue (httpq-protocol(7)); "
+	      "empty = root only" },
 	{ .name = "length", .type = K_UINT, .off = QU(length),
 	  .min = HQ_QUEUE_LENGTH_MIN, .max = HQ_QUEUE_LENGTH_MAX,
 	  .dnum = HQ_DEFAULT_QUEUE_LENGTH,
@@ -185,6 +206,15 @@ static const struct key control_keys[] = {
 	{ .name = NULL }
 };
 #undef CT
+
+static const struct key queue_socket_keys[] = {
+	{ .name = "path", .type = K_STRING,
+	  .off = offsetof(struct hq_store, queue_socket),
+	  .dstr = HQ_DEFAULT_QUEUE_SOCKET,
+	  .meaning = "Unix socket processes attach to queues through "
+	      "(mode 0666)" },
+	{ .name = NULL }
+};
 
 #define UA(f) offsetof(struct hq_store_urlacl, f)
 const struct key hq_st_urlacl_keys[] = {
@@ -267,9 +297,12 @@ const struct key hq_st_top_keys[] = {
 	      "timeouts" },
 	{ .name = "queues", .type = K_LIST, .sub = hq_st_queue_keys,
 	  .list = KL_QUEUES, .what = "list of mappings", .show = "-",
-	  .meaning = "request queues, each served by a handler module" },
+	  .meaning = "request queues, each served by a handler module or "
+	      "by attached processes" },
 	{ .name = "control", .type = K_MAP, .sub = control_keys,
 	  .meaning = "the control socket of httpqctl" },
+	{ .name = "queue_socket", .type = K_MAP, .sub = queue_socket_keys,
+	  .meaning = "the socket of attached processes" },
 	{ .name = "urlacls", .type = K_LIST, .sub = hq_st_urlacl_keys,
 	  .list = KL_URLACLS, .what = "list of mappings", .show = "-",
 	  .meaning = "URL reservations: who may register URLs under a "

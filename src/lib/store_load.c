@@ -534,6 +534,8 @@ set_value(struct ld *ld, const struct key *k, void *base,
 {
 	switch (k->type) {
 	case K_MAP:
+		if (k->flags & K_AT)
+			*(struct hq_origin *)field(base, k->at_off) = origin(ld, v);
 		walk_map(ld, k->sub, field(base, k->off), v, path);
 		break;
 	case K_LIST:
@@ -581,11 +583,34 @@ unknown_key(struct ld *ld, const struct key *t, const struct hq_ynode *key,
 	}
 }
 
+/* A mapping with K_ONE_OF keys has none of them (missing) or more. */
+static void
+one_of_error(struct ld *ld, const struct key *t, const struct hq_ynode *n,
+    const char *path, bool missing)
+{
+	char list[256] = "";
+	size_t len = 0, i = 0;
+
+	for (const struct key *k = t; k->name; k++)
+		if ((k->flags & K_ONE_OF) && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%s%s%s%s", i++ == 0 ? "" : " or ", missing ? "\"" : "",
+			    k->name, missing ? "\"" : "");
+	if (i == 0)
+		return;
+	if (missing)
+		err(ld, n, path, "missing required key %s", list);
+	else
+		err(ld, n, path, "give %s, not both", list);
+}
+
 static void
 walk_map(struct ld *ld, const struct key *t, void *base,
     const struct hq_ynode *map, const char *path)
 {
 	uint64_t seen = 0;
+	const struct hq_ynode *alt = NULL;   /* a second K_ONE_OF key */
+	size_t nalt = 0;
 
 	if (hq_ynode_is_null(map))
 		return;
@@ -616,6 +641,8 @@ walk_map(struct ld *ld, const struct key *t, void *base,
 			continue;
 		}
 		seen |= bit;
+		if ((k->flags & K_ONE_OF) && nalt++ == 1)
+			alt = map->kid[i];
 		kpath = hq_st_join(path, name);
 		set_value(ld, k, base, map->kid[i + 1], kpath);
 		free(kpath);
@@ -624,6 +651,8 @@ walk_map(struct ld *ld, const struct key *t, void *base,
 		if ((k->flags & K_REQUIRED) && !(seen & (1ULL << (k - t))))
 			err(ld, map, path, "missing required key \"%s\"",
 			    k->name);
+	if (nalt != 1)
+		one_of_error(ld, t, nalt == 0 ? map : alt, path, nalt == 0);
 }
 
 /* ---------------------------------------------------------------------

@@ -260,9 +260,14 @@ hq_store_free(struct hq_store *s)
 		free(q->options);
 		free(q->name);
 		free(q->module);
+		free(q->attach_user);
+		free(q->attach_group);
+		free(q->controller_user);
+		free(q->controller_group);
 	}
 	free(s->queues);
 	free(s->control.socket);
+	free(s->queue_socket);
 	free(s->control.admin_group);
 	free(s->control.read_group);
 	for (size_t i = 0; i < s->nurlacls; i++) {

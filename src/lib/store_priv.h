@@ -44,9 +44,10 @@ enum ktype {
 #define K_REQUIRED 0x1 /* must appear in its mapping */
 #define K_NULLABLE 0x2 /* "~" unsets it (sets NULL) */
 #define K_INHERIT  0x4 /* K_MAP whose values stay 0 = inherit */
-#define K_AT       0x8 /* at_off names a struct hq_origin to fill */
+#define K_AT       0x8 /* at_off names a struct hq_origin to fill (K_MAP too) */
 #define K_SELECT   0x10 /* names its entry in httpqctl's delete and show */
 #define K_FILE     0x20 /* a file name (httpqctl makes it absolute) */
+#define K_ONE_OF   0x40 /* exactly one of the K_ONE_OF keys of a mapping */
 
 struct ld;
 

@@ -10,6 +10,9 @@
  * on it; reserving below it for someone else needs "delegate" on the
  * nearest reservation strictly above (a reservation does not delegate
  * itself).  Root is always allowed, as Administrators are.
+ *
+ * The same user and group matching decides who may open an attach queue
+ * (hq_store_queue_allows).
  */
 #include "config.h"
 
@@ -97,6 +100,42 @@ hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gids,
 		if (gids[i] == (gid_t)id)
 			return true;
 	return false;
+}
+
+/* Does name (a user, or a group with group) match uid or one of gids? */
+static bool
+names(const char *name, bool group, uid_t uid, const gid_t *gids, size_t ngids)
+{
+	long id;
+
+	if (name == NULL || (id = resolve(name, group)) < 0)
+		return false;
+	if (!group)
+		return (uid_t)id == uid;
+	for (size_t i = 0; i < ngids; i++)
+		if (gids[i] == (gid_t)id)
+			return true;
+	return false;
+}
+
+bool
+hq_store_queue_allows(const struct hq_store_queue *q, uid_t uid, const gid_t *gids,
+    size_t ngids, unsigned role)
+{
+	const unsigned all = HQ_QP_ROLE_WORKER | HQ_QP_ROLE_CONTROLLER;
+	bool controller, worker;
+
+	if (!q->attach || role == 0 || (role & ~all) != 0)
+		return false;
+	if (uid == 0)
+		return true;
+	controller = names(q->controller_user, false, uid, gids, ngids) ||
+	    names(q->controller_group, true, uid, gids, ngids);
+	worker = controller || names(q->attach_user, false, uid, gids, ngids) ||
+	    names(q->attach_group, true, uid, gids, ngids);
+	if ((role & HQ_QP_ROLE_CONTROLLER) && !controller)
+		return false;
+	return !(role & HQ_QP_ROLE_WORKER) || worker;
 }
 
 bool

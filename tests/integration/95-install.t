@@ -39,6 +39,7 @@ check_file "$mandir/man5/httpq.yaml.5" "man page"
 check_file "$mandir/man3/httpq-module.3" "man page"
 check_file "$mandir/man7/httpq-http.7" "man page"
 check_file "$mandir/man8/httpq-static.8" "man page"
+check_file "$mandir/man7/httpq-protocol.7" "man page"
 if [ -n "$unitdir" ]; then
 	check_file "$unitdir/httpq.service" "systemd unit"
 	check_file "$unitdir/httpq.socket" "systemd socket unit"

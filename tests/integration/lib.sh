@@ -17,6 +17,7 @@
 #   HQ_PID   the daemon's process id
 #   HQ_LOG   the daemon's log (stdout and stderr)
 #   HQ_CTL   the daemon's control socket ($HQ_DIR/ctl.sock, given with -s)
+#   HQ_QSOCK the daemon's queue socket ($HQ_DIR/queue.sock, given with -Q)
 
 : "${HQ_TESTS:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${HTTPQD:=$HQ_TESTS/../src/httpqd}"
@@ -261,7 +262,10 @@ start_httpqd() {
 	write_config "$HQ_DIR/httpq.yaml" "$1"
 	# Each daemon has its own control socket, never the system's.
 	HQ_CTL="$HQ_DIR/ctl.sock"
-	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" -s "$HQ_CTL" >"$HQ_LOG" 2>&1 &
+	# and its own queue socket (httpq-protocol(7)), for attached processes
+	HQ_QSOCK="$HQ_DIR/queue.sock"
+	"$HTTPQD" -f -c "$HQ_DIR/httpq.yaml" -M "$HQ_MODDIR" -s "$HQ_CTL" -Q "$HQ_QSOCK" \
+	    >"$HQ_LOG" 2>&1 &
 	HQ_PID=$!
 	pyhelper waitport "$HQ_PORT" "$HQ_PID" 10
 	_rc=$?

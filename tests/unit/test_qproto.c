@@ -479,6 +479,205 @@ START_TEST(names)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------
+ * httpq-protocol(7) says what the codec does
+ * ------------------------------------------------------------------- */
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+#define MAN TESTS_SRCDIR "/../man/httpq-protocol.7"
+
+/* Every frame type and attribute tag, with its number, in the tables. */
+START_TEST(man_tables)
+{
+	char *man = slurp(MAN), *want;
+
+	for (uint16_t t = 1; t < HQ_QP__COUNT; t++) {
+		want = xasprintf("\n%u|%s|", t, hq_qp_type_name(t));
+		ck_assert_msg(strstr(man, want) != NULL, "no row %s", want + 1);
+		free(want);
+		want = xasprintf("\n.SS \"%s (%u)\"\n", hq_qp_type_name(t), t);
+		ck_assert_msg(strstr(man, want) != NULL, "no section %s", want + 1);
+		free(want);
+	}
+	for (uint16_t t = 1; t < HQ_QA__COUNT; t++) {
+		want = xasprintf("\n%u|%s|", t, hq_qp_attr_name(t));
+		ck_assert_msg(strstr(man, want) != NULL, "no row %s", want + 1);
+		free(want);
+	}
+	for (uint32_t st = 0; st < HQ_QS__COUNT; st++) {
+		want = xasprintf("\n%u|%s|", st, hq_qp_status_name(st));
+		ck_assert_msg(strstr(man, want) != NULL, "no row %s", want + 1);
+		free(want);
+	}
+	want = xasprintf("\nMAX_PAYLOAD|%u|", HQ_QP_MAX_PAYLOAD);
+	ck_assert_msg(strstr(man, want) != NULL, "%s", want + 1);
+	free(want);
+	want = xasprintf("\nBODY_WINDOW|%u|", HQ_QP_BODY_WINDOW);
+	ck_assert_msg(strstr(man, want) != NULL, "%s", want + 1);
+	free(want);
+	want = xasprintf("\nSEND_WINDOW|%u|", HQ_QP_SEND_WINDOW);
+	ck_assert_msg(strstr(man, want) != NULL, "%s", want + 1);
+	free(want);
+	want = xasprintf("\nFILE_COST|%u|", HQ_QP_FILE_COST);
+	ck_assert_msg(strstr(man, want) != NULL, "%s", want + 1);
+	free(want);
+	want = xasprintf("\nMAX_CREDIT|%u|", HQ_QP_MAX_CREDIT);
+	ck_assert_msg(strstr(man, want) != NULL, "%s", want + 1);
+	free(want);
+	free(man);
+}
+END_TEST
+
+static bool
+all_hex(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef", w[i]))
+			return false;
+	return n > 0 && n % 2 == 0;
+}
+
+/* The bytes an EXAMPLES line shows: hex words, then a quoted string right
+ * after an attribute's tag and length; the annotation ends it. */
+static void
+example_line(const char *line, struct hq_qp_buf *out)
+{
+	const char *p = line;
+	size_t words = 0;
+
+	for (;;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '"' && words == 2) {
+			const char *e = strchr(p + 1, '"');
+
+			ck_assert_ptr_nonnull(e);
+			hq_qp_put_raw(out, p + 1, (size_t)(e - p - 1));
+			return;
+		}
+		n = strcspn(p, " ");
+		if (!all_hex(p, n))
+			return;
+		for (size_t i = 0; i < n; i += 2) {
+			unsigned x;
+			unsigned char c;
+
+			ck_assert(sscanf(p + i, "%2x", &x) == 1);
+			c = (unsigned char)x;
+			hq_qp_put_raw(out, &c, 1);
+		}
+		p += n;
+		words++;
+	}
+}
+
+/* The worked example of the man page is what the builder makes. */
+START_TEST(man_example)
+{
+	char *man = slurp(MAN), *ex, *end, *line, *save = NULL;
+	struct hq_qp_buf got = { 0 }, want = { 0 };
+	bool in = false;
+	struct hq_qp_buf *b = &want;
+
+	ex = strstr(man, "\n.SH EXAMPLES\n");
+	ck_assert_ptr_nonnull(ex);
+	end = strstr(ex, "\n.SH FILES");
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	/* roff escapes used there: \- and \e */
+	for (char *r = ex, *w = ex; ; r++) {
+		if (r[0] == '\\' && (r[1] == '-' || r[1] == 'e'))
+			*w++ = r[1] == '-' ? '-' : '\\', r++;
+		else
+			*w++ = *r;
+		if (*r == '\0')
+			break;
+	}
+	for (line = strtok_r(ex, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, ".nf") == 0)
+			in = true;
+		else if (strcmp(line, ".fi") == 0)
+			in = false;
+		else if (in)
+			example_line(line, &got);
+	}
+
+	hq_qp_begin(b, HQ_QP_HELLO, 0, 0);
+	hq_qp_put_u32(b, HQ_QA_VERSION, 1);
+	hq_qp_put_str(b, HQ_QA_NAME, "demo");
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_HELLO, 0, 0);
+	hq_qp_put_u32(b, HQ_QA_VERSION, HQ_QP_VERSION);
+	hq_qp_put_str(b, HQ_QA_NAME, "httpq/0.2.0");
+	hq_qp_put_u32(b, HQ_QA_MAX_PAYLOAD, HQ_QP_MAX_PAYLOAD);
+	hq_qp_put_u32(b, HQ_QA_BODY_WINDOW, HQ_QP_BODY_WINDOW);
+	hq_qp_put_u32(b, HQ_QA_SEND_WINDOW, HQ_QP_SEND_WINDOW);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_OPEN_QUEUE, 0, 1);
+	hq_qp_put_str(b, HQ_QA_QUEUE, "app");
+	hq_qp_put_u32(b, HQ_QA_ROLE, HQ_QP_ROLE_WORKER);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_RECEIVE, 0, 0);
+	hq_qp_put_u32(b, HQ_QA_COUNT, 8);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_RESULT, 0, 1);
+	hq_qp_put_u32(b, HQ_QA_STATUS, HQ_QS_OK);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_REQUEST, 0, 42);
+	hq_qp_put_str(b, HQ_QA_METHOD, "GET");
+	hq_qp_put_str(b, HQ_QA_RAW_URL, "/app/hi");
+	hq_qp_put_str(b, HQ_QA_COOKED_URL, "http://localhost:8080/app/hi");
+	hq_qp_put_str(b, HQ_QA_PATH, "/app/hi");
+	hq_qp_put_str(b, HQ_QA_HOST, "localhost:8080");
+	hq_qp_put_u32(b, HQ_QA_VERSION, 11);
+	hq_qp_put_header(b, "Host", 4, "localhost:8080", 14);
+	hq_qp_put_str(b, HQ_QA_REMOTE_ADDR, "127.0.0.1:50000");
+	hq_qp_put_str(b, HQ_QA_LOCAL_ADDR, "127.0.0.1:8080");
+	hq_qp_put_str(b, HQ_QA_URL_PREFIX, "http://+:8080/app/");
+	hq_qp_put_str(b, HQ_QA_URL_GROUP, "app");
+	hq_qp_put_u64(b, HQ_QA_CONNECTION_ID, 7);
+	hq_qp_put_i64(b, HQ_QA_CONTENT_LENGTH, 0);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_RESPONSE, 0, 42);
+	hq_qp_put_u32(b, HQ_QA_STATUS, 200);
+	hq_qp_put_header(b, "Content-Length", 14, "2", 1);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_RESPONSE_BODY, HQ_QF_END, 42);
+	hq_qp_put_raw(b, "hi", 2);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+	hq_qp_begin(b, HQ_QP_SEND_CREDIT, 0, 42);
+	hq_qp_put_u32(b, HQ_QA_BYTES, 2);
+	ck_assert_int_eq(hq_qp_end(b), 0);
+
+	ck_assert_uint_eq(got.len, want.len);
+	for (size_t i = 0; i < want.len; i++)
+		ck_assert_msg(got.p[i] == want.p[i], "httpq-protocol(7) EXAMPLES: byte %zu "
+		    "is %02x, the codec makes %02x", i, got.p[i], want.p[i]);
+	hq_qp_buf_free(&got);
+	hq_qp_buf_free(&want);
+	free(man);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -493,6 +692,8 @@ unit_suite(void)
 	tcase_add_test(tc, builder_limits);
 	tcase_add_test(tc, wire_bytes);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, man_tables);
+	tcase_add_test(tc, man_example);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -237,6 +237,47 @@ START_TEST(test_full)
 }
 END_TEST
 
+/* Attach queues (issue 10): the policy's fields, and the socket. */
+START_TEST(test_attach)
+{
+	struct hq_store *s = load_good("attach.yaml");
+	const struct hq_store_queue *q;
+
+	ck_assert_str_eq(s->queue_socket, "/run/test/queue.sock");
+	ck_assert_uint_eq(s->nqueues, 4);
+	q = &s->queues[0];
+	ck_assert(q->attach);
+	ck_assert_ptr_null(q->module);
+	ck_assert_str_eq(q->attach_user, "www-app");
+	ck_assert_str_eq(q->attach_group, "1001");
+	ck_assert_str_eq(q->controller_user, "deploy");
+	ck_assert_str_eq(q->controller_group, "ops");
+	ck_assert_str_eq(q->attach_at.file, "attach.yaml");
+	ck_assert_int_eq(q->attach_at.line, 7);
+	ck_assert_uint_eq(q->length, 10);
+	ck_assert_int_eq(q->verbosity, HQ_503_FULL);
+	/* attach: with nothing, or {}: root only */
+	for (size_t i = 1; i <= 2; i++) {
+		q = &s->queues[i];
+		ck_assert(q->attach);
+		ck_assert(q->attach_user == NULL && q->attach_group == NULL &&
+		    q->controller_user == NULL && q->controller_group == NULL);
+		ck_assert_uint_eq(q->length, HQ_DEFAULT_QUEUE_LENGTH);
+	}
+	ck_assert_int_eq(s->queues[1].attach_at.line, 14);
+	q = &s->queues[3];
+	ck_assert(!q->attach);
+	ck_assert_str_eq(q->module, "sample");
+	ck_assert_ptr_null(q->attach_at.file);
+	hq_store_free(s);
+	/* the default socket */
+	s = load_good("minimal.yaml");
+	ck_assert_str_eq(s->queue_socket, HQ_DEFAULT_QUEUE_SOCKET);
+	ck_assert(!s->queues[0].attach);
+	hq_store_free(s);
+}
+END_TEST
+
 START_TEST(test_access_log)
 {
 	struct hq_store *s = load_good("accesslog.yaml");
@@ -539,8 +580,8 @@ static const struct {
 	{ "---\n...\n", NULL },
 	{ "42", "t:1:1: expected a mapping at the top level, got \"42\"" },
 	{ "\"\\x01\\x02\": 1", "t:1:1: ??: unknown key \"??\" (known keys: "
-	  "server, iplisten, limits, timeouts, url_groups, queues, control, urlacls, "
-	  "sslcerts)" },
+	  "server, iplisten, limits, timeouts, url_groups, queues, control, "
+	  "queue_socket, urlacls, sslcerts)" },
 	{ "\xff: 1", "t: YAML syntax error: invalid leading UTF-8 octet at byte 0" },
 };
 
@@ -599,7 +640,7 @@ START_TEST(test_collects_all)
 	ck_assert_str_eq(e.msg[0], "mem:1:19: server.workers: expected an "
 	    "integer 0-256, got \"999\"");
 	ck_assert_str_eq(e.msg[1], "mem:2:10: queues[0]: missing required key "
-	    "\"module\"");
+	    "\"module\" or \"attach\"");
 	ck_assert_str_eq(e.msg[2], "mem:3:35: url_groups[0].prefixes[0]: port "
 	    "missing in \"http://+/\"");
 	ck_assert_str_eq(e.msg[3], "mem:3:56: url_groups[0].queue: no queue named "
@@ -906,7 +947,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 57);
+	ck_assert_uint_eq(nkeys, 62);
 	free(man);
 	free(buf);
 }
@@ -1119,6 +1160,7 @@ unit_suite(void)
 	tcase_add_test(good, test_empty_is_defaults);
 	tcase_add_test(good, test_minimal);
 	tcase_add_test(good, test_full);
+	tcase_add_test(good, test_attach);
 	tcase_add_test(good, test_flow_style);
 	tcase_add_test(good, test_access_log);
 	tcase_add_test(good, test_dropins);

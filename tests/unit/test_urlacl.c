@@ -91,6 +91,77 @@ START_TEST(test_allows)
 }
 END_TEST
 
+/*
+ * hq_store_queue_allows: who may open an attach queue in which role.
+ * Names are Debian's base-passwd entries (daemon = uid 1 and gid 1, bin =
+ * uid 2 and gid 2), so that names resolve everywhere the tests run.
+ */
+static const char queue_yaml[] =
+    "queues:\n"
+    "  - { name: users, attach: { user: daemon, controller_user: '1000' } }\n"
+    "  - { name: groups, attach: { group: '500', controller_group: bin } }\n"
+    "  - { name: rootonly, attach: ~ }\n"
+    "  - { name: mod, module: sample }\n"
+    "  - { name: ids, attach: { user: '1001', group: daemon } }\n"
+    "  - { name: ghost, attach: { user: no-such-user-x, group: no-such-group-x } }\n";
+
+enum { W = HQ_QP_ROLE_WORKER, C = HQ_QP_ROLE_CONTROLLER };
+
+static const struct qrow {
+	size_t queue;
+	unsigned uid;
+	unsigned gid;       /* the one group, 0 = none */
+	unsigned role;
+	bool want;
+	const char *why;
+} qrows[] = {
+	{ 0, 1, 0, W, true, "user by name" },
+	{ 0, 1, 0, C, false, "a worker is not a controller" },
+	{ 0, 1, 0, W | C, false, "both roles need both" },
+	{ 0, 1000, 0, C, true, "controller by uid" },
+	{ 0, 1000, 0, W | C, true, "a controller may also work" },
+	{ 0, 1000, 0, W, true, "a controller may work alone" },
+	{ 0, 2, 0, W, false, "another user" },
+	{ 0, 4242, 1, W, false, "user entries do not match groups" },
+	{ 0, 0, 0, W | C, true, "root always" },
+	{ 1, 4242, 500, W, true, "group member by gid" },
+	{ 1, 4242, 501, W, false, "not a member" },
+	{ 1, 4242, 2, C, true, "controller group by name" },
+	{ 1, 4242, 2, W | C, true, "controller group works too" },
+	{ 1, 500, 0, W, false, "a uid equal to the gid is no member" },
+	{ 1, 4242, 500, C, false, "worker group is no controller" },
+	{ 2, 1000, 0, W, false, "attach without entries: root only" },
+	{ 2, 0, 0, C, true, "attach without entries: root" },
+	{ 3, 0, 0, W, false, "a module queue opens for nobody" },
+	{ 3, 1000, 0, W, false, "a module queue opens for nobody, users neither" },
+	{ 4, 1001, 0, W, true, "numeric user" },
+	{ 4, 4242, 1, W, true, "group by name" },
+	{ 4, 1001, 0, C, false, "no controller named: root only" },
+	{ 5, 4242, 0, W, false, "unknown names match nobody" },
+	{ 0, 1, 0, 0, false, "no role" },
+	{ 0, 0, 0, 4, false, "undefined role bit, even for root" },
+	{ 0, 1000, 0, C | 8, false, "undefined role bit" },
+};
+
+START_TEST(test_queue_allows)
+{
+	const struct qrow *r = &qrows[_i];
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("q", queue_yaml,
+	    sizeof(queue_yaml) - 1, &e);
+	gid_t gids[2] = { 4242, (gid_t)r->gid };
+
+	ck_assert_msg(s != NULL, "%s", e.n ? e.msg[0] : "?");
+	ck_assert_msg(hq_store_queue_allows(&s->queues[r->queue], (uid_t)r->uid,
+	    gids, r->gid ? 2 : 1, r->role) == r->want,
+	    "queue %s uid %u gid %u role %u: expected %s (%s)",
+	    s->queues[r->queue].name, r->uid, r->gid, r->role,
+	    r->want ? "allow" : "deny", r->why);
+	hq_store_free(s);
+	hq_errors_free(&e);
+}
+END_TEST
+
 START_TEST(test_find)
 {
 	struct hq_errors e = { 0 };
@@ -121,6 +192,8 @@ unit_suite(void)
 	Suite *su = suite_create("urlacl");
 	TCase *tc = tcase_create("urlacl");
 
+	tcase_add_loop_test(tc, test_queue_allows, 0,
+	    (int)(sizeof(qrows) / sizeof(qrows[0])));
 	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_find);
 	suite_add_tcase(su, tc);
