@@ -894,7 +894,8 @@ deliver(struct hq_attach_handle *h, struct areq *a)
 	h->delivered++;
 	waiter_remove(h);
 	waiter_append(h);  /* to the tail: the longest-waiting handle goes first */
-	to_worker(a, msg_new(M_DELIVER, 0, NULL, 0));
+	if (a->has_body)   /* the body starts to flow now */
+		to_worker(a, msg_new(M_DELIVER, 0, NULL, 0));
 	h_out_changed(h);
 }
 
@@ -1246,6 +1247,11 @@ on_open_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 	}
 	sq = store_queue(name);
 	q = aq_find(name);
+	if (sq == NULL && A.calls[HQ_QP_OPEN_QUEUE] != NULL) {
+		/* not in the store: a run-time queue (registry.c) */
+		A.calls[HQ_QP_OPEN_QUEUE](h, f);
+		goto out;
+	}
 	if (sq == NULL || q == NULL || q->cfg_refs == 0) {
 		h_result(h, f->id, HQ_QS_NOT_FOUND, "no queue named \"%.100s\"", name);
 		goto out;
@@ -1609,7 +1615,9 @@ on_hread(evutil_socket_t fd, short what, void *arg)
 {
 	struct hq_attach_handle *h = arg;
 	union {
-		char buf[CMSG_SPACE(HQ_AT_MAX_FDS * sizeof(int))];
+		/* room for more than the limit: a few too many is told as
+		 * such; beyond that the kernel truncates (MSG_CTRUNC) */
+		char buf[CMSG_SPACE(2 * HQ_AT_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov;

@@ -230,8 +230,9 @@ bool hq_attach_table(FILE *f);
 
 /* Hooks for run-time registration (registry.c, issue 10):
  * - hq_attach_set_call(type, fn): fn answers CREATE_QUEUE, ADD_URL or
- *   REMOVE_URL frames (until set: RESULT INVALID "not supported yet").  fn
- *   runs on the main thread and must answer with hq_attach_result().
+ *   REMOVE_URL frames (until set: RESULT INVALID "not supported yet"), and
+ *   OPEN_QUEUE of a name that is not a queue of the store.  fn runs on
+ *   the main thread and must answer with hq_attach_result().
  * - hq_attach_queue_get(name, create): the attach object of a queue, made
  *   if create; requests reach it through a consumer whose ctx runs
  *   hq_attach_module (hq_module_builtin(&hq_attach_module, name, NULL, 0)
