@@ -83,6 +83,9 @@ struct count {
 	unsigned long long bytes;
 };
 
+static int held;        /* requests taken and not yet freed */
+static int stopping;    /* the daemon shuts the queue down */
+
 static void
 finish(httpq_req *req, struct count *c)
 {
@@ -96,6 +99,7 @@ finish(httpq_req *req, struct count *c)
 		httpq_send_body(req, line, strlen(line), 0);
 	free(c);
 	httpq_req_free(req);
+	held--;
 }
 
 static void
@@ -105,6 +109,7 @@ on_body(httpq_req *req, void *arg)
 	char buf[65536];
 	ssize_t n;
 
+	(void)arg;
 	while ((n = httpq_receive_body(req, buf, sizeof buf)) > 0)
 		c->bytes += (unsigned long long)n;
 	if (n == 0)
@@ -112,12 +117,15 @@ on_body(httpq_req *req, void *arg)
 	else if (errno != EAGAIN) {     /* the client went away */
 		free(c);
 		httpq_req_free(req);
+		held--;
 	}
 }
 
 static void
 on_request(httpq_queue *q, httpq_req *req, void *arg)
 {
+	(void)q;
+	held++;
 	if (!httpq_req_has_body(req)) {
 		finish(req, NULL);
 		return;
@@ -126,18 +134,27 @@ on_request(httpq_queue *q, httpq_req *req, void *arg)
 	on_body(req, arg);      /* bytes may be here already */
 }
 
+static void
+on_shutdown(httpq_queue *q, void *arg)
+{
+	(void)q;
+	(void)arg;
+	stopping = 1;
+}
+
 static int
 run_events(httpq_queue *q)
 {
 	const httpq_callbacks cb = {
 		.size = sizeof cb, .request = on_request, .body = on_body,
+		.shutdown = on_shutdown,
 	};
 
 	httpq_set_callbacks(q, &cb, NULL);
 	httpq_set_timeout(q, 0);
 	if (httpq_receive_ahead(q, 16) < 0)
 		die(q, "receive ahead");
-	for (;;) {
+	while (!stopping || held > 0) {
 		struct pollfd p = { httpq_queue_fd(q), 0, 0 };
 		if (httpq_queue_events(q) & HTTPQ_EV_READ)
 			p.events |= POLLIN;
@@ -146,12 +163,9 @@ run_events(httpq_queue *q)
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			die(NULL, "poll");
 		if (httpq_process(q) < 0)
-			break;
+			die(q, "process");
 	}
-	if (errno == ESHUTDOWN)
-		return 0;
-	die(q, "process");
-	return 1;
+	return 0;
 }
 
 int

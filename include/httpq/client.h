@@ -27,7 +27,7 @@
  * Many requests may be in flight on one handle at once; the frames of
  * different requests interleave and the library buffers them per request,
  * within the daemon's flow-control windows (a request body is never held
- * whole: at most the daemon's body window, 256 KiB by default, per
+ * whole: at most twice the daemon's body window, 256 KiB by default, per
  * request).
  *
  * Errors: functions returning int or ssize_t return -1 and those
@@ -276,8 +276,8 @@ int httpq_process(httpq_queue *q);
 
 /* --- request facts (valid until httpq_req_free()) ------------------------ */
 
-/** The request id (http.sys HTTP_REQUEST_ID): never 0, unique for the
- *  daemon's lifetime. */
+/** The request id (http.sys HTTP_REQUEST_ID): never 0, and unique on
+ *  the handle's connection. */
 uint64_t httpq_req_id(const httpq_req *req);
 /** The handle the request came on. */
 httpq_queue *httpq_req_queue(const httpq_req *req);
@@ -290,7 +290,7 @@ const char *httpq_req_raw_url(const httpq_req *req);
 const char *httpq_req_cooked_url(const httpq_req *req);
 /** The cooked path (percent-decoded, dot segments resolved). */
 const char *httpq_req_path(const httpq_req *req);
-/** The raw query string without '?', "" if none. */
+/** The query with its '?' ("?a=1"), "" if the URL has none. */
 const char *httpq_req_query(const httpq_req *req);
 /** The host the request was routed by. */
 const char *httpq_req_host(const httpq_req *req);
@@ -372,7 +372,7 @@ int httpq_req_trailer_at(const httpq_req *req, size_t i, const char **name,
  * HTTPQ_FLAG_MORE_DATA the response is complete (no body); with it and
  * without a Content-Length header the body goes chunked (HTTP/1.1).
  * Date and Server are added by httpqd.  Returns 0 or -1: EINVAL (status
- * out of 100-999 or 101, a response already sent), EMSGSIZE (headers over
+ * out of 200-999: httpqd sends 100 Continue itself, a response already sent), EMSGSIZE (headers over
  * the daemon's frame size), ECONNRESET (client gone).
  */
 int httpq_send_response(httpq_req *req, int status, const char *reason,

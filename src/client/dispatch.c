@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -402,8 +403,15 @@ on_body(httpq_queue *q, const struct hq_qp_frame *f)
 		return 0;
 	if (r->body_end)
 		return perr(q, f, "body after its end");
-	if (r->body_unacked + f->len > q->body_window)
-		return perr(q, f, "body past the window");
+	/* httpqd pauses the HTTP client's body once the window is full, and may
+	 * still pass on what it had read by then: up to a second window is
+	 * taken (and bounds what a request buffers here); more is an error. */
+	if (r->body_unacked + f->len > 2 * (uint64_t)q->body_window) {
+		char what[96];
+		snprintf(what, sizeof what, "body past the window (%llu + %u bytes over 2 x %u)",
+		    (unsigned long long)r->body_unacked, f->len, q->body_window);
+		return perr(q, f, what);
+	}
 	if (f->len) {
 		if (r->body_off > 0 && r->body_cap - r->body_len < f->len) {
 			memmove(r->body, r->body + r->body_off, r->body_len - r->body_off);

@@ -274,8 +274,8 @@ httpq_send_response(httpq_req *r, int status, const char *reason,
 
 	if (can_send(r, true) < 0)
 		return -1;
-	if (status < 100 || status > 999 || status == 101)
-		return hqc_seterr(q, EINVAL, "status %d out of 100-999 (or 101)", status);
+	if (status < 200 || status > 999)
+		return hqc_seterr(q, EINVAL, "status %d out of 200-999", status);
 	if (reason && strpbrk(reason, "\r\n"))
 		return hqc_seterr(q, EINVAL, "reason with CR or LF");
 	hq_qp_begin(&q->out, HQ_QP_RESPONSE, wire_flags(flags, true), r->id);
