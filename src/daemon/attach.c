@@ -281,7 +281,7 @@ put_addr(struct hq_qp_buf *b, uint16_t tag, const struct sockaddr *sa)
 {
 	char text[80];
 
-	if (sa != NULL && hq_addr_text(sa, HQ_ADDR_PORT, text, sizeof(text)) == 0)
+	if (sa != NULL && hq_addr_text(sa, HQ_ADDR_PORT, text, sizeof(text)) > 0)
 		hq_qp_put_str(b, tag, text);
 }
 
