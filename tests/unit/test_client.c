@@ -60,6 +60,10 @@ fk_frame(struct fk *d, struct hq_qp_frame *f)
 {
 	char err[128];
 
+	if (!d->in) {
+		d->cap = 131072;
+		d->in = xmalloc(d->cap);
+	}
 	for (;;) {
 		ssize_t n = hq_qp_parse(d->in + d->off, d->len - d->off, f, err, sizeof err);
 		ck_assert_msg(n >= 0, "library sent a malformed frame: %s", err);
