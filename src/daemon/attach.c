@@ -184,6 +184,8 @@ struct hq_attach_handle {
 	size_t inlen, incap;
 	int fds[HQ_AT_MAX_FDS];
 	size_t nfds;
+	struct hq_attach_rtq *rtq;     /* its run-time queue's consumer (a reference) */
+	bool creator;                  /* it created that queue (CREATE_QUEUE) */
 };
 
 static struct {
@@ -200,9 +202,6 @@ static struct {
 	bool draining, stopped;
 	pthread_mutex_t all_mu;
 	struct areq *all;
-	hq_attach_call_fn calls[HQ_QP__COUNT];
-	hq_attach_close_fn on_close;
-	void *close_arg;
 } A = { .all_mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---------------------------------------------------------------------
@@ -252,6 +251,9 @@ areq_unref(struct areq *a)
  * ------------------------------------------------------------------- */
 
 static void main_on_wmsg(void *arg);
+static void rt_closed(struct hq_attach_handle *h);
+static void aq_retire(struct hq_attach_queue *q);
+static const char *role_name(unsigned role);
 
 /* Posts a message to the main thread; it holds a reference of a. */
 static int
@@ -1030,6 +1032,16 @@ h_list_add(struct hq_attach_handle *h)
 	*head = h;
 }
 
+/* h holds q now, with role (HQ_QP_ROLE_* bits). */
+static void
+h_take_queue(struct hq_attach_handle *h, struct hq_attach_queue *q, unsigned role)
+{
+	h_list_remove(h);
+	h->aq = q;
+	h->role = role;
+	h_list_add(h);
+}
+
 static void
 h_free(struct hq_attach_handle *h)
 {
@@ -1066,8 +1078,7 @@ h_close(struct hq_attach_handle *h, int prio, const char *why)
 		while (h->tab[i] != NULL)
 			main_reject(h->tab[i], HQ_ERR_NO_CONSUMER,
 			    "Connection_Abandoned_By_ReqQueue");
-	if (A.on_close != NULL)
-		A.on_close(h, A.close_arg);
+	rt_closed(h);
 }
 
 /* At the end of each of h's callbacks. */
@@ -1105,13 +1116,6 @@ h_result(struct hq_attach_handle *h, uint64_t id, uint32_t status, const char *f
 		hq_qp_put_str(&h->out, HQ_QA_MESSAGE, msg);
 	hq_qp_end(&h->out);
 	h_out_changed(h);
-}
-
-void
-hq_attach_result(struct hq_attach_handle *h, uint64_t call_id, uint32_t status,
-    const char *msg)
-{
-	h_result(h, call_id, status, msg ? "%s" : NULL, msg);
 }
 
 /* A protocol violation: ERROR, a best-effort write, and close. */
@@ -1177,6 +1181,198 @@ on_hello(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 	hq_qp_put_u32(&h->out, HQ_QA_SEND_WINDOW, HQ_QP_SEND_WINDOW);
 	hq_qp_end(&h->out);
 	h_out_changed(h);
+}
+
+/* ---------------------------------------------------------------------
+ * Run-time registration: CREATE_QUEUE, ADD_URL, REMOVE_URL (registry.c
+ * decides and owns names and URLs; this file decodes, answers and keeps
+ * the run-time queues' consumers).
+ * ------------------------------------------------------------------- */
+
+/* A run-time queue's consumer: its queue (length, counters) and an
+ * instance of the built-in module, held by every handle that has the queue
+ * open and by every run-time snapshot routing to it (main thread). */
+struct hq_attach_rtq {
+	struct hq_consumer k;
+	int refs;
+};
+
+static void
+rtq_hold(void *arg)
+{
+	((struct hq_attach_rtq *)arg)->refs++;
+}
+
+static void
+rtq_release(void *arg)
+{
+	struct hq_attach_rtq *r = arg;
+
+	if (--r->refs > 0)
+		return;
+	hq_module_unload(r->k.ctx);   /* at_fini: SHUTDOWN to what is left */
+	hq_queue_unref(r->k.queue);
+	free(r);
+}
+
+static void
+reg_peer(const struct hq_attach_handle *h, struct hq_reg_peer *p)
+{
+	p->pid = h->pid;
+	p->uid = h->uid;
+	p->gids = h->gids;
+	p->ngids = h->ngids;
+}
+
+/* The first attribute want of f as a string (*s, NULL if absent), and the
+ * optional u32 LENGTH (unless len32 is NULL).  False, *s freed, if one is
+ * malformed (a NUL in the string, LENGTH not 4 bytes, truncated). */
+static bool
+call_attrs(const struct hq_qp_frame *f, uint16_t want, char **s, uint32_t *len32)
+{
+	struct hq_qp_iter it;
+	const unsigned char *v;
+	uint32_t vlen;
+	uint16_t tag;
+	bool seen = false;
+	int rc;
+
+	*s = NULL;
+	hq_qp_iter_init(&it, f);
+	while ((rc = hq_qp_next(&it, &tag, &v, &vlen)) == 1) {
+		if (tag == want && !seen) {
+			seen = true;
+			if ((*s = hq_qp_strdup(v, vlen)) == NULL)
+				return false;
+		} else if (tag == HQ_QA_LENGTH && len32 != NULL &&
+		    hq_qp_get_u32(v, vlen, len32) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc < 0) {
+		free(*s);
+		*s = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void
+on_create_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
+{
+	uint32_t length = HQ_DEFAULT_QUEUE_LENGTH, st;
+	char *name = NULL;
+	struct hq_reg_peer p;
+	struct hq_attach_rtq *r;
+	struct hq_errors errs = { 0 };
+	char msg[512];
+
+	if (!call_attrs(f, HQ_QA_QUEUE, &name, &length) || name == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "CREATE_QUEUE needs QUEUE (a name "
+		    "without NUL) and optionally LENGTH (a u32)");
+		goto out;
+	}
+	if (length < HQ_QUEUE_LENGTH_MIN || length > HQ_QUEUE_LENGTH_MAX) {
+		h_result(h, f->id, HQ_QS_INVALID, "CREATE_QUEUE: LENGTH %u is not "
+		    "%d-%d", length, HQ_QUEUE_LENGTH_MIN, HQ_QUEUE_LENGTH_MAX);
+		goto out;
+	}
+	if (h->aq != NULL) {
+		h_result(h, f->id, HQ_QS_INVALID, "this handle has queue \"%s\" open "
+		    "already (one queue per connection)", h->aq->name);
+		goto out;
+	}
+	if (A.draining) {
+		h_result(h, f->id, HQ_QS_SHUTTING_DOWN, "httpqd is stopping");
+		goto out;
+	}
+	reg_peer(h, &p);
+	if ((st = hq_registry_create_queue(h, &p, name, msg, sizeof(msg))) != HQ_QS_OK) {
+		h_result(h, f->id, st, "%s", msg);
+		goto out;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->refs = 1;                  /* the creator's */
+	r->k.queue = hq_queue_new(name, length, HQ_503_LIMITED);
+	r->k.ctx = hq_module_builtin(&hq_attach_module, name, NULL, 0);
+	hq_module_init(r->k.ctx, A.api, &errs);   /* at_init cannot fail */
+	hq_errors_free(&errs);
+	h->rtq = r;
+	h->creator = true;
+	h_take_queue(h, hq_attach_queue_get(name, true), HQ_QP_ROLE_WORKER |
+	    HQ_QP_ROLE_CONTROLLER);
+	h_result(h, f->id, HQ_QS_OK, NULL);
+out:
+	free(name);
+}
+
+static void
+on_url_call(struct hq_attach_handle *h, const struct hq_qp_frame *f)
+{
+	char *url = NULL, msg[1024] = "";
+	struct hq_reg_peer p;
+	struct hq_rt_consumer k = { 0 };
+	uint32_t st;
+
+	if (!call_attrs(f, HQ_QA_URL, &url, NULL) || url == NULL) {
+		h_result(h, f->id, HQ_QS_PROTOCOL, "%s needs URL (a prefix without NUL)",
+		    hq_qp_type_name(f->type));
+		return;
+	}
+	reg_peer(h, &p);
+	if (f->type == HQ_QP_REMOVE_URL) {
+		st = hq_registry_remove_url(h, url, msg, sizeof(msg));
+	} else {
+		if (h->rtq != NULL)
+			k = (struct hq_rt_consumer){ &h->rtq->k, rtq_hold, rtq_release, h->rtq };
+		st = hq_registry_add_url(h, &p, h->aq ? h->aq->name : NULL, h->role,
+		    h->rtq ? &k : NULL, url, msg, sizeof(msg));
+	}
+	if (st == HQ_QS_OK)
+		h_result(h, f->id, st, NULL);
+	else
+		h_result(h, f->id, st, "%s", msg);
+	free(url);
+}
+
+/* OPEN_QUEUE of a queue that YAML does not declare: a run-time queue, for
+ * its creator's uid or root (registry.c); the handle shares its consumer. */
+static void
+open_runtime(struct hq_attach_handle *h, uint64_t id, const char *name, unsigned role)
+{
+	struct hq_reg_peer p;
+	const void *key = NULL;
+	struct hq_attach_handle *creator;
+	char msg[512];
+	uint32_t st;
+
+	reg_peer(h, &p);
+	if ((st = hq_registry_open_queue(name, &p, &key, msg, sizeof(msg))) != HQ_QS_OK) {
+		h_result(h, id, st, "%s", msg);
+		return;
+	}
+	creator = (struct hq_attach_handle *)key;
+	h->rtq = creator->rtq;
+	rtq_hold(h->rtq);
+	h_take_queue(h, creator->aq, role);
+	hq_log_about(LOG_INFO, name, NULL, "attach: pid %ld uid %ld opened run-time "
+	    "queue \"%s\" as %s", (long)h->pid, (long)h->uid, name, role_name(role));
+	h_result(h, id, HQ_QS_OK, NULL);
+}
+
+/* h closed: its URLs and the queue it created vanish (registry.c); the
+ * other handles of that queue get SHUTDOWN, as when YAML drops a queue. */
+static void
+rt_closed(struct hq_attach_handle *h)
+{
+	hq_registry_close(h);
+	if (h->rtq == NULL)
+		return;
+	if (h->creator && h->aq != NULL)
+		aq_retire(h->aq);
+	rtq_release(h->rtq);
+	h->rtq = NULL;
 }
 
 static const char *
@@ -1246,13 +1442,12 @@ on_open_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 		goto out;
 	}
 	sq = store_queue(name);
-	q = aq_find(name);
-	if (sq == NULL && A.calls[HQ_QP_OPEN_QUEUE] != NULL) {
-		/* not in the store: a run-time queue (registry.c) */
-		A.calls[HQ_QP_OPEN_QUEUE](h, f);
+	if (sq == NULL) {
+		open_runtime(h, f->id, name, role);
 		goto out;
 	}
-	if (sq == NULL || q == NULL || q->cfg_refs == 0) {
+	q = aq_find(name);
+	if (q == NULL || q->cfg_refs == 0) {
 		h_result(h, f->id, HQ_QS_NOT_FOUND, "no queue named \"%.100s\"", name);
 		goto out;
 	}
@@ -1274,24 +1469,12 @@ on_open_queue(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 		    pw ? pw->pw_name : "no user name", name, role_name(role), policy);
 		goto out;
 	}
-	h_list_remove(h);
-	h->aq = q;
-	h->role = role;
-	h_list_add(h);
+	h_take_queue(h, q, role);
 	hq_log_about(LOG_INFO, name, NULL, "attach: pid %ld uid %ld opened queue "
 	    "\"%s\" as %s", (long)h->pid, (long)h->uid, name, role_name(role));
 	h_result(h, f->id, HQ_QS_OK, NULL);
 out:
 	free(name);
-}
-
-/* CREATE_QUEUE, ADD_URL, REMOVE_URL until registry.c handles them
- * (hq_attach_set_call). */
-static void
-call_unsupported(struct hq_attach_handle *h, const struct hq_qp_frame *f)
-{
-	h_result(h, f->id, HQ_QS_INVALID, "%s: not supported yet by this httpqd",
-	    hq_qp_type_name(f->type));
 }
 
 static void
@@ -1553,9 +1736,11 @@ on_frame(struct hq_attach_handle *h, const struct hq_qp_frame *f)
 		on_open_queue(h, f);
 		break;
 	case HQ_QP_CREATE_QUEUE:
+		on_create_queue(h, f);
+		break;
 	case HQ_QP_ADD_URL:
 	case HQ_QP_REMOVE_URL:
-		(A.calls[f->type] ? A.calls[f->type] : call_unsupported)(h, f);
+		on_url_call(h, f);
 		break;
 	case HQ_QP_RECEIVE:
 		on_receive(h, f);
@@ -2036,50 +2221,6 @@ hq_attach_free(void)
 		free(q->name);
 		free(q);
 	}
-}
-
-/* --- hooks for run-time registration (registry.c) --- */
-
-void
-hq_attach_set_call(uint16_t type, hq_attach_call_fn fn)
-{
-	if (type < HQ_QP__COUNT)
-		A.calls[type] = fn;
-}
-
-void
-hq_attach_set_close_hook(hq_attach_close_fn fn, void *arg)
-{
-	A.on_close = fn;
-	A.close_arg = arg;
-}
-
-void
-hq_attach_peer(const struct hq_attach_handle *h, struct hq_attach_peer *p)
-{
-	p->pid = h->pid;
-	p->uid = h->uid;
-	p->gid = h->gid;
-	p->gids = h->gids;
-	p->ngids = h->ngids;
-}
-
-struct hq_attach_queue *
-hq_attach_handle_queue(const struct hq_attach_handle *h)
-{
-	return h->aq;
-}
-
-int
-hq_attach_handle_open(struct hq_attach_handle *h, struct hq_attach_queue *q, unsigned role)
-{
-	if (h->aq != NULL)
-		return -1;
-	h_list_remove(h);
-	h->aq = q;
-	h->role = role;
-	h_list_add(h);
-	return 0;
 }
 
 /* --- show --- */

@@ -308,6 +308,8 @@ free_on_main(void *arg)
 	hq_config_free_now(arg);
 }
 
+static void rt_free_on_main(void *arg);
+
 /* Where the last reference is freed when it drops on another thread. */
 static struct {
 	struct hq_mailbox *mb;
@@ -343,4 +345,90 @@ hq_config_same_listens(const struct hq_config *a, const struct hq_config *b)
 		if (!have_listen(b, &a->listens[i].addr, a->listens[i].port))
 			return false;
 	return true;
+}
+
+/* --- run-time registrations ------------------------------------------- */
+
+struct hq_rt *
+hq_rt_build(const struct hq_rt_spec *spec, size_t n, const struct hq_store *s,
+    unsigned serial)
+{
+	struct hq_rt *rt = xcalloc(1, sizeof(*rt));
+
+	atomic_init(&rt->refs, 1);
+	rt->serial = serial;
+	rt->router = hq_router_new();
+	rt->ngroups = n;
+	rt->groups = xcalloc(n ? n : 1, sizeof(*rt->groups));
+	rt->sgroups = xcalloc(n ? n : 1, sizeof(*rt->sgroups));
+	rt->owners = xcalloc(n ? n : 1, sizeof(*rt->owners));
+	rt->consumers = xcalloc(n ? n : 1, sizeof(*rt->consumers));
+	for (size_t i = 0; i < n; i++) {
+		struct hq_group *g = &rt->groups[i];
+		struct hq_store_group *sg = &rt->sgroups[i];
+
+		rt->owners[i] = spec[i].owner;
+		rt->owners[i].queue = xstrdup(spec[i].owner.queue);
+		rt->consumers[i] = spec[i].consumer;
+		if (spec[i].consumer.hold != NULL)
+			spec[i].consumer.hold(spec[i].consumer.arg);
+		sg->name = rt->owners[i].queue;
+		sg->queue = rt->owners[i].queue;
+		sg->max_body_bytes = HQ_DEFAULT_MAX_BODY_BYTES;
+		g->sg = sg;
+		g->rt = &rt->owners[i];
+		g->consumer = spec[i].consumer.k;
+		g->max_body_bytes = HQ_DEFAULT_MAX_BODY_BYTES;
+		g->t = s->timeouts;
+		for (size_t j = 0; j < spec[i].nprefixes; j++) {
+			const struct hq_prefix *p = spec[i].prefixes[j];
+
+			if (p->cls == HQ_HOST_IP)
+				rt->has_ip_bound = true;
+			hq_router_add(rt->router, p, g, NULL);
+		}
+	}
+	return rt;
+}
+
+static void
+rt_free_now(struct hq_rt *rt)
+{
+	for (size_t i = 0; i < rt->ngroups; i++) {
+		if (rt->consumers[i].release != NULL)
+			rt->consumers[i].release(rt->consumers[i].arg);
+		free(rt->owners[i].queue);
+	}
+	hq_router_free(rt->router);
+	free(rt->groups);
+	free(rt->sgroups);
+	free(rt->owners);
+	free(rt->consumers);
+	free(rt);
+}
+
+static void
+rt_free_on_main(void *arg)
+{
+	rt_free_now(arg);
+}
+
+void
+hq_rt_ref(struct hq_rt *rt)
+{
+	if (rt != NULL)
+		atomic_fetch_add_explicit(&rt->refs, 1, memory_order_relaxed);
+}
+
+/* Consumers are released on the main thread, where registry.c runs. */
+void
+hq_rt_unref(struct hq_rt *rt)
+{
+	if (rt == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&rt->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (Main.mb == NULL || pthread_equal(pthread_self(), Main.thread) ||
+	    hq_mailbox_post(Main.mb, rt_free_on_main, rt) != 0)
+		rt_free_now(rt);
 }

@@ -203,9 +203,26 @@ read_enable(struct hq_conn *c, bool on)
 
 /* --- requests ---------------------------------------------------------- */
 
+/* Between requests: the worker's run-time snapshot.  Done as soon as a
+ * request ends too, so that an idle connection does not keep an old one
+ * (and the consumers of closed handles' queues) alive. */
+static void
+conn_switch_rt(struct hq_conn *c)
+{
+	if (c->rt == c->w->rt)
+		return;
+	/* The last URL group may be a run-time one of the old snapshot. */
+	if (c->last_group != NULL && c->last_group->rt != NULL)
+		c->last_group = NULL;
+	hq_rt_ref(c->w->rt);
+	hq_rt_unref(c->rt);
+	c->rt = c->w->rt;
+}
+
 static void
 conn_switch_config(struct hq_conn *c)
 {
+	conn_switch_rt(c);
 	if (c->cfg == c->w->cfg)
 		return;
 	hq_config_ref(c->w->cfg);
@@ -358,10 +375,21 @@ route(struct hq_conn *c)
 	const struct sockaddr *local = NULL;
 	enum hq_error e = HQ_OK;
 
-	if (c->cfg->has_ip_bound)
+	struct hq_str path = { r->cooked, r->cooked_len };
+
+	if (c->cfg->has_ip_bound || (c->rt != NULL && c->rt->has_ip_bound))
 		local = hq_conn_local(c);
 	r->route = hq_router_match(c->cfg->router, c->la->https, c->la->port, local,
-	    r->head.host, (struct hq_str){ r->cooked, r->cooked_len }, &e);
+	    r->head.host, path, &e);
+	/* Run-time registrations (attached processes) compete by http.sys's
+	 * precedence; YAML wins a tie. */
+	if (c->rt != NULL && hq_router_count(c->rt->router) > 0) {
+		enum hq_error ert = HQ_OK;
+		const struct hq_route *rt = hq_router_match(c->rt->router,
+		    c->la->https, c->la->port, local, r->head.host, path, &ert);
+
+		r->route = hq_route_pick(r->route, e, rt, ert, &e);
+	}
 	if (r->route == NULL) {
 		conn_error(c, e, NULL);
 		return false;
@@ -650,6 +678,7 @@ conn_next(struct hq_conn *c)
 	if (r->group != NULL && r->group->alog != NULL)
 		hq_access_log(c);
 	request_reset(c);
+	conn_switch_rt(c);
 	c->state = HQ_C_IDLE;
 	c->head_base = c->ipos;
 }
@@ -842,6 +871,7 @@ conn_free(struct hq_conn *c)
 	free(c->cooked);
 	hq_tls_conn_free(c);
 	hq_config_unref(c->cfg);
+	hq_rt_unref(c->rt);
 	free(c);
 }
 
@@ -1062,6 +1092,8 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	}
 	hq_config_ref(w->cfg);
 	c->cfg = w->cfg;
+	hq_rt_ref(w->rt);
+	c->rt = w->rt;
 	c->req.c = c;
 	c->req.resp_cl = -1;
 	c->tls_bind = -1;
@@ -1071,6 +1103,7 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 		if (c->ssl != NULL)
 			hq_tls_conn_close(c, true);
 		hq_config_unref(c->cfg);
+		hq_rt_unref(c->rt);
 		close(fd);
 		free(c);
 		return;

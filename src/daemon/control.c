@@ -317,6 +317,85 @@ servicestate_limits(FILE *f, bool json)
 	    (unsigned long long)hq_logs_dropped());
 }
 
+/*
+ * What attached processes registered at run time (registry.c): URLs with
+ * their owner, and queues they created.  A URL that YAML registers too
+ * (after a reload) is shadowed: YAML serves it.
+ */
+static const char *
+shadowed_by(const struct hq_config *cfg, const struct hq_prefix *p)
+{
+	const struct hq_route *r = hq_router_find(cfg->router, p);
+
+	return r ? ((const struct hq_group *)r->owner)->sg->name : NULL;
+}
+
+static void
+runtime_text(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_rt *rt = hq_registry_current();
+	struct hq_table *t = hq_table_new(5, "RUN-TIME URL", "QUEUE", "PID", "UID",
+	    "SERVED");
+	const char *name;
+	char n[3][24], served[128];
+	pid_t pid;
+	uid_t uid;
+
+	for (size_t i = 0; rt != NULL && i < hq_router_count(rt->router); i++) {
+		const struct hq_route *r = hq_router_at(rt->router, i);
+		const struct hq_rt_owner *o = ((const struct hq_group *)r->owner)->rt;
+		const char *by = shadowed_by(cfg, &r->prefix);
+
+		snprintf(n[0], sizeof(n[0]), "%ld", (long)o->pid);
+		snprintf(n[1], sizeof(n[1]), "%ld", (long)o->uid);
+		if (by != NULL)
+			snprintf(served, sizeof(served), "no: url group %s", by);
+		hq_table_row(t, r->prefix.text, o->queue, n[0], n[1],
+		    by ? served : "yes");
+	}
+	hq_table_print(f, t, "no URLs registered at run time");
+	fputc('\n', f);
+	t = hq_table_new(3, "RUN-TIME QUEUE", "PID", "UID");
+	for (size_t i = 0; i < hq_registry_queues(&name, &pid, &uid, i); i++) {
+		snprintf(n[0], sizeof(n[0]), "%ld", (long)pid);
+		snprintf(n[1], sizeof(n[1]), "%ld", (long)uid);
+		hq_table_row(t, name, n[0], n[1]);
+	}
+	hq_table_print(f, t, "no queues created at run time");
+	fputc('\n', f);
+}
+
+static void
+runtime_json(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_rt *rt = hq_registry_current();
+	const char *name;
+	pid_t pid;
+	uid_t uid;
+
+	fputs(",\"runtime_urls\":[", f);
+	for (size_t i = 0; rt != NULL && i < hq_router_count(rt->router); i++) {
+		const struct hq_route *r = hq_router_at(rt->router, i);
+		const struct hq_rt_owner *o = ((const struct hq_group *)r->owner)->rt;
+
+		fputs(i ? ",{\"url\":" : "{\"url\":", f);
+		hq_json_str(f, r->prefix.text);
+		fputs(",\"queue\":", f);
+		hq_json_str(f, o->queue);
+		fprintf(f, ",\"pid\":%ld,\"uid\":%ld,\"shadowed_by\":", (long)o->pid,
+		    (long)o->uid);
+		hq_json_str(f, shadowed_by(cfg, &r->prefix));
+		fputc('}', f);
+	}
+	fputs("],\"runtime_queues\":[", f);
+	for (size_t i = 0; i < hq_registry_queues(&name, &pid, &uid, i); i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		hq_json_str(f, name);
+		fprintf(f, ",\"pid\":%ld,\"uid\":%ld}", (long)pid, (long)uid);
+	}
+	fputc(']', f);
+}
+
 static void
 servicestate_text(FILE *f, const struct hq_config *cfg)
 {
@@ -367,6 +446,7 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	fputc('\n', f);
 	if (hq_attach_table(f))
 		fputc('\n', f);
+	runtime_text(f, cfg);
 	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
@@ -438,13 +518,83 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 		fputs(i ? "," : "", f);
 		queue_json(f, &s->queues[i], cfg->consumers[i].queue);
 	}
-	fputs("],\"listeners\":[", f);
+	fputc(']', f);
+	runtime_json(f, cfg);
+	fputs(",\"listeners\":[", f);
 	for (size_t i = 0; i < nla; i++) {
 		fputs(i ? ",{\"address\":" : "{\"address\":", f);
 		hq_json_str(f, la[i].text);
 		fprintf(f, ",\"connections\":%u}", hq_workers_listener_conns(i));
 	}
 	fputs("]}\n", f);
+}
+
+/* show queue NAME of a queue created at run time: its creator, its URLs
+ * and its counters (once it has a URL).  False if there is none. */
+static bool
+show_runtime_queue(FILE *f, const char *name, bool json)
+{
+	const struct hq_rt *rt = hq_registry_current();
+	const struct hq_queue *q = NULL;
+	const char *qn;
+	pid_t pid;
+	uid_t uid;
+	size_t i, n, k = 0;
+	struct hq_queue_stats st;
+
+	for (i = 0, n = hq_registry_queues(&qn, &pid, &uid, 0); i < n; i++)
+		if (hq_registry_queues(&qn, &pid, &uid, i) && strcmp(qn, name) == 0)
+			break;
+	if (i == n)
+		return false;
+	for (size_t g = 0; rt != NULL && g < rt->ngroups && q == NULL; g++)
+		if (strcmp(rt->owners[g].queue, name) == 0 && rt->groups[g].consumer)
+			q = rt->groups[g].consumer->queue;
+	if (q != NULL)
+		hq_queue_stats(q, &st);
+	if (json) {
+		fputs("{\"name\":", f);
+		hq_json_str(f, name);
+		fprintf(f, ",\"runtime\":true,\"pid\":%ld,\"uid\":%ld", (long)pid,
+		    (long)uid);
+		if (q != NULL)
+			fprintf(f, ",\"limit\":%u,\"arrived\":%llu,\"completed\":%llu,"
+			    "\"rejected\":%llu,\"current\":%u,\"peak\":%u", st.limit,
+			    (unsigned long long)st.arrived, (unsigned long long)st.completed,
+			    (unsigned long long)st.rejected, st.current, st.peak);
+		fputs(",\"urls\":[", f);
+	} else {
+		hq_ctl_text_line(f, "queue %s", name);
+		hq_ctl_text_field(f, "created", "at run time by pid %ld uid %ld",
+		    (long)pid, (long)uid);
+		if (q != NULL) {
+			hq_ctl_text_field(f, "limit", "%u", st.limit);
+			hq_ctl_text_field(f, "arrived", "%llu", (unsigned long long)st.arrived);
+			hq_ctl_text_field(f, "completed", "%llu",
+			    (unsigned long long)st.completed);
+			hq_ctl_text_field(f, "rejected", "%llu",
+			    (unsigned long long)st.rejected);
+			hq_ctl_text_field(f, "current", "%u", st.current);
+			hq_ctl_text_field(f, "peak", "%u", st.peak);
+		}
+	}
+	for (size_t j = 0; rt != NULL && j < hq_router_count(rt->router); j++) {
+		const struct hq_route *r = hq_router_at(rt->router, j);
+		const struct hq_rt_owner *o = ((const struct hq_group *)r->owner)->rt;
+
+		if (strcmp(o->queue, name) != 0)
+			continue;
+		if (json) {
+			fputs(k++ ? "," : "", f);
+			hq_json_str(f, r->prefix.text);
+		} else {
+			hq_ctl_text_field(f, "url", "%s (pid %ld)", r->prefix.text,
+			    (long)o->pid);
+		}
+	}
+	if (json)
+		fputs("]}\n", f);
+	return true;
 }
 
 static void
@@ -459,7 +609,8 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 	for (i = 0; i < cfg->nconsumers && strcmp(s->queues[i].name, name) != 0; i++)
 		;
 	if (i == cfg->nconsumers) {
-		answer(a, HQ_CTL_INVALID, "no queue named \"%.64s\"", name);
+		if (!show_runtime_queue(a->f, name, json))
+			answer(a, HQ_CTL_INVALID, "no queue named \"%.64s\"", name);
 		return;
 	}
 	if (json) {
@@ -566,6 +717,36 @@ prefix_origin(const struct hq_store_group *g, const struct hq_prefix *p)
 	return &g->at;
 }
 
+/* A route registered at run time by an attached process. */
+static void
+route_runtime(FILE *f, const char *url, const struct hq_route *r, const char *cooked,
+    bool json)
+{
+	const struct hq_rt_owner *o = ((const struct hq_group *)r->owner)->rt;
+
+	if (json) {
+		fputs("{\"url\":", f);
+		hq_json_str(f, url);
+		fputs(",\"matched\":true,\"cooked_path\":", f);
+		hq_json_str(f, cooked);
+		fputs(",\"prefix\":", f);
+		hq_json_str(f, r->prefix.text);
+		fprintf(f, ",\"class\":\"%s\",\"runtime\":true,\"queue\":",
+		    class_name[r->prefix.cls]);
+		hq_json_str(f, o->queue);
+		fprintf(f, ",\"pid\":%ld,\"uid\":%ld}\n", (long)o->pid, (long)o->uid);
+		return;
+	}
+	hq_ctl_text_line(f, "route for %s", url);
+	hq_ctl_text_field(f, "cooked path", "%s", cooked);
+	hq_ctl_text_field(f, "prefix", "%s", r->prefix.text);
+	hq_ctl_text_field(f, "why", "%s; within it the longest path wins",
+	    class_text[r->prefix.cls]);
+	hq_ctl_text_field(f, "registered", "at run time by pid %ld uid %ld",
+	    (long)o->pid, (long)o->uid);
+	hq_ctl_text_field(f, "queue", "%s", o->queue);
+}
+
 static void
 route_found(FILE *f, const char *url, const struct hq_route *r, const char *cooked,
     bool json)
@@ -576,6 +757,10 @@ route_found(FILE *f, const char *url, const struct hq_route *r, const char *cook
 	    g->consumer->ctx == NULL ? "attach" : g->consumer->ctx->path;
 	char at[512], gat[512];
 
+	if (g->rt != NULL) {
+		route_runtime(f, url, r, cooked, json);
+		return;
+	}
 	if (json) {
 		fputs("{\"url\":", f);
 		hq_json_str(f, url);
@@ -669,6 +854,16 @@ show_route(struct answer *a, const struct hq_config *cfg, const char *url, bool 
 	    t.has_local ? (const struct sockaddr *)&t.local : NULL,
 	    (struct hq_str){ t.authority, strlen(t.authority) },
 	    (struct hq_str){ cooked, plen }, &e);
+	if (hq_registry_current() != NULL) {
+		/* as route() in conn.c: both routers, by http.sys's precedence */
+		enum hq_error ert = HQ_OK;
+		const struct hq_route *rr = hq_router_match(hq_registry_current()->router,
+		    t.https, t.port, t.has_local ? (const struct sockaddr *)&t.local : NULL,
+		    (struct hq_str){ t.authority, strlen(t.authority) },
+		    (struct hq_str){ cooked, plen }, &ert);
+
+		r = hq_route_pick(r, e, rr, ert, &e);
+	}
 	if (r != NULL)
 		route_found(a->f, url, r, cooked, json);
 	else

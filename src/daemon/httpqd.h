@@ -12,6 +12,7 @@
  *   attach.c
  *   conn.c request.c
  *   response.c
+ *   registry.c
  *   worker.c
  *   config.c
  *   tls_ctx.c
@@ -83,8 +84,11 @@ struct hq_consumer {
 	struct httpq_ctx *ctx;  /* the module instance serving the queue */
 };
 
+struct hq_rt_owner;
+
 struct hq_group {
 	const struct hq_store_group *sg;
+	const struct hq_rt_owner *rt; /* a run-time URL group: who owns it; NULL: YAML */
 	struct hq_consumer *consumer; /* NULL: bound to no queue -> 503 */
 	struct hq_timeouts t;         /* resolved: global where the group says 0 */
 	uint64_t max_body_bytes;
@@ -135,6 +139,97 @@ void hq_config_registry_free(void);
  * hq_attach_module), handed down by lifecycle.c before the first build;
  * its state is the queue's attach object. */
 void hq_config_set_attach(const struct httpq_module *m);
+
+/*
+ * Run-time registrations (ADD_URL of attached processes): a second
+ * immutable, refcounted snapshot beside the YAML one, rebuilt by
+ * registry.c on the main thread at each change and handed to every worker
+ * (hq_workers_set_rt).  A connection holds its reference as it holds its
+ * config (conn.c switches both between requests); route() asks both
+ * routers (hq_route_pick).  One run-time URL group per handle, named like
+ * its queue, with the global timeouts and limits, bound to its queue's
+ * consumer.
+ */
+struct hq_rt_owner {
+	pid_t pid;
+	uid_t uid;
+	char *queue;                 /* the handle's queue */
+};
+/* A queue's consumer as run-time snapshots hold it: hold(arg) when a
+ * snapshot takes it, release(arg) on the main thread when a snapshot
+ * holding it is freed; NULL: k outlives every snapshot. */
+struct hq_rt_consumer {
+	struct hq_consumer *k;
+	void (*hold)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
+/* One handle's URL group, as registry.c hands it to hq_rt_build. */
+struct hq_rt_spec {
+	struct hq_rt_owner owner;
+	struct hq_rt_consumer consumer;
+	const struct hq_prefix *const *prefixes;
+	size_t nprefixes;
+};
+struct hq_rt {
+	atomic_int refs;
+	unsigned serial;              /* increases with each snapshot */
+	struct hq_router *router;     /* owners are struct hq_group in groups */
+	struct hq_group *groups;
+	struct hq_store_group *sgroups; /* groups[i].sg: name and queue only */
+	struct hq_rt_owner *owners;   /* groups[i].rt */
+	struct hq_rt_consumer *consumers;
+	size_t ngroups;
+	bool has_ip_bound;
+};
+/* Main thread.  Timeouts are the global ones of s.  A prefix registered
+ * twice (registry.c refuses that) is kept once, for the first group. */
+struct hq_rt *hq_rt_build(const struct hq_rt_spec *spec, size_t n, const struct hq_store *s,
+    unsigned serial);
+void hq_rt_ref(struct hq_rt *rt);
+/* Any thread; the last reference frees on the main thread (as a config). */
+void hq_rt_unref(struct hq_rt *rt);
+
+/* ---------------------------------------------------------------------
+ * registry.c -- run-time queue names and URL registrations of attached
+ * processes (main thread).  attach.c calls in with the peer's credentials;
+ * each answer is an HQ_QS_* status, with msg saying why on failure (the
+ * RESULT frame's MESSAGE).
+ * ------------------------------------------------------------------- */
+struct hq_reg_peer {
+	pid_t pid;
+	uid_t uid;
+	const gid_t *gids;           /* supplementary groups and the primary one */
+	size_t ngids;
+};
+/* lifecycle.c: the current snapshot, at start and after every reload
+ * (run-time registrations are kept; see registry.c for a YAML clash). */
+void hq_registry_set_config(struct hq_config *cfg);
+/* CREATE_QUEUE for handle h: the name is unique among YAML and run-time
+ * queues, at most HQ_RT_QUEUES_PER_UID per uid; it vanishes when h closes. */
+uint32_t hq_registry_create_queue(const void *h, const struct hq_reg_peer *p,
+    const char *name, char *msg, size_t msglen);
+/* OPEN_QUEUE of a run-time queue: the creator's uid or root; *creator is
+ * the handle that created it.  NOT_FOUND if no run-time queue has the name. */
+uint32_t hq_registry_open_queue(const char *name, const struct hq_reg_peer *p,
+    const void **creator, char *msg, size_t msglen);
+/* ADD_URL by handle h, which opened queue (roles: HQ_QP_ROLE_* bits):
+ * syntax, a port httpqd listens on, the URL reservations of the current
+ * store, no other owner.  The URL is served by the consumer of the queue:
+ * *consumer for a run-time queue (held by reference), else the YAML
+ * queue's in the current snapshot (followed across reloads).  REMOVE_URL:
+ * only a URL that h added. */
+uint32_t hq_registry_add_url(const void *h, const struct hq_reg_peer *p,
+    const char *queue, unsigned roles, const struct hq_rt_consumer *consumer,
+    const char *url, char *msg, size_t msglen);
+uint32_t hq_registry_remove_url(const void *h, const char *url, char *msg, size_t msglen);
+/* Handle h closed (or its process died): its URLs and queue vanish. */
+void hq_registry_close(const void *h);
+/* For show: the current run-time snapshot (NULL: nothing registered), and
+ * run-time queue i (returns how many there are; fills nothing past them). */
+const struct hq_rt *hq_registry_current(void);
+size_t hq_registry_queues(const char **name, pid_t *pid, uid_t *uid, size_t i);
+void hq_registry_free(void);
 
 /* ---------------------------------------------------------------------
  * tls_ctx.c -- SSL bindings: their OpenSSL contexts (main thread).
@@ -228,41 +323,11 @@ void hq_attach_show(FILE *f, const char *queue, bool json);
 /* servicestate: a table of every attached process; false if there is none. */
 bool hq_attach_table(FILE *f);
 
-/* Hooks for run-time registration (registry.c, issue 10):
- * - hq_attach_set_call(type, fn): fn answers CREATE_QUEUE, ADD_URL or
- *   REMOVE_URL frames (until set: RESULT INVALID "not supported yet"), and
- *   OPEN_QUEUE of a name that is not a queue of the store.  fn runs on
- *   the main thread and must answer with hq_attach_result().
- * - hq_attach_queue_get(name, create): the attach object of a queue, made
- *   if create; requests reach it through a consumer whose ctx runs
- *   hq_attach_module (hq_module_builtin(&hq_attach_module, name, NULL, 0)
- *   then hq_module_init: its init() finds the object by the queue name).
- * - hq_attach_handle_open(h, q, role): h holds q now (CREATE_QUEUE, or an
- *   OPEN_QUEUE of a run-time queue); -1 if h holds a queue already.
- * - hq_attach_set_close_hook(fn, arg): fn(h, arg) when a handle closes
- *   (process gone, protocol error, stop), after its requests were given
- *   back: drop its run-time queue and URLs there.
- * - hq_attach_peer(h, &p): the peer's SO_PEERCRED and groups. */
-typedef void (*hq_attach_call_fn)(struct hq_attach_handle *h,
-    const struct hq_qp_frame *f);
-typedef void (*hq_attach_close_fn)(struct hq_attach_handle *h, void *arg);
-struct hq_attach_peer {
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	const gid_t *gids;
-	size_t ngids;
-};
-void hq_attach_set_call(uint16_t type, hq_attach_call_fn fn);
-void hq_attach_set_close_hook(hq_attach_close_fn fn, void *arg);
-void hq_attach_result(struct hq_attach_handle *h, uint64_t call_id, uint32_t status,
-    const char *msg);
-void hq_attach_peer(const struct hq_attach_handle *h, struct hq_attach_peer *p);
+/* Run-time registration: CREATE_QUEUE, ADD_URL and REMOVE_URL are
+ * decoded and answered here and decided by registry.c (below), which
+ * attach.c calls with the peer's credentials; a closing handle tells it. */
 struct hq_attach_queue *hq_attach_queue_get(const char *name, bool create);
 const char *hq_attach_queue_name(const struct hq_attach_queue *q);
-struct hq_attach_queue *hq_attach_handle_queue(const struct hq_attach_handle *h);
-int hq_attach_handle_open(struct hq_attach_handle *h, struct hq_attach_queue *q,
-    unsigned role);
 
 /* ---------------------------------------------------------------------
  * worker.c -- threads with their own event base.
@@ -284,6 +349,7 @@ struct hq_worker {
 	struct event_base *base;
 	struct hq_mailbox mbox;
 	struct hq_config *cfg;         /* this worker's reference */
+	struct hq_rt *rt;              /* run-time registrations; NULL: none */
 	struct evconnlistener **listeners;
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
@@ -337,6 +403,9 @@ uint64_t hq_worker_request_id(struct hq_worker *w);
 void hq_worker_link(struct hq_worker *w, struct hq_conn *c);
 void hq_worker_unlink(struct hq_worker *w, struct hq_conn *c);
 void hq_workers_set_config(struct hq_config *cfg);
+/* Main thread: every worker takes a reference of rt (NULL: none) and drops
+ * its previous one; connections switch between requests. */
+void hq_workers_set_rt(struct hq_rt *rt);
 /* Stop accepting; idle connections close, busy ones finish. */
 void hq_workers_drain(void);
 unsigned hq_workers_connections(void);
@@ -472,6 +541,7 @@ struct hq_conn {
 	uint64_t id;                 /* api->connection_id() */
 	const struct hq_listen_addr *la;
 	struct hq_config *cfg;       /* reference; switched between requests */
+	struct hq_rt *rt;            /* reference (NULL: none); switched as cfg */
 	int fd;
 	enum hq_conn_state state;
 	struct event rev, wev, tev;

@@ -99,6 +99,7 @@ reload(struct hq_errors *errs)
 	M.cfg = cfg;
 	hq_tls_started(cfg->tls);
 	hq_workers_set_config(cfg);
+	hq_registry_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
@@ -286,6 +287,7 @@ teardown(void)
 	hq_control_stop();
 	hq_attach_stop();
 	hq_workers_stop();
+	hq_registry_free();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
@@ -344,6 +346,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	evsignal_add(M.sigusr1, NULL);
 	hq_attach_start(M.base, &M.mbox, M.cfg->store, &attach_ops);
 	hq_workers_start(nworkers, M.cfg, fds, &conn_ops);
+	hq_registry_set_config(M.cfg);
 	for (unsigned i = 0; i < nworkers; i++)
 		free(fds[i]);
 	free(fds);

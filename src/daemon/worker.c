@@ -282,6 +282,38 @@ hq_workers_set_config(struct hq_config *cfg)
 	}
 }
 
+struct rt_msg {
+	struct hq_worker *w;
+	struct hq_rt *rt;
+};
+
+static void
+set_rt(void *arg)
+{
+	struct rt_msg *m = arg;
+	struct hq_rt *old = m->w->rt;
+
+	m->w->rt = m->rt;
+	hq_rt_unref(old);
+	free(m);
+}
+
+void
+hq_workers_set_rt(struct hq_rt *rt)
+{
+	for (unsigned i = 0; i < nworkers; i++) {
+		struct rt_msg *m = xmalloc(sizeof(*m));
+
+		m->w = workers[i];
+		m->rt = rt;
+		hq_rt_ref(rt);
+		if (hq_mailbox_post(&workers[i]->mbox, set_rt, m) != 0) {
+			hq_rt_unref(rt);
+			free(m);
+		}
+	}
+}
+
 static void
 close_listeners(struct hq_worker *w)
 {
@@ -357,6 +389,7 @@ worker_free(struct hq_worker *w)
 		free(w->freebufs[i]);
 	free(w->freebufs);
 	hq_config_unref(w->cfg);
+	hq_rt_unref(w->rt);
 	event_base_free(w->base);
 	free(w);
 }

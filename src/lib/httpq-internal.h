@@ -49,6 +49,9 @@
 #define HQ_DEFAULT_SEGMENT_MAX_COUNT    255     /* path segments */
 #define HQ_DEFAULT_MAX_BODY_BYTES       (1024ULL * 1024 * 1024 * 4) /* 4 GiB */
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
+#define HQ_RT_QUEUES_PER_UID            64      /* run-time queues (CREATE_QUEUE) a uid may own */
+#define HQ_RT_URLS_PER_UID              1024    /* run-time URL registrations (ADD_URL) per uid */
+#define HQ_RT_QUEUE_NAME_MAX            64      /* characters of a run-time queue name */
 #define HQ_TIMEOUT_OFF                  UINT32_MAX /* "off" in YAML */
 #define HQ_MAX_HEADERS_CAP              65536   /* hard cap of max_headers */
 #define HQ_TLS_TICKET_ROTATE_S          3600    /* new session ticket key */
@@ -335,6 +338,17 @@ int hq_router_add(struct hq_router *r, const struct hq_prefix *p, void *owner, v
 const struct hq_route *hq_router_match(const struct hq_router *r, bool https,
     uint16_t port, const struct sockaddr *local, struct hq_str host,
     struct hq_str path, enum hq_error *err);
+/* The route of exactly p (scheme, port, host class, host, path), or NULL. */
+const struct hq_route *hq_router_find(const struct hq_router *r, const struct hq_prefix *p);
+/*
+ * Of two routers' answers to one request (each a route, or NULL with its
+ * error), the one http.sys routes to as if the routers were one: the host
+ * class checked first wins, then the longer path; a wins a tie (the same
+ * prefix in both).  NULL if neither matched, with *err HQ_ERR_NOT_FOUND if
+ * either router accepted the host, else HQ_ERR_BAD_HOST.
+ */
+const struct hq_route *hq_route_pick(const struct hq_route *a, enum hq_error ea,
+    const struct hq_route *b, enum hq_error eb, enum hq_error *err);
 size_t hq_router_count(const struct hq_router *r);
 const struct hq_route *hq_router_at(const struct hq_router *r, size_t i);
 
@@ -659,6 +673,9 @@ const char *hq_kvlist_get(const struct hq_kvlist *m, const char *k);
 /* Frees the keys and values; m is empty (and reusable) after. */
 void hq_kvlist_free(struct hq_kvlist *m);
 
+/* store_load.c: a URL group or queue name: 1 or more of A-Z a-z 0-9 _ . - */
+bool hq_name_valid(const char *s);
+
 /* ---------------------------------------------------------------------
  * urlacl.c -- URL reservations: the http.sys access check.
  * ------------------------------------------------------------------- */
@@ -681,6 +698,11 @@ bool hq_urlacl_names(const struct hq_store_urlacl *a, uid_t uid, const gid_t *gi
  * for others?  Deny by default; root always may. */
 bool hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
     const gid_t *gids, size_t ngids, bool want_delegate);
+/* Why uid (user name, or NULL) may not register p, which hq_urlacl_allows
+ * refused: the missing reservation, or the deciding one and what it lacks,
+ * with the `httpqctl add urlacl` that would allow it. */
+void hq_urlacl_refusal(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const char *name, const gid_t *gids, size_t ngids, char *buf, size_t len);
 
 /* ---------------------------------------------------------------------
  * ctlproto.c -- the control protocol of httpqd and httpqctl.

@@ -145,30 +145,63 @@ same_host(const struct entry *a, const struct entry *b)
 	}
 }
 
-int
-hq_router_add(struct hq_router *r, const struct hq_prefix *p, void *owner, void **conflict)
+/* The entry of l with e's host and path, or NULL. */
+static struct entry *
+list_find(const struct list *l, const struct entry *e)
 {
-	struct entry *e = xcalloc(1, sizeof(*e));
-	struct list *l;
-	size_t at;
+	const struct hq_prefix *p = &e->route.prefix;
 
-	hq_prefix_copy(&e->route.prefix, p);
-	e->route.owner = owner;
-	e->host_len = p->host ? strlen(p->host) : 0;
-	if (p->cls == HQ_HOST_IP)
-		e->family = normalize_ip(p->ip_family, p->ip, e->ip);
-	l = &get_group(r, p->https, p->port)->cls[p->cls];
 	for (size_t i = 0; i < l->n; i++) {
 		const struct hq_prefix *q = &l->v[i]->route.prefix;
 
 		if (q->path_len == p->path_len && same_host(l->v[i], e) &&
-		    memcmp(q->path, p->path, p->path_len) == 0) {
-			if (conflict != NULL)
-				*conflict = l->v[i]->route.owner;
-			hq_prefix_free(&e->route.prefix);
-			free(e);
-			return -1;
-		}
+		    memcmp(q->path, p->path, p->path_len) == 0)
+			return l->v[i];
+	}
+	return NULL;
+}
+
+static void
+entry_init(struct entry *e, const struct hq_prefix *p)
+{
+	e->route.prefix = *p;
+	e->host_len = p->host ? strlen(p->host) : 0;
+	if (p->cls == HQ_HOST_IP)
+		e->family = normalize_ip(p->ip_family, p->ip, e->ip);
+}
+
+const struct hq_route *
+hq_router_find(const struct hq_router *r, const struct hq_prefix *p)
+{
+	const struct portgroup *g = find_group(r, p->https, p->port);
+	struct entry key;
+	struct entry *e;
+
+	if (g == NULL)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	entry_init(&key, p);  /* a view of p: nothing to free */
+	e = list_find(&g->cls[p->cls], &key);
+	return e ? &e->route : NULL;
+}
+
+int
+hq_router_add(struct hq_router *r, const struct hq_prefix *p, void *owner, void **conflict)
+{
+	struct entry *e = xcalloc(1, sizeof(*e)), *dup;
+	struct list *l;
+	size_t at;
+
+	entry_init(e, p);
+	hq_prefix_copy(&e->route.prefix, p);
+	e->route.owner = owner;
+	l = &get_group(r, p->https, p->port)->cls[p->cls];
+	if ((dup = list_find(l, e)) != NULL) {
+		if (conflict != NULL)
+			*conflict = dup->route.owner;
+		hq_prefix_free(&e->route.prefix);
+		free(e);
+		return -1;
 	}
 	/* Longest path first; equal lengths keep insertion order. */
 	for (at = 0; at < l->n && l->v[at]->route.prefix.path_len >= p->path_len; at++)
@@ -273,6 +306,28 @@ hq_router_match(const struct hq_router *r, bool https, uint16_t port,
 		}
 	}
 	*err = accepted ? HQ_ERR_NOT_FOUND : HQ_ERR_BAD_HOST;
+	return NULL;
+}
+
+/*
+ * Two routers answering one request as if they were one: a class checked
+ * earlier wins whatever the paths, then the longer path.  Both matches
+ * accept the host, so within one class they have the same host (one name,
+ * or the one local address): an equal path is the same prefix, and a wins.
+ */
+const struct hq_route *
+hq_route_pick(const struct hq_route *a, enum hq_error ea, const struct hq_route *b,
+    enum hq_error eb, enum hq_error *err)
+{
+	if (a != NULL && b != NULL) {
+		if (a->prefix.cls != b->prefix.cls)
+			return a->prefix.cls < b->prefix.cls ? a : b;
+		return b->prefix.path_len > a->prefix.path_len ? b : a;
+	}
+	if (a != NULL || b != NULL)
+		return a != NULL ? a : b;
+	*err = (ea == HQ_ERR_NOT_FOUND || eb == HQ_ERR_NOT_FOUND) ?
+	    HQ_ERR_NOT_FOUND : HQ_ERR_BAD_HOST;
 	return NULL;
 }
 

@@ -135,8 +135,8 @@ parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
-static bool
-valid_name(const char *s)
+bool
+hq_name_valid(const char *s)
 {
 	if (*s == '\0')
 		return false;
@@ -299,7 +299,7 @@ static void
 set_string(struct ld *ld, const struct key *k, void *f,
     const struct hq_ynode *n, const char *path)
 {
-	if (n->len == 0 || (k->type == K_NAME && !valid_name(n->str))) {
+	if (n->len == 0 || (k->type == K_NAME && !hq_name_valid(n->str))) {
 		type_error(ld, k, n, path);
 		return;
 	}

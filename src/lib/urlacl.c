@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <grp.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +151,43 @@ hq_urlacl_allows(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
 	if (a == NULL || !hq_urlacl_names(a, uid, gids, ngids))
 		return false;
 	return want_delegate ? a->delegate : a->listen;
+}
+
+/*
+ * The message of a refused registration (http.sys only says "access
+ * denied"): the reservation that is missing, or the one that decides and
+ * why it says no, with the httpqctl command that would allow it.
+ */
+void
+hq_urlacl_refusal(const struct hq_store *s, const struct hq_prefix *p, uid_t uid,
+    const char *name, const gid_t *gids, size_t ngids, char *buf, size_t len)
+{
+	const struct hq_store_urlacl *a = hq_urlacl_find(s, p, false);
+	char who[128], user[64];
+
+	if (name != NULL) {
+		snprintf(who, sizeof(who), "uid %ld (%s)", (long)uid, name);
+		snprintf(user, sizeof(user), "%s", name);
+	} else {
+		snprintf(who, sizeof(who), "uid %ld", (long)uid);
+		snprintf(user, sizeof(user), "%ld", (long)uid);
+	}
+	if (a == NULL) {
+		snprintf(buf, len, "no URL reservation for %s covers %s; add one "
+		    "with: httpqctl add urlacl url=%s user=%s", who, p->text, p->text,
+		    user);
+	} else if (!hq_urlacl_names(a, uid, gids, ngids)) {
+		snprintf(buf, len, "the URL reservation %s (%s%s%s%s%s, %s:%d) decides "
+		    "for %s and names neither %s nor one of its groups; add one with: "
+		    "httpqctl add urlacl url=%s user=%s", a->prefix.text,
+		    a->user ? "user=" : "", a->user ? a->user : "",
+		    a->user && a->group ? " " : "", a->group ? "group=" : "",
+		    a->group ? a->group : "", a->at.file ? a->at.file : "?", a->at.line,
+		    p->text, who, p->text, user);
+	} else {
+		snprintf(buf, len, "the URL reservation %s (%s:%d) names %s without "
+		    "the listen right; give it with: httpqctl add urlacl url=%s "
+		    "user=%s listen=yes", a->prefix.text, a->at.file ? a->at.file : "?",
+		    a->at.line, who, a->prefix.text, user);
+	}
 }

@@ -339,6 +339,129 @@ START_TEST(test_stable_pointers)
 }
 END_TEST
 
+/*
+ * Two routers (the YAML one and the run-time one) answer as their union
+ * would: every match row, its routes dealt alternately to two routers, in
+ * both orders of the pair.
+ */
+START_TEST(test_pick_union)
+{
+	const struct match_case *c = &match_cases[_i];
+	char *copy = xstrdup(c->routes), *save = NULL, *half[2];
+	size_t n = 0;
+	struct sockaddr_storage ss;
+	const struct sockaddr *local = local_addr(c->local, &ss);
+	struct hq_str host = { c->host, strlen(c->host) };
+	struct hq_str path = { c->path, strlen(c->path) };
+
+	half[0] = xstrdup("");
+	half[1] = xstrdup("");
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save), n++) {
+		char *h = xasprintf("%s %s", half[n % 2], w);
+
+		free(half[n % 2]);
+		half[n % 2] = h;
+	}
+	for (int order = 0; order < 2; order++) {
+		struct hq_router *a = build(half[order]), *b = build(half[1 - order]);
+		enum hq_error ea = HQ_OK, eb = HQ_OK, err = HQ_OK;
+		const struct hq_route *ra = hq_router_match(a, c->https, c->port, local,
+		    host, path, &ea);
+		const struct hq_route *rb = hq_router_match(b, c->https, c->port, local,
+		    host, path, &eb);
+		const struct hq_route *rt = hq_route_pick(ra, ea, rb, eb, &err);
+
+		if (c->want != NULL) {
+			ck_assert_msg(rt != NULL, "[%s] [%s] %s %s: no route, error %d",
+			    half[order], half[1 - order], c->host, c->path, err);
+			ck_assert_str_eq(rt->owner, c->want);
+		} else {
+			ck_assert_msg(rt == NULL, "%s %s: got %s", c->host, c->path,
+			    rt ? (char *)rt->owner : "");
+			ck_assert_int_eq(err, c->err);
+		}
+		free_router(a);
+		free_router(b);
+	}
+	free(half[0]);
+	free(half[1]);
+	free(copy);
+}
+END_TEST
+
+/* Run-time registrations against YAML ones, as route() in conn.c picks. */
+static const struct pick_case {
+	const char *a, *b;     /* "OWNER=prefix ..." of the two routers */
+	const char *host, *path;
+	const char *want;      /* owner, or NULL with err */
+	enum hq_error err;
+} pick_cases[] = {
+	/* a static strong wildcard beats a run-time explicit host, even longer */
+	{ "S=http://+:80/", "R=http://localhost:80/app/", "localhost", "/app/x", "S", HQ_OK },
+	/* a static weak wildcard loses to it */
+	{ "W=http://*:80/", "R=http://localhost:80/app/", "localhost", "/app/x", "R", HQ_OK },
+	{ "W=http://*:80/", "R=http://localhost:80/app/", "other", "/app/x", "W", HQ_OK },
+	{ "W=http://*:80/", "R=http://localhost:80/app/", "localhost", "/x", "W", HQ_OK },
+	/* the same class: the longer path, from either router */
+	{ "S=http://+:80/", "R=http://+:80/app/", "h", "/app/x", "R", HQ_OK },
+	{ "S=http://+:80/app/", "R=http://+:80/", "h", "/app/x", "S", HQ_OK },
+	{ "S=http://+:80/app/", "R=http://+:80/", "h", "/other", "R", HQ_OK },
+	/* the same prefix in both (a reload added it to YAML): a wins */
+	{ "S=http://+:80/app/", "R=http://+:80/app/", "h", "/app/", "S", HQ_OK },
+	/* errors: 404 if either accepted the host, else 400 */
+	{ "S=http://+:80/app/", "R=http://x.com:80/", "h", "/b", NULL, HQ_ERR_NOT_FOUND },
+	{ "E=http://x.com:80/", "R=http://+:80/app/", "h", "/b", NULL, HQ_ERR_NOT_FOUND },
+	{ "E=http://x.com:80/", "R=http://y.com:80/", "h", "/", NULL, HQ_ERR_BAD_HOST },
+	{ "", "", "h", "/", NULL, HQ_ERR_BAD_HOST },
+	{ "", "R=http://+:80/app/", "h", "/", NULL, HQ_ERR_NOT_FOUND },
+	{ "E=http://x.com:80/", "", "h", "/", NULL, HQ_ERR_BAD_HOST },
+};
+
+START_TEST(test_pick)
+{
+	const struct pick_case *c = &pick_cases[_i];
+	struct hq_router *a = build(c->a), *b = build(c->b);
+	struct hq_str host = { c->host, strlen(c->host) };
+	struct hq_str path = { c->path, strlen(c->path) };
+	enum hq_error ea = HQ_OK, eb = HQ_OK, err = HQ_OK;
+	const struct hq_route *ra = hq_router_match(a, false, 80, NULL, host, path, &ea);
+	const struct hq_route *rb = hq_router_match(b, false, 80, NULL, host, path, &eb);
+	const struct hq_route *rt = hq_route_pick(ra, ea, rb, eb, &err);
+
+	if (c->want != NULL) {
+		ck_assert_msg(rt != NULL, "%s %s: no route, error %d", c->host, c->path, err);
+		ck_assert_str_eq(rt->owner, c->want);
+	} else {
+		ck_assert_msg(rt == NULL, "got %s", rt ? (char *)rt->owner : "");
+		ck_assert_int_eq(err, c->err);
+	}
+	free_router(a);
+	free_router(b);
+}
+END_TEST
+
+/* find: exactly the prefix, as add's conflict check sees it */
+START_TEST(test_find)
+{
+	const struct dup_case *c = &dup_cases[_i];
+	struct hq_router *r = build(c->routes);
+	struct hq_prefix p;
+	char err[256];
+	const struct hq_route *rt;
+
+	ck_assert_int_eq(hq_prefix_parse(c->add, &p, err, sizeof(err)), 0);
+	rt = hq_router_find(r, &p);
+	if (c->conflict != NULL) {
+		ck_assert_ptr_nonnull(rt);
+		ck_assert_str_eq(rt->owner, c->conflict);
+	} else {
+		ck_assert_ptr_null(rt);
+	}
+	hq_prefix_free(&p);
+	free_router(r);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -352,6 +475,11 @@ unit_suite(void)
 	tcase_add_loop_test(tc, test_duplicate, 0, NELEM(dup_cases));
 	tcase_add_test(tc, test_enumerate);
 	tcase_add_test(tc, test_stable_pointers);
+	tcase_add_loop_test(tc, test_find, 0, NELEM(dup_cases));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pick");
+	tcase_add_loop_test(tc, test_pick_union, 0, NELEM(match_cases));
+	tcase_add_loop_test(tc, test_pick, 0, NELEM(pick_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -186,6 +186,60 @@ START_TEST(test_find)
 }
 END_TEST
 
+/* The message of a refusal: which reservation is missing, or which one
+ * decides and what it lacks; the command to fix it. */
+static const struct refusal_row {
+	const char *prefix;
+	unsigned uid, gid;
+	const char *name;
+	const char *want;
+} refusal_rows[] = {
+	{ "http://+:81/x/", 1000, 0, "alice",
+	  "no URL reservation for uid 1000 (alice) covers http://+:81/x/; add one "
+	  "with: httpqctl add urlacl url=http://+:81/x/ user=alice" },
+	{ "http://localhost:80/", 4242, 0, NULL,
+	  "no URL reservation for uid 4242 covers http://localhost:80/; add one "
+	  "with: httpqctl add urlacl url=http://localhost:80/ user=4242" },
+	{ "http://+:80/private/a/", 1000, 0, "alice",
+	  "the URL reservation http://+:80/private/ (user=1001, acl:3) decides for "
+	  "http://+:80/private/a/ and names neither uid 1000 (alice) nor one of its "
+	  "groups; add one with: httpqctl add urlacl url=http://+:80/private/a/ "
+	  "user=alice" },
+	{ "https://+:443/s/", 4242, 503, "bob",
+	  "the URL reservation https://+:443/ (user=1006 group=502, acl:10) decides "
+	  "for https://+:443/s/ and names neither uid 4242 (bob) nor one of its "
+	  "groups; add one with: httpqctl add urlacl url=https://+:443/s/ user=bob" },
+	{ "http://+:80/team/x/", 4242, 501, "bob",
+	  "the URL reservation http://+:80/team/ (group=500, acl:4) decides for "
+	  "http://+:80/team/x/ and names neither uid 4242 (bob) nor one of its "
+	  "groups; add one with: httpqctl add urlacl url=http://+:80/team/x/ user=bob" },
+	{ "http://+:80/team/lead/", 1002, 0, NULL,
+	  "the URL reservation http://+:80/team/lead/ (acl:5) names uid 1002 without "
+	  "the listen right; give it with: httpqctl add urlacl "
+	  "url=http://+:80/team/lead/ user=1002 listen=yes" },
+};
+
+START_TEST(test_refusal)
+{
+	const struct refusal_row *r = &refusal_rows[_i];
+	struct hq_errors e = { 0 };
+	struct hq_store *s = hq_store_load_string("acl", store_yaml,
+	    sizeof(store_yaml) - 1, &e);
+	struct hq_prefix p;
+	char err[256], msg[1024];
+	gid_t gids[1] = { (gid_t)r->gid };
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(hq_prefix_parse(r->prefix, &p, err, sizeof(err)), 0);
+	ck_assert(!hq_urlacl_allows(s, &p, r->uid, gids, r->gid ? 1 : 0, false));
+	hq_urlacl_refusal(s, &p, r->uid, r->name, gids, r->gid ? 1 : 0, msg, sizeof(msg));
+	ck_assert_str_eq(msg, r->want);
+	hq_prefix_free(&p);
+	hq_store_free(s);
+	hq_errors_free(&e);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -196,6 +250,8 @@ unit_suite(void)
 	    (int)(sizeof(qrows) / sizeof(qrows[0])));
 	tcase_add_loop_test(tc, test_allows, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_find);
+	tcase_add_loop_test(tc, test_refusal, 0,
+	    (int)(sizeof(refusal_rows) / sizeof(refusal_rows[0])));
 	suite_add_tcase(su, tc);
 	return su;
 }
