@@ -1,7 +1,8 @@
 #!/bin/sh
 # B4-libhttpq.t -- libhttpq (libhttpq(3)) against the real daemon: the
 # example contrib/httpq-echo-client serves a YAML attach queue, blocking and
-# with its event loop; curl sends GETs and streamed (chunked) POSTs.  Then the library as installed:
+# with its event loop, and a run-time queue with a URL it registers; curl
+# sends GETs and streamed (chunked) POSTs.  Then the library as installed:
 # only httpq_* exported, nothing but libc needed, and the example built
 # from the DESTDIR tree with pkg-config --cflags --libs libhttpq.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
@@ -84,6 +85,18 @@ is "$(hq_curl "$(url /app/g)")" "GET /app/g: 0 bytes" "event loop: a GET"
 kill "$pid_b"
 wait "$pid_b" 2>/dev/null
 
+# --- run-time queue and URL: gone with the process ------------------------------
+echo_client c -c rtq "http://+:$HQ_PORT/rt/"
+is "$(cat "$T/c.out")" ready "a run-time queue (-c) with a URL registered at run time"
+like "$(hq_curl "$(url /rt/a)")" '^GET /rt/a from ' "  GET of the run-time URL"
+echo_client d -c rtq2 "http://+:$HQ_PORT/rt/"
+like "$(cat "$T/d.out")" "^httpq-echo-client: http://\\+:$HQ_PORT/rt/: .*pid $pid_c " \
+    "  the same prefix again: refused, the daemon's message names the owner's pid"
+kill "$pid_c"
+wait "$pid_c" 2>/dev/null
+code=$(hq_curl -o /dev/null -w '%{http_code}' "$(url /rt/a)")
+is "$code" 404 "  the process exited: its URL is gone"
+
 # --- the library as installed ---------------------------------------------------
 SO="$HQ_BUILDDIR/src/client/.libs/libhttpq.so"
 if command -v nm >/dev/null 2>&1; then
@@ -113,9 +126,12 @@ if [ -n "$HQ_INST_DIRS" ]; then
 	sed "s|^prefix=.*|prefix=$D$prefix|" "$D$libdir/pkgconfig/libhttpq.pc" >"$T/pc/libhttpq.pc"
 	flags=$(PKG_CONFIG_PATH="$T/pc" pkg-config --cflags --libs libhttpq)
 	like "$flags" "-lhttpq" "pkg-config --libs libhttpq"
+	# The compiler and flags of the build (a sanitizer build's library
+	# needs its runtime in the program too).
+	mkvar() { sed -n "s/^$1 = //p" "$HQ_BUILDDIR/Makefile" | head -n 1; }
 	# shellcheck disable=SC2086
-	${CC:-cc} -Wall -Wextra -Werror -o "$T/echo-inst" "$HQ_SRCDIR/contrib/httpq-echo-client.c" \
-	    $flags >"$T/cc.log" 2>&1
+	$(mkvar CC) $(mkvar CFLAGS) -Wall -Wextra -Werror -o "$T/echo-inst" \
+	    "$HQ_SRCDIR/contrib/httpq-echo-client.c" $flags $(mkvar LDFLAGS) >"$T/cc.log" 2>&1
 	ok $? "the example builds against the installed header and library" ||
 	    diag "$(cat "$T/cc.log")"
 	ECHO="$T/echo-inst"
