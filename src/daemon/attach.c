@@ -114,6 +114,9 @@ struct areq {
 	/* worker thread only */
 	bool reading, paused, broken, writable_armed, released;
 	uint64_t body_out;             /* body bytes handed on, not acknowledged */
+	unsigned char *held;           /* body bytes past the window, kept until */
+	size_t nheld;                  /* credit comes: bounded by what arrives */
+	bool held_end;                 /* before pause_body() takes hold */
 	uint64_t owed;                 /* send credit not yet returned */
 
 	/* main thread only */
@@ -228,6 +231,7 @@ areq_free(struct areq *a)
 		msg_free(m);
 	}
 	free(a->reqframe);
+	free(a->held);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
@@ -366,22 +370,21 @@ w_on_abort(httpq_request *r, void *arg)
 }
 
 /* Request body from the client: BODY frames (TRAILERS before the END). */
+/* Hands body bytes on as BODY frames (the last with END, after the
+ * trailers); the caller keeps them within the window. */
 static void
-w_on_body(httpq_request *r, void *arg, const void *data, size_t len, unsigned flags)
+w_send_body(struct areq *a, httpq_request *r, const unsigned char *p, size_t len,
+    bool end)
 {
-	struct areq *a = arg;
 	const struct httpq_api *api = A.api;
 	struct hq_qp_buf b = { 0 };
-	const unsigned char *p = data;
 	size_t left = len;
 
-	if ((flags & HTTPQ_BODY_ERROR) || a->released || a->broken)
-		return;
 	do {
 		size_t n = left < HQ_AT_BODY_CHUNK ? left : HQ_AT_BODY_CHUNK;
-		bool end = (flags & HTTPQ_BODY_END) && n == left;
+		bool last = end && n == left;
 
-		if (end && api->trailer_count(r) > 0) {
+		if (last && api->trailer_count(r) > 0) {
 			hq_qp_begin(&b, HQ_QP_TRAILERS, 0, a->id);
 			for (size_t i = 0; i < api->trailer_count(r); i++) {
 				httpq_str tn, tv;
@@ -392,7 +395,7 @@ w_on_body(httpq_request *r, void *arg, const void *data, size_t len, unsigned fl
 			}
 			hq_qp_end(&b);
 		}
-		hq_qp_begin(&b, HQ_QP_BODY, end ? HQ_QF_END : 0, a->id);
+		hq_qp_begin(&b, HQ_QP_BODY, last ? HQ_QF_END : 0, a->id);
 		hq_qp_put_raw(&b, p, n);
 		hq_qp_end(&b);
 		p += n;
@@ -401,10 +404,74 @@ w_on_body(httpq_request *r, void *arg, const void *data, size_t len, unsigned fl
 	a->body_out += len;
 	w_post(a, W_BODY, len, NULL, b.p, b.len);
 	hq_qp_buf_free(&b);
-	if (a->body_out >= HQ_QP_BODY_WINDOW && !a->paused &&
-	    !(flags & HTTPQ_BODY_END)) {
+}
+
+static size_t
+w_body_room(const struct areq *a)
+{
+	return a->body_out < HQ_QP_BODY_WINDOW ? HQ_QP_BODY_WINDOW - a->body_out : 0;
+}
+
+/*
+ * The body as the daemon reads it.  At most the window is in flight
+ * (httpq-protocol(7)); what arrives past it, before pause_body() takes
+ * hold (at most one read of the connection), waits in a->held for
+ * BODY_CREDIT (w_body_credit).
+ */
+static void
+w_on_body(httpq_request *r, void *arg, const void *data, size_t len, unsigned flags)
+{
+	struct areq *a = arg;
+	const unsigned char *p = data;
+	bool end = (flags & HTTPQ_BODY_END) != 0;
+	size_t now;
+
+	if ((flags & HTTPQ_BODY_ERROR) || a->released || a->broken)
+		return;
+	now = a->nheld > 0 ? 0 : w_body_room(a);
+	if (now > len)
+		now = len;
+	if (now > 0 || (len == 0 && end && a->nheld == 0))
+		w_send_body(a, r, p, now, end && now == len);
+	if (now < len || (end && a->nheld > 0)) {
+		a->held = xrealloc(a->held, a->nheld + (len - now));
+		memcpy(a->held + a->nheld, p + now, len - now);
+		a->nheld += len - now;
+		a->held_end = end;
+	}
+	if ((a->body_out >= HQ_QP_BODY_WINDOW || a->nheld > 0) && !a->paused && !end) {
 		a->paused = true;
-		api->pause_body(r, 1);
+		A.api->pause_body(r, 1);
+	}
+}
+
+/* BODY_CREDIT: what was held goes first, then reading resumes. */
+static void
+w_body_credit(struct areq *a, httpq_request *r, uint64_t n)
+{
+	a->body_out -= n < a->body_out ? n : a->body_out;
+	if (a->broken)
+		return;
+	if (a->nheld > 0) {
+		size_t now = w_body_room(a);
+
+		if (now > a->nheld)
+			now = a->nheld;
+		if (now == 0)
+			return;
+		w_send_body(a, r, a->held, now, a->held_end && now == a->nheld);
+		memmove(a->held, a->held + now, a->nheld - now);
+		a->nheld -= now;
+		if (a->nheld > 0)
+			return;
+		free(a->held);
+		a->held = NULL;
+		if (a->held_end)
+			return;
+	}
+	if (a->paused && a->body_out < HQ_QP_BODY_WINDOW) {
+		a->paused = false;
+		A.api->pause_body(r, 0);
 	}
 }
 
@@ -510,11 +577,7 @@ w_apply(struct areq *a, struct amsg *m)
 		}
 		break;
 	case HQ_QP_BODY_CREDIT:
-		a->body_out -= m->n < a->body_out ? m->n : a->body_out;
-		if (a->paused && a->body_out < HQ_QP_BODY_WINDOW && !a->broken) {
-			a->paused = false;
-			api->pause_body(r, 0);
-		}
+		w_body_credit(a, r, m->n);
 		break;
 	case HQ_QP_RESPONSE: {
 		uint32_t status = 0;
