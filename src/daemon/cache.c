@@ -39,12 +39,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "httpqd.h"
 
 #define HQ_CACHE_WORKERS_MAX 257   /* server.workers is at most 256 */
 #define HQ_CACHE_BUCKETS_MIN 256
+/* Entries of one hash chain at most: keys an attacker makes collide
+ * (many Hosts or queries) cost a bounded walk, and are not kept beyond. */
+#define HQ_CACHE_CHAIN_MAX   16
 
 struct entry {
 	struct entry *hnext;          /* hash chain */
@@ -90,6 +94,7 @@ struct counters {
 static struct {
 	pthread_once_t once;
 	pthread_rwlock_t lock;
+	uint64_t seed;                /* of the hash, drawn at start */
 	struct entry **buckets;
 	size_t nbuckets;
 	atomic_size_t n;              /* entries (read without the lock) */
@@ -116,6 +121,8 @@ cache_init(void)
 	pthread_rwlockattr_destroy(&a);
 	K.nbuckets = HQ_CACHE_BUCKETS_MIN;
 	K.buckets = xcalloc(K.nbuckets, sizeof(*K.buckets));
+	if (getrandom(&K.seed, sizeof(K.seed), 0) != sizeof(K.seed))
+		K.seed = hq_mono_us(false) * 0x9e3779b97f4a7c15ULL;
 }
 
 static void
@@ -304,8 +311,8 @@ static struct entry *
 lookup(const struct hq_conn *c, const httpq_request *r, uint64_t now)
 {
 	unsigned gidx = group_index(c, r);
-	uint64_t hash = hq_cache_hash(c->la->https, gidx, r->head.host, cooked(r),
-	    r->query);
+	uint64_t hash = hq_cache_hash(K.seed, c->la->https, gidx, r->head.host,
+	    cooked(r), r->query);
 	struct hq_str ae = { NULL, 0 };
 
 	if (c->cfg->generation != K.gen)
@@ -564,7 +571,7 @@ hq_cache_capture_end(httpq_request *r)
 	struct hq_str ae = { "", 0 };
 	unsigned gidx;
 	uint64_t hash, gmax;
-	size_t size;
+	size_t size, chain;
 	struct entry *e;
 	char *url, *at;
 	const char *gname;
@@ -580,7 +587,9 @@ hq_cache_capture_end(httpq_request *r)
 	gname = r->group->sg->name;
 	if (k->vary_ae)
 		ae = req_value(r, "Accept-Encoding");
-	hash = hq_cache_hash(c->la->https, gidx, r->head.host, cooked(r), r->query);
+	pthread_once(&K.once, cache_init);
+	hash = hq_cache_hash(K.seed, c->la->https, gidx, r->head.host, cooked(r),
+	    r->query);
 	url = hq_cache_url(c->la->https, r->head.host, c->la->port, cooked(r), r->query);
 	size = sizeof(*e) + r->head.host.n + r->cooked_len + r->query.n + ae.n +
 	    k->etaglen + strlen(url) + strlen(gname) + k->head.len + k->head304.len +
@@ -629,11 +638,19 @@ hq_cache_capture_end(httpq_request *r)
 		return;
 	}
 	/* the entry of the same key (and Accept-Encoding, if it varies) */
+	chain = 0;
 	for (struct entry *o = K.buckets[hash & (K.nbuckets - 1)], *next; o; o = next) {
 		next = o->hnext;
 		if (same_base(o, hash, e->https, gidx, e->host, e->path, e->query) &&
 		    (!o->vary_ae || !e->vary_ae || same_str(o->ae, e->ae)))
 			unlink_entry(o);
+		else
+			chain++;
+	}
+	if (chain >= HQ_CACHE_CHAIN_MAX) {
+		unlock();
+		free(e);
+		return;
 	}
 	while (gmax != 0 && K.gbytes[gidx] + size > gmax && evict_one((long)gidx))
 		;
@@ -666,8 +683,14 @@ hq_cache_tick(const struct hq_config *cfg)
 
 	if (atomic_load_explicit(&K.n, memory_order_relaxed) == 0)
 		return;
-	if ((due == 0 || now < due) && now - K.last_scan_ms < 1000 &&
-	    cfg->generation == K.gen)
+	/* Unused entries are looked for every half period (1 s to 60 s):
+	 * one goes between one and one and a half periods after its last
+	 * use.  Expired ones go at the next tick. */
+	uint64_t every = period / 2 < 1000 ? 1000 : period / 2 > 60000 ? 60000 :
+	    period / 2;
+
+	if ((due == 0 || now < due) && now - K.last_scan_ms < every &&
+	    cfg->generation == K.gen && cfg->store->cache.enabled)
 		return;
 	wrlock();
 	if (cfg->generation != K.gen || !cfg->store->cache.enabled) {

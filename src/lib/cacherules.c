@@ -257,19 +257,26 @@ fnv(uint64_t h, const char *p, size_t n, bool lower)
 }
 
 uint64_t
-hq_cache_hash(bool https, uint32_t group, struct hq_str host, struct hq_str path,
-    struct hq_str query)
+hq_cache_hash(uint64_t seed, bool https, uint32_t group, struct hq_str host,
+    struct hq_str path, struct hq_str query)
 {
 	unsigned char pre[5] = { https, (unsigned char)group,
 		(unsigned char)(group >> 8), (unsigned char)(group >> 16),
 		(unsigned char)(group >> 24) };
-	uint64_t h = fnv(FNV_OFFSET, (const char *)pre, sizeof(pre), false);
+	uint64_t h = fnv(FNV_OFFSET ^ seed, (const char *)pre, sizeof(pre), false);
 
 	h = fnv(h, host.p, host.n, true);
 	h = (h ^ 0xff) * FNV_PRIME;
 	h = fnv(h, path.p, path.n, false);
 	h = (h ^ 0xfe) * FNV_PRIME;
-	return fnv(h, query.p, query.n, false);
+	h = fnv(h, query.p, query.n, false);
+	/* FNV's low bits, which pick the bucket, mix poorly: finish them
+	 * (the MurmurHash3 finaliser) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 /* The length of the host part of a Host value: without ":port". */

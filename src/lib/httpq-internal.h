@@ -352,9 +352,10 @@ int hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
  * epoch, or -1. */
 int64_t hq_http_date_parse(const char *p, size_t n);
 /* The hash of a key: scheme, URL group (index in its snapshot), host
- * (case-insensitive), cooked path and raw query. */
-uint64_t hq_cache_hash(bool https, uint32_t group, struct hq_str host,
-    struct hq_str path, struct hq_str query);
+ * (case-insensitive), cooked path and raw query, under a seed the daemon
+ * draws at random (not a keyed MAC: the cache also caps its chains). */
+uint64_t hq_cache_hash(uint64_t seed, bool https, uint32_t group,
+    struct hq_str host, struct hq_str path, struct hq_str query);
 /* The URL an entry is shown and flushed by: "http://host:port/path?query",
  * scheme and host in lower case, the port always written. */
 char *hq_cache_url(bool https, struct hq_str host, uint16_t port,

@@ -173,16 +173,16 @@ END_TEST
 START_TEST(hash_and_urls)
 {
 	struct hq_str p = HQ_STR("/a/b"), q = HQ_STR("x=1"), none = { "", 0 };
-	uint64_t h1 = hq_cache_hash(false, 1, HQ_STR("Example.COM:80"), p, q);
+	uint64_t h1 = hq_cache_hash(7, false, 1, HQ_STR("Example.COM:80"), p, q);
 	char *u;
 
-	ck_assert_uint_eq(h1, hq_cache_hash(false, 1, HQ_STR("example.com:80"), p, q));
-	ck_assert_uint_ne(h1, hq_cache_hash(true, 1, HQ_STR("example.com:80"), p, q));
-	ck_assert_uint_ne(h1, hq_cache_hash(false, 2, HQ_STR("example.com:80"), p, q));
-	ck_assert_uint_ne(h1, hq_cache_hash(false, 1, HQ_STR("example.com:80"), p, none));
+	ck_assert_uint_eq(h1, hq_cache_hash(7, false, 1, HQ_STR("example.com:80"), p, q));
+	ck_assert_uint_ne(h1, hq_cache_hash(7, true, 1, HQ_STR("example.com:80"), p, q));
+	ck_assert_uint_ne(h1, hq_cache_hash(7, false, 2, HQ_STR("example.com:80"), p, q));
+	ck_assert_uint_ne(h1, hq_cache_hash(7, false, 1, HQ_STR("example.com:80"), p, none));
 	/* the field boundaries count: host "a" path "/b" is not host "a/" path "b" */
-	ck_assert_uint_ne(hq_cache_hash(false, 0, HQ_STR("a"), HQ_STR("/b"), none),
-	    hq_cache_hash(false, 0, HQ_STR("a/"), HQ_STR("b"), none));
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, HQ_STR("a"), HQ_STR("/b"), none),
+	    hq_cache_hash(7, false, 0, HQ_STR("a/"), HQ_STR("b"), none));
 	u = hq_cache_url(false, HQ_STR("Example.COM:8080"), 8080, p, q);
 	ck_assert_str_eq(u, "http://example.com:8080/a/b?x=1");
 	free(u);
