@@ -123,7 +123,6 @@ tls_tick(evutil_socket_t fd, short what, void *arg)
 	hq_tls_tick(M.cfg->tls);
 }
 
-/* The control socket's view of the main thread (struct hq_control_ops). */
 /* The response cache's scavenger (cache.c). */
 static void
 cache_tick(evutil_socket_t fd, short what, void *arg)
@@ -131,6 +130,7 @@ cache_tick(evutil_socket_t fd, short what, void *arg)
 	hq_cache_tick(M.cfg);
 }
 
+/* The control socket's view of the main thread (struct hq_control_ops). */
 static struct hq_config *
 current_config(void)
 {
