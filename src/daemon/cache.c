@@ -87,7 +87,7 @@ struct hq_capture {
 
 /* One worker's counters, alone on its cache line. */
 struct counters {
-	atomic_uint_fast64_t hits, misses;
+	_Alignas(64) atomic_uint_fast64_t hits, misses;
 	char pad[64 - 2 * sizeof(atomic_uint_fast64_t)];
 };
 
