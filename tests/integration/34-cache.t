@@ -164,12 +164,12 @@ is "$(resp_body "$T/r")" "call=1 path=/c/a" "... the entry's body"
 
 alive "before time to live"
 # --- time to live ------------------------------------------------------------------
-is "$(call /c/ttl1/x)" $((n + 1)) "time to live 1 s"
-is "$(call /c/ttl1/x)" $((n + 1)) "... kept"
-like "$(ctl show cachestate url="$(url /c/ttl1/x)")" 'time_to_live' "show cachestate names the policy"
+is "$(call /c/ttl2/x)" $((n + 1)) "time to live 2 s"
+is "$(call /c/ttl2/x)" $((n + 1)) "... kept"
+like "$(ctl show cachestate url="$(url /c/ttl2/x)")" 'time_to_live' "show cachestate names the policy"
 end=$(($(date +%s) + 10))
-while [ "$(call /c/ttl1/x)" = $((n + 1)) ] && [ "$(date +%s)" -le "$end" ]; do sleep 0.2; done
-is "$(call /c/ttl1/x)" $((n + 2)) "... expired within seconds: the module again"
+while [ "$(call /c/ttl2/x)" = $((n + 1)) ] && [ "$(date +%s)" -le "$end" ]; do sleep 0.2; done
+is "$(call /c/ttl2/x)" $((n + 2)) "... expired within seconds: the module again"
 n=$((n + 2))
 
 alive "before show cachestate, servicestate"
@@ -274,16 +274,16 @@ stop_httpqd
 CONFIG2="
 server: { workers: 1 }
 iplisten: [127.0.0.1]
-cache: { scavenger_period: 1 }
+cache: { scavenger_period: 3 }
 url_groups:
   - { name: c, prefixes: [\"http://+:@PORT@/c/\"], queue: counter }
 queues:
   - { name: counter, module: @TESTMODDIR@/counter.so }
 "
 start_httpqd "$CONFIG2" || bail_out "httpqd did not start"
-is "$(call /c/a)" 1 "scavenger_period 1: /c/a kept"
+is "$(call /c/a)" 1 "scavenger_period 3: /c/a kept"
 like "$(ctl show cachestate)" '1 entry' "... one entry"
-end=$(($(date +%s) + 10))
+end=$(($(date +%s) + 15))
 while ! ctl show cachestate | grep -q '0 entries' && [ "$(date +%s)" -le "$end" ]; do sleep 0.2; done
 like "$(ctl show cachestate)" '0 entries' "... evicted by the scavenger once unused"
 is "$(call /c/a)" 2 "... the module again"
