@@ -461,7 +461,8 @@ hq_show_cachestate(FILE *f, const struct hq_cacheinfo *v, size_t n,
 			snprintf(ttl, sizeof(ttl), "%lld s", (long long)v[i].ttl_left);
 		hq_table_row(tb, v[i].url, v[i].group, num[0], num[1],
 		    policy_name(v[i].policy), ttl, num[2],
-		    v[i].accept_encoding ? v[i].accept_encoding : "-");
+		    v[i].accept_encoding == NULL ? "-" :
+		    v[i].accept_encoding[0] ? v[i].accept_encoding : "(none)");
 	}
 	hq_table_print(f, tb, "no cached responses");
 }
