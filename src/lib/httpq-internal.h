@@ -746,6 +746,7 @@ enum hq_ctl_cmd_id {
 	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
 	HQ_CTL_FLUSH_LOGBUFFER, HQ_CTL_SHOW_STORE, HQ_CTL_SHOW_CACHESTATE,
 	HQ_CTL_FLUSH_CACHE,
+	HQ_CTL__COUNT                 /* not a command: how many there are */
 };
 
 struct hq_ctl_cmd {
