@@ -46,6 +46,10 @@
  *                    lifetime) and connection_id(); trailer(),
  *                    trailer_count() and trailer_at(): the trailer fields
  *                    of a chunked request body, as header() and friends.
+ *   2026-11-30  1.3  cache_policy(): a response may be kept in the
+ *                    daemon's response cache (http.sys HTTP_CACHE_POLICY:
+ *                    nocache, user_invalidates, time to live) and later
+ *                    GETs of the same URL answered without the module.
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -61,7 +65,7 @@ extern "C" {
 /** ABI major version: a module built for another major is refused. */
 #define HTTPQ_MODULE_ABI_MAJOR 1
 /** ABI minor version: additions only; a module may need at most this. */
-#define HTTPQ_MODULE_ABI_MINOR 2
+#define HTTPQ_MODULE_ABI_MINOR 3
 /** The value a module puts in httpq_module.abi. */
 #define HTTPQ_MODULE_ABI ((HTTPQ_MODULE_ABI_MAJOR << 16) | HTTPQ_MODULE_ABI_MINOR)
 /** The first designated initialisers of every module's httpq_module:
@@ -106,6 +110,18 @@ enum httpq_send_flags {
 	HTTPQ_SEND_MORE = 0x1,
 	/** Close the connection after this response (http.sys DISCONNECT). */
 	HTTPQ_SEND_DISCONNECT = 0x2,
+};
+
+/** Cache policies for api->cache_policy() (ABI 1.3), as http.sys's
+ *  HTTP_CACHE_POLICY_TYPE. */
+enum httpq_cache_policy {
+	/** Not kept (the default of every response). */
+	HTTPQ_CACHE_NOCACHE = 0,
+	/** Kept until flushed (`httpqctl delete cache`), evicted for
+	 *  memory, unused for cache.scavenger_period, or a reload. */
+	HTTPQ_CACHE_USER_INVALIDATES = 1,
+	/** Kept for ttl_s seconds at most (and as USER_INVALIDATES). */
+	HTTPQ_CACHE_TIME_TO_LIVE = 2,
 };
 
 /** Flags given to a body callback. */
@@ -292,6 +308,26 @@ struct httpq_api {
 	size_t (*trailer_count)(httpq_request *req);
 	/** Trailer field i (0-based) into *name and *value; -1 if out of range. */
 	int (*trailer_at)(httpq_request *req, size_t i, httpq_str *name, httpq_str *value);
+
+	/* --- ABI 1.3: check api->minor >= 3 --------------------------------- */
+
+	/** Asks the daemon to keep the response about to be sent in its
+	 *  response cache (http.sys pCachePolicy of HttpSendHttpResponse):
+	 *  policy is an enum httpq_cache_policy, ttl_s the seconds of
+	 *  HTTPQ_CACHE_TIME_TO_LIVE (1 or more; ignored otherwise).  Call it
+	 *  before send_head().  Later GETs and HEADs of the same URL (scheme,
+	 *  host, cooked path and query, in the same URL group) are then
+	 *  answered from memory, conditionals included, without calling the
+	 *  module and without entering the queue.  The daemon keeps the
+	 *  response only if the request and the response allow it
+	 *  (httpqd(8), RESPONSE CACHE): a GET without Authorization, Range or
+	 *  body; status 200, no Set-Cookie, no Cache-Control no-store,
+	 *  private or no-cache, no Vary but Accept-Encoding, sent whole
+	 *  (send_file ranges included) within cache.max_response_bytes;
+	 *  otherwise it is sent as usual and not kept.  Returns 0 (also when
+	 *  the response will not be kept), or -1 for a bad policy or ttl or
+	 *  a call after send_head(). */
+	int (*cache_policy)(httpq_request *req, int policy, uint32_t ttl_s);
 };
 
 /**

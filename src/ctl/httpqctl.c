@@ -112,6 +112,8 @@ usage(FILE *f)
 		col += strlen(ki.name) + 2;
 	}
 	fprintf(f, "\n"
+	    "  show cachestate [url=URL]\n"
+	    "  delete cache [url=URL] [recursive=yes|no]   (also: flush cache ...)\n"
 	    "  reload | flush logbuffer\n"
 	    "  -c file   setup store (default %s)\n"
 	    "            (a change goes to the running daemon's store, as it says)\n"
@@ -1136,7 +1138,8 @@ main(int argc, char **argv)
 		free(line);
 		return rc == HQ_CTL_USAGE ? EXIT_USAGE : EXIT_REFUSED;
 	}
-	if (cmd.admin && cmd.id != HQ_CTL_RELOAD && cmd.id != HQ_CTL_FLUSH_LOGBUFFER)
+	if (cmd.admin && cmd.id != HQ_CTL_RELOAD && cmd.id != HQ_CTL_FLUSH_LOGBUFFER &&
+	    cmd.id != HQ_CTL_FLUSH_CACHE)
 		rc = change(&cmd);
 	else
 		rc = daemon_command(&cmd, line);

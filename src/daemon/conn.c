@@ -347,6 +347,7 @@ request_clear(struct hq_conn *c)
 	httpq_request *r = c->req;
 
 	hq_request_cancel_defers(r);
+	hq_cache_capture_drop(r);
 	free(r->cooked_url);
 	free(r->tr_raw);
 	free(r->trailers);
@@ -508,7 +509,7 @@ request_start(struct hq_conn *c, size_t head_len)
 	const struct hq_consumer *k;
 
 	request_frame(c, head_len);
-	if (!cook_path(c) || !route(c) || !admit(c))
+	if (!cook_path(c) || !route(c) || hq_cache_serve(c) || !admit(c))
 		return;
 	k = r->group->consumer;
 	r->owned = true;

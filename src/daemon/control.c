@@ -396,6 +396,22 @@ runtime_json(FILE *f, const struct hq_config *cfg)
 	fputc(']', f);
 }
 
+/* The response cache's counters (http.sys: URI cache hits and misses). */
+static void
+servicestate_cache(FILE *f, const struct hq_config *cfg, bool json)
+{
+	struct hq_cachestats st;
+
+	hq_cache_stats(cfg, &st);
+	fprintf(f, json ? ",\"cache\":{\"enabled\":%s,\"entries\":%llu,"
+	    "\"bytes\":%llu,\"max_bytes\":%llu,\"hits\":%llu,\"misses\":%llu}" :
+	    "response cache %s  entries %llu  bytes %llu of %llu  hits %llu  "
+	    "misses %llu\n", st.enabled ? json ? "true" : "on" : json ? "false" :
+	    "off", (unsigned long long)st.entries, (unsigned long long)st.bytes,
+	    (unsigned long long)st.max_bytes, (unsigned long long)st.hits,
+	    (unsigned long long)st.misses);
+}
+
 static void
 servicestate_text(FILE *f, const struct hq_config *cfg)
 {
@@ -412,6 +428,7 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	hq_ctl_text_line(f, "store %s (%zu file%s)", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
 	servicestate_limits(f, false);
+	servicestate_cache(f, cfg, false);
 	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
@@ -508,6 +525,7 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	    cfg->generation, hq_workers_count());
 	hq_json_str(f, s->files[0]);
 	servicestate_limits(f, true);
+	servicestate_cache(f, cfg, true);
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		fputs(i ? "," : "", f);
@@ -908,6 +926,53 @@ show_store(FILE *f, const struct hq_store *s, bool json)
 	free(main_file);
 }
 
+/* show cachestate [url=]: a URL or a prefix of URLs (netsh's url=). */
+static void
+show_cachestate(struct answer *a, const struct hq_config *cfg, const char *url,
+    bool json)
+{
+	struct hq_cacheinfo *v = NULL;
+	struct hq_cachestats st;
+	char *want = NULL;
+	size_t n;
+
+	if (url != NULL && (want = hq_cache_url_parse(url)) == NULL) {
+		answer(a, HQ_CTL_INVALID, "url: expected http://HOST[:PORT]/PATH "
+		    "or https://..., got \"%.200s\"", url);
+		return;
+	}
+	n = hq_cache_state(want, &v);
+	hq_cache_stats(cfg, &st);
+	hq_show_cachestate(a->f, v, n, &st, json);
+	hq_cacheinfo_free(v, n);
+	free(want);
+}
+
+/* delete cache [url=] [recursive=yes|no] (netsh http delete cache). */
+static void
+flush_cache(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
+{
+	const char *url = hq_ctl_get(cmd, "url"), *rec = hq_ctl_get(cmd, "recursive");
+	bool recursive = false;
+	char *want = NULL;
+	size_t n;
+
+	if (rec != NULL)
+		hq_parse_bool(rec, &recursive);
+	if (url != NULL && (want = hq_cache_url_parse(url)) == NULL) {
+		answer(a, HQ_CTL_INVALID, "url: expected http://HOST[:PORT]/PATH "
+		    "or https://..., got \"%.200s\"", url);
+		return;
+	}
+	n = hq_cache_flush(want, recursive);
+	hq_log(LOG_NOTICE, "control: cache flush%s%s%s by uid %ld pid %ld: %zu "
+	    "entr%s removed", want ? " of " : " of everything", want ? want : "",
+	    recursive ? " (recursive)" : "", (long)c->uid, (long)c->pid, n,
+	    n == 1 ? "y" : "ies");
+	answer(a, 0, "%zu cached response%s removed", n, n == 1 ? "" : "s");
+	free(want);
+}
+
 static void
 reload(struct answer *a)
 {
@@ -978,6 +1043,12 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 	case HQ_CTL_FLUSH_LOGBUFFER:
 		hq_workers_post_all(hq_wlog_flush);
 		answer(a, 0, "every worker writes its log buffers now");
+		break;
+	case HQ_CTL_SHOW_CACHESTATE:
+		show_cachestate(a, cfg, hq_ctl_get(cmd, "url"), cmd->json);
+		break;
+	case HQ_CTL_FLUSH_CACHE:
+		flush_cache(a, c, cmd);
 		break;
 	default:
 		answer(a, HQ_CTL_INVALID, "the setup store is changed by httpqctl "

@@ -11,6 +11,7 @@
  *   control.c
  *   attach.c
  *   conn.c request.c
+ *   cache.c
  *   response.c
  *   registry.c
  *   worker.c
@@ -547,6 +548,7 @@ struct httpq_request {
 	struct hq_conn *c;
 	uint64_t id;                 /* api->request_id(), set when framed */
 	void *user_data;             /* api->set_user_data() */
+	struct hq_capture *cap;      /* the response being kept (cache.c), or NULL */
 	const struct hq_group *group;
 	const struct hq_route *route;
 	struct hq_head head;
@@ -707,6 +709,38 @@ int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
 void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
+/* A response of the cache: head (status line and fields, without Date,
+ * Server, framing and Connection), then Age, Date, Server (if server), the
+ * framing, and the body unless the request is a HEAD. */
+void hq_response_stored(httpq_request *r, int status, const char *head,
+    size_t headlen, bool server, uint64_t age_s, const char *body, size_t bodylen);
+
+/* cache.c -- the response cache (one table, read-locked on hits) */
+/* Worker: answers c->req (routed, not admitted) from the cache; true if
+ * it did (a hit), false to go on to the queue.  Counts hits and misses. */
+bool hq_cache_serve(struct hq_conn *c);
+/* api->cache_policy(): starts (or, nocache, drops) r's capture. */
+int hq_cache_mark(httpq_request *r, int policy, uint32_t ttl);
+/* What the module sends, as it sends it (request.c); a capture that
+ * cannot be kept is dropped on the way. */
+void hq_cache_capture_head(httpq_request *r, int status, const char *reason,
+    const httpq_header *h, size_t n, unsigned flags);
+void hq_cache_capture_body(httpq_request *r, const void *p, size_t n, unsigned flags);
+void hq_cache_capture_file(httpq_request *r, int fd, uint64_t off, uint64_t len,
+    unsigned flags);
+/* The response ended: a complete capture becomes an entry. */
+void hq_cache_capture_end(httpq_request *r);
+void hq_cache_capture_drop(httpq_request *r);
+/* Main thread, every second: the scavenger. */
+void hq_cache_tick(const struct hq_config *cfg);
+/* Removes the entry of url (recursive: and those below it; NULL: all);
+ * url as hq_cache_url_parse gives it.  Returns how many went. */
+size_t hq_cache_flush(const char *url, bool recursive);
+/* The live entries at or below url (NULL: all), for show cachestate; the
+ * caller frees them (hq_cacheinfo_free). */
+size_t hq_cache_state(const char *url, struct hq_cacheinfo **out);
+void hq_cache_stats(const struct hq_config *cfg, struct hq_cachestats *st);
+void hq_cache_free(void);
 
 /* logfile.c -- access and error logs through per-worker buffers */
 struct hq_alog;

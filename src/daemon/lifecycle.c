@@ -24,6 +24,7 @@ static struct {
 	struct hq_config *cfg;       /* current snapshot (main's reference) */
 	const char *path, *moddir;
 	struct event *sighup, *sigterm, *sigint, *sigusr1, *drain_tick, *tls_tick;
+	struct event *cache_tick;
 	uint64_t drain_deadline_ms;
 	bool stopping;
 } M;
@@ -122,6 +123,13 @@ static void
 tls_tick(evutil_socket_t fd, short what, void *arg)
 {
 	hq_tls_tick(M.cfg->tls);
+}
+
+/* The response cache's scavenger (cache.c). */
+static void
+cache_tick(evutil_socket_t fd, short what, void *arg)
+{
+	hq_cache_tick(M.cfg);
 }
 
 /* The control socket's view of the main thread (struct hq_control_ops). */
@@ -288,6 +296,7 @@ teardown(void)
 	hq_attach_stop();
 	hq_workers_stop();
 	hq_registry_free();
+	hq_cache_free();
 	hq_sd_free();
 	hq_config_unref(M.cfg);
 	M.cfg = NULL;
@@ -300,6 +309,8 @@ teardown(void)
 		event_free(M.drain_tick);
 	if (M.tls_tick)
 		event_free(M.tls_tick);
+	if (M.cache_tick)
+		event_free(M.cache_tick);
 	event_free(M.sighup);
 	event_free(M.sigterm);
 	event_free(M.sigint);
@@ -355,6 +366,8 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	hq_tls_started(M.cfg->tls);
 	M.tls_tick = event_new(M.base, -1, EV_PERSIST, tls_tick, NULL);
 	event_add(M.tls_tick, &(struct timeval){ HQ_TLS_WATCH_S, 0 });
+	M.cache_tick = event_new(M.base, -1, EV_PERSIST, cache_tick, NULL);
+	event_add(M.cache_tick, &(struct timeval){ 1, 0 });
 	hq_sd_ready(M.base, M.cfg->generation, nworkers, &sd_counts);
 	event_base_dispatch(M.base);
 	teardown();

@@ -261,6 +261,7 @@ response_ended(httpq_request *r)
 
 		hq_out_append(c, last, sizeof(last) - 1);
 	}
+	hq_cache_capture_end(r);
 	r->resp_done = true;
 	hq_conn_request_done(c);
 }
@@ -273,6 +274,7 @@ api_send_head(httpq_request *r, int status, const char *reason,
 		return -1;
 	if (hq_response_head(r, status, reason, headers, n, flags) < 0)
 		return -1;
+	hq_cache_capture_head(r, status, reason, headers, n, flags);
 	if (!(flags & HTTPQ_SEND_MORE))
 		response_ended(r);
 	return 0;
@@ -309,6 +311,7 @@ api_send_body(httpq_request *r, const void *data, size_t len, unsigned flags)
 
 	if (body_begin(r, len, flags) < 0)
 		return -1;
+	hq_cache_capture_body(r, data, len, flags);
 	r->resp_body += len;
 	if (!r->no_body && len > 0) {
 		if (r->chunked_out)
@@ -331,6 +334,7 @@ api_send_file(httpq_request *r, int fd, uint64_t offset, uint64_t len, unsigned 
 		close(fd);
 		return -1;
 	}
+	hq_cache_capture_file(r, fd, offset, len, flags);
 	r->resp_body += len;
 	if (r->no_body || len == 0) {
 		close(fd);
@@ -357,6 +361,8 @@ api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
 			return -1;
 	if (body_begin(r, 0, HTTPQ_SEND_MORE) < 0)
 		return -1;
+	if (n > 0)
+		hq_cache_capture_drop(r); /* trailers are not kept */
 	if (r->chunked_out && !r->no_body) {
 		hq_out_append(c, "0\r\n", 3);
 		for (size_t i = 0; i < n; i++) {
@@ -539,6 +545,15 @@ api_post(httpq_request *r, httpq_request_cb cb, void *arg)
 
 /* --- the table -------------------------------------------------------------------- */
 
+/* ABI 1.3 */
+static int
+api_cache_policy(httpq_request *r, int policy, uint32_t ttl_s)
+{
+	if (!live(r) || r->head_sent)
+		return -1;
+	return hq_cache_mark(r, policy, ttl_s);
+}
+
 static const httpq_tls_info *
 api_tls_info(httpq_request *r)
 {
@@ -611,4 +626,5 @@ const struct httpq_api hq_api = {
 	.trailer = api_trailer,
 	.trailer_count = api_trailer_count,
 	.trailer_at = api_trailer_at,
+	.cache_policy = api_cache_policy,
 };

@@ -479,6 +479,30 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 	return 0;
 }
 
+void
+hq_response_stored(httpq_request *r, int status, const char *head, size_t headlen,
+    bool server, uint64_t age_s, const char *body, size_t bodylen)
+{
+	struct hq_conn *c = r->c;
+	char num[24];
+
+	r->status = status;
+	put(c, head, headlen);
+	PUT_LIT(c, "Age: ");
+	put(c, num, fmt_u64(num, age_s));
+	PUT_LIT(c, "\r\n");
+	put_date_server(c, true, server);
+	r->resp_cl = (int64_t)bodylen;
+	r->head_sent = true;
+	r->head_open = true;
+	hq_response_close_head(r, bodylen, true);
+	if (!r->no_body) {
+		put(c, body, bodylen);
+		r->resp_body = bodylen;
+	}
+	r->resp_done = true;
+}
+
 /* --- daemon-made responses -------------------------------------------------- */
 
 static const char *

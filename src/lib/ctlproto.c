@@ -42,7 +42,7 @@ struct grammar {
 	const char *verb, *noun;
 	enum hq_ctl_cmd_id id;
 	const char *arg;              /* name of the positional argument, or NULL */
-	const char *const keys[2];    /* keys of no store section; '*': required */
+	const char *const keys[3];    /* keys of no store section (NULL-ended); '*': required */
 	const char *section;          /* the store section of the keys, or NULL */
 	enum which which;
 	bool required;                /* the section's required keys are */
@@ -83,6 +83,14 @@ static const struct grammar grammar[] = {
 	{ "reload", NULL, HQ_CTL_RELOAD, NULL, { NULL }, NULL, KEYS_NONE, false, true },
 	{ "flush", "logbuffer", HQ_CTL_FLUSH_LOGBUFFER, NULL, { NULL }, NULL,
 	  KEYS_NONE, false, true },
+	/* the response cache: netsh http show cachestate [url=] and
+	 * delete cache [url=] [recursive=yes|no]; flush cache says the same */
+	{ "show", "cachestate", HQ_CTL_SHOW_CACHESTATE, NULL, { "url", NULL },
+	  NULL, KEYS_NONE, false, false },
+	{ "delete", "cache", HQ_CTL_FLUSH_CACHE, NULL, { "url", "recursive" },
+	  NULL, KEYS_NONE, false, true },
+	{ "flush", "cache", HQ_CTL_FLUSH_CACHE, NULL, { "url", "recursive" },
+	  NULL, KEYS_NONE, false, true },
 };
 #define NGRAMMAR (sizeof(grammar) / sizeof(grammar[0]))
 
@@ -310,6 +318,10 @@ check_values(const struct grammar *g, const struct hq_ctl_cmd *cmd, char *err,
 		if (required && hq_ctl_get(cmd, name) == NULL)
 			return fail(err, errlen, HQ_CTL_USAGE, "%s %s: missing "
 			    "%s=", g->verb, g->noun, name);
+	if (g->id == HQ_CTL_FLUSH_CACHE && hq_ctl_get(cmd, "recursive") != NULL &&
+	    hq_parse_bool(hq_ctl_get(cmd, "recursive"), &(bool){ false }) < 0)
+		return fail(err, errlen, HQ_CTL_INVALID, "recursive: expected yes "
+		    "or no, got \"%.64s\"", hq_ctl_get(cmd, "recursive"));
 	if (g->id == HQ_CTL_SET_TIMEOUT && cmd->nkv == 0)
 		return fail(err, errlen, HQ_CTL_USAGE, "set timeout: expected "
 		    "NAME=SECONDS, e.g. header_wait=30");

@@ -62,6 +62,11 @@
 #define HQ_DEFAULT_READ_GROUP           "httpq"       /* may only show */
 #define HQ_CTL_MAX_LINE                 4096    /* one control command, bytes */
 #define HQ_CTL_DROPIN                   "99-httpqctl.yaml" /* httpqctl's own file */
+/* The response cache (http.sys UriEnableCache, UriMaxUriBytes,
+ * UriScavengerPeriod; http.sys bounds the total by free memory) */
+#define HQ_DEFAULT_CACHE_MAX_BYTES      (64ULL * 1024 * 1024)
+#define HQ_DEFAULT_CACHE_MAX_RESPONSE   262144  /* bytes, head and body */
+#define HQ_DEFAULT_CACHE_SCAVENGER_S    120     /* unused this long: evicted */
 
 /* ---------------------------------------------------------------------
  * util.c
@@ -316,6 +321,55 @@ enum hq_error hq_url_cook(const char *raw, size_t rawlen, const struct hq_limits
     char *out, size_t outcap, size_t *outlen, struct hq_str *query);
 
 /* ---------------------------------------------------------------------
+ * cacherules.c -- what the response cache may answer and keep (http.sys's
+ * kernel cache rules and RFC 9111), conditionals from an entry, its key.
+ * ------------------------------------------------------------------- */
+enum hq_cache_req { HQ_CREQ_NO, HQ_CREQ_GET, HQ_CREQ_HEAD };
+/* Whether a parsed request may be answered from the cache (and, a GET,
+ * fill it): GET or HEAD, no body, no Authorization, no Range or If-Range,
+ * no If-Match or If-Unmodified-Since (those go to the module). */
+enum hq_cache_req hq_cache_request(const struct hq_head *h);
+/* What a cacheable response says about itself; views into its headers. */
+struct hq_cache_resp {
+	bool vary_ae;           /* Vary: Accept-Encoding (keyed on it) */
+	bool has_server;        /* the module sent its own Server */
+	struct hq_str etag;     /* ETag value, n 0 if none */
+	int64_t last_modified;  /* Last-Modified, -1 if none or unparsable */
+};
+/* NULL if a module's response head may be kept, else why not: a status
+ * other than 200, Set-Cookie, the module's own Date or Connection,
+ * Cache-Control no-store, private or no-cache, a Vary other than
+ * Accept-Encoding. */
+const char *hq_cache_response(int status, const httpq_header *h, size_t n,
+    struct hq_cache_resp *out);
+/* Whether a field of a kept 200 goes into the 304 made from it (RFC 9110
+ * 15.4.5: ETag, Last-Modified, Cache-Control, Expires, Vary,
+ * Content-Location). */
+bool hq_cache_304_field(const char *name, size_t n);
+/* 304 or 200 for a request answered from an entry with this ETag and
+ * Last-Modified: If-None-Match (weak comparison) first, else
+ * If-Modified-Since. */
+int hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
+    int64_t last_modified);
+/* An HTTP-date (IMF-fixdate, RFC 850 or asctime) in seconds since the
+ * epoch, or -1. */
+int64_t hq_http_date_parse(const char *p, size_t n);
+/* The hash of a key: scheme, URL group (index in its snapshot), host
+ * (case-insensitive), cooked path and raw query, under a seed the daemon
+ * draws at random (not a keyed MAC: the cache also caps its chains). */
+uint64_t hq_cache_hash(uint64_t seed, bool https, uint32_t group,
+    struct hq_str host, struct hq_str path, struct hq_str query);
+/* The URL an entry is shown and flushed by: "http://host:port/path?query",
+ * scheme and host in lower case, the port always written. */
+char *hq_cache_url(bool https, struct hq_str host, uint16_t port,
+    struct hq_str path, struct hq_str query);
+/* The same from a URL given to show cachestate or flush cache (default
+ * port added, path cooked), or NULL if it is no http(s) URL. */
+char *hq_cache_url_parse(const char *url);
+/* Whether entry url is want (recursive: or below it, on whole segments). */
+bool hq_cache_url_match(const char *url, const char *want, bool recursive);
+
+/* ---------------------------------------------------------------------
  * router.c -- http.sys matching: strong, explicit host, IP-bound, weak;
  * longest whole-segment path within the first class that matches.
  * ------------------------------------------------------------------- */
@@ -414,6 +468,10 @@ struct hq_store_group {
 	uint64_t max_body_bytes;
 	struct hq_timeouts timeouts;  /* 0 = inherit from the global ones */
 	struct hq_store_alog access_log;
+	struct hq_store_gcache {      /* url_groups[].cache */
+		bool enabled;
+		uint64_t max_bytes;   /* 0 = only the global limit */
+	} cache;
 };
 
 struct hq_store_queue {
@@ -495,6 +553,12 @@ struct hq_store {
 	struct hq_store_sslcert *sslcerts;
 	size_t nsslcerts;
 	char *queue_socket;           /* queue_socket.path; NULL = default */
+	struct hq_store_cache {       /* cache: the response cache */
+		bool enabled;
+		uint64_t max_bytes;
+		uint32_t max_response_bytes;
+		uint32_t scavenger_period; /* seconds */
+	} cache;
 };
 
 /*
@@ -717,7 +781,9 @@ enum hq_ctl_cmd_id {
 	HQ_CTL_SHOW_ROUTE, HQ_CTL_ADD_URLACL, HQ_CTL_DELETE_URLACL,
 	HQ_CTL_ADD_SSLCERT, HQ_CTL_DELETE_SSLCERT, HQ_CTL_ADD_IPLISTEN,
 	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
-	HQ_CTL_FLUSH_LOGBUFFER, HQ_CTL_SHOW_STORE,
+	HQ_CTL_FLUSH_LOGBUFFER, HQ_CTL_SHOW_STORE, HQ_CTL_SHOW_CACHESTATE,
+	HQ_CTL_FLUSH_CACHE,
+	HQ_CTL__COUNT                 /* not a command: how many there are */
 };
 
 struct hq_ctl_cmd {

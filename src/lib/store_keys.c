@@ -120,6 +120,20 @@ static const struct key alog_keys[] = {
 };
 #undef AL
 
+#define GC(f) (offsetof(struct hq_store_group, cache) + \
+	offsetof(struct hq_store_gcache, f))
+static const struct key group_cache_keys[] = {
+	{ .name = "enabled", .type = K_BOOL, .off = GC(enabled), .dnum = true,
+	  .meaning = "responses of the group's modules may be cached "
+	      "(the module asks, per response)" },
+	{ .name = "max_bytes", .type = K_SIZE64, .off = GC(max_bytes),
+	  .min = 0, .max = UINT64_MAX, .dnum = 0,
+	  .meaning = "bytes of cached responses the group may hold, "
+	      "0 = only cache.max_bytes" },
+	{ .name = NULL }
+};
+#undef GC
+
 /*
  * A group's or queue's origin (at) is where its name is written, so that
  * "first defined at FILE:LINE" points at the line people look for; it is
@@ -145,6 +159,8 @@ const struct key hq_st_group_keys[] = {
 	{ .name = "access_log", .type = K_MAP, .off = GR(access_log),
 	  .sub = alog_keys,
 	  .meaning = "the URL group's access log; absent = none" },
+	{ .name = "cache", .type = K_MAP, .sub = group_cache_keys,
+	  .meaning = "the response cache, per URL group" },
 	{ .name = NULL }
 };
 #undef GR
@@ -215,6 +231,27 @@ static const struct key queue_socket_keys[] = {
 	      "(mode 0666)" },
 	{ .name = NULL }
 };
+#define CA(f) (offsetof(struct hq_store, cache) + offsetof(struct hq_store_cache, f))
+static const struct key cache_keys[] = {
+	{ .name = "enabled", .type = K_BOOL, .off = CA(enabled), .dnum = true,
+	  .meaning = "the response cache is on (http.sys UriEnableCache)" },
+	{ .name = "max_bytes", .type = K_SIZE64, .off = CA(max_bytes),
+	  .min = 0, .max = UINT64_MAX, .dnum = HQ_DEFAULT_CACHE_MAX_BYTES,
+	  .meaning = "bytes all cached responses may take; the least "
+	      "recently used go first" },
+	{ .name = "max_response_bytes", .type = K_SIZE,
+	  .off = CA(max_response_bytes), .min = 4096, .max = 16777216,
+	  .dnum = HQ_DEFAULT_CACHE_MAX_RESPONSE,
+	  .meaning = "largest response kept, head and body "
+	      "(http.sys UriMaxUriBytes)" },
+	{ .name = "scavenger_period", .type = K_UINT,
+	  .off = CA(scavenger_period), .min = 1, .max = 86400,
+	  .dnum = HQ_DEFAULT_CACHE_SCAVENGER_S,
+	  .meaning = "seconds an entry may stay unused before it is evicted "
+	      "(http.sys UriScavengerPeriod)" },
+	{ .name = NULL }
+};
+#undef CA
 
 #define UA(f) offsetof(struct hq_store_urlacl, f)
 const struct key hq_st_urlacl_keys[] = {
@@ -311,6 +348,8 @@ const struct key hq_st_top_keys[] = {
 	  .list = KL_SSLCERTS, .what = "list of mappings", .show = "-",
 	  .meaning = "SSL bindings: certificate and key per IP:PORT or "
 	      "NAME:PORT" },
+	{ .name = "cache", .type = K_MAP, .sub = cache_keys,
+	  .meaning = "the response cache (http.sys's kernel cache)" },
 	{ .name = NULL }
 };
 

@@ -59,6 +59,8 @@ struct stat_cfg {
 	const char *index;
 	const char *default_type;
 	const char *cache_control;
+	int cache_policy; /* enum httpq_cache_policy for whole files */
+	uint32_t cache_ttl;
 	int dotfiles;     /* 1: served */
 	enum symlinks symlinks;
 	int listing;
@@ -181,6 +183,27 @@ static_options(httpq_ctx *ctx, httpq_validation *v, struct stat_cfg *s)
 			rc = -1;
 		} else {
 			s->cache_control = val;
+		}
+	}
+	if ((val = api->option(ctx, "cache")) != NULL) {
+		char *end;
+		unsigned long ttl = strtoul(val, &end, 10);
+
+		if (strcmp(val, "user_invalidates") == 0) {
+			s->cache_policy = HTTPQ_CACHE_USER_INVALIDATES;
+		} else if (val[0] >= '1' && val[0] <= '9' && *end == '\0' &&
+		    ttl <= 31536000) {
+			s->cache_policy = HTTPQ_CACHE_TIME_TO_LIVE;
+			s->cache_ttl = (uint32_t)ttl;
+		} else if (strcmp(val, "off") != 0) {
+			bad(ctx, v, "cache", "expected off, user_invalidates or seconds "
+			    "to live (1-31536000), got \"%s\"", val);
+			rc = -1;
+		}
+		if (s->cache_policy != HTTPQ_CACHE_NOCACHE && api->minor < 3) {
+			bad(ctx, v, "cache", "needs httpqd with module ABI 1.3 "
+			    "(this one has 1.%u)", (unsigned)api->minor);
+			rc = -1;
 		}
 	}
 	if ((val = api->option(ctx, "dotfiles")) != NULL) {
@@ -1033,6 +1056,10 @@ send_file(const struct stat_cfg *s, httpq_request *req, struct target *t, int is
 		h[n++] = HDR("Content-Type", type);
 		snprintf(cl, sizeof(cl), "%llu", (unsigned long long)len);
 		h[n++] = HDR("Content-Length", cl);
+		/* A whole file may be kept by the daemon's response cache (a GET
+		 * only: the daemon refuses the rest); ranges are not. */
+		if (nr == 0 && is_get && s->cache_policy != HTTPQ_CACHE_NOCACHE)
+			api->cache_policy(req, s->cache_policy, s->cache_ttl);
 		if (nr == 1) {
 			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
 			    (unsigned long long)r[0].first, (unsigned long long)r[0].last,

@@ -390,3 +390,90 @@ hq_show_timeout(FILE *f, const struct hq_store *s, bool json)
 		hq_table_row(tb, name, timeout_text(v, unit, buf, sizeof(buf)));
 	hq_table_print(f, tb, "");
 }
+
+/* ---------------------------------------------------------------------
+ * show cachestate: the response cache (netsh http show cachestate)
+ * ------------------------------------------------------------------- */
+
+static const char *
+policy_name(int policy)
+{
+	return policy == HTTPQ_CACHE_TIME_TO_LIVE ? "time_to_live" :
+	    policy == HTTPQ_CACHE_USER_INVALIDATES ? "user_invalidates" : "nocache";
+}
+
+void
+hq_show_cachestate(FILE *f, const struct hq_cacheinfo *v, size_t n,
+    const struct hq_cachestats *st, bool json)
+{
+	struct hq_table *tb;
+	char num[5][24], ttl[32];
+
+	if (json) {
+		fprintf(f, "{\"enabled\":%s,\"entries\":%llu,\"bytes\":%llu,"
+		    "\"max_bytes\":%llu,\"max_response_bytes\":%llu,\"hits\":%llu,"
+		    "\"misses\":%llu,\"inserts\":%llu,\"evictions\":%llu,"
+		    "\"flushed\":%llu,\"cached\":[", st->enabled ? "true" : "false",
+		    (unsigned long long)st->entries, (unsigned long long)st->bytes,
+		    (unsigned long long)st->max_bytes,
+		    (unsigned long long)st->max_response_bytes,
+		    (unsigned long long)st->hits, (unsigned long long)st->misses,
+		    (unsigned long long)st->inserts, (unsigned long long)st->evictions,
+		    (unsigned long long)st->flushed);
+		for (size_t i = 0; i < n; i++) {
+			fputs(i ? ",{\"url\":" : "{\"url\":", f);
+			hq_json_str(f, v[i].url);
+			fputs(",\"url_group\":", f);
+			hq_json_str(f, v[i].group);
+			fputs(",\"accept_encoding\":", f);
+			hq_json_str(f, v[i].accept_encoding);
+			fprintf(f, ",\"bytes\":%llu,\"body_bytes\":%llu,\"hits\":%llu,"
+			    "\"policy\":\"%s\",\"age\":%llu,\"ttl\":",
+			    (unsigned long long)v[i].bytes,
+			    (unsigned long long)v[i].body_bytes,
+			    (unsigned long long)v[i].hits, policy_name(v[i].policy),
+			    (unsigned long long)v[i].age);
+			if (v[i].ttl_left < 0)
+				fputs("null,\"ttl_left\":null}", f);
+			else
+				fprintf(f, "%u,\"ttl_left\":%lld}", v[i].ttl,
+				    (long long)v[i].ttl_left);
+		}
+		fputs("]}\n", f);
+		return;
+	}
+	fprintf(f, "response cache %s: %llu entr%s, %llu of %llu bytes; hits %llu, "
+	    "misses %llu, evictions %llu\n", st->enabled ? "on" : "off",
+	    (unsigned long long)st->entries, st->entries == 1 ? "y" : "ies",
+	    (unsigned long long)st->bytes, (unsigned long long)st->max_bytes,
+	    (unsigned long long)st->hits, (unsigned long long)st->misses,
+	    (unsigned long long)st->evictions);
+	fputc('\n', f);
+	tb = hq_table_new(8, "URL", "URL GROUP", "BYTES", "HITS", "POLICY",
+	    "TTL LEFT", "AGE", "ACCEPT-ENCODING");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(num[0], sizeof(num[0]), "%llu", (unsigned long long)v[i].bytes);
+		snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)v[i].hits);
+		snprintf(num[2], sizeof(num[2]), "%llu", (unsigned long long)v[i].age);
+		if (v[i].ttl_left < 0)
+			snprintf(ttl, sizeof(ttl), "-");
+		else
+			snprintf(ttl, sizeof(ttl), "%lld s", (long long)v[i].ttl_left);
+		hq_table_row(tb, v[i].url, v[i].group, num[0], num[1],
+		    policy_name(v[i].policy), ttl, num[2],
+		    v[i].accept_encoding == NULL ? "-" :
+		    v[i].accept_encoding[0] ? v[i].accept_encoding : "(none)");
+	}
+	hq_table_print(f, tb, "no cached responses");
+}
+
+void
+hq_cacheinfo_free(struct hq_cacheinfo *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].url);
+		free(v[i].group);
+		free(v[i].accept_encoding);
+	}
+	free(v);
+}

@@ -70,5 +70,27 @@ void hq_show_sslcert_served(FILE *f, const struct hq_store *s, const char *only,
     hq_show_served_fn *served, void *arg);
 void hq_show_iplisten(FILE *f, const struct hq_store *s, bool json);
 void hq_show_timeout(FILE *f, const struct hq_store *s, bool json);
+/* show cachestate: entries of the daemon's response cache (filled by
+ * src/daemon/cache.c) and its totals. */
+struct hq_cacheinfo {
+	char *url;               /* "http://host:port/path?query" */
+	char *group;             /* URL group */
+	char *accept_encoding;   /* keyed on it (Vary), else NULL */
+	uint64_t bytes;          /* memory it takes */
+	uint64_t body_bytes;
+	uint64_t hits;
+	int policy;              /* enum httpq_cache_policy */
+	uint32_t ttl;            /* seconds, for a time to live */
+	int64_t ttl_left;        /* seconds, -1 for user_invalidates */
+	uint64_t age;            /* seconds since it was stored */
+};
+struct hq_cachestats {
+	bool enabled;
+	uint64_t entries, bytes, max_bytes, max_response_bytes;
+	uint64_t hits, misses, inserts, evictions, flushed;
+};
+void hq_show_cachestate(FILE *f, const struct hq_cacheinfo *v, size_t n,
+    const struct hq_cachestats *st, bool json);
+void hq_cacheinfo_free(struct hq_cacheinfo *v, size_t n);
 
 #endif /* HTTPQ_SHARED_H */

@@ -67,7 +67,7 @@ no_line_control(const char *s)
 static void
 check_cmd_keys(const struct hq_ctl_cmd *c)
 {
-	check((int)c->id >= HQ_CTL_SHOW_SERVICESTATE && c->id <= HQ_CTL_SHOW_STORE, "id");
+	check((int)c->id >= 0 && c->id < HQ_CTL__COUNT, "id");
 	check(c->nkv <= HQ_CTL_MAX_KV, "nkv");
 	for (size_t i = 0; i < c->nkv; i++) {
 		check(c->kv[i].key[0] != '\0' && strchr(c->kv[i].key, '=') == NULL, "key");

@@ -209,7 +209,8 @@ bad() { # EXPECTED_RC ARGS...
 bad 2
 bad 2 frobnicate
 bad 2 show
-bad 2 show cachestate
+bad 2 show cache
+bad 2 show cachestate extra
 bad 2 show queue
 bad 2 show route
 bad 2 show servicestate extra
@@ -256,7 +257,9 @@ bad 1 set timeout header_wait=abc
 bad 1 set timeout min_send_rate=
 bad 2 reload now
 bad 2 flush
-bad 2 flush cache
+bad 2 flush caches
+bad 1 flush cache recursive=maybe
+bad 2 delete cache http://h/
 bad 2 -t extra
 bad 2 -x
 is "$(hashes)" "$before" "after every refused command the store files are byte for byte the same"

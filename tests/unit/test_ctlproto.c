@@ -51,10 +51,28 @@ static const struct row {
 	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
 	  "delete, set, reload, flush)" },
 	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
-	  "queue, route, store)" },
-	{ "show cachestate", 2, 0, "show: unknown object \"cachestate\" (servicestate, "
-	  "urlacl, sslcert, iplisten, timeout, queue, route, store)" },
+	  "queue, route, store, cachestate)" },
+	{ "show cache", 2, 0, "show: unknown object \"cache\" (servicestate, "
+	  "urlacl, sslcert, iplisten, timeout, queue, route, store, cachestate)" },
+	/* The response cache, in netsh's words (issue 13). */
+	{ "show cachestate", 0, HQ_CTL_SHOW_CACHESTATE, "" },
+	{ "show cachestate url=http://h:80/a/ --json", 0, HQ_CTL_SHOW_CACHESTATE,
+	  "|url=http://h:80/a/ json" },
+	{ "delete cache", 0, HQ_CTL_FLUSH_CACHE, "" },
+	{ "delete cache url=http://h/a recursive=yes", 0, HQ_CTL_FLUSH_CACHE,
+	  "|url=http://h/a|recursive=yes" },
+	{ "flush cache url=http://h/a recursive=off", 0, HQ_CTL_FLUSH_CACHE,
+	  "|url=http://h/a|recursive=off" },
+	{ "delete cache recursive=maybe", 1, 0,
+	  "recursive: expected yes or no, got \"maybe\"" },
+	{ "delete cache http://h/a", 2, 0, "expected key=value, got \"http://h/a\"" },
+	{ "show cachestate recursive=yes", 2, 0, "show cachestate: unknown key "
+	  "\"recursive\" (known keys: url)" },
+	{ "flush cache depth=1", 2, 0, "flush cache: unknown key \"depth\" "
+	  "(known keys: url, recursive)" },
 	{ "add timeout", 2, 0, "add: unknown object \"timeout\" (urlacl, sslcert, iplisten)" },
+	{ "delete timeout", 2, 0, "delete: unknown object \"timeout\" (urlacl, sslcert, "
+	  "iplisten, cache)" },
 	{ "show queue", 2, 0, "show queue: missing NAME" },
 	{ "show route url=x", 2, 0, "show route: missing URL" },
 	{ "show servicestate extra", 2, 0, "expected key=value, got \"extra\"" },
