@@ -236,6 +236,8 @@ rec_init(struct hq_conn *c, struct hq_logrec *rec)
 	rec->version = r->head.version;
 	rec->headers = r->head.headers;
 	rec->nheaders = r->head.nheaders;
+	rec->request_id = r->id;
+	rec->request_id_text = r->rid;
 	if (r->group != NULL)
 		rec->site = r->group->sg->name;
 }
@@ -351,6 +353,25 @@ cook_path(struct hq_conn *c)
 	return false;
 }
 
+/* A front proxy's id, if the group trusts its header and it is sane: it
+ * goes into the logs and the response header instead of the numeric id
+ * (api->request_id() stays numeric). */
+static void
+trusted_id(httpq_request *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < r->head.nheaders; i++) {
+		const struct hq_hdr *h = &r->head.headers[i];
+
+		if (h->name.n == n && hq_mem_eq_nocase(h->name.p, name, n)) {
+			if (hq_request_id_ok(h->value.p, h->value.n))
+				r->rid = h->value;
+			return;
+		}
+	}
+}
+
 static bool
 route(struct hq_conn *c)
 {
@@ -367,6 +388,8 @@ route(struct hq_conn *c)
 		return false;
 	}
 	r->group = r->route->owner;
+	if (r->group->sg->trust_request_id != NULL)
+		trusted_id(r, r->group->sg->trust_request_id);
 	c->last_group = r->group;
 	c->last_group_gen = c->cfg->generation;
 	return true;

@@ -335,6 +335,7 @@ struct hq_seg {
 struct httpq_request {
 	struct hq_conn *c;
 	uint64_t id;                 /* api->request_id(), set when framed */
+	struct hq_str rid;           /* a trusted front proxy's id (in the head), or n = 0 */
 	void *user_data;             /* api->set_user_data() */
 	const struct hq_group *group;
 	const struct hq_route *route;

@@ -304,6 +304,32 @@ put_content_length(struct hq_conn *c, uint64_t n)
 	PUT_LIT(c, "\r\n");
 }
 
+/* The request id header of the URL group (request_id_header), unless the
+ * module sent one itself: the trusted foreign id, else the numeric one. */
+static void
+put_request_id(struct hq_conn *c, const httpq_header *h, size_t n)
+{
+	const httpq_request *r = &c->req;
+	const char *name;
+	size_t len;
+	char num[24];
+
+	if (r->group == NULL || (name = r->group->sg->request_id_header) == NULL ||
+	    r->id == 0)
+		return;
+	len = strlen(name);
+	for (size_t i = 0; i < n; i++)
+		if (h[i].name_len == len && hq_mem_eq_nocase(h[i].name, name, len))
+			return;
+	put(c, name, len);
+	PUT_LIT(c, ": ");
+	if (r->rid.n > 0)
+		put(c, r->rid.p, r->rid.n);
+	else
+		put(c, num, fmt_u64(num, r->id));
+	PUT_LIT(c, "\r\n");
+}
+
 /* Ends the head: framing, Connection, empty line. */
 void
 hq_response_close_head(httpq_request *r, uint64_t body_len, bool final)
@@ -427,6 +453,7 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 		c->close_after = true;
 	put_status_line(c, status, reason ? reason : status_phrase(status));
 	put_module_headers(c, headers, n);
+	put_request_id(c, headers, n);
 	/* The module's own Date or Server wins. */
 	put_date_server(c, !f.has_date, !f.has_server);
 	r->head_sent = true;
@@ -481,6 +508,7 @@ hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 	r->status = ei->status;
 	put_status_line(c, ei->status, full ? full_phrase(e) : ei->phrase);
 	PUT_LIT(c, "Content-Type: text/html; charset=us-ascii\r\n");
+	put_request_id(c, NULL, 0);
 	put_date_server(c, true, true);
 	r->resp_cl = n;
 	r->head_open = true;

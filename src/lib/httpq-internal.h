@@ -233,6 +233,13 @@ int hq_http1_parse_head(const char *buf, size_t len, size_t *scanned,
  */
 bool hq_http1_field_name_ok(const char *p, size_t n);
 bool hq_http1_field_value_ok(const char *p, size_t n);
+/*
+ * A request id from a trusted front proxy (url_groups[].trust_request_id):
+ * at most HQ_REQUEST_ID_MAX bytes of token characters, '/', '=' or ':'.
+ * Anything else is ignored and the daemon's own numeric id is used.
+ */
+#define HQ_REQUEST_ID_MAX 128
+bool hq_request_id_ok(const char *p, size_t n);
 
 /* Incremental chunked transfer-coding decoder. */
 struct hq_chunked {
@@ -400,6 +407,8 @@ struct hq_store_group {
 	uint64_t max_body_bytes;
 	struct hq_timeouts timeouts;  /* 0 = inherit from the global ones */
 	struct hq_store_alog access_log;
+	char *request_id_header;      /* response header echoing the id; NULL = none */
+	char *trust_request_id;       /* request header whose id is taken; NULL = none */
 };
 
 struct hq_store_queue {
@@ -570,7 +579,7 @@ ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
 	"cs-method cs-uri-stem cs-uri-query sc-status sc-bytes cs-bytes " \
 	"time-taken cs-version cs-host cs(User-Agent) cs(Referer)"
 #define HQ_LOG_HTTPERR_FIELDS "date time c-ip c-port s-ip s-port " \
-	"cs-version cs-method cs-uri sc-status s-reason s-queuename"
+	"cs-version cs-method cs-uri sc-status s-reason s-queuename s-request-id"
 
 struct hq_logfield {
 	int id;                 /* enum in accesslog.c */
@@ -606,6 +615,8 @@ struct hq_logrec {
 	const char *site;            /* URL group name */
 	const char *queue;
 	const char *reason;          /* HTTPERR reason */
+	uint64_t request_id;         /* 0 = none (the head was never framed) */
+	struct hq_str request_id_text; /* a trusted foreign id, else n = 0 */
 	const struct hq_hdr *headers;
 	size_t nheaders;
 };

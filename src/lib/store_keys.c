@@ -145,6 +145,14 @@ const struct key hq_st_group_keys[] = {
 	{ .name = "access_log", .type = K_MAP, .off = GR(access_log),
 	  .sub = alog_keys,
 	  .meaning = "the URL group's access log; absent = none" },
+	{ .name = "request_id_header", .type = K_NAME, .flags = K_NULLABLE,
+	  .off = GR(request_id_header), .show = "-",
+	  .meaning = "response header carrying the request id, e.g. "
+	      "X-Request-Id; unset = none" },
+	{ .name = "trust_request_id", .type = K_NAME, .flags = K_NULLABLE,
+	  .off = GR(trust_request_id), .show = "-",
+	  .meaning = "request header whose id (from a front proxy) is logged "
+	      "and echoed instead of the daemon's; unset = none" },
 	{ .name = NULL }
 };
 #undef GR

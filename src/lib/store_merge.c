@@ -248,6 +248,8 @@ hq_store_free(struct hq_store *s)
 		for (size_t j = 0; j < g->access_log.nfields; j++)
 			free(g->access_log.fields[j]);
 		free(g->access_log.fields);
+		free(g->request_id_header);
+		free(g->trust_request_id);
 	}
 	free(s->groups);
 	for (size_t i = 0; i < s->nqueues; i++) {

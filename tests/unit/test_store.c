@@ -906,7 +906,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 57);
+	ck_assert_uint_eq(nkeys, 59);
 	free(man);
 	free(buf);
 }
