@@ -122,6 +122,7 @@ build_groups(struct hq_config *cfg, struct hq_errors *errs)
 		g->sg = sg;
 		g->consumer = sg->queue ? consumer_named(cfg, sg->queue) : NULL;
 		g->max_body_bytes = sg->max_body_bytes;
+		g->slot = hq_stats_slot(sg->name);
 		resolve_timeouts(&g->t, &sg->timeouts, &s->timeouts);
 		for (size_t j = 0; j < sg->nprefixes; j++) {
 			void *other;

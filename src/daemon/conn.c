@@ -274,6 +274,22 @@ hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *qu
 	hq_log_httperr(c->w, c->cfg->errlog, &rec);
 }
 
+/* Counters of a daemon-made answer: its 503 reason; a broken head that was
+ * never framed never reaches conn_next, so it is counted here. */
+static void
+conn_count_error(struct hq_conn *c, enum hq_error e)
+{
+	const httpq_request *r = &c->req;
+	enum hq_stat_503 why = hq_stats_503_of(e);
+	unsigned slot = r->group ? r->group->slot : 0;
+
+	if (why != HQ_S503_N)
+		hq_stats_503(c->w->stats, slot, why);
+	if (r->started_us == 0)
+		hq_stats_request(c->w->stats, 0, hq_errinfo(e)->status,
+		    c->ilen - c->ipos, 0, 0, 0);
+}
+
 /* A daemon-made answer to the request in c->req (or to a broken head). */
 static void
 conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
@@ -285,6 +301,7 @@ conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 	    hq_errinfo(e)->status == 503 && hq_queue_verbosity(q) == HQ_503_BASIC)
 		reset = true;
 	hq_errlog(c, e, NULL, q ? hq_queue_name(q) : NULL);
+	conn_count_error(c, e);
 	r->resp_done = true;
 	r->owned = false;
 	if (reset) {
@@ -437,6 +454,7 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->nrequests++;
 	r->id = hq_worker_request_id(c->w);
 	r->started_ms = hq_now_ms();
+	r->started_us = hq_mono_us(false);
 	r->has_body = r->head.chunked || r->head.content_length > 0;
 	r->body_done = !r->has_body;
 	r->body_left = r->head.content_length > 0 ? r->head.content_length : 0;
@@ -652,6 +670,19 @@ hq_conn_want_body(struct hq_conn *c)
 
 /* --- moving on ------------------------------------------------------------ */
 
+/* A request answered: its URL group's counters (stats.c). */
+static void
+conn_count(struct hq_conn *c)
+{
+	const httpq_request *r = &c->req;
+	uint64_t now = hq_mono_us(false);
+	uint64_t total = now - r->started_us;
+	uint64_t ttfb = r->head_us > r->started_us ? r->head_us - r->started_us : total;
+
+	hq_stats_request(c->w->stats, r->group ? r->group->slot : 0, r->status,
+	    r->head.head_len + r->body_seen, c->bytes_out - r->out_mark, ttfb, total);
+}
+
 static void
 conn_next(struct hq_conn *c)
 {
@@ -664,6 +695,7 @@ conn_next(struct hq_conn *c)
 		c->state = HQ_C_DRAIN;
 		return;
 	}
+	conn_count(c);
 	if (r->group != NULL && r->group->alog != NULL)
 		hq_access_log(c);
 	request_reset(c);

@@ -365,10 +365,32 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	}
 	hq_table_print(f, t, "no queues");
 	fputc('\n', f);
-	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
+	t = hq_table_new(8, "URL GROUP", "REQUESTS", "2XX", "3XX", "4XX", "5XX",
+	    "BYTES IN", "BYTES OUT");
+	for (size_t i = 0; i <= s->ngroups; i++) {
+		struct hq_gsum g;
+		uint64_t all;
+
+		hq_stats_sum_group(i < s->ngroups ? cfg->groups[i].slot : 0, &g);
+		all = g.status[0] + g.status[1] + g.status[2] + g.status[3] +
+		    g.status[4] + g.status[5];
+		snprintf(n[0], sizeof(n[0]), "%llu", (unsigned long long)all);
+		for (size_t k = 2; k <= 5; k++)
+			snprintf(n[k - 1], sizeof(n[0]), "%llu",
+			    (unsigned long long)g.status[k]);
+		snprintf(n[5], sizeof(n[0]), "%llu", (unsigned long long)g.bytes_in);
+		snprintf(n[6], sizeof(n[0]), "%llu", (unsigned long long)g.bytes_out);
+		hq_table_row(t, i < s->ngroups ? s->groups[i].name : "(no group)",
+		    n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
+	}
+	hq_table_print(f, t, "no URL groups");
+	fputc('\n', f);
+	t = hq_table_new(3, "LISTENER", "CONNECTIONS", "ACCEPTED");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
-		hq_table_row(t, la[i].text, n[0]);
+		snprintf(n[1], sizeof(n[1]), "%llu",
+		    (unsigned long long)hq_workers_listener_accepted(i));
+		hq_table_row(t, la[i].text, n[0], n[1]);
 	}
 	hq_table_print(f, t, "no listeners (no URL prefix registered)");
 }
@@ -392,8 +414,27 @@ queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
 	fputc('}', f);
 }
 
+/* A URL group's counters, summed over the workers (stats.c). */
 static void
-group_json(FILE *f, const struct hq_store_group *g)
+group_counts_json(FILE *f, unsigned slot)
+{
+	struct hq_gsum g;
+
+	hq_stats_sum_group(slot, &g);
+	fprintf(f, ",\"requests\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
+	    "\"4xx\":%llu,\"5xx\":%llu},\"503\":{",
+	    (unsigned long long)g.status[1], (unsigned long long)g.status[2],
+	    (unsigned long long)g.status[3], (unsigned long long)g.status[4],
+	    (unsigned long long)g.status[5]);
+	for (size_t k = 0; k < HQ_S503_N; k++)
+		fprintf(f, "%s\"%s\":%llu", k ? "," : "", hq_stats_503_names[k],
+		    (unsigned long long)g.r503[k]);
+	fprintf(f, "},\"bytes_in\":%llu,\"bytes_out\":%llu",
+	    (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+}
+
+static void
+group_json(FILE *f, const struct hq_store_group *g, unsigned slot)
 {
 	fputs("{\"name\":", f);
 	hq_json_str(f, g->name);
@@ -409,7 +450,9 @@ group_json(FILE *f, const struct hq_store_group *g)
 		hq_json_origin(f, &g->prefix_at[j]);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputc(']', f);
+	group_counts_json(f, slot);
+	fputc('}', f);
 }
 
 static void
@@ -418,6 +461,7 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	const struct hq_store *s = cfg->store;
 	const struct hq_listen_addr *la = NULL;
 	size_t nla = hq_workers_listeners(&la);
+	uint64_t tls[2], rl[2];
 
 	fprintf(f, "{\"version\":\"%s\",\"pid\":%ld,\"uptime\":%lld,"
 	    "\"generation\":%u,\"workers\":%u,\"store\":", PACKAGE_VERSION,
@@ -428,9 +472,11 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		fputs(i ? "," : "", f);
-		group_json(f, &s->groups[i]);
+		group_json(f, &s->groups[i], cfg->groups[i].slot);
 	}
-	fputs("],\"queues\":[", f);
+	fputs("],\"unrouted\":{\"name\":\"-\"", f);
+	group_counts_json(f, 0);
+	fputs("},\"queues\":[", f);
 	for (size_t i = 0; i < cfg->nconsumers; i++) {
 		fputs(i ? "," : "", f);
 		queue_json(f, &s->queues[i], cfg->consumers[i].queue);
@@ -439,9 +485,16 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	for (size_t i = 0; i < nla; i++) {
 		fputs(i ? ",{\"address\":" : "{\"address\":", f);
 		hq_json_str(f, la[i].text);
-		fprintf(f, ",\"connections\":%u}", hq_workers_listener_conns(i));
+		fprintf(f, ",\"connections\":%u,\"accepted\":%llu}",
+		    hq_workers_listener_conns(i),
+		    (unsigned long long)hq_workers_listener_accepted(i));
 	}
-	fputs("]}\n", f);
+	hq_stats_sum_tls(&tls[0], &tls[1]);
+	hq_stats_reloads(&rl[0], &rl[1]);
+	fprintf(f, "],\"tls_handshakes\":{\"full\":%llu,\"resumed\":%llu},"
+	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu}}\n",
+	    (unsigned long long)tls[0], (unsigned long long)tls[1],
+	    (unsigned long long)rl[0], (unsigned long long)rl[1]);
 }
 
 static void

@@ -89,6 +89,7 @@ reload(struct hq_errors *errs)
 		    old->generation, errs->total, errs->total == 1 ? "" : "s");
 		log_errors(LOG_ERR, errs);
 		hq_sd_reload_failed(old->generation, errs->total);
+		hq_stats_reload(false);
 		return -1;
 	}
 	cfg->generation = old->generation + 1;
@@ -101,6 +102,7 @@ reload(struct hq_errors *errs)
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
+	hq_stats_reload(true);
 	return 0;
 }
 
@@ -257,6 +259,7 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 	if (hq_control_check(M.cfg->store) < 0)
 		goto fail_quiet;
 	M.cfg->generation = 1;
+	hq_stats_start();
 	*nworkers = worker_count(M.cfg->store);
 	if (hq_listeners_open(M.cfg, *nworkers, fds) < 0)
 		return -1;
@@ -286,6 +289,7 @@ teardown(void)
 	hq_mailbox_close(&M.mbox);
 	hq_config_free_on(NULL);
 	hq_config_registry_free();
+	hq_stats_free();
 	if (M.drain_tick)
 		event_free(M.drain_tick);
 	if (M.tls_tick)

@@ -447,6 +447,7 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 		return -1;
 	/* Nothing fails from here on: the head goes out whole. */
 	r->status = status;
+	r->head_us = hq_mono_us(false);
 	if (f.cl >= 0)
 		r->resp_cl = f.cl;
 	if (f.close || (flags & HTTPQ_SEND_DISCONNECT))
@@ -506,6 +507,7 @@ hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 	if (ei->close)
 		c->close_after = true;
 	r->status = ei->status;
+	r->head_us = hq_mono_us(false);
 	put_status_line(c, ei->status, full ? full_phrase(e) : ei->phrase);
 	PUT_LIT(c, "Content-Type: text/html; charset=us-ascii\r\n");
 	put_request_id(c, NULL, 0);

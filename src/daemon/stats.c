@@ -1,0 +1,222 @@
+/*
+ * stats.c -- counters kept per worker thread, summed when read.
+ *
+ * Every counter of a worker is written by that worker only, with a relaxed
+ * load and store (no locked read-modify-write, no lock), and read by any
+ * thread with relaxed loads: a reader sees each counter as it was a moment
+ * ago, which is all `show servicestate`, `httpqctl top` and the metrics
+ * module ask.  URL groups are counted in slots, one per group name for the
+ * daemon's life (found again by name after a reload, as queues are), in
+ * chunks a worker allocates the first time it counts a slot in them.
+ *
+ * A leaf of the daemon: calls nothing above it.  Workers register their
+ * counters here (hq_stats_worker_new) so that summing needs no worker.c.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpqd.h"
+
+/* Upper bounds of the latency buckets, microseconds: 1-2.5-5 steps. */
+const uint64_t hq_stats_lat_bounds_us[HQ_LAT_BUCKETS - 1] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+	250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+
+const char *const hq_stats_503_names[HQ_S503_N] = {
+	[HQ_S503_QUEUE_FULL] = "QueueFull", [HQ_S503_NO_CONSUMER] = "AppOffline",
+	[HQ_S503_UNBOUND] = "Unbound", [HQ_S503_SHUTDOWN] = "AppShutdown",
+	[HQ_S503_CONN_LIMIT] = "ConnLimit", [HQ_S503_DISABLED] = "Disabled",
+};
+
+static struct {
+	struct hq_wstats **w;        /* every worker's counters */
+	size_t n;
+	char *names[HQ_STATS_SLOTS]; /* slot -> URL group name (main thread) */
+	size_t nnames;
+	atomic_uint_fast64_t reloads, reload_fails;
+	uint64_t started_us;
+} S;
+
+struct hq_wstats *
+hq_stats_worker_new(void)
+{
+	struct hq_wstats *ws = xcalloc(1, sizeof(*ws));
+
+	S.w = xrealloc(S.w, (S.n + 1) * sizeof(*S.w));
+	S.w[S.n++] = ws;
+	return ws;
+}
+
+void
+hq_stats_free(void)
+{
+	for (size_t i = 0; i < S.n; i++) {
+		for (size_t j = 0; j < HQ_STATS_CHUNKS; j++)
+			free(atomic_load(&S.w[i]->chunks[j]));
+		free(S.w[i]);
+	}
+	free(S.w);
+	S.w = NULL;
+	S.n = 0;
+	for (size_t i = 0; i < S.nnames; i++)
+		free(S.names[i]);
+	S.nnames = 0;
+}
+
+unsigned
+hq_stats_slot(const char *name)
+{
+	if (S.nnames == 0) {
+		S.names[0] = xstrdup("-");
+		S.nnames = 1;
+	}
+	for (size_t i = 1; i < S.nnames; i++)
+		if (strcmp(S.names[i], name) == 0)
+			return (unsigned)i;
+	/* Beyond the last slot, groups share it: counts stay bounded. */
+	if (S.nnames == HQ_STATS_SLOTS)
+		return HQ_STATS_SLOTS - 1;
+	S.names[S.nnames] = xstrdup(name);
+	return (unsigned)S.nnames++;
+}
+
+/* The worker's counters of slot, allocated on first use (worker thread). */
+struct hq_gstats *
+hq_stats_group(struct hq_wstats *ws, unsigned slot)
+{
+	struct hq_gstats *chunk;
+	size_t ci = slot / HQ_STATS_CHUNK, i = slot % HQ_STATS_CHUNK;
+
+	chunk = atomic_load_explicit(&ws->chunks[ci], memory_order_relaxed);
+	if (chunk == NULL) {
+		chunk = xcalloc(HQ_STATS_CHUNK, sizeof(*chunk));
+		/* Readers load it with acquire: they see it zeroed. */
+		atomic_store_explicit(&ws->chunks[ci], chunk, memory_order_release);
+	}
+	return &chunk[i];
+}
+
+static unsigned
+lat_bucket(uint64_t us)
+{
+	unsigned b = 0;
+
+	while (b < HQ_LAT_BUCKETS - 1 && us > hq_stats_lat_bounds_us[b])
+		b++;
+	return b;
+}
+
+void
+hq_stats_request(struct hq_wstats *ws, unsigned slot, int status,
+    uint64_t bytes_in, uint64_t bytes_out, uint64_t ttfb_us, uint64_t total_us)
+{
+	struct hq_gstats *g = hq_stats_group(ws, slot);
+	unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
+
+	hq_stat_add(&g->status[cls], 1);
+	hq_stat_add(&g->bytes_in, bytes_in);
+	hq_stat_add(&g->bytes_out, bytes_out);
+	hq_stat_add(&g->ttfb[lat_bucket(ttfb_us)], 1);
+	hq_stat_add(&g->ttfb_sum_us, ttfb_us);
+	hq_stat_add(&g->total[lat_bucket(total_us)], 1);
+	hq_stat_add(&g->total_sum_us, total_us);
+}
+
+void
+hq_stats_503(struct hq_wstats *ws, unsigned slot, enum hq_stat_503 why)
+{
+	hq_stat_add(&hq_stats_group(ws, slot)->r503[why], 1);
+}
+
+enum hq_stat_503
+hq_stats_503_of(enum hq_error e)
+{
+	switch (e) {
+	case HQ_ERR_QUEUE_FULL: return HQ_S503_QUEUE_FULL;
+	case HQ_ERR_NO_CONSUMER: return HQ_S503_NO_CONSUMER;
+	case HQ_ERR_UNBOUND: return HQ_S503_UNBOUND;
+	case HQ_ERR_SHUTDOWN: return HQ_S503_SHUTDOWN;
+	default: return HQ_S503_N;
+	}
+}
+
+static uint64_t
+ld(const atomic_uint_fast64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+void
+hq_stats_sum_group(unsigned slot, struct hq_gsum *out)
+{
+	size_t ci = slot / HQ_STATS_CHUNK, i = slot % HQ_STATS_CHUNK;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t w = 0; w < S.n; w++) {
+		const struct hq_gstats *chunk = atomic_load_explicit(
+		    &S.w[w]->chunks[ci], memory_order_acquire);
+		const struct hq_gstats *g;
+
+		if (chunk == NULL)
+			continue;
+		g = &chunk[i];
+		for (size_t k = 0; k < 6; k++)
+			out->status[k] += ld(&g->status[k]);
+		for (size_t k = 0; k < HQ_S503_N; k++)
+			out->r503[k] += ld(&g->r503[k]);
+		out->bytes_in += ld(&g->bytes_in);
+		out->bytes_out += ld(&g->bytes_out);
+		for (size_t k = 0; k < HQ_LAT_BUCKETS; k++) {
+			out->ttfb[k] += ld(&g->ttfb[k]);
+			out->total[k] += ld(&g->total[k]);
+		}
+		out->ttfb_sum_us += ld(&g->ttfb_sum_us);
+		out->total_sum_us += ld(&g->total_sum_us);
+	}
+}
+
+void
+hq_stats_tls(struct hq_wstats *ws, bool resumed)
+{
+	hq_stat_add(resumed ? &ws->tls_resumed : &ws->tls_full, 1);
+}
+
+void
+hq_stats_sum_tls(uint64_t *full, uint64_t *resumed)
+{
+	*full = *resumed = 0;
+	for (size_t w = 0; w < S.n; w++) {
+		*full += ld(&S.w[w]->tls_full);
+		*resumed += ld(&S.w[w]->tls_resumed);
+	}
+}
+
+/* Main thread only: one writer, a plain add would do; atomic for readers. */
+void
+hq_stats_reload(bool ok)
+{
+	atomic_fetch_add_explicit(ok ? &S.reloads : &S.reload_fails, 1,
+	    memory_order_relaxed);
+}
+
+void
+hq_stats_reloads(uint64_t *ok, uint64_t *failed)
+{
+	*ok = ld(&S.reloads);
+	*failed = ld(&S.reload_fails);
+}
+
+void
+hq_stats_start(void)
+{
+	S.started_us = hq_mono_us(false);
+}
+
+uint64_t
+hq_stats_uptime_us(void)
+{
+	return hq_mono_us(false) - S.started_us;
+}
