@@ -8,7 +8,7 @@
  *
  *   main.c
  *   lifecycle.c
- *   control.c
+ *   control.c metrics.c
  *   conn.c request.c
  *   response.c
  *   worker.c
@@ -129,6 +129,10 @@ void hq_stats_sum_tls(uint64_t *full, uint64_t *resumed);
 void hq_stats_reload(bool ok);
 void hq_stats_reloads(uint64_t *ok, uint64_t *failed);
 uint64_t hq_stats_uptime_us(void);
+
+/* metrics.c: the built-in `metrics` module (Prometheus text format 0.0.4),
+ * registered by lifecycle.c with hq_module_builtin(). */
+extern const struct httpq_module hq_metrics_module;
 
 /* request.c: the API table handed to modules (module.c is in src/lib/). */
 extern const struct httpq_api hq_api;

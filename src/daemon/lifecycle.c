@@ -58,6 +58,7 @@ hq_check(const char *path, const char *moddir)
 
 	M.path = path;
 	M.moddir = moddir;
+	hq_module_builtin(&hq_metrics_module);
 	cfg = load(true, &errs);
 	if (cfg == NULL) {
 		hq_errors_print(&errs, stderr);
@@ -310,6 +311,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 
 	M.path = path;
 	M.moddir = moddir;
+	hq_module_builtin(&hq_metrics_module);
 	signal(SIGPIPE, SIG_IGN);
 	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
 	signal(SIGXFSZ, SIG_IGN);

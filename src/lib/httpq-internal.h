@@ -825,6 +825,11 @@ struct httpq_ctx {
 struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
     const struct hq_store_queue *sq, size_t qindex,
     const struct httpq_api *api, struct hq_errors *errs);
+/* Modules built into httpqd, by name; a queue's `module: metrics` finds
+ * one before module_path is searched.  httpqd registers each at start
+ * (main thread, before any store is loaded). */
+#define HQ_BUILTIN_NAMES "metrics"
+void hq_module_builtin(const struct httpq_module *m);
 /* Calls the module's init(): 0, or -1 with an error in errs. */
 int hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
     struct hq_errors *errs);
