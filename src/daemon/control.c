@@ -534,6 +534,55 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
 }
 
+/*
+ * show stats: the raw counters, one object a line, for `httpqctl top`
+ * (which takes two readings and shows rates) and scripts:
+ *   uptime_us N connections N
+ *   group NAME QUEUE 1xx 2xx 3xx 4xx 5xx 503s bytes_in bytes_out
+ *   queue NAME depth peak limit arrived completed rejected
+ *   listener ADDRESS open accepted
+ * Names are store names (letters, digits, '_', '.', '-'); "-" for none.
+ */
+static void
+show_stats(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_store *s = cfg->store;
+	const struct hq_listen_addr *la = NULL;
+	size_t nla = hq_workers_listeners(&la);
+
+	fprintf(f, "uptime_us %llu connections %u\n",
+	    (unsigned long long)hq_stats_uptime_us(), hq_workers_connections());
+	for (size_t i = 0; i <= s->ngroups; i++) {
+		struct hq_gsum g;
+		uint64_t r503 = 0;
+
+		hq_stats_sum_group(i < s->ngroups ? cfg->groups[i].slot : 0, &g);
+		for (size_t k = 0; k < HQ_S503_N; k++)
+			r503 += g.r503[k];
+		fprintf(f, "group %s %s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		    i < s->ngroups ? s->groups[i].name : "-",
+		    i < s->ngroups && s->groups[i].queue ? s->groups[i].queue : "-",
+		    (unsigned long long)g.status[1], (unsigned long long)g.status[2],
+		    (unsigned long long)g.status[3], (unsigned long long)g.status[4],
+		    (unsigned long long)g.status[5], (unsigned long long)r503,
+		    (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+	}
+	for (size_t i = 0; i < cfg->nconsumers; i++) {
+		struct hq_queue_stats st;
+
+		if (cfg->consumers[i].queue == NULL)
+			continue;
+		hq_queue_stats(cfg->consumers[i].queue, &st);
+		fprintf(f, "queue %s %u %u %u %llu %llu %llu\n", s->queues[i].name,
+		    st.current, st.peak, st.limit, (unsigned long long)st.arrived,
+		    (unsigned long long)st.completed, (unsigned long long)st.rejected);
+	}
+	for (size_t i = 0; i < nla; i++)
+		fprintf(f, "listener %s %u %llu\n", la[i].text,
+		    hq_workers_listener_conns(i),
+		    (unsigned long long)hq_workers_listener_accepted(i));
+}
+
 /* ---------------------------------------------------------------------
  * show route URL: which prefix a URL reaches, and why
  * ------------------------------------------------------------------- */
@@ -821,6 +870,9 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		break;
 	case HQ_CTL_SHOW_STORE:
 		show_store(a->f, s, cmd->json);
+		break;
+	case HQ_CTL_SHOW_STATS:
+		show_stats(a->f, cfg);
 		break;
 	case HQ_CTL_RELOAD:
 		hq_log(LOG_NOTICE, "control: reload asked by uid %ld pid %ld",

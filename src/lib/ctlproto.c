@@ -66,6 +66,8 @@ static const struct grammar grammar[] = {
 	  KEYS_NONE, false, false },
 	{ "show", "store", HQ_CTL_SHOW_STORE, NULL, { NULL }, NULL,
 	  KEYS_NONE, false, false },
+	{ "show", "stats", HQ_CTL_SHOW_STATS, NULL, { NULL }, NULL,
+	  KEYS_NONE, false, false },
 	{ "add", "urlacl", HQ_CTL_ADD_URLACL, NULL, { NULL }, "urlacls",
 	  KEYS_SCALARS, true, true },
 	{ "delete", "urlacl", HQ_CTL_DELETE_URLACL, NULL, { NULL }, "urlacls",

@@ -51,9 +51,9 @@ static const struct row {
 	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
 	  "delete, set, reload, flush)" },
 	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
-	  "queue, route, store)" },
+	  "queue, route, store, stats)" },
 	{ "show cachestate", 2, 0, "show: unknown object \"cachestate\" (servicestate, "
-	  "urlacl, sslcert, iplisten, timeout, queue, route, store)" },
+	  "urlacl, sslcert, iplisten, timeout, queue, route, store, stats)" },
 	{ "add timeout", 2, 0, "add: unknown object \"timeout\" (urlacl, sslcert, iplisten)" },
 	{ "show queue", 2, 0, "show queue: missing NAME" },
 	{ "show route url=x", 2, 0, "show route: missing URL" },
