@@ -123,6 +123,7 @@ build_groups(struct hq_config *cfg, struct hq_errors *errs)
 		g->consumer = sg->queue ? consumer_named(cfg, sg->queue) : NULL;
 		g->max_body_bytes = sg->max_body_bytes;
 		g->slot = hq_stats_slot(sg->name);
+		hq_stats_set_limits(g->slot, sg->max_connections, sg->max_bandwidth);
 		resolve_timeouts(&g->t, &sg->timeouts, &s->timeouts);
 		for (size_t j = 0; j < sg->nprefixes; j++) {
 			void *other;

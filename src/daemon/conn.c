@@ -370,6 +370,29 @@ cook_path(struct hq_conn *c)
 	return false;
 }
 
+/* The connection counts in the URL group its requests go to (http.sys
+ * counts a connection against the group it serves); false, leaving it
+ * counted nowhere, when the group has max_connections already. */
+static void
+conn_leave_group(struct hq_conn *c)
+{
+	if (c->gslot != 0)
+		hq_group_conn_put(hq_stats_shared(c->gslot));
+	c->gslot = 0;
+}
+
+static bool
+conn_join_group(struct hq_conn *c, const struct hq_group *g)
+{
+	if (c->gslot == g->slot)
+		return true;
+	conn_leave_group(c);
+	if (!hq_group_conn_take(hq_stats_shared(g->slot)))
+		return false;
+	c->gslot = g->slot;
+	return true;
+}
+
 /* A front proxy's id, if the group trusts its header and it is sane: it
  * goes into the logs and the response header instead of the numeric id
  * (api->request_id() stays numeric). */
@@ -407,6 +430,15 @@ route(struct hq_conn *c)
 	r->group = r->route->owner;
 	if (r->group->sg->trust_request_id != NULL)
 		trusted_id(r, r->group->sg->trust_request_id);
+	/* http.sys's state and QoS properties of the URL group. */
+	if (r->group->sg->state == HQ_GROUP_DISABLED) {
+		conn_error(c, HQ_ERR_DISABLED, NULL);
+		return false;
+	}
+	if (!conn_join_group(c, r->group)) {
+		conn_error(c, HQ_ERR_CONN_LIMIT, NULL);
+		return false;
+	}
 	c->last_group = r->group;
 	c->last_group_gen = c->cfg->generation;
 	return true;
@@ -473,6 +505,10 @@ request_start(struct hq_conn *c, size_t head_len)
 	const struct hq_consumer *k;
 
 	request_frame(c, head_len);
+	if (c->over_limit) {
+		conn_error(c, HQ_ERR_CONN_LIMIT, NULL); /* and close */
+		return;
+	}
 	if (!cook_path(c) || !route(c) || !admit(c))
 		return;
 	k = r->group->consumer;
@@ -901,6 +937,7 @@ conn_close(struct hq_conn *c, bool reset)
 		return;
 	c->closed = true;
 	c->state = HQ_C_CLOSED;
+	conn_leave_group(c);
 	event_del(&c->rev);
 	event_del(&c->wev);
 	timer_set(c, T_NONE, 0);
@@ -917,18 +954,82 @@ conn_close(struct hq_conn *c, bool reset)
 		hq_request_abort(&c->req);
 }
 
+/* The bandwidth timer: the group's bucket has bytes again. */
+static void
+on_bw_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_conn *c = arg;
+
+	c->bw_wait = false;
+	atomic_fetch_sub(&c->posts, 1);
+	conn_after(c);
+}
+
+/* The share of the pending output that the URL group's bandwidth limit
+ * lets out now (UINT64_MAX without one); 0 arms the bandwidth timer, which
+ * holds the connection as a post() does. */
+static uint64_t
+bw_budget(struct hq_conn *c, struct hq_gshared **g)
+{
+	uint64_t wait_us, n;
+	struct timeval tv;
+
+	*g = NULL;
+	if (c->gslot == 0)
+		return UINT64_MAX;
+	*g = hq_stats_shared(c->gslot);
+	if (atomic_load_explicit(&(*g)->rate, memory_order_relaxed) == 0) {
+		*g = NULL;
+		return UINT64_MAX;
+	}
+	if (c->bw_wait)
+		return 0;
+	n = hq_bw_take(*g, c->pending, &wait_us);
+	if (n == 0) {
+		tv.tv_sec = (time_t)(wait_us / 1000000);
+		tv.tv_usec = (suseconds_t)(wait_us % 1000000);
+		atomic_fetch_add(&c->posts, 1);
+		c->bw_wait = true;
+		if (event_base_once(c->w->base, -1, EV_TIMEOUT, on_bw_timer, c, &tv) < 0) {
+			atomic_fetch_sub(&c->posts, 1);
+			c->bw_wait = false;
+			return c->pending; /* no timer: unthrottled rather than stuck */
+		}
+	}
+	return n;
+}
+
 static void
 conn_flush(struct hq_conn *c)
 {
-	uint64_t before = c->pending;
+	uint64_t before = c->pending, budget;
+	struct hq_gshared *g;
 
 	if (c->pending == 0 || c->closed)
 		return;
-	if (hq_out_flush(c) < 0) {
+	budget = bw_budget(c, &g);
+	if (budget == 0)
+		return; /* the bandwidth timer goes on */
+	if (hq_out_flush(c, budget) < 0) {
+		if (g != NULL)
+			hq_bw_refund(g, (int64_t)budget);
 		if (c->req.owned)
 			hq_request_abort(&c->req);
 		conn_close(c, false);
 		return;
+	}
+	if (g != NULL) {
+		hq_bw_refund(g, (int64_t)budget - (int64_t)(before - c->pending));
+		/* The share is out and more waits: the timer, not the
+		 * write event (the socket is writable; the bucket is not). */
+		if (c->pending > 0 && before - c->pending >= budget) {
+			if (c->write_armed) {
+				event_del(&c->wev);
+				c->write_armed = false;
+			}
+			conn_flush(c);
+			return;
+		}
 	}
 	if (c->pending > 0 && !c->write_armed) {
 		event_add(&c->wev, NULL);
@@ -1065,6 +1166,11 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	}
 	hq_config_ref(w->cfg);
 	c->cfg = w->cfg;
+	/* server.max_connections: the connection is taken, and its first
+	 * request answered 503 ConnLimit (a client told, not reset). */
+	if (c->cfg->store->max_connections != 0 &&
+	    hq_workers_connections() >= c->cfg->store->max_connections)
+		c->over_limit = true;
 	c->req.c = c;
 	c->req.resp_cl = -1;
 	c->tls_bind = -1;

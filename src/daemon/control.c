@@ -333,6 +333,8 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	hq_ctl_text_line(f, "store %s (%zu file%s)", s->files[0], s->nfiles,
 	    s->nfiles == 1 ? "" : "s");
 	servicestate_limits(f, false);
+	fprintf(f, "connections %u  max connections ", hq_workers_connections());
+	fprintf(f, s->max_connections ? "%u\n" : "unlimited\n", s->max_connections);
 	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
@@ -385,6 +387,21 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	}
 	hq_table_print(f, t, "no URL groups");
 	fputc('\n', f);
+	t = hq_table_new(5, "URL GROUP", "STATE", "CONNECTIONS", "MAX CONNECTIONS",
+	    "MAX BANDWIDTH");
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_group *g = &s->groups[i];
+
+		snprintf(n[0], sizeof(n[0]), "%u", atomic_load_explicit(
+		    &hq_stats_shared(cfg->groups[i].slot)->conns, memory_order_relaxed));
+		snprintf(n[1], sizeof(n[1]), g->max_connections ? "%u" : "unlimited",
+		    g->max_connections);
+		snprintf(n[2], sizeof(n[2]), g->max_bandwidth ? "%u B/s" : "unlimited",
+		    g->max_bandwidth);
+		hq_table_row(t, g->name, hq_group_state_name(g->state), n[0], n[1], n[2]);
+	}
+	hq_table_print(f, t, "no URL groups");
+	fputc('\n', f);
 	t = hq_table_new(3, "LISTENER", "CONNECTIONS", "ACCEPTED");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
@@ -431,6 +448,9 @@ group_counts_json(FILE *f, unsigned slot)
 		    (unsigned long long)g.r503[k]);
 	fprintf(f, "},\"bytes_in\":%llu,\"bytes_out\":%llu",
 	    (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+	if (slot != 0)
+		fprintf(f, ",\"connections\":%u", atomic_load_explicit(
+		    &hq_stats_shared(slot)->conns, memory_order_relaxed));
 }
 
 static void
@@ -440,7 +460,9 @@ group_json(FILE *f, const struct hq_store_group *g, unsigned slot)
 	hq_json_str(f, g->name);
 	fputs(",\"queue\":", f);
 	hq_json_str(f, g->queue);
-	fputc(',', f);
+	fprintf(f, ",\"state\":\"%s\",\"max_connections\":%u,"
+	    "\"max_bandwidth\":%u,", hq_group_state_name(g->state),
+	    g->max_connections, g->max_bandwidth);
 	hq_json_origin(f, &g->at);
 	fputs(",\"prefixes\":[", f);
 	for (size_t j = 0; j < g->nprefixes; j++) {
@@ -468,6 +490,8 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	    (long)getpid(), (long long)(time(NULL) - C.started),
 	    cfg->generation, hq_workers_count());
 	hq_json_str(f, s->files[0]);
+	fprintf(f, ",\"connections\":%u,\"max_connections\":%u",
+	    hq_workers_connections(), s->max_connections);
 	servicestate_limits(f, true);
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {

@@ -129,6 +129,26 @@ void hq_stats_sum_tls(uint64_t *full, uint64_t *resumed);
 void hq_stats_reload(bool ok);
 void hq_stats_reloads(uint64_t *ok, uint64_t *failed);
 uint64_t hq_stats_uptime_us(void);
+/* QoS of a URL group, by slot, shared by the workers and kept across
+ * reloads: connections (http.sys ConnectionLimit) and a token bucket of
+ * bytes per second (http.sys Bandwidth). */
+struct hq_gshared {
+	atomic_uint conns;            /* connections whose requests go to it */
+	atomic_uint max_conns;        /* 0 = unlimited */
+	atomic_uint rate;             /* bytes/s, 0 = unlimited */
+	atomic_int_fast64_t tokens;
+	atomic_uint_fast64_t last_us;
+};
+struct hq_gshared *hq_stats_shared(unsigned slot);
+/* Main thread, when a snapshot is built. */
+void hq_stats_set_limits(unsigned slot, uint32_t max_conns, uint32_t rate);
+/* false past max_conns. */
+bool hq_group_conn_take(struct hq_gshared *g);
+void hq_group_conn_put(struct hq_gshared *g);
+uint64_t hq_bw_take(struct hq_gshared *g, uint64_t want, uint64_t *wait_us);
+/* Gives back what was taken and not written (n > 0), or takes what was
+ * written beyond (n < 0: TLS writes whole records). */
+void hq_bw_refund(struct hq_gshared *g, int64_t n);
 
 /* metrics.c: the built-in `metrics` module (Prometheus text format 0.0.4),
  * registered by lifecycle.c with hq_module_builtin(). */
@@ -483,6 +503,9 @@ struct hq_conn {
 	socklen_t peerlen, locallen;
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
+	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
+	bool over_limit;             /* past server.max_connections: 503 and close */
+	bool bw_wait;                /* a bandwidth timer is pending (holds a post) */
 
 	/* input: ibuf[ipos..ilen) is unconsumed */
 	char *ibuf;
@@ -544,8 +567,9 @@ void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const cha
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
 void hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len);
 void hq_out_reset(struct hq_conn *c);
-/* Writes as much as the socket takes: 0 ok (maybe pending), -1 error. */
-int hq_out_flush(struct hq_conn *c);
+/* Writes as much as the socket takes, at most budget bytes (UINT64_MAX:
+ * no limit): 0 ok (maybe pending), -1 error. */
+int hq_out_flush(struct hq_conn *c, uint64_t budget);
 int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);

@@ -123,15 +123,20 @@ tls_seg_write(struct hq_conn *c, struct hq_seg *s)
 	return hq_tls_write(c, buf, (size_t)n);
 }
 
+/* Writes at most max bytes of s (a bandwidth limit's share); TLS, whose
+ * retried SSL_write must repeat its length, writes as before, and the
+ * bucket goes into debt instead. */
 static ssize_t
-seg_write(struct hq_conn *c, struct hq_seg *s)
+seg_write(struct hq_conn *c, struct hq_seg *s, uint64_t max)
 {
+	uint64_t len = s->len < max ? s->len : max;
+
 	if (c->ssl != NULL)
 		return tls_seg_write(c, s);
 	if (s->fd < 0)
-		return write(c->fd, c->out.p + s->off, s->len);
+		return write(c->fd, c->out.p + s->off, len);
 	off_t off = (off_t)s->off;
-	size_t n = s->len > (1 << 20) ? (1 << 20) : (size_t)s->len;
+	size_t n = len > (1 << 20) ? (1 << 20) : (size_t)len;
 	ssize_t w = sendfile(c->fd, s->fd, &off, n);
 
 	if (w == 0)
@@ -172,11 +177,11 @@ out_compact(struct hq_conn *c)
 }
 
 int
-hq_out_flush(struct hq_conn *c)
+hq_out_flush(struct hq_conn *c, uint64_t budget)
 {
-	while (c->seg0 < c->nsegs) {
+	while (c->seg0 < c->nsegs && budget > 0) {
 		struct hq_seg *s = &c->segs[c->seg0];
-		ssize_t n = seg_write(c, s);
+		ssize_t n = seg_write(c, s, budget);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -186,6 +191,9 @@ hq_out_flush(struct hq_conn *c)
 		s->off += (uint64_t)n;
 		s->len -= (uint64_t)n;
 		c->pending -= (uint64_t)n;
+		budget = (uint64_t)n < budget ? budget - (uint64_t)n : 0;
+		if (budget == 0 && s->len > 0)
+			break; /* the bandwidth limit's share is written */
 		if (s->len > 0 && c->ssl == NULL)
 			break; /* short write: the socket is full */
 		if (s->len > 0)

@@ -38,6 +38,7 @@ static struct {
 	size_t nnames;
 	atomic_uint_fast64_t reloads, reload_fails;
 	uint64_t started_us;
+	struct hq_gshared shared[HQ_STATS_SLOTS]; /* by slot, shared by workers */
 } S;
 
 struct hq_wstats *
@@ -207,6 +208,105 @@ hq_stats_reloads(uint64_t *ok, uint64_t *failed)
 {
 	*ok = ld(&S.reloads);
 	*failed = ld(&S.reload_fails);
+}
+
+/* --- QoS: per URL group state shared by every worker ------------------- */
+
+struct hq_gshared *
+hq_stats_shared(unsigned slot)
+{
+	return &S.shared[slot < HQ_STATS_SLOTS ? slot : HQ_STATS_SLOTS - 1];
+}
+
+/* The burst of a bandwidth limit: an eighth of a second's bytes, so that
+ * a transfer takes its size / rate within a few percent, but at least one
+ * write's worth. */
+static int64_t
+burst(uint32_t rate)
+{
+	return rate / 8 > 16384 ? rate / 8 : 16384;
+}
+
+void
+hq_stats_set_limits(unsigned slot, uint32_t max_conns, uint32_t rate)
+{
+	struct hq_gshared *g = hq_stats_shared(slot);
+
+	atomic_store(&g->max_conns, max_conns);
+	if (atomic_exchange(&g->rate, rate) != rate) {
+		atomic_store(&g->tokens, burst(rate));
+		atomic_store(&g->last_us, hq_mono_us(false));
+	}
+}
+
+bool
+hq_group_conn_take(struct hq_gshared *g)
+{
+	unsigned max = atomic_load_explicit(&g->max_conns, memory_order_relaxed);
+	unsigned cur = atomic_load_explicit(&g->conns, memory_order_relaxed);
+
+	/* Once per connection and group, not per request: a CAS is fine. */
+	do {
+		if (max != 0 && cur >= max)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&g->conns, &cur, cur + 1,
+	    memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+void
+hq_group_conn_put(struct hq_gshared *g)
+{
+	atomic_fetch_sub_explicit(&g->conns, 1, memory_order_relaxed);
+}
+
+/*
+ * A token bucket shared by the group's responses on every worker: refilled
+ * at rate bytes/s up to burst(rate), by whoever takes first after time
+ * passed.  Returns how many of want bytes may be written now (all of them
+ * without a limit); 0 with *wait_us set when the bucket is empty.
+ */
+uint64_t
+hq_bw_take(struct hq_gshared *g, uint64_t want, uint64_t *wait_us)
+{
+	uint32_t rate = atomic_load_explicit(&g->rate, memory_order_relaxed);
+	uint64_t now, last;
+	int64_t t, cap;
+
+	*wait_us = 0;
+	if (rate == 0)
+		return want;
+	cap = burst(rate);
+	now = hq_mono_us(false);
+	last = atomic_load_explicit(&g->last_us, memory_order_relaxed);
+	if (now > last && atomic_compare_exchange_strong(&g->last_us, &last, now)) {
+		int64_t add = (int64_t)((now - last) * rate / 1000000);
+
+		t = atomic_fetch_add(&g->tokens, add) + add;
+		if (t > cap)
+			atomic_fetch_sub(&g->tokens, t - cap);
+	}
+	t = atomic_load(&g->tokens);
+	if (t <= 0) {
+		/* Until the deficit and a little more have been earned. */
+		*wait_us = (uint64_t)(-t + 4096) * 1000000 / rate;
+		if (*wait_us < 2000)
+			*wait_us = 2000;
+		if (*wait_us > 250000)
+			*wait_us = 250000;
+		return 0;
+	}
+	if ((uint64_t)t < want)
+		want = (uint64_t)t;
+	atomic_fetch_sub(&g->tokens, (int64_t)want);
+	return want;
+}
+
+void
+hq_bw_refund(struct hq_gshared *g, int64_t n)
+{
+	if (n != 0 && atomic_load_explicit(&g->rate, memory_order_relaxed) != 0)
+		atomic_fetch_add(&g->tokens, n);
 }
 
 void

@@ -137,6 +137,8 @@ enum hq_error {
 	HQ_ERR_UNBOUND,           /* 503 URL group bound to no queue */
 	HQ_ERR_SHUTDOWN,          /* 503 daemon or queue shutting down */
 	HQ_ERR_INTERNAL,          /* 500 */
+	HQ_ERR_CONN_LIMIT,        /* 503 URL group's or server's max_connections */
+	HQ_ERR_DISABLED,          /* 503 URL group's state is disabled */
 	HQ_ERR__COUNT
 };
 
@@ -386,6 +388,18 @@ struct hq_listen {
 	struct hq_origin at;
 };
 
+/* url_groups[].state (http.sys HttpServerStateProperty) */
+enum hq_group_state { HQ_GROUP_ENABLED, HQ_GROUP_DISABLED };
+#define HQ_MIN_BANDWIDTH 1024   /* bytes/s, http.sys's minimum */
+
+/* url_group_states[]: a URL group's state set by httpqctl (its drop-in),
+ * over the group's own state: key. */
+struct hq_store_gstate {
+	char *name;
+	int state;                    /* enum hq_group_state */
+	struct hq_origin at;
+};
+
 /* url_groups[].access_log */
 enum hq_logformat { HQ_LOG_W3C, HQ_LOG_NCSA };
 struct hq_store_alog {
@@ -408,6 +422,9 @@ struct hq_store_group {
 	struct hq_timeouts timeouts;  /* 0 = inherit from the global ones */
 	struct hq_store_alog access_log;
 	char *request_id_header;      /* response header echoing the id; NULL = none */
+	uint32_t max_connections;     /* 0 = unlimited; 503 ConnLimit beyond */
+	uint32_t max_bandwidth;       /* bytes/s, 0 = unlimited (else >= 1024) */
+	int state;                    /* enum hq_group_state, after url_group_states */
 	char *trust_request_id;       /* request header whose id is taken; NULL = none */
 };
 
@@ -483,6 +500,9 @@ struct hq_store {
 	size_t nurlacls;
 	struct hq_store_sslcert *sslcerts;
 	size_t nsslcerts;
+	struct hq_store_gstate *gstates;
+	size_t ngstates;
+	uint32_t max_connections;     /* server.max_connections, 0 = unlimited */
 };
 
 /*
@@ -509,6 +529,7 @@ struct hq_store *hq_store_load_override(const char *path, const char *dropin,
 char *hq_store_dropin_dir(const char *path);
 const char *hq_clientcert_name(enum hq_clientcert c);
 const char *hq_verbosity_name(enum hq_verbosity v);
+const char *hq_group_state_name(int state);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
 /*
