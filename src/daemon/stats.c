@@ -140,6 +140,8 @@ hq_stats_503_of(enum hq_error e)
 	case HQ_ERR_NO_CONSUMER: return HQ_S503_NO_CONSUMER;
 	case HQ_ERR_UNBOUND: return HQ_S503_UNBOUND;
 	case HQ_ERR_SHUTDOWN: return HQ_S503_SHUTDOWN;
+	case HQ_ERR_CONN_LIMIT: return HQ_S503_CONN_LIMIT;
+	case HQ_ERR_DISABLED: return HQ_S503_DISABLED;
 	default: return HQ_S503_N;
 	}
 }

@@ -106,6 +106,9 @@ is "$code" 503 "state: disabled answers 503"
 is "$(arrived)" "$a0" "  without touching its queue (arrived stays $a0)"
 grep -q ' /off/ 503 Disabled ' "$T/httperr.log" || sleep 1
 like "$(cat "$T/httperr.log")" ' /off/ 503 Disabled ' "  logged as Disabled"
+j=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate --json)
+like "$j" '"name":"lim",.*"503":\{[^}]*"ConnLimit":2' "  counted: 2 ConnLimit 503s for lim"
+like "$j" '"name":"off",.*"503":\{[^}]*"Disabled":1' "  counted: 1 Disabled 503 for off"
 
 out=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate)
 like "$out" '^lim +enabled +[0-9]+ +2 +unlimited$' "show servicestate: lim's limits and use"
