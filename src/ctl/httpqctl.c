@@ -103,6 +103,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "  delete sslcert ipport=IP:PORT|hostnameport=NAME:PORT\n"
 	    "  add iplisten ipaddress=IP[:PORT]    delete iplisten ipaddress=IP[:PORT]\n"
+	    "  set urlgroup NAME state=enabled|disabled\n"
 	    "  set timeout NAME=SECONDS...  NAME:");
 	for (size_t i = 0, col = 36; hq_store_key_at("timeouts", i, &ki); i++) {
 		fputs(i ? "," : "", f);
@@ -417,8 +418,8 @@ check_only(void)
  * ------------------------------------------------------------------- */
 
 struct model {
-	struct hq_kvlist *acl, *ssl, *listen;
-	size_t nacl, nssl, nlisten;
+	struct hq_kvlist *acl, *ssl, *listen, *gst;
+	size_t nacl, nssl, nlisten, ngst;
 	struct hq_kvlist timeouts;
 };
 
@@ -447,6 +448,9 @@ model_free(struct model *m)
 		hq_kvlist_free(&m->ssl[i]);
 	for (size_t i = 0; i < m->nlisten; i++)
 		hq_kvlist_free(&m->listen[i]);
+	for (size_t i = 0; i < m->ngst; i++)
+		hq_kvlist_free(&m->gst[i]);
+	free(m->gst);
 	free(m->acl);
 	free(m->ssl);
 	free(m->listen);
@@ -505,6 +509,8 @@ model_read(const char *path, struct model *m)
 			rc |= read_list(v, &m->acl, &m->nacl);
 		else if (strcmp(k, "sslcerts") == 0)
 			rc |= read_list(v, &m->ssl, &m->nssl);
+		else if (strcmp(k, "url_group_states") == 0)
+			rc |= read_list(v, &m->gst, &m->ngst);
 		else if (strcmp(k, "iplisten") == 0 && v->type == HQ_Y_SEQ)
 			for (size_t j = 0; j < v->n; j++)
 				hq_kvlist_set(model_add(&m->listen, &m->nlisten),
@@ -557,6 +563,7 @@ model_text(const struct model *m, size_t *len)
 	    "another file of conf.d.\n");
 	write_list(f, "urlacls", m->acl, m->nacl);
 	write_list(f, "sslcerts", m->ssl, m->nssl);
+	write_list(f, "url_group_states", m->gst, m->ngst);
 	if (m->nlisten > 0) {
 		fputs("iplisten:\n", f);
 		for (size_t i = 0; i < m->nlisten; i++) {
@@ -871,6 +878,31 @@ set_timeout(const struct hq_ctl_cmd *cmd, struct model *m)
 	return 0;
 }
 
+/* set urlgroup NAME state=enabled|disabled (http.sys's
+ * HttpServerStateProperty), kept in the drop-in over the group's own
+ * state: key. */
+static int
+set_urlgroup(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s)
+{
+	const char *state = hq_ctl_get(cmd, "state");
+	size_t i;
+
+	for (i = 0; i < s->ngroups && strcmp(s->groups[i].name, cmd->arg) != 0; i++)
+		;
+	if (i == s->ngroups) {
+		say("no url group named \"%s\"", cmd->arg);
+		return -1;
+	}
+	for (i = 0; i < m->ngst; i++)
+		if (hq_kvlist_get(&m->gst[i], "name") != NULL &&
+		    strcmp(hq_kvlist_get(&m->gst[i], "name"), cmd->arg) == 0)
+			break;
+	if (i == m->ngst)
+		hq_kvlist_set(model_add(&m->gst, &m->ngst), "name", cmd->arg);
+	hq_kvlist_set(&m->gst[i], "state", state);
+	return 0;
+}
+
 static int
 apply(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
     const char *dropin)
@@ -890,6 +922,8 @@ apply(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
 		return iplisten(cmd, m, s, dropin, false);
 	case HQ_CTL_SET_TIMEOUT:
 		return set_timeout(cmd, m);
+	case HQ_CTL_SET_URLGROUP:
+		return set_urlgroup(cmd, m, s);
 	default:
 		return -1;
 	}

@@ -82,6 +82,8 @@ static const struct grammar grammar[] = {
 	  { "*ipaddress", NULL }, NULL, KEYS_NONE, false, true },
 	{ "set", "timeout", HQ_CTL_SET_TIMEOUT, NULL, { NULL }, "timeouts",
 	  KEYS_SCALARS, false, true },
+	{ "set", "urlgroup", HQ_CTL_SET_URLGROUP, "NAME", { "*state", NULL },
+	  "url_group_states", KEYS_NONE, false, true },
 	{ "reload", NULL, HQ_CTL_RELOAD, NULL, { NULL }, NULL, KEYS_NONE, false, true },
 	{ "flush", "logbuffer", HQ_CTL_FLUSH_LOGBUFFER, NULL, { NULL }, NULL,
 	  KEYS_NONE, false, true },

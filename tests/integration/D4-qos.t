@@ -135,6 +135,27 @@ file_is "$T/h2" "$W/half.bin" "  and arrive whole"
 t=$(dl /free/ "$T/free.out")
 num_between "$t" 0 1 "another group is not throttled ($t s)"
 
+# httpqctl set urlgroup NAME state=...: kept in httpqctl's drop-in.
+ctl() { "$HTTPQCTL" -s "$HQ_CTL" "$@"; }
+a0=$(arrived)
+ctl set urlgroup free state=disabled >"$T/set.out" 2>&1
+is $? 0 "httpqctl set urlgroup free state=disabled"
+is "$(hq_curl -o /dev/null -w '%{http_code}' "$(url /free/)")" 503 "  free answers 503"
+is "$(arrived)" "$a0" "  without touching its queue"
+like "$(cat "$T/conf.d/99-httpqctl.yaml")" '^url_group_states:' "  the state is in httpqctl's drop-in"
+like "$(ctl show servicestate)" '^free +disabled ' "  show servicestate says disabled"
+ctl set urlgroup off state=enabled >/dev/null 2>&1
+is "$(hq_curl -o /dev/null -w '%{http_code}' "$(url /off/)")" 200 "set urlgroup off state=enabled overrides its state: key"
+ctl set urlgroup free state=enabled >/dev/null 2>&1
+is "$(hq_curl -o /dev/null -w '%{http_code}' "$(url /free/)")" 200 "set urlgroup free state=enabled: 200 again"
+ctl set urlgroup nosuch state=disabled >"$T/set.out" 2>&1
+is $? 1 "set urlgroup of an unknown group: refused (1)"
+ctl set urlgroup free state=off >"$T/set.out" 2>&1
+is $? 1 "set urlgroup state=off: refused (1)"
+like "$(cat "$T/set.out")" 'state: expected enabled or disabled' "  saying what is expected"
+ctl set urlgroup free >/dev/null 2>&1
+is $? 2 "set urlgroup without state=: usage (2)"
+
 # server.max_connections: for the whole daemon.
 CONFIG2='
 server: { workers: 2, max_connections: 2 }
