@@ -926,6 +926,8 @@ conn_free(struct hq_conn *c)
 	free(c->hdrs);
 	free(c->cooked);
 	hq_tls_conn_free(c);
+	if (c->bwev != NULL)
+		event_free(c->bwev);
 	hq_config_unref(c->cfg);
 	free(c);
 }
@@ -958,16 +960,11 @@ conn_close(struct hq_conn *c, bool reset)
 static void
 on_bw_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct hq_conn *c = arg;
-
-	c->bw_wait = false;
-	atomic_fetch_sub(&c->posts, 1);
-	conn_after(c);
+	conn_after(arg);
 }
 
 /* The share of the pending output that the URL group's bandwidth limit
- * lets out now (UINT64_MAX without one); 0 arms the bandwidth timer, which
- * holds the connection as a post() does. */
+ * lets out now (UINT64_MAX without one); 0 arms the bandwidth timer. */
 static uint64_t
 bw_budget(struct hq_conn *c, struct hq_gshared **g)
 {
@@ -982,19 +979,16 @@ bw_budget(struct hq_conn *c, struct hq_gshared **g)
 		*g = NULL;
 		return UINT64_MAX;
 	}
-	if (c->bw_wait)
+	if (c->bwev != NULL && evtimer_pending(c->bwev, NULL))
 		return 0;
 	n = hq_bw_take(*g, c->pending, &wait_us);
 	if (n == 0) {
 		tv.tv_sec = (time_t)(wait_us / 1000000);
 		tv.tv_usec = (suseconds_t)(wait_us % 1000000);
-		atomic_fetch_add(&c->posts, 1);
-		c->bw_wait = true;
-		if (event_base_once(c->w->base, -1, EV_TIMEOUT, on_bw_timer, c, &tv) < 0) {
-			atomic_fetch_sub(&c->posts, 1);
-			c->bw_wait = false;
+		if (c->bwev == NULL)
+			c->bwev = evtimer_new(c->w->base, on_bw_timer, c);
+		if (c->bwev == NULL || evtimer_add(c->bwev, &tv) < 0)
 			return c->pending; /* no timer: unthrottled rather than stuck */
-		}
 	}
 	return n;
 }

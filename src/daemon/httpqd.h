@@ -505,7 +505,7 @@ struct hq_conn {
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
 	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
 	bool over_limit;             /* past server.max_connections: 503 and close */
-	bool bw_wait;                /* a bandwidth timer is pending (holds a post) */
+	struct event *bwev;          /* bandwidth timer (max_bandwidth), made on first use */
 
 	/* input: ibuf[ipos..ilen) is unconsumed */
 	char *ibuf;

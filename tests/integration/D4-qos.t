@@ -14,7 +14,7 @@ head -c 524288 /dev/urandom >"$W/big.bin"
 head -c 262144 /dev/urandom >"$W/half.bin"
 
 CONFIG="
-server: { workers: 2, error_log: \"@DIR@/httperr.log\" }
+server: { workers: 2, error_log: \"@DIR@/httperr.log\", drain_timeout: 1 }
 iplisten: [127.0.0.1]
 url_groups:
   - { name: lim, prefixes: [\"http://+:@PORT@/lim/\"], queue: app, max_connections: 2 }
@@ -155,6 +155,16 @@ is $? 1 "set urlgroup state=off: refused (1)"
 like "$(cat "$T/set.out")" 'state: expected enabled or disabled' "  saying what is expected"
 ctl set urlgroup free >/dev/null 2>&1
 is $? 2 "set urlgroup without state=: usage (2)"
+
+# A stop in the middle of a throttled download: the bandwidth timer goes
+# with its connection (drain_timeout 1 s; no leak under the sanitizers).
+hq_curl -o /dev/null "$(url /slow/big.bin)" 2>/dev/null &
+bg_started $!
+_end=$(($(date +%s) + 5))
+until "$HTTPQCTL" -s "$HQ_CTL" show servicestate | grep -Eq '^slow +enabled +1 ' ||
+    [ "$(date +%s)" -gt "$_end" ]; do sleep 0.05; done
+like "$("$HTTPQCTL" -s "$HQ_CTL" show servicestate)" '^slow +enabled +1 ' "a throttled download in flight"
+stop_httpqd
 
 # server.max_connections: for the whole daemon.
 CONFIG2='
