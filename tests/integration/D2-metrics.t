@@ -112,4 +112,35 @@ is "$(m "$T/m1" httpq_tls_handshakes_total kind=full)" 0 "httpq_tls_handshakes_t
 
 is "$(hq_curl -o /dev/null -w '%{http_code}' -d x "$(url /metrics/)")" 405 "POST: 405"
 
+# TLS handshakes, full and resumed: a session saved, then offered again.
+hq_mktemp
+K=$HQ_MKTEMP
+tls_ca "$K" && tls_cert "$K" localhost "DNS:localhost,IP:127.0.0.1"
+ok $? "a throwaway CA and certificate"
+TLSCONFIG="
+server: { workers: 1 }
+iplisten: [127.0.0.1]
+url_groups:
+  - { name: s, prefixes: [\"https://+:@PORT@/\"], queue: app }
+  - { name: m, prefixes: [\"http://+:@PORT2@/metrics/\"], queue: mon }
+queues:
+  - { name: app, module: sample }
+  - { name: mon, module: metrics }
+sslcerts:
+  - { ipport: \"0.0.0.0:@PORT@\", certfile: $K/localhost.crt, keyfile: $K/localhost.key }
+"
+start_httpqd "$TLSCONFIG" || bail_out "httpqd did not start"
+get_tls() {
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+	    timeout 10 openssl s_client -ign_eof -connect "127.0.0.1:$HQ_PORT" -servername localhost "$@" 2>/dev/null
+}
+get_tls -sess_out "$K/sess" >"$K/o1"
+like "$(cat "$K/o1")" '^HTTP/1\.1 200' "https: a first request"
+get_tls -sess_in "$K/sess" >"$K/o2"
+like "$(cat "$K/o2")" '^Reused, ' "  a second connection resumes the session"
+hq_curl -o "$T/m3" "http://127.0.0.1:$HQ_PORT2/metrics/"
+# the start probe connected to the https port without a handshake
+is "$(m "$T/m3" httpq_tls_handshakes_total kind=full)" 1 "httpq_tls_handshakes_total: 1 full"
+is "$(m "$T/m3" httpq_tls_handshakes_total kind=resumed)" 1 "  1 resumed"
+
 done_testing
