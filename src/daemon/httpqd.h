@@ -213,6 +213,9 @@ void hq_config_unref(struct hq_config *cfg);
 void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
+/* The URL groups' QoS limits (kept by name in stats.c), once a snapshot
+ * is the running one: a refused reload changes none. */
+void hq_config_apply_limits(const struct hq_config *cfg);
 void hq_config_registry_free(void);
 
 /* ---------------------------------------------------------------------

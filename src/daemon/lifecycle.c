@@ -98,6 +98,7 @@ reload(struct hq_errors *errs)
 		hq_log(LOG_WARNING, "reload: the listen addresses changed; they take "
 		    "effect when httpqd restarts (like http.sys's IP listen list)");
 	M.cfg = cfg;
+	hq_config_apply_limits(cfg);
 	hq_tls_started(cfg->tls);
 	hq_workers_set_config(cfg);
 	hq_config_unref(old);
@@ -260,6 +261,7 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 	if (hq_control_check(M.cfg->store) < 0)
 		goto fail_quiet;
 	M.cfg->generation = 1;
+	hq_config_apply_limits(M.cfg);
 	hq_stats_start();
 	*nworkers = worker_count(M.cfg->store);
 	if (hq_listeners_open(M.cfg, *nworkers, fds) < 0)

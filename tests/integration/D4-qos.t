@@ -99,6 +99,18 @@ until [ "$(grep -c ' 503 ConnLimit ' "$T/httperr.log" 2>/dev/null)" -ge 2 ] ||
     [ "$(date +%s)" -gt "$_end" ]; do sleep 0.05; done
 is "$(grep -c ' 503 ConnLimit ' "$T/httperr.log")" 2 "  logged as ConnLimit in HTTPERR"
 
+# A refused reload changes no limit: lim's 1 below never applies.
+cp "$T/httpq.yaml" "$T/good.yaml"
+sed -e 's/max_connections: 2/max_connections: 1/' \
+    -e '/^queues:/a\  - { name: broken, module: nosuchmodule }' "$T/good.yaml" >"$T/httpq.yaml"
+log_mark
+reload_httpqd
+wait_log 'reload refused' >/dev/null
+ok $? "a reload with max_connections 1 and a missing module is refused"
+out=$(conns retry:a:/lim/ open:b:/lim/ | tr '\n' ' ')
+is "$out" "a=200 b=200 " "  the running limit stays 2"
+cp "$T/good.yaml" "$T/httpq.yaml"
+
 arrived() { "$HTTPQCTL" -s "$HQ_CTL" show queue app --json | sed 's/.*"arrived":\([0-9]*\).*/\1/'; }
 a0=$(arrived)
 code=$(hq_curl -o /dev/null -w '%{http_code}' "$(url /off/)")
