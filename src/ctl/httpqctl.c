@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpq-internal.h"
@@ -92,7 +93,8 @@ usage(FILE *f)
 	    "       httpqctl [-c file] [-M moddir] -t\n"
 	    "commands:\n"
 	    "  show servicestate | urlacl [url=P] | sslcert [ipport=|hostnameport=]\n"
-	    "  show iplisten | timeout | store | queue NAME | route URL\n"
+	    "  show iplisten | timeout | store | stats | queue NAME | route URL\n"
+	    "  top [--once | -n ITERATIONS] [-d SECONDS]   live rates, as varnishstat\n"
 	    "  add urlacl url=PREFIX [user=U] [group=G] [listen=yes|no] [delegate=yes|no]\n"
 	    "  delete urlacl url=PREFIX\n"
 	    "  add sslcert ipport=IP:PORT|hostnameport=NAME:PORT certfile=F keyfile=F\n"
@@ -101,6 +103,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "  delete sslcert ipport=IP:PORT|hostnameport=NAME:PORT\n"
 	    "  add iplisten ipaddress=IP[:PORT]    delete iplisten ipaddress=IP[:PORT]\n"
+	    "  set urlgroup NAME state=enabled|disabled\n"
 	    "  set timeout NAME=SECONDS...  NAME:");
 	for (size_t i = 0, col = 36; hq_store_key_at("timeouts", i, &ki); i++) {
 		fputs(i ? "," : "", f);
@@ -418,8 +421,8 @@ check_only(void)
  * ------------------------------------------------------------------- */
 
 struct model {
-	struct hq_kvlist *acl, *ssl, *listen;
-	size_t nacl, nssl, nlisten;
+	struct hq_kvlist *acl, *ssl, *listen, *gst;
+	size_t nacl, nssl, nlisten, ngst;
 	struct hq_kvlist timeouts;
 };
 
@@ -448,6 +451,9 @@ model_free(struct model *m)
 		hq_kvlist_free(&m->ssl[i]);
 	for (size_t i = 0; i < m->nlisten; i++)
 		hq_kvlist_free(&m->listen[i]);
+	for (size_t i = 0; i < m->ngst; i++)
+		hq_kvlist_free(&m->gst[i]);
+	free(m->gst);
 	free(m->acl);
 	free(m->ssl);
 	free(m->listen);
@@ -506,6 +512,8 @@ model_read(const char *path, struct model *m)
 			rc |= read_list(v, &m->acl, &m->nacl);
 		else if (strcmp(k, "sslcerts") == 0)
 			rc |= read_list(v, &m->ssl, &m->nssl);
+		else if (strcmp(k, "url_group_states") == 0)
+			rc |= read_list(v, &m->gst, &m->ngst);
 		else if (strcmp(k, "iplisten") == 0 && v->type == HQ_Y_SEQ)
 			for (size_t j = 0; j < v->n; j++)
 				hq_kvlist_set(model_add(&m->listen, &m->nlisten),
@@ -558,6 +566,7 @@ model_text(const struct model *m, size_t *len)
 	    "another file of conf.d.\n");
 	write_list(f, "urlacls", m->acl, m->nacl);
 	write_list(f, "sslcerts", m->ssl, m->nssl);
+	write_list(f, "url_group_states", m->gst, m->ngst);
 	if (m->nlisten > 0) {
 		fputs("iplisten:\n", f);
 		for (size_t i = 0; i < m->nlisten; i++) {
@@ -872,6 +881,31 @@ set_timeout(const struct hq_ctl_cmd *cmd, struct model *m)
 	return 0;
 }
 
+/* set urlgroup NAME state=enabled|disabled (http.sys's
+ * HttpServerStateProperty), kept in the drop-in over the group's own
+ * state: key. */
+static int
+set_urlgroup(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s)
+{
+	const char *state = hq_ctl_get(cmd, "state");
+	size_t i;
+
+	for (i = 0; i < s->ngroups && strcmp(s->groups[i].name, cmd->arg) != 0; i++)
+		;
+	if (i == s->ngroups) {
+		say("no url group named \"%s\"", cmd->arg);
+		return -1;
+	}
+	for (i = 0; i < m->ngst; i++)
+		if (hq_kvlist_get(&m->gst[i], "name") != NULL &&
+		    strcmp(hq_kvlist_get(&m->gst[i], "name"), cmd->arg) == 0)
+			break;
+	if (i == m->ngst)
+		hq_kvlist_set(model_add(&m->gst, &m->ngst), "name", cmd->arg);
+	hq_kvlist_set(&m->gst[i], "state", state);
+	return 0;
+}
+
 static int
 apply(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
     const char *dropin)
@@ -891,6 +925,8 @@ apply(const struct hq_ctl_cmd *cmd, struct model *m, const struct hq_store *s,
 		return iplisten(cmd, m, s, dropin, false);
 	case HQ_CTL_SET_TIMEOUT:
 		return set_timeout(cmd, m);
+	case HQ_CTL_SET_URLGROUP:
+		return set_urlgroup(cmd, m, s);
 	default:
 		return -1;
 	}
@@ -1079,6 +1115,211 @@ daemon_command(const struct hq_ctl_cmd *cmd, const char *line)
 	return status_exit(code, msg);
 }
 
+/* ---------------------------------------------------------------------
+ * top: two readings of `show stats` a period apart, shown as rates
+ * ------------------------------------------------------------------- */
+
+#define TOP_VALUES 8
+
+struct top_row {
+	char kind;                    /* 'g'roup, 'q'ueue, 'l'istener */
+	char name[128], queue[128];
+	uint64_t v[TOP_VALUES];
+};
+
+struct top_sample {
+	uint64_t up_us;
+	unsigned conns;
+	struct top_row *rows;
+	size_t n;
+};
+
+static void
+top_free(struct top_sample *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}
+
+/* One reading: 0, or an exit code with the reason said. */
+static int
+top_take(struct top_sample *t)
+{
+	char msg[1024], *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int err = 0, fd = connect_daemon(socket_path(), &err), code;
+	FILE *out;
+
+	if (fd < 0) {
+		say("cannot reach httpqd at %s: %s", socket_path(), strerror(err));
+		return EXIT_UNREACHABLE;
+	}
+	out = open_memstream(&buf, &len);
+	code = ask(fd, "show stats\n", out, msg, sizeof(msg));
+	fclose(out);
+	if (code != 0) {
+		free(buf);
+		return status_exit(code, msg);
+	}
+	top_free(t);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct top_row r = { 0 };
+		unsigned long long v[TOP_VALUES] = { 0 }, up;
+		int n = 0;
+
+		if (sscanf(line, "uptime_us %llu connections %u", &up, &t->conns) == 2) {
+			t->up_us = up;
+			continue;
+		}
+		if (strncmp(line, "group ", 6) == 0)
+			r.kind = 'g', n = sscanf(line + 6, "%127s %127s %llu %llu %llu %llu "
+			    "%llu %llu %llu %llu", r.name, r.queue, &v[0], &v[1], &v[2],
+			    &v[3], &v[4], &v[5], &v[6], &v[7]) - 2;
+		else if (strncmp(line, "queue ", 6) == 0)
+			r.kind = 'q', n = sscanf(line + 6, "%127s %llu %llu %llu %llu %llu "
+			    "%llu", r.name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) - 1;
+		else if (strncmp(line, "listener ", 9) == 0)
+			r.kind = 'l', n = sscanf(line + 9, "%127s %llu %llu", r.name,
+			    &v[0], &v[1]) - 1;
+		if (n <= 0)
+			continue;
+		for (int i = 0; i < TOP_VALUES; i++)
+			r.v[i] = v[i];
+		t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
+		t->rows[t->n++] = r;
+	}
+	free(buf);
+	return 0;
+}
+
+static const struct top_row *
+top_find(const struct top_sample *t, const struct top_row *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rows[i].kind == r->kind && strcmp(t->rows[i].name, r->name) == 0)
+			return &t->rows[i];
+	return NULL;
+}
+
+/* The rate of value i of r since the previous reading (0 for a new row). */
+static double
+top_rate(const struct top_sample *prev, const struct top_row *r, size_t i, double dt)
+{
+	const struct top_row *p = top_find(prev, r);
+
+	if (p == NULL || dt <= 0 || r->v[i] < p->v[i])
+		return 0;
+	return (double)(r->v[i] - p->v[i]) / dt;
+}
+
+static void
+top_show(const struct top_sample *prev, const struct top_sample *now, bool tty)
+{
+	double dt = (double)(now->up_us - prev->up_us) / 1e6;
+	uint64_t up = now->up_us / 1000000;
+
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	printf("httpqd at %s  up %llud %02llu:%02llu:%02llu  connections %u  "
+	    "(rates over %.1f s)\n\n", socket_path(), (unsigned long long)up / 86400,
+	    (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
+	    (unsigned long long)up % 60, now->conns, dt);
+	printf("%-20s %-16s %9s %8s %8s %8s %8s %11s %11s %10s\n", "URL GROUP",
+	    "QUEUE", "REQ/S", "2XX/S", "4XX/S", "5XX/S", "503/S", "IN B/S",
+	    "OUT B/S", "REQUESTS");
+	for (size_t i = 0; i < now->n; i++) {
+		const struct top_row *r = &now->rows[i];
+		double req = 0;
+		uint64_t total = 0;
+
+		if (r->kind != 'g')
+			continue;
+		for (size_t k = 0; k < 5; k++) {
+			req += top_rate(prev, r, k, dt);
+			total += r->v[k];
+		}
+		printf("%-20.20s %-16.16s %9.1f %8.1f %8.1f %8.1f %8.1f %11.0f %11.0f %10llu\n",
+		    strcmp(r->name, "-") == 0 ? "(no group)" : r->name, r->queue, req,
+		    top_rate(prev, r, 1, dt), top_rate(prev, r, 3, dt),
+		    top_rate(prev, r, 4, dt), top_rate(prev, r, 5, dt),
+		    top_rate(prev, r, 6, dt), top_rate(prev, r, 7, dt),
+		    (unsigned long long)total);
+	}
+	printf("\n%-20s %7s %7s %7s %10s %10s %10s\n", "QUEUE", "DEPTH", "PEAK",
+	    "LIMIT", "ARRIVED/S", "REJECT/S", "ARRIVED");
+	for (size_t i = 0; i < now->n; i++) {
+		const struct top_row *r = &now->rows[i];
+
+		if (r->kind == 'q')
+			printf("%-20.20s %7llu %7llu %7llu %10.1f %10.1f %10llu\n", r->name,
+			    (unsigned long long)r->v[0], (unsigned long long)r->v[1],
+			    (unsigned long long)r->v[2], top_rate(prev, r, 3, dt),
+			    top_rate(prev, r, 5, dt), (unsigned long long)r->v[3]);
+	}
+	printf("\n%-28s %7s %10s %10s\n", "LISTENER", "OPEN", "ACCEPT/S", "ACCEPTED");
+	for (size_t i = 0; i < now->n; i++) {
+		const struct top_row *r = &now->rows[i];
+
+		if (r->kind == 'l')
+			printf("%-28.28s %7llu %10.1f %10llu\n", r->name,
+			    (unsigned long long)r->v[0], top_rate(prev, r, 1, dt),
+			    (unsigned long long)r->v[1]);
+	}
+	fflush(stdout);
+}
+
+/* httpqctl top [--once | -n N] [-d SECONDS]: N screens (0: until killed). */
+static int
+top(char **words, size_t n)
+{
+	struct top_sample a = { 0 }, b = { 0 };
+	long iterations = 0;
+	double period = 1;
+	bool tty = isatty(STDOUT_FILENO);
+	int rc;
+
+	for (size_t i = 1; i < n; i++) {
+		char *end = NULL;
+
+		if (strcmp(words[i], "--once") == 0) {
+			iterations = 1;
+		} else if (strcmp(words[i], "-n") == 0 && i + 1 < n) {
+			iterations = strtol(words[++i], &end, 10);
+			if (*end != '\0' || iterations < 0)
+				goto usage;
+		} else if (strcmp(words[i], "-d") == 0 && i + 1 < n) {
+			period = strtod(words[++i], &end);
+			if (*end != '\0' || !(period >= 0.1 && period <= 3600))
+				goto usage;
+		} else {
+			goto usage;
+		}
+	}
+	if ((rc = top_take(&a)) != 0)
+		return rc;
+	for (long it = 0; iterations == 0 || it < iterations; it++) {
+		struct timespec ts = { (time_t)period,
+		    (long)((period - (double)(time_t)period) * 1e9) };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		if ((rc = top_take(&b)) != 0)
+			break;
+		if (!tty && it > 0)
+			putchar('\n');
+		top_show(&a, &b, tty);
+		top_free(&a);
+		a = b;
+		memset(&b, 0, sizeof(b));
+	}
+	top_free(&a);
+	top_free(&b);
+	return rc;
+usage:
+	say("usage: httpqctl top [--once | -n ITERATIONS] [-d SECONDS (0.1-3600)]");
+	return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1118,6 +1359,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(argv[optind], "top") == 0)
+		return top(argv + optind, (size_t)(argc - optind));
 	/* The words without --json, which goes last, as the daemon reads it. */
 	words = xcalloc((size_t)(argc - optind) + 2, sizeof(char *));
 	for (int i = optind; i < argc; i++)

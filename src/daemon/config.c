@@ -135,6 +135,7 @@ build_groups(struct hq_config *cfg, struct hq_errors *errs)
 		g->sg = sg;
 		g->consumer = sg->queue ? consumer_named(cfg, sg->queue) : NULL;
 		g->max_body_bytes = sg->max_body_bytes;
+		g->slot = hq_stats_slot(sg->name);
 		resolve_timeouts(&g->t, &sg->timeouts, &s->timeouts);
 		for (size_t j = 0; j < sg->nprefixes; j++) {
 			void *other;
@@ -277,6 +278,15 @@ hq_config_build(struct hq_store *store, const char *moddir_override,
 		return NULL;
 	}
 	return cfg;
+}
+
+void
+hq_config_apply_limits(const struct hq_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		hq_stats_set_limits(cfg->groups[i].slot,
+		    cfg->groups[i].sg->max_connections,
+		    cfg->groups[i].sg->max_bandwidth);
 }
 
 void

@@ -262,6 +262,8 @@ rec_init(struct hq_conn *c, struct hq_logrec *rec)
 	rec->version = r->head.version;
 	rec->headers = r->head.headers;
 	rec->nheaders = r->head.nheaders;
+	rec->request_id = r->id;
+	rec->request_id_text = r->rid;
 	if (r->group != NULL)
 		rec->site = r->group->sg->name;
 }
@@ -298,6 +300,22 @@ hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *qu
 	hq_log_httperr(c->w, c->cfg->errlog, &rec);
 }
 
+/* Counters of a daemon-made answer: its 503 reason; a broken head that was
+ * never framed never reaches conn_next, so it is counted here. */
+static void
+conn_count_error(struct hq_conn *c, enum hq_error e)
+{
+	const httpq_request *r = c->req;
+	enum hq_stat_503 why = hq_stats_503_of(e);
+	unsigned slot = r->group ? r->group->slot : 0;
+
+	if (why != HQ_S503_N)
+		hq_stats_503(c->w->stats, slot, why);
+	if (r->started_us == 0)
+		hq_stats_request(c->w->stats, 0, hq_errinfo(e)->status,
+		    c->ilen - c->ipos, 0, 0, 0);
+}
+
 /* A daemon-made answer to the request in c->req (or to a broken head). */
 static void
 conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
@@ -309,6 +327,7 @@ conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 	    hq_errinfo(e)->status == 503 && hq_queue_verbosity(q) == HQ_503_BASIC)
 		reset = true;
 	hq_errlog(c, e, NULL, q ? hq_queue_name(q) : NULL);
+	conn_count_error(c, e);
 	r->resp_done = true;
 	r->owned = false;
 	if (reset) {
@@ -411,6 +430,48 @@ cook_path(struct hq_conn *c)
 	return false;
 }
 
+/* The connection counts in the URL group its requests go to (http.sys
+ * counts a connection against the group it serves); false, leaving it
+ * counted nowhere, when the group has max_connections already. */
+static void
+conn_leave_group(struct hq_conn *c)
+{
+	if (c->gslot != 0)
+		hq_group_conn_put(hq_stats_shared(c->gslot));
+	c->gslot = 0;
+}
+
+static bool
+conn_join_group(struct hq_conn *c, const struct hq_group *g)
+{
+	if (c->gslot == g->slot)
+		return true;
+	conn_leave_group(c);
+	if (!hq_group_conn_take(hq_stats_shared(g->slot)))
+		return false;
+	c->gslot = g->slot;
+	return true;
+}
+
+/* A front proxy's id, if the group trusts its header and it is sane: it
+ * goes into the logs and the response header instead of the numeric id
+ * (api->request_id() stays numeric). */
+static void
+trusted_id(httpq_request *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < r->head.nheaders; i++) {
+		const struct hq_hdr *h = &r->head.headers[i];
+
+		if (h->name.n == n && hq_mem_eq_nocase(h->name.p, name, n)) {
+			if (hq_request_id_ok(h->value.p, h->value.n))
+				r->rid = h->value;
+			return;
+		}
+	}
+}
+
 static bool
 route(struct hq_conn *c)
 {
@@ -438,6 +499,17 @@ route(struct hq_conn *c)
 		return false;
 	}
 	r->group = r->route->owner;
+	if (r->group->sg->trust_request_id != NULL)
+		trusted_id(r, r->group->sg->trust_request_id);
+	/* http.sys's state and QoS properties of the URL group. */
+	if (r->group->sg->state == HQ_GROUP_DISABLED) {
+		conn_error(c, HQ_ERR_DISABLED, NULL);
+		return false;
+	}
+	if (!conn_join_group(c, r->group)) {
+		conn_error(c, HQ_ERR_CONN_LIMIT, NULL);
+		return false;
+	}
 	c->last_group = r->group;
 	c->last_group_gen = c->cfg->generation;
 	return true;
@@ -491,6 +563,7 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->nrequests++;
 	r->id = hq_worker_request_id(c->w);
 	r->started_ms = hq_now_ms();
+	r->started_us = hq_mono_us(false);
 	r->has_body = r->head.chunked || r->head.content_length > 0;
 	r->body_done = !r->has_body;
 	r->body_left = r->head.content_length > 0 ? r->head.content_length : 0;
@@ -509,6 +582,10 @@ request_start(struct hq_conn *c, size_t head_len)
 	const struct hq_consumer *k;
 
 	request_frame(c, head_len);
+	if (c->over_limit) {
+		conn_error(c, HQ_ERR_CONN_LIMIT, NULL); /* and close */
+		return;
+	}
 	if (!cook_path(c) || !route(c) || hq_cache_serve(c) || !admit(c))
 		return;
 	k = r->group->consumer;
@@ -707,6 +784,19 @@ hq_conn_want_body(struct hq_conn *c)
 
 /* --- moving on ------------------------------------------------------------ */
 
+/* A request answered: its URL group's counters (stats.c). */
+static void
+conn_count(struct hq_conn *c)
+{
+	const httpq_request *r = c->req;
+	uint64_t now = hq_mono_us(false);
+	uint64_t total = now - r->started_us;
+	uint64_t ttfb = r->head_us > r->started_us ? r->head_us - r->started_us : total;
+
+	hq_stats_request(c->w->stats, r->group ? r->group->slot : 0, r->status,
+	    r->head.head_len + r->body_seen, c->bytes_out - r->out_mark, ttfb, total);
+}
+
 static void
 conn_next(struct hq_conn *c)
 {
@@ -719,6 +809,7 @@ conn_next(struct hq_conn *c)
 		c->state = HQ_C_DRAIN;
 		return;
 	}
+	conn_count(c);
 	if (r->group != NULL && r->group->alog != NULL)
 		hq_access_log(c);
 	request_reset(c);
@@ -950,6 +1041,8 @@ conn_free(struct hq_conn *c)
 		request_clear(c);
 	conn_release(c);
 	hq_tls_conn_free(c);
+	if (c->bwev != NULL)
+		event_free(c->bwev);
 	hq_config_unref(c->cfg);
 	hq_rt_unref(c->rt);
 	free(c);
@@ -962,6 +1055,7 @@ conn_close(struct hq_conn *c, bool reset)
 		return;
 	c->closed = true;
 	c->state = HQ_C_CLOSED;
+	conn_leave_group(c);
 	event_del(&c->rev);
 	write_arm(c, false);
 	timer_set(c, T_NONE, 0);
@@ -978,18 +1072,72 @@ conn_close(struct hq_conn *c, bool reset)
 		hq_request_abort(c->req);
 }
 
+/* The bandwidth timer: the group's bucket has bytes again. */
+static void
+on_bw_timer(evutil_socket_t fd, short what, void *arg)
+{
+	conn_after(arg);
+}
+
+/* The share of the pending output that the URL group's bandwidth limit
+ * lets out now (UINT64_MAX without one); 0 arms the bandwidth timer. */
+static uint64_t
+bw_budget(struct hq_conn *c, struct hq_gshared **g)
+{
+	uint64_t wait_us, n;
+	struct timeval tv;
+
+	*g = NULL;
+	if (c->gslot == 0)
+		return UINT64_MAX;
+	*g = hq_stats_shared(c->gslot);
+	if (atomic_load_explicit(&(*g)->rate, memory_order_relaxed) == 0) {
+		*g = NULL;
+		return UINT64_MAX;
+	}
+	if (c->bwev != NULL && evtimer_pending(c->bwev, NULL))
+		return 0;
+	n = hq_bw_take(*g, c->pending, &wait_us);
+	if (n == 0) {
+		tv.tv_sec = (time_t)(wait_us / 1000000);
+		tv.tv_usec = (suseconds_t)(wait_us % 1000000);
+		if (c->bwev == NULL)
+			c->bwev = evtimer_new(c->w->base, on_bw_timer, c);
+		if (c->bwev == NULL || evtimer_add(c->bwev, &tv) < 0)
+			return c->pending; /* no timer: unthrottled rather than stuck */
+	}
+	return n;
+}
+
 static void
 conn_flush(struct hq_conn *c)
 {
-	uint64_t before = c->pending;
+	uint64_t before = c->pending, budget;
+	struct hq_gshared *g;
 
 	if (c->pending == 0 || c->closed)
 		return;
-	if (hq_out_flush(c) < 0) {
+	budget = bw_budget(c, &g);
+	if (budget == 0)
+		return; /* the bandwidth timer goes on */
+	if (hq_out_flush(c, budget) < 0) {
+		if (g != NULL)
+			hq_bw_refund(g, (int64_t)budget);
 		if (req_owned(c))
 			hq_request_abort(c->req);
 		conn_close(c, false);
 		return;
+	}
+	if (g != NULL) {
+		hq_bw_refund(g, (int64_t)budget - (int64_t)(before - c->pending));
+		/* The share is out and more waits: the timer, not the
+		 * write event (the socket is writable; the bucket is not). */
+		if (c->pending > 0 && before - c->pending >= budget) {
+			if (c->write_armed)
+				write_arm(c, false);
+			conn_flush(c);
+			return;
+		}
 	}
 	if (c->pending > 0 && !c->write_armed)
 		write_arm(c, true);
@@ -1134,7 +1282,7 @@ hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool rese
 		 * effort, non-blocking): the client sees it cut short rather
 		 * than nothing. */
 		if (!c->closed && r->head_sent && !reset)
-			(void)hq_out_flush(c);
+			(void)hq_out_flush(c, UINT64_MAX);
 		conn_close(c, reset && !r->head_sent);
 	}
 	r->resp_done = true;
@@ -1173,6 +1321,11 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 	c->cfg = w->cfg;
 	hq_rt_ref(w->rt);
 	c->rt = w->rt;
+	/* server.max_connections: the connection is taken, and its first
+	 * request answered 503 ConnLimit (a client told, not reset). */
+	if (c->cfg->store->max_connections != 0 &&
+	    hq_workers_connections() >= c->cfg->store->max_connections)
+		c->over_limit = true;
 	c->tls_bind = -1;
 	if (la->https && (c->cfg->tls == NULL || hq_tls_conn_new(c, c->cfg->tls) < 0)) {
 		/* No binding covers the port (the store refuses that) or no memory. */

@@ -429,6 +429,8 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	    s->nfiles == 1 ? "" : "s");
 	servicestate_limits(f, false);
 	servicestate_cache(f, cfg, false);
+	fprintf(f, "connections %u  max connections ", hq_workers_connections());
+	fprintf(f, s->max_connections ? "%u\n" : "unlimited\n", s->max_connections);
 	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
@@ -464,10 +466,47 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	if (hq_attach_table(f))
 		fputc('\n', f);
 	runtime_text(f, cfg);
-	t = hq_table_new(2, "LISTENER", "CONNECTIONS");
+	t = hq_table_new(8, "URL GROUP", "REQUESTS", "2XX", "3XX", "4XX", "5XX",
+	    "BYTES IN", "BYTES OUT");
+	for (size_t i = 0; i <= s->ngroups; i++) {
+		struct hq_gsum g;
+		uint64_t all;
+
+		hq_stats_sum_group(i < s->ngroups ? cfg->groups[i].slot : 0, &g);
+		all = g.status[0] + g.status[1] + g.status[2] + g.status[3] +
+		    g.status[4] + g.status[5];
+		snprintf(n[0], sizeof(n[0]), "%llu", (unsigned long long)all);
+		for (size_t k = 2; k <= 5; k++)
+			snprintf(n[k - 1], sizeof(n[0]), "%llu",
+			    (unsigned long long)g.status[k]);
+		snprintf(n[5], sizeof(n[0]), "%llu", (unsigned long long)g.bytes_in);
+		snprintf(n[6], sizeof(n[0]), "%llu", (unsigned long long)g.bytes_out);
+		hq_table_row(t, i < s->ngroups ? s->groups[i].name : "(no group)",
+		    n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
+	}
+	hq_table_print(f, t, "no URL groups");
+	fputc('\n', f);
+	t = hq_table_new(5, "URL GROUP", "STATE", "CONNECTIONS", "MAX CONNECTIONS",
+	    "MAX BANDWIDTH");
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct hq_store_group *g = &s->groups[i];
+
+		snprintf(n[0], sizeof(n[0]), "%u", atomic_load_explicit(
+		    &hq_stats_shared(cfg->groups[i].slot)->conns, memory_order_relaxed));
+		snprintf(n[1], sizeof(n[1]), g->max_connections ? "%u" : "unlimited",
+		    g->max_connections);
+		snprintf(n[2], sizeof(n[2]), g->max_bandwidth ? "%u B/s" : "unlimited",
+		    g->max_bandwidth);
+		hq_table_row(t, g->name, hq_group_state_name(g->state), n[0], n[1], n[2]);
+	}
+	hq_table_print(f, t, "no URL groups");
+	fputc('\n', f);
+	t = hq_table_new(3, "LISTENER", "CONNECTIONS", "ACCEPTED");
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
-		hq_table_row(t, la[i].text, n[0]);
+		snprintf(n[1], sizeof(n[1]), "%llu",
+		    (unsigned long long)hq_workers_listener_accepted(i));
+		hq_table_row(t, la[i].text, n[0], n[1]);
 	}
 	hq_table_print(f, t, "no listeners (no URL prefix registered)");
 }
@@ -492,14 +531,38 @@ queue_json(FILE *f, const struct hq_store_queue *sq, const struct hq_queue *q)
 	fputc('}', f);
 }
 
+/* A URL group's counters, summed over the workers (stats.c). */
 static void
-group_json(FILE *f, const struct hq_store_group *g)
+group_counts_json(FILE *f, unsigned slot)
+{
+	struct hq_gsum g;
+
+	hq_stats_sum_group(slot, &g);
+	fprintf(f, ",\"requests\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
+	    "\"4xx\":%llu,\"5xx\":%llu},\"503\":{",
+	    (unsigned long long)g.status[1], (unsigned long long)g.status[2],
+	    (unsigned long long)g.status[3], (unsigned long long)g.status[4],
+	    (unsigned long long)g.status[5]);
+	for (size_t k = 0; k < HQ_S503_N; k++)
+		fprintf(f, "%s\"%s\":%llu", k ? "," : "", hq_stats_503_names[k],
+		    (unsigned long long)g.r503[k]);
+	fprintf(f, "},\"bytes_in\":%llu,\"bytes_out\":%llu",
+	    (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+	if (slot != 0)
+		fprintf(f, ",\"connections\":%u", atomic_load_explicit(
+		    &hq_stats_shared(slot)->conns, memory_order_relaxed));
+}
+
+static void
+group_json(FILE *f, const struct hq_store_group *g, unsigned slot)
 {
 	fputs("{\"name\":", f);
 	hq_json_str(f, g->name);
 	fputs(",\"queue\":", f);
 	hq_json_str(f, g->queue);
-	fputc(',', f);
+	fprintf(f, ",\"state\":\"%s\",\"max_connections\":%u,"
+	    "\"max_bandwidth\":%u,", hq_group_state_name(g->state),
+	    g->max_connections, g->max_bandwidth);
 	hq_json_origin(f, &g->at);
 	fputs(",\"prefixes\":[", f);
 	for (size_t j = 0; j < g->nprefixes; j++) {
@@ -509,7 +572,9 @@ group_json(FILE *f, const struct hq_store_group *g)
 		hq_json_origin(f, &g->prefix_at[j]);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputc(']', f);
+	group_counts_json(f, slot);
+	fputc('}', f);
 }
 
 static void
@@ -518,20 +583,25 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	const struct hq_store *s = cfg->store;
 	const struct hq_listen_addr *la = NULL;
 	size_t nla = hq_workers_listeners(&la);
+	uint64_t tls[2], rl[2];
 
 	fprintf(f, "{\"version\":\"%s\",\"pid\":%ld,\"uptime\":%lld,"
 	    "\"generation\":%u,\"workers\":%u,\"store\":", PACKAGE_VERSION,
 	    (long)getpid(), (long long)(time(NULL) - C.started),
 	    cfg->generation, hq_workers_count());
 	hq_json_str(f, s->files[0]);
+	fprintf(f, ",\"connections\":%u,\"max_connections\":%u",
+	    hq_workers_connections(), s->max_connections);
 	servicestate_limits(f, true);
 	servicestate_cache(f, cfg, true);
 	fputs(",\"url_groups\":[", f);
 	for (size_t i = 0; i < s->ngroups; i++) {
 		fputs(i ? "," : "", f);
-		group_json(f, &s->groups[i]);
+		group_json(f, &s->groups[i], cfg->groups[i].slot);
 	}
-	fputs("],\"queues\":[", f);
+	fputs("],\"unrouted\":{\"name\":\"-\"", f);
+	group_counts_json(f, 0);
+	fputs("},\"queues\":[", f);
 	for (size_t i = 0; i < cfg->nconsumers; i++) {
 		fputs(i ? "," : "", f);
 		queue_json(f, &s->queues[i], cfg->consumers[i].queue);
@@ -542,9 +612,16 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	for (size_t i = 0; i < nla; i++) {
 		fputs(i ? ",{\"address\":" : "{\"address\":", f);
 		hq_json_str(f, la[i].text);
-		fprintf(f, ",\"connections\":%u}", hq_workers_listener_conns(i));
+		fprintf(f, ",\"connections\":%u,\"accepted\":%llu}",
+		    hq_workers_listener_conns(i),
+		    (unsigned long long)hq_workers_listener_accepted(i));
 	}
-	fputs("]}\n", f);
+	hq_stats_sum_tls(&tls[0], &tls[1]);
+	hq_stats_reloads(&rl[0], &rl[1]);
+	fprintf(f, "],\"tls_handshakes\":{\"full\":%llu,\"resumed\":%llu},"
+	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu}}\n",
+	    (unsigned long long)tls[0], (unsigned long long)tls[1],
+	    (unsigned long long)rl[0], (unsigned long long)rl[1]);
 }
 
 /* show queue NAME of a queue created at run time: its creator, its URLs
@@ -653,6 +730,55 @@ show_queue(struct answer *a, const struct hq_config *cfg, const char *name,
 		if (s->groups[g].queue && strcmp(s->groups[g].queue, name) == 0)
 			hq_ctl_text_field(a->f, "url group", "%s", s->groups[g].name);
 	hq_attach_show(a->f, name, false);
+}
+
+/*
+ * show stats: the raw counters, one object a line, for `httpqctl top`
+ * (which takes two readings and shows rates) and scripts:
+ *   uptime_us N connections N
+ *   group NAME QUEUE 1xx 2xx 3xx 4xx 5xx 503s bytes_in bytes_out
+ *   queue NAME depth peak limit arrived completed rejected
+ *   listener ADDRESS open accepted
+ * Names are store names (letters, digits, '_', '.', '-'); "-" for none.
+ */
+static void
+show_stats(FILE *f, const struct hq_config *cfg)
+{
+	const struct hq_store *s = cfg->store;
+	const struct hq_listen_addr *la = NULL;
+	size_t nla = hq_workers_listeners(&la);
+
+	fprintf(f, "uptime_us %llu connections %u\n",
+	    (unsigned long long)hq_stats_uptime_us(), hq_workers_connections());
+	for (size_t i = 0; i <= s->ngroups; i++) {
+		struct hq_gsum g;
+		uint64_t r503 = 0;
+
+		hq_stats_sum_group(i < s->ngroups ? cfg->groups[i].slot : 0, &g);
+		for (size_t k = 0; k < HQ_S503_N; k++)
+			r503 += g.r503[k];
+		fprintf(f, "group %s %s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		    i < s->ngroups ? s->groups[i].name : "-",
+		    i < s->ngroups && s->groups[i].queue ? s->groups[i].queue : "-",
+		    (unsigned long long)g.status[1], (unsigned long long)g.status[2],
+		    (unsigned long long)g.status[3], (unsigned long long)g.status[4],
+		    (unsigned long long)g.status[5], (unsigned long long)r503,
+		    (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+	}
+	for (size_t i = 0; i < cfg->nconsumers; i++) {
+		struct hq_queue_stats st;
+
+		if (cfg->consumers[i].queue == NULL)
+			continue;
+		hq_queue_stats(cfg->consumers[i].queue, &st);
+		fprintf(f, "queue %s %u %u %u %llu %llu %llu\n", s->queues[i].name,
+		    st.current, st.peak, st.limit, (unsigned long long)st.arrived,
+		    (unsigned long long)st.completed, (unsigned long long)st.rejected);
+	}
+	for (size_t i = 0; i < nla; i++)
+		fprintf(f, "listener %s %u %llu\n", la[i].text,
+		    hq_workers_listener_conns(i),
+		    (unsigned long long)hq_workers_listener_accepted(i));
 }
 
 /* ---------------------------------------------------------------------
@@ -1034,6 +1160,9 @@ dispatch(struct answer *a, struct client *c, const struct hq_ctl_cmd *cmd)
 		break;
 	case HQ_CTL_SHOW_STORE:
 		show_store(a->f, s, cmd->json);
+		break;
+	case HQ_CTL_SHOW_STATS:
+		show_stats(a->f, cfg);
 		break;
 	case HQ_CTL_RELOAD:
 		hq_log(LOG_NOTICE, "control: reload asked by uid %ld pid %ld",

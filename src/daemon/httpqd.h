@@ -8,7 +8,7 @@
  *
  *   main.c
  *   lifecycle.c
- *   control.c
+ *   control.c metrics.c
  *   attach.c
  *   conn.c request.c
  *   cache.c
@@ -19,7 +19,7 @@
  *   tls_ctx.c
  *   tls_conn.c logfile.c
  *   listener.c
- *   sd.c mailbox.c
+ *   sd.c mailbox.c stats.c
  *
  * Reaching up takes a pointer handed down, never a call: lifecycle.c gives
  * worker.c the connection layer's ops (the accept handler, drain, abort:
@@ -76,6 +76,91 @@ int hq_mailbox_post(struct hq_mailbox *mb, void (*fn)(void *), void *arg);
 /* Runs what is queued, then refuses further posts; frees the eventfd. */
 void hq_mailbox_close(struct hq_mailbox *mb);
 
+/* ---------------------------------------------------------------------
+ * stats.c -- counters per worker, no lock: each written by its worker
+ * only (hq_stat_add: relaxed load and store, no locked add), read by any
+ * thread with relaxed loads and summed over the workers.
+ * ------------------------------------------------------------------- */
+#define HQ_LAT_BUCKETS  17        /* 16 bounds (hq_stats_lat_bounds_us) + Inf */
+#define HQ_STATS_CHUNK  64        /* URL group slots per chunk */
+#define HQ_STATS_CHUNKS 64
+#define HQ_STATS_SLOTS  (HQ_STATS_CHUNK * HQ_STATS_CHUNKS)
+enum hq_stat_503 { HQ_S503_QUEUE_FULL, HQ_S503_NO_CONSUMER, HQ_S503_UNBOUND,
+	HQ_S503_SHUTDOWN, HQ_S503_CONN_LIMIT, HQ_S503_DISABLED, HQ_S503_N };
+extern const uint64_t hq_stats_lat_bounds_us[HQ_LAT_BUCKETS - 1];
+extern const char *const hq_stats_503_names[HQ_S503_N]; /* metric labels */
+
+/* One URL group's counters on one worker. */
+struct hq_gstats {
+	atomic_uint_fast64_t status[6];       /* by status / 100; [0]: none */
+	atomic_uint_fast64_t r503[HQ_S503_N];
+	atomic_uint_fast64_t bytes_in, bytes_out;
+	atomic_uint_fast64_t ttfb[HQ_LAT_BUCKETS], total[HQ_LAT_BUCKETS];
+	atomic_uint_fast64_t ttfb_sum_us, total_sum_us;
+};
+/* The same summed over the workers. */
+struct hq_gsum {
+	uint64_t status[6], r503[HQ_S503_N], bytes_in, bytes_out;
+	uint64_t ttfb[HQ_LAT_BUCKETS], total[HQ_LAT_BUCKETS];
+	uint64_t ttfb_sum_us, total_sum_us;
+};
+struct hq_wstats {
+	struct hq_gstats *_Atomic chunks[HQ_STATS_CHUNKS];
+	atomic_uint_fast64_t tls_full, tls_resumed;
+};
+/* Written by one thread only: no locked add on the hot path. */
+static inline void
+hq_stat_add(atomic_uint_fast64_t *p, uint64_t n)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
+/* Main thread, before the workers run. */
+struct hq_wstats *hq_stats_worker_new(void);
+void hq_stats_free(void);
+void hq_stats_start(void);
+/* Main thread: the slot of a URL group name, the same for the daemon's
+ * life; slot 0 counts requests routed to no group. */
+unsigned hq_stats_slot(const char *name);
+/* Worker thread: its own counters. */
+struct hq_gstats *hq_stats_group(struct hq_wstats *ws, unsigned slot);
+void hq_stats_request(struct hq_wstats *ws, unsigned slot, int status,
+    uint64_t bytes_in, uint64_t bytes_out, uint64_t ttfb_us, uint64_t total_us);
+void hq_stats_503(struct hq_wstats *ws, unsigned slot, enum hq_stat_503 why);
+void hq_stats_tls(struct hq_wstats *ws, bool resumed);
+/* HQ_S503_N for an error that is no 503. */
+enum hq_stat_503 hq_stats_503_of(enum hq_error e);
+/* Any thread. */
+void hq_stats_sum_group(unsigned slot, struct hq_gsum *out);
+void hq_stats_sum_tls(uint64_t *full, uint64_t *resumed);
+void hq_stats_reload(bool ok);
+void hq_stats_reloads(uint64_t *ok, uint64_t *failed);
+uint64_t hq_stats_uptime_us(void);
+/* QoS of a URL group, by slot, shared by the workers and kept across
+ * reloads: connections (http.sys ConnectionLimit) and a token bucket of
+ * bytes per second (http.sys Bandwidth). */
+struct hq_gshared {
+	atomic_uint conns;            /* connections whose requests go to it */
+	atomic_uint max_conns;        /* 0 = unlimited */
+	atomic_uint rate;             /* bytes/s, 0 = unlimited */
+	atomic_int_fast64_t tokens;
+	atomic_uint_fast64_t last_us;
+};
+struct hq_gshared *hq_stats_shared(unsigned slot);
+/* Main thread, when a snapshot is built. */
+void hq_stats_set_limits(unsigned slot, uint32_t max_conns, uint32_t rate);
+/* false past max_conns. */
+bool hq_group_conn_take(struct hq_gshared *g);
+void hq_group_conn_put(struct hq_gshared *g);
+uint64_t hq_bw_take(struct hq_gshared *g, uint64_t want, uint64_t *wait_us);
+/* Gives back what was taken and not written (n > 0), or takes what was
+ * written beyond (n < 0: TLS writes whole records). */
+void hq_bw_refund(struct hq_gshared *g, int64_t n);
+
+/* metrics.c: the built-in `metrics` module (Prometheus text format 0.0.4),
+ * registered by lifecycle.c with hq_module_builtin(). */
+extern const struct httpq_module hq_metrics_module;
+
 /* request.c: the API table handed to modules (module.c is in src/lib/). */
 extern const struct httpq_api hq_api;
 
@@ -93,6 +178,7 @@ struct hq_group {
 	const struct hq_store_group *sg;
 	const struct hq_rt_owner *rt; /* a run-time URL group: who owns it; NULL: YAML */
 	struct hq_consumer *consumer; /* NULL: bound to no queue -> 503 */
+	unsigned slot;                /* its counters (hq_stats_slot) */
 	struct hq_timeouts t;         /* resolved: global where the group says 0 */
 	uint64_t max_body_bytes;
 	struct hq_alog *alog;         /* NULL: no access log */
@@ -137,6 +223,9 @@ void hq_config_unref(struct hq_config *cfg);
 void hq_config_free_on(struct hq_mailbox *mb);
 void hq_config_free_now(struct hq_config *cfg);
 bool hq_config_same_listens(const struct hq_config *a, const struct hq_config *b);
+/* The URL groups' QoS limits (kept by name in stats.c), once a snapshot
+ * is the running one: a refused reload changes none. */
+void hq_config_apply_limits(const struct hq_config *cfg);
 void hq_config_registry_free(void);
 /* The built-in module that consumes `attach:` queues (attach.c's
  * hq_attach_module), handed down by lifecycle.c before the first build;
@@ -383,6 +472,8 @@ struct hq_worker {
 	struct hq_listen_addr *laddrs; /* parallel to listeners */
 	size_t nlisteners;
 	atomic_uint *lconns;           /* live connections per laddrs entry */
+	atomic_uint_fast64_t *laccepted; /* accepted per laddrs entry (worker writes) */
+	struct hq_wstats *stats;       /* its counters (stats.c) */
 	size_t nladdrs;                /* laddrs (and lconns) entries, for life */
 	struct hq_conn *conns;         /* every live connection (list) */
 	atomic_uint nconns;            /* read by the main thread */
@@ -447,6 +538,7 @@ uint64_t hq_workers_requests(void);
  * the connections open on it now, summed over the workers. */
 size_t hq_workers_listeners(const struct hq_listen_addr **la);
 unsigned hq_workers_listener_conns(size_t i);
+uint64_t hq_workers_listener_accepted(size_t i);
 /* accept() failures since the start, by enum hq_accept_fail (relaxed). */
 void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
@@ -547,6 +639,7 @@ struct hq_seg {
 struct httpq_request {
 	struct hq_conn *c;
 	uint64_t id;                 /* api->request_id(), set when framed */
+	struct hq_str rid;           /* a trusted front proxy's id (in the head), or n = 0 */
 	void *user_data;             /* api->set_user_data() */
 	struct hq_capture *cap;      /* the response being kept (cache.c), or NULL */
 	const struct hq_group *group;
@@ -557,6 +650,7 @@ struct httpq_request {
 	struct hq_str query;
 	char *cooked_url;            /* built on demand */
 	uint64_t started_ms;
+	uint64_t started_us, head_us; /* precise clock: framed, head queued */
 	uint64_t out_mark;           /* c->bytes_out when the request began */
 
 	/* request entity body */
@@ -642,6 +736,9 @@ struct hq_conn {
 	uint64_t timer_req;          /* nrequests when the timer was set */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
+	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
+	bool over_limit;             /* past server.max_connections: 503 and close */
+	struct event *bwev;          /* bandwidth timer (max_bandwidth), made on first use */
 
 	/* input: ibuf[ipos..ilen) is unconsumed; NULL while idle */
 	char *ibuf;
@@ -703,8 +800,9 @@ void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const cha
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
 void hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len);
 void hq_out_reset(struct hq_conn *c);
-/* Writes as much as the socket takes: 0 ok (maybe pending), -1 error. */
-int hq_out_flush(struct hq_conn *c);
+/* Writes as much as the socket takes, at most budget bytes (UINT64_MAX:
+ * no limit): 0 ok (maybe pending), -1 error. */
+int hq_out_flush(struct hq_conn *c, uint64_t budget);
 int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);

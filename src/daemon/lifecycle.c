@@ -60,6 +60,7 @@ hq_check(const char *path, const char *moddir)
 	M.path = path;
 	M.moddir = moddir;
 	hq_config_set_attach(&hq_attach_module);
+	hq_module_register_builtin(&hq_metrics_module);
 	cfg = load(true, &errs);
 	if (cfg == NULL) {
 		hq_errors_print(&errs, stderr);
@@ -91,6 +92,7 @@ reload(struct hq_errors *errs)
 		    old->generation, errs->total, errs->total == 1 ? "" : "s");
 		log_errors(LOG_ERR, errs);
 		hq_sd_reload_failed(old->generation, errs->total);
+		hq_stats_reload(false);
 		return -1;
 	}
 	cfg->generation = old->generation + 1;
@@ -98,12 +100,14 @@ reload(struct hq_errors *errs)
 		hq_log(LOG_WARNING, "reload: the listen addresses changed; they take "
 		    "effect when httpqd restarts (like http.sys's IP listen list)");
 	M.cfg = cfg;
+	hq_config_apply_limits(cfg);
 	hq_tls_started(cfg->tls);
 	hq_workers_set_config(cfg);
 	hq_registry_set_config(cfg);
 	hq_config_unref(old);
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
+	hq_stats_reload(true);
 	return 0;
 }
 
@@ -272,6 +276,8 @@ setup(bool foreground, unsigned *nworkers, int ***fds)
 	if (hq_control_check(M.cfg->store) < 0)
 		goto fail_quiet;
 	M.cfg->generation = 1;
+	hq_config_apply_limits(M.cfg);
+	hq_stats_start();
 	*nworkers = worker_count(M.cfg->store);
 	if (hq_listeners_open(M.cfg, *nworkers, fds) < 0)
 		return -1;
@@ -305,6 +311,7 @@ teardown(void)
 	hq_attach_free();
 	hq_config_free_on(NULL);
 	hq_config_registry_free();
+	hq_stats_free();
 	if (M.drain_tick)
 		event_free(M.drain_tick);
 	if (M.tls_tick)
@@ -328,6 +335,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.path = path;
 	M.moddir = moddir;
 	hq_config_set_attach(&hq_attach_module);
+	hq_module_register_builtin(&hq_metrics_module);
 	signal(SIGPIPE, SIG_IGN);
 	/* RLIMIT_FSIZE reached: write() fails with EFBIG (logfile.c copes). */
 	signal(SIGXFSZ, SIG_IGN);

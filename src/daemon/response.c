@@ -133,15 +133,20 @@ tls_seg_write(struct hq_conn *c, struct hq_seg *s)
 	return hq_tls_write(c, buf, (size_t)n);
 }
 
+/* Writes at most max bytes of s (a bandwidth limit's share); TLS, whose
+ * retried SSL_write must repeat its length, writes as before, and the
+ * bucket goes into debt instead. */
 static ssize_t
-seg_write(struct hq_conn *c, struct hq_seg *s)
+seg_write(struct hq_conn *c, struct hq_seg *s, uint64_t max)
 {
+	uint64_t len = s->len < max ? s->len : max;
+
 	if (c->ssl != NULL)
 		return tls_seg_write(c, s);
 	if (s->fd < 0)
-		return write(c->fd, c->out.p + s->off, s->len);
+		return write(c->fd, c->out.p + s->off, len);
 	off_t off = (off_t)s->off;
-	size_t n = s->len > (1 << 20) ? (1 << 20) : (size_t)s->len;
+	size_t n = len > (1 << 20) ? (1 << 20) : (size_t)len;
 	ssize_t w = sendfile(c->fd, s->fd, &off, n);
 
 	if (w == 0)
@@ -182,11 +187,11 @@ out_compact(struct hq_conn *c)
 }
 
 int
-hq_out_flush(struct hq_conn *c)
+hq_out_flush(struct hq_conn *c, uint64_t budget)
 {
-	while (c->seg0 < c->nsegs) {
+	while (c->seg0 < c->nsegs && budget > 0) {
 		struct hq_seg *s = &c->segs[c->seg0];
-		ssize_t n = seg_write(c, s);
+		ssize_t n = seg_write(c, s, budget);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -196,6 +201,9 @@ hq_out_flush(struct hq_conn *c)
 		s->off += (uint64_t)n;
 		s->len -= (uint64_t)n;
 		c->pending -= (uint64_t)n;
+		budget = (uint64_t)n < budget ? budget - (uint64_t)n : 0;
+		if (budget == 0 && s->len > 0)
+			break; /* the bandwidth limit's share is written */
 		if (s->len > 0 && c->ssl == NULL)
 			break; /* short write: the socket is full */
 		if (s->len > 0)
@@ -311,6 +319,32 @@ put_content_length(struct hq_conn *c, uint64_t n)
 
 	PUT_LIT(c, "Content-Length: ");
 	put(c, num, fmt_u64(num, n));
+	PUT_LIT(c, "\r\n");
+}
+
+/* The request id header of the URL group (request_id_header), unless the
+ * module sent one itself: the trusted foreign id, else the numeric one. */
+static void
+put_request_id(struct hq_conn *c, const httpq_header *h, size_t n)
+{
+	const httpq_request *r = c->req;
+	const char *name;
+	size_t len;
+	char num[24];
+
+	if (r->group == NULL || (name = r->group->sg->request_id_header) == NULL ||
+	    r->id == 0)
+		return;
+	len = strlen(name);
+	for (size_t i = 0; i < n; i++)
+		if (h[i].name_len == len && hq_mem_eq_nocase(h[i].name, name, len))
+			return;
+	put(c, name, len);
+	PUT_LIT(c, ": ");
+	if (r->rid.n > 0)
+		put(c, r->rid.p, r->rid.n);
+	else
+		put(c, num, fmt_u64(num, r->id));
 	PUT_LIT(c, "\r\n");
 }
 
@@ -463,12 +497,14 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 		return -1;
 	/* Nothing fails from here on: the head goes out whole. */
 	r->status = status;
+	r->head_us = hq_mono_us(false);
 	if (f.cl >= 0)
 		r->resp_cl = f.cl;
 	if (f.close || (flags & HTTPQ_SEND_DISCONNECT))
 		c->close_after = true;
 	put_status_line(c, status, reason ? reason : status_phrase(status));
 	put_module_headers(c, headers, n, &f);
+	put_request_id(c, headers, n);
 	/* The module's own Date or Server wins. */
 	put_date_server(c, !f.has_date, !f.has_server);
 	r->head_sent = true;
@@ -545,8 +581,10 @@ hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
 	if (ei->close)
 		c->close_after = true;
 	r->status = ei->status;
+	r->head_us = hq_mono_us(false);
 	put_status_line(c, ei->status, full ? full_phrase(e) : ei->phrase);
 	PUT_LIT(c, "Content-Type: text/html; charset=us-ascii\r\n");
+	put_request_id(c, NULL, 0);
 	put_date_server(c, true, true);
 	r->resp_cl = n;
 	r->head_open = true;

@@ -236,6 +236,7 @@ hq_tls_handshake(struct hq_conn *c)
 
 	if (n == 1) {
 		c->tls_hs = false;
+		hq_stats_tls(c->w->stats, SSL_session_reused(c->ssl) == 1);
 		return 1;
 	}
 	e = SSL_get_error(c->ssl, n);

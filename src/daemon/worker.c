@@ -163,6 +163,8 @@ worker_new(int id, struct hq_config *cfg, int *fds)
 		atomic_init(&w->accept_fails[i], 0);
 	w->nladdrs = cfg->nlistens;
 	w->lconns = xcalloc(cfg->nlistens + 1, sizeof(*w->lconns));
+	w->laccepted = xcalloc(cfg->nlistens + 1, sizeof(*w->laccepted));
+	w->stats = hq_stats_worker_new();
 	for (size_t i = 0; i < w->nladdrs; i++)
 		atomic_init(&w->lconns[i], 0);
 	return w;
@@ -214,6 +216,7 @@ hq_worker_link(struct hq_worker *w, struct hq_conn *c)
 	w->conns = c;
 	atomic_fetch_add(&w->nconns, 1);
 	atomic_fetch_add_explicit(&w->lconns[c->la - w->laddrs], 1, memory_order_relaxed);
+	hq_stat_add(&w->laccepted[c->la - w->laddrs], 1);
 }
 
 void
@@ -280,6 +283,18 @@ hq_workers_listener_conns(size_t i)
 	for (unsigned w = 0; w < nworkers; w++)
 		if (i < workers[w]->nladdrs)
 			n += atomic_load_explicit(&workers[w]->lconns[i],
+			    memory_order_relaxed);
+	return n;
+}
+
+uint64_t
+hq_workers_listener_accepted(size_t i)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < nworkers; w++)
+		if (i < workers[w]->nladdrs)
+			n += atomic_load_explicit(&workers[w]->laccepted[i],
 			    memory_order_relaxed);
 	return n;
 }
@@ -422,6 +437,7 @@ worker_free(struct hq_worker *w)
 	free(w->listeners);
 	free(w->laddrs);
 	free(w->lconns);
+	free(w->laccepted);
 	for (size_t k = 0; k < HQ_NPOOLS; k++) {
 		for (size_t i = 0; i < w->pools[k].n; i++)
 			free(w->pools[k].free[i]);

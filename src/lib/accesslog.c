@@ -22,7 +22,7 @@ enum lf {
 	LF_S_COMPUTERNAME, LF_S_IP, LF_S_PORT, LF_CS_METHOD, LF_CS_URI_STEM,
 	LF_CS_URI_QUERY, LF_CS_URI, LF_SC_STATUS, LF_SC_SUBSTATUS,
 	LF_SC_WIN32_STATUS, LF_SC_BYTES, LF_CS_BYTES, LF_TIME_TAKEN,
-	LF_CS_VERSION, LF_CS_HOST, LF_S_REASON, LF_S_QUEUENAME, LF_CS_HEADER,
+	LF_CS_VERSION, LF_CS_HOST, LF_S_REASON, LF_S_QUEUENAME, LF_S_REQUEST_ID, LF_CS_HEADER,
 };
 
 /* http.sys's names (HTTP_LOG_FIELD_* and the HTTPERR fields). */
@@ -37,7 +37,7 @@ static const char *const lf_names[] = {
 	[LF_SC_BYTES] = "sc-bytes", [LF_CS_BYTES] = "cs-bytes",
 	[LF_TIME_TAKEN] = "time-taken", [LF_CS_VERSION] = "cs-version",
 	[LF_CS_HOST] = "cs-host", [LF_S_REASON] = "s-reason",
-	[LF_S_QUEUENAME] = "s-queuename",
+	[LF_S_QUEUENAME] = "s-queuename", [LF_S_REQUEST_ID] = "s-request-id",
 };
 #define NAMED_FIELDS (sizeof(lf_names) / sizeof(lf_names[0]))
 
@@ -370,6 +370,15 @@ w3c_field(struct ob *o, const struct hq_logfield *f, const struct hq_logrec *r)
 	case LF_CS_HOST: put_w3c(o, r->host.p, r->host.n); break;
 	case LF_S_REASON: put_w3c_str(o, r->reason); break;
 	case LF_S_QUEUENAME: put_w3c_str(o, r->queue); break;
+	case LF_S_REQUEST_ID:
+		/* A foreign id was checked (hq_request_id_ok): no blank. */
+		if (r->request_id_text.n > 0)
+			put_w3c(o, r->request_id_text.p, r->request_id_text.n);
+		else if (r->request_id > 0)
+			put_u64(o, r->request_id);
+		else
+			putc1(o, '-');
+		break;
 	case LF_CS_HEADER:
 		s = header(r, f->hdr, f->hdrlen);
 		put_w3c(o, s.p, s.n);

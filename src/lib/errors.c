@@ -69,6 +69,10 @@ static const struct hq_errinfo errors[HQ_ERR__COUNT] = {
 	    "The service is shutting down.", "AppShutdown", true },
 	[HQ_ERR_INTERNAL] = { 500, "Internal Server Error", "Internal Server Error",
 	    "The server met an internal error.", "Internal", true },
+	[HQ_ERR_CONN_LIMIT] = { 503, "Service Unavailable", "Service Unavailable",
+	    "Too many connections.", "ConnLimit", true },
+	[HQ_ERR_DISABLED] = { 503, "Service Unavailable", "Service Unavailable",
+	    "The URL group is disabled.", "Disabled", false },
 };
 
 const struct hq_errinfo *

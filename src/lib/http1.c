@@ -331,6 +331,24 @@ hq_http1_field_value_ok(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * A request id taken from a front proxy's header: 1 to HQ_REQUEST_ID_MAX
+ * bytes of token characters, or '/', '=' and ':' (base64, URNs), so that it
+ * can go into a log line or a response header as it is: no blank, no quote,
+ * no control character.
+ */
+bool
+hq_request_id_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > HQ_REQUEST_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)p[i], C_TCHAR) && p[i] != '/' &&
+		    p[i] != '=' && p[i] != ':')
+			return false;
+	return true;
+}
+
 /* Next non-empty element of a comma-separated list, without OWS. */
 static bool
 next_element(const char **pp, const char *e, struct hq_str *out)

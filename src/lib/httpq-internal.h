@@ -145,6 +145,8 @@ enum hq_error {
 	HQ_ERR_UNBOUND,           /* 503 URL group bound to no queue */
 	HQ_ERR_SHUTDOWN,          /* 503 daemon or queue shutting down */
 	HQ_ERR_INTERNAL,          /* 500 */
+	HQ_ERR_CONN_LIMIT,        /* 503 URL group's or server's max_connections */
+	HQ_ERR_DISABLED,          /* 503 URL group's state is disabled */
 	HQ_ERR__COUNT
 };
 
@@ -241,6 +243,13 @@ int hq_http1_parse_head(const char *buf, size_t len, size_t *scanned,
  */
 bool hq_http1_field_name_ok(const char *p, size_t n);
 bool hq_http1_field_value_ok(const char *p, size_t n);
+/*
+ * A request id from a trusted front proxy (url_groups[].trust_request_id):
+ * at most HQ_REQUEST_ID_MAX bytes of token characters, '/', '=' or ':'.
+ * Anything else is ignored and the daemon's own numeric id is used.
+ */
+#define HQ_REQUEST_ID_MAX 128
+bool hq_request_id_ok(const char *p, size_t n);
 
 /* Incremental chunked transfer-coding decoder. */
 struct hq_chunked {
@@ -447,6 +456,18 @@ struct hq_listen {
 	struct hq_origin at;
 };
 
+/* url_groups[].state (http.sys HttpServerStateProperty) */
+enum hq_group_state { HQ_GROUP_ENABLED, HQ_GROUP_DISABLED };
+#define HQ_MIN_BANDWIDTH 1024   /* bytes/s, http.sys's minimum */
+
+/* url_group_states[]: a URL group's state set by httpqctl (its drop-in),
+ * over the group's own state: key. */
+struct hq_store_gstate {
+	char *name;
+	int state;                    /* enum hq_group_state */
+	struct hq_origin at;
+};
+
 /* url_groups[].access_log */
 enum hq_logformat { HQ_LOG_W3C, HQ_LOG_NCSA };
 struct hq_store_alog {
@@ -472,6 +493,11 @@ struct hq_store_group {
 		bool enabled;
 		uint64_t max_bytes;   /* 0 = only the global limit */
 	} cache;
+	char *request_id_header;      /* response header echoing the id; NULL = none */
+	uint32_t max_connections;     /* 0 = unlimited; 503 ConnLimit beyond */
+	uint32_t max_bandwidth;       /* bytes/s, 0 = unlimited (else >= 1024) */
+	int state;                    /* enum hq_group_state, after url_group_states */
+	char *trust_request_id;       /* request header whose id is taken; NULL = none */
 };
 
 struct hq_store_queue {
@@ -559,6 +585,9 @@ struct hq_store {
 		uint32_t max_response_bytes;
 		uint32_t scavenger_period; /* seconds */
 	} cache;
+	struct hq_store_gstate *gstates;
+	size_t ngstates;
+	uint32_t max_connections;     /* server.max_connections, 0 = unlimited */
 };
 
 /*
@@ -585,6 +614,7 @@ struct hq_store *hq_store_load_override(const char *path, const char *dropin,
 char *hq_store_dropin_dir(const char *path);
 const char *hq_clientcert_name(enum hq_clientcert c);
 const char *hq_verbosity_name(enum hq_verbosity v);
+const char *hq_group_state_name(int state);
 /* Prints the key table: key, type, default, meaning (httpqd --list-keys). */
 void hq_store_list_keys(FILE *f);
 /*
@@ -655,7 +685,7 @@ ssize_t hq_tls_select(const struct hq_tls_key *k, size_t n, const char *sni,
 	"cs-method cs-uri-stem cs-uri-query sc-status sc-bytes cs-bytes " \
 	"time-taken cs-version cs-host cs(User-Agent) cs(Referer)"
 #define HQ_LOG_HTTPERR_FIELDS "date time c-ip c-port s-ip s-port " \
-	"cs-version cs-method cs-uri sc-status s-reason s-queuename"
+	"cs-version cs-method cs-uri sc-status s-reason s-queuename s-request-id"
 
 struct hq_logfield {
 	int id;                 /* enum in accesslog.c */
@@ -691,6 +721,8 @@ struct hq_logrec {
 	const char *site;            /* URL group name */
 	const char *queue;
 	const char *reason;          /* HTTPERR reason */
+	uint64_t request_id;         /* 0 = none (the head was never framed) */
+	struct hq_str request_id_text; /* a trusted foreign id, else n = 0 */
 	const struct hq_hdr *headers;
 	size_t nheaders;
 };
@@ -782,7 +814,7 @@ enum hq_ctl_cmd_id {
 	HQ_CTL_ADD_SSLCERT, HQ_CTL_DELETE_SSLCERT, HQ_CTL_ADD_IPLISTEN,
 	HQ_CTL_DELETE_IPLISTEN, HQ_CTL_SET_TIMEOUT, HQ_CTL_RELOAD,
 	HQ_CTL_FLUSH_LOGBUFFER, HQ_CTL_SHOW_STORE, HQ_CTL_SHOW_CACHESTATE,
-	HQ_CTL_FLUSH_CACHE,
+	HQ_CTL_FLUSH_CACHE, HQ_CTL_SHOW_STATS, HQ_CTL_SET_URLGROUP,
 	HQ_CTL__COUNT                 /* not a command: how many there are */
 };
 
@@ -1053,11 +1085,16 @@ struct httpq_ctx {
 struct httpq_ctx *hq_module_load(const char *name, const char *module_path,
     const struct hq_store_queue *sq, size_t qindex,
     const struct httpq_api *api, struct hq_errors *errs);
-/* Calls the module's init(): 0, or -1 with an error in errs. */
+/* Modules built into httpqd, by name; a queue's `module: metrics` finds
+ * one before module_path is searched.  httpqd registers each at start
+ * (main thread, before any store is loaded). */
+#define HQ_BUILTIN_NAMES "metrics"
+void hq_module_register_builtin(const struct httpq_module *m);
 /* A module compiled into the daemon (attached processes' consumer): a
  * context without a file; sq NULL for a run-time queue. */
 struct httpq_ctx *hq_module_builtin(const struct httpq_module *m, const char *queue_name,
     const struct hq_store_queue *sq, size_t qindex);
+/* Calls the module's init(): 0, or -1 with an error in errs. */
 int hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
     struct hq_errors *errs);
 /* fini() if init() succeeded, then dlclose. */

@@ -22,6 +22,49 @@
 
 #include "httpq-internal.h"
 
+/*
+ * Modules built into httpqd (the metrics module needs the daemon's
+ * counters, which no ABI function exposes): found by their bare name
+ * before module_path is searched, without dlopen.  httpqd registers them
+ * (hq_module_register_builtin); elsewhere (httpqctl -t) a name of HQ_BUILTIN_NAMES
+ * stands for a module with nothing to validate.
+ */
+static const char *const builtin_names[] = { HQ_BUILTIN_NAMES, NULL };
+static const struct httpq_module *builtins[8];
+static size_t nbuiltins;
+
+static void
+builtin_stub_handle(void *state, httpq_request *req)
+{
+	(void)state;
+	(void)req;
+}
+
+void
+hq_module_register_builtin(const struct httpq_module *m)
+{
+	if (nbuiltins < sizeof(builtins) / sizeof(builtins[0]))
+		builtins[nbuiltins++] = m;
+}
+
+/* The built-in module named name, a stub for it outside httpqd, or NULL. */
+static const struct httpq_module *
+builtin(const char *name)
+{
+	static struct httpq_module stubs[sizeof(builtin_names) / sizeof(builtin_names[0])];
+
+	for (size_t i = 0; i < nbuiltins; i++)
+		if (strcmp(builtins[i]->name, name) == 0)
+			return builtins[i];
+	for (size_t i = 0; builtin_names[i]; i++)
+		if (strcmp(builtin_names[i], name) == 0) {
+			stubs[i] = (struct httpq_module){ HTTPQ_MODULE_HEAD,
+			    .name = builtin_names[i], .handle = builtin_stub_handle };
+			return &stubs[i];
+		}
+	return NULL;
+}
+
 static char *
 module_file(const char *name, const char *module_path)
 {
@@ -128,6 +171,11 @@ hq_module_load(const char *name, const char *module_path,
 	ctx->qindex = qindex;
 	ctx->options = sq->options;
 	ctx->noptions = sq->noptions;
+	if ((m = builtin(name)) != NULL) {
+		free(ctx->path);
+		ctx->path = xasprintf("(built into httpqd) %s", name);
+		goto found;
+	}
 	if (access(ctx->path, R_OK) != 0) {
 		hq_errors_add(errs, &sq->module_at, key,
 		    "cannot load module \"%s\": %s: %m", name, ctx->path);
@@ -145,6 +193,7 @@ hq_module_load(const char *name, const char *module_path,
 		    "%s: no symbol httpq_module: not an httpq module", ctx->path);
 		goto fail;
 	}
+found:
 	if (check_abi(m, ctx->path, sq, key, errs) < 0)
 		goto fail;
 	ctx->mod = m;

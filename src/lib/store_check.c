@@ -517,9 +517,27 @@ check_sslcerts(struct ld *ld)
 	}
 }
 
+/*
+ * url_group_states (httpqctl's drop-in) over the groups' own state: the
+ * last entry for a name wins.  An entry whose group is gone is ignored, so
+ * that removing a group from its file never makes the store unloadable.
+ */
+static void
+apply_group_states(struct ld *ld)
+{
+	struct hq_store *s = ld->s;
+
+	for (size_t i = 0; i < s->ngstates; i++)
+		for (size_t g = 0; g < s->ngroups; g++)
+			if (s->gstates[i].name && s->groups[g].name &&
+			    strcmp(s->gstates[i].name, s->groups[g].name) == 0)
+				s->groups[g].state = s->gstates[i].state;
+}
+
 void
 hq_st_check_all(struct ld *ld)
 {
+	apply_group_states(ld);
 	check_listens(ld);
 	check_access_logs(ld);
 	check_urlacls(ld);

@@ -20,6 +20,10 @@
  * The key table
  * ------------------------------------------------------------------- */
 
+static const char *const group_state_names[] = {
+	[HQ_GROUP_ENABLED] = "enabled", [HQ_GROUP_DISABLED] = "disabled", NULL
+};
+
 static const char *const logformat_names[] = {
 	[HQ_LOG_W3C] = "w3c", [HQ_LOG_NCSA] = "ncsa", NULL
 };
@@ -99,6 +103,10 @@ static const struct key server_keys[] = {
 	{ .name = "error_log", .type = K_STRING, .flags = K_NULLABLE,
 	  .off = SV(error_log), .show = "-",
 	  .meaning = "file for the error log (HTTPERR); unset = the daemon log" },
+	{ .name = "max_connections", .type = K_UINT, .off = SV(max_connections),
+	  .min = 0, .max = 4294967294u, .dnum = 0, .show = "0 (unlimited)",
+	  .meaning = "connections open at once, 0 = unlimited; past it a "
+	      "request is answered 503 (ConnLimit) and the connection closed" },
 	{ .name = NULL }
 };
 #undef SV
@@ -161,6 +169,27 @@ const struct key hq_st_group_keys[] = {
 	  .meaning = "the URL group's access log; absent = none" },
 	{ .name = "cache", .type = K_MAP, .sub = group_cache_keys,
 	  .meaning = "the response cache, per URL group" },
+	{ .name = "max_connections", .type = K_UINT, .off = GR(max_connections),
+	  .min = 0, .max = 4294967294u, .dnum = 0, .show = "0 (unlimited)",
+	  .meaning = "connections whose requests go to the group, 0 = "
+	      "unlimited; past it 503 (ConnLimit)" },
+	{ .name = "max_bandwidth", .type = K_SIZE, .off = GR(max_bandwidth),
+	  .min = HQ_MIN_BANDWIDTH, .max = 4294967294u, .dnum = 0,
+	  .show = "unlimited",
+	  .meaning = "bytes per second shared by the group's responses "
+	      "(at least 1024)" },
+	{ .name = "state", .type = K_ENUM, .off = GR(state),
+	  .names = group_state_names, .dnum = HQ_GROUP_ENABLED,
+	  .meaning = "enabled, or disabled: 503 (Disabled) without touching "
+	      "its queue; httpqctl set urlgroup overrides it" },
+	{ .name = "request_id_header", .type = K_NAME, .flags = K_NULLABLE,
+	  .off = GR(request_id_header), .show = "-",
+	  .meaning = "response header carrying the request id, e.g. "
+	      "X-Request-Id; unset = none" },
+	{ .name = "trust_request_id", .type = K_NAME, .flags = K_NULLABLE,
+	  .off = GR(trust_request_id), .show = "-",
+	  .meaning = "request header whose id (from a front proxy) is logged "
+	      "and echoed instead of the daemon's; unset = none" },
 	{ .name = NULL }
 };
 #undef GR
@@ -273,6 +302,18 @@ const struct key hq_st_urlacl_keys[] = {
 };
 #undef UA
 
+#define GS(f) offsetof(struct hq_store_gstate, f)
+const struct key hq_st_gstate_keys[] = {
+	{ .name = "name", .type = K_NAME, .flags = K_SELECT | K_REQUIRED | K_AT,
+	  .off = GS(name), .at_off = GS(at),
+	  .meaning = "the URL group" },
+	{ .name = "state", .type = K_ENUM, .flags = K_REQUIRED, .off = GS(state),
+	  .names = group_state_names, .dnum = HQ_GROUP_ENABLED,
+	  .meaning = "enabled or disabled" },
+	{ .name = NULL }
+};
+#undef GS
+
 static const char *const clientcert_names[] = { "none", "request", "require", NULL };
 static const char *const min_protocol_names[] = { "tls1.2", "tls1.3", NULL };
 
@@ -350,6 +391,10 @@ const struct key hq_st_top_keys[] = {
 	      "NAME:PORT" },
 	{ .name = "cache", .type = K_MAP, .sub = cache_keys,
 	  .meaning = "the response cache (http.sys's kernel cache)" },
+	{ .name = "url_group_states", .type = K_LIST, .sub = hq_st_gstate_keys,
+	  .list = KL_GSTATES, .what = "list of mappings", .show = "-",
+	  .meaning = "states of URL groups set at run time by httpqctl set "
+	      "urlgroup, over their state: key" },
 	{ .name = NULL }
 };
 
@@ -548,6 +593,12 @@ const char *
 hq_clientcert_name(enum hq_clientcert c)
 {
 	return (unsigned)c < 3 ? clientcert_names[c] : "?";
+}
+
+const char *
+hq_group_state_name(int state)
+{
+	return (unsigned)state <= HQ_GROUP_DISABLED ? group_state_names[state] : "?";
 }
 
 const char *

@@ -712,6 +712,21 @@ urlacl_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 }
 
 static void *
+gstate_add(struct ld *ld, const struct hq_ynode *n, const char *path)
+{
+	struct hq_store *s = ld->s;
+	struct hq_store_gstate *g;
+
+	s->gstates = grow(s->gstates, s->ngstates, sizeof(*s->gstates));
+	g = &s->gstates[s->ngstates];
+	memset(g, 0, sizeof(*g));
+	hq_st_apply_defaults(hq_st_gstate_keys, g);
+	g->at = origin(ld, n);
+	path_add(&ld->gspath, s->ngstates++, path);
+	return g;
+}
+
+static void *
 sslcert_add(struct ld *ld, const struct hq_ynode *n, const char *path)
 {
 	struct hq_store *s = ld->s;
@@ -867,6 +882,8 @@ list_add(struct ld *ld, const struct key *k, const struct hq_ynode *n,
 		return urlacl_add(ld, n, path);
 	case KL_SSLCERTS:
 		return sslcert_add(ld, n, path);
+	case KL_GSTATES:
+		return gstate_add(ld, n, path);
 	default:
 		abort(); /* the table is wrong */
 	}

@@ -168,6 +168,7 @@ ld_finish(struct ld *ld, size_t nerr)
 	free_paths(ld->lpath, s->nlistens);
 	free_paths(ld->upath, s->nurlacls);
 	free_paths(ld->spath, s->nsslcerts);
+	free_paths(ld->gspath, s->ngstates);
 	for (size_t i = 0; i < ld->nprefs; i++)
 		free(ld->prefs[i].path);
 	free(ld->prefs);
@@ -248,6 +249,8 @@ hq_store_free(struct hq_store *s)
 		for (size_t j = 0; j < g->access_log.nfields; j++)
 			free(g->access_log.fields[j]);
 		free(g->access_log.fields);
+		free(g->request_id_header);
+		free(g->trust_request_id);
 	}
 	free(s->groups);
 	for (size_t i = 0; i < s->nqueues; i++) {
@@ -290,5 +293,8 @@ hq_store_free(struct hq_store *s)
 		free(c->hostnameport);
 	}
 	free(s->sslcerts);
+	for (size_t i = 0; i < s->ngstates; i++)
+		free(s->gstates[i].name);
+	free(s->gstates);
 	free(s);
 }

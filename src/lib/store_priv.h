@@ -56,6 +56,7 @@ struct ld;
 enum klist {
 	KL_NONE,
 	KL_GROUPS, KL_QUEUES, KL_URLACLS, KL_SSLCERTS, /* of mappings */
+	KL_GSTATES,
 	KL_LISTENS, KL_PREFIXES, KL_LOGFIELDS,         /* of scalars */
 };
 
@@ -83,6 +84,7 @@ extern const struct key hq_st_top_keys[];
 /* The keys of one entry of url_groups, queues, urlacls and sslcerts. */
 extern const struct key hq_st_group_keys[], hq_st_queue_keys[];
 extern const struct key hq_st_urlacl_keys[], hq_st_sslcert_keys[];
+extern const struct key hq_st_gstate_keys[];
 /* Indexed by enum hq_verbosity, NULL-terminated. */
 extern const char *const hq_st_verbosity_names[];
 /* 16k, 4m, 1g or plain bytes. */
@@ -104,6 +106,7 @@ struct ld {
 	const char *file;        /* interned name of the file being walked */
 	char **gpath, **qpath, **lpath; /* key path of each entry, as in its file */
 	char **upath, **spath;   /* of urlacls and sslcerts */
+	char **gspath;           /* of url_group_states */
 	const char *override;    /* hq_store_load_override: this drop-in... */
 	const char *otext;       /* ...is read from here */
 	size_t olen;

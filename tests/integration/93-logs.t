@@ -55,7 +55,7 @@ is "$(sed -n 4p "$T/access.log")" \
     "#Fields: date time c-ip cs-username s-ip s-port cs-method cs-uri-stem cs-uri-query sc-status sc-bytes cs-bytes time-taken cs-version cs-host cs(User-Agent) cs(Referer)" \
     "  #Fields: the default list"
 is "$(grep -c . "$T/ncsa.log")" 0 "NCSA log: no header"
-like "$(cat "$T/httperr.log")" '^#Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri sc-status s-reason s-queuename$' \
+like "$(cat "$T/httperr.log")" '^#Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri sc-status s-reason s-queuename s-request-id$' \
     "error log: the HTTPERR #Fields:"
 
 printf 'GET /app/a%%20b?x=1&y=2 HTTP/1.1\r\nHost: localhost:%s\r\nUser-Agent: test agent/1.0\r\nReferer: http://ref.example/\r\nConnection: close\r\n\r\n' "$HQ_PORT" |

@@ -95,6 +95,7 @@ static const struct {
 	{ "cs(User-Agent)", "Mozilla/5.0+(X11)" },
 	{ "cs(Referer)", "http://a.example/?q=\"x\"" },
 	{ "cs(X-Missing) cs(host)", "- shop.example" },
+	{ "s-request-id", "-" },           /* never framed: no id */
 	{ HQ_LOG_W3C_DEFAULT_FIELDS, "2026-11-25 17:01:02 192.0.2.7 - 10.0.0.1 8080 GET "
 	    "/shop/a%20b x=1 200 1234 321 15 HTTP/1.1 shop.example Mozilla/5.0+(X11) "
 	    "http://a.example/?q=\"x\"" },
@@ -150,7 +151,12 @@ START_TEST(test_httperr)
 	r.reason = "QueueFull";
 	ck_assert_str_eq(line(HQ_LOG_HTTPERR_FIELDS, HQ_LOG_W3C, &r),
 	    "2026-11-25 17:01:02 192.0.2.7 50123 10.0.0.1 8080 HTTP/1.1 GET "
-	    "/shop/a%20b?x=1 503 QueueFull app");
+	    "/shop/a%20b?x=1 503 QueueFull app -");
+	r.request_id = 4097;
+	ck_assert_str_eq(line(HQ_LOG_HTTPERR_FIELDS, HQ_LOG_W3C, &r),
+	    "2026-11-25 17:01:02 192.0.2.7 50123 10.0.0.1 8080 HTTP/1.1 GET "
+	    "/shop/a%20b?x=1 503 QueueFull app 4097");
+	r.request_id = 0;
 	r.status = 0;
 	r.reason = "Timer_HeaderWait";
 	r.queue = NULL;
@@ -158,7 +164,57 @@ START_TEST(test_httperr)
 	r.target = (struct hq_str){ NULL, 0 };
 	r.version = 0;
 	ck_assert_str_eq(line(HQ_LOG_HTTPERR_FIELDS, HQ_LOG_W3C, &r),
-	    "2026-11-25 17:01:02 192.0.2.7 50123 10.0.0.1 8080 - - - - Timer_HeaderWait -");
+	    "2026-11-25 17:01:02 192.0.2.7 50123 10.0.0.1 8080 - - - - Timer_HeaderWait - -");
+}
+END_TEST
+
+/* s-request-id: the numeric id, or a trusted foreign one instead. */
+START_TEST(test_request_id)
+{
+	struct hq_logrec r = rec();
+
+	r.request_id = 18446744073709551615ULL;
+	ck_assert_str_eq(line("s-request-id sc-status", HQ_LOG_W3C, &r),
+	    "18446744073709551615 200");
+	r.request_id_text = S("f0e1-42:ab/c=");
+	ck_assert_str_eq(line("s-request-id", HQ_LOG_W3C, &r), "f0e1-42:ab/c=");
+}
+END_TEST
+
+/* Which foreign ids are taken: one row per id. */
+static const struct {
+	const char *id;
+	bool ok;
+} rid_rows[] = {
+	{ "abc", true },
+	{ "0b9a7c2e-5f3d-4e1a-9c8b-7d6e5f4a3b2c", true },
+	{ "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=1", false }, /* ';' */
+	{ "a b", false },
+	{ "a\"b", false },
+	{ "a\\b", false },
+	{ "x\r\nSet-Cookie: y", false },
+	{ "", false },
+	{ "dGVzdA==", true },
+	{ "urn:uuid:1/2", true },
+	{ "caf\xc3\xa9", false },
+};
+
+START_TEST(test_request_id_ok)
+{
+	const char *id = rid_rows[_i].id;
+
+	ck_assert_msg(hq_request_id_ok(id, strlen(id)) == rid_rows[_i].ok,
+	    "row %d: \"%s\"", _i, id);
+}
+END_TEST
+
+START_TEST(test_request_id_length)
+{
+	char id[HQ_REQUEST_ID_MAX + 1];
+
+	memset(id, 'a', sizeof(id));
+	ck_assert(hq_request_id_ok(id, HQ_REQUEST_ID_MAX));
+	ck_assert(!hq_request_id_ok(id, HQ_REQUEST_ID_MAX + 1));
 }
 END_TEST
 
@@ -278,6 +334,9 @@ unit_suite(void)
 	tcase_add_test(tc, test_w3c_ipv6);
 	tcase_add_test(tc, test_httperr);
 	tcase_add_test(tc, test_ncsa);
+	tcase_add_test(tc, test_request_id);
+	tcase_add_loop_test(tc, test_request_id_ok, 0, sizeof(rid_rows) / sizeof(rid_rows[0]));
+	tcase_add_test(tc, test_request_id_length);
 	tcase_add_test(tc, test_long_line_is_cut);
 	tcase_add_test(tc, test_spec_and_header);
 	tcase_add_test(tc, test_clock);

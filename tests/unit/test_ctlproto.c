@@ -51,9 +51,9 @@ static const struct row {
 	{ "frobnicate", 2, 0, "unknown command \"frobnicate\" (commands: show, add, "
 	  "delete, set, reload, flush)" },
 	{ "show", 2, 0, "show what? (servicestate, urlacl, sslcert, iplisten, timeout, "
-	  "queue, route, store, cachestate)" },
+	  "queue, route, store, stats, cachestate)" },
 	{ "show cache", 2, 0, "show: unknown object \"cache\" (servicestate, "
-	  "urlacl, sslcert, iplisten, timeout, queue, route, store, cachestate)" },
+	  "urlacl, sslcert, iplisten, timeout, queue, route, store, stats, cachestate)" },
 	/* The response cache, in netsh's words (issue 13). */
 	{ "show cachestate", 0, HQ_CTL_SHOW_CACHESTATE, "" },
 	{ "show cachestate url=http://h:80/a/ --json", 0, HQ_CTL_SHOW_CACHESTATE,
