@@ -5,7 +5,7 @@
  * sent back as it streams in; a request without one gets a line naming
  * its method and URL.
  *
- *   httpq-echo-client [-s SOCKET] (-c QUEUE | -o QUEUE) [-e] [PREFIX...]
+ *   httpq-echo-client [-s SOCKET] (-c QUEUE | -o QUEUE) [-e] [-H] [PREFIX...]
  *
  *   -s SOCKET  httpqd's queue socket (default $HTTPQ_QUEUE_SOCKET, else
  *              /run/httpq/queue.sock)
@@ -13,6 +13,9 @@
  *   -o QUEUE   open a queue declared in httpq.yaml with attach:
  *   -e         event-loop model: poll(2) on the handle's fd, callbacks,
  *              many requests at once; a body is counted, not echoed
+ *   -H         a request without a body gets "Hello, world\n" (13 bytes,
+ *              with its Content-Length), as the bundled hello module
+ *              answers: contrib/bench's attached mode
  *
  * Build: cc -o httpq-echo-client httpq-echo-client.c $(pkg-config --cflags --libs libhttpq)
  * Prints "ready" on stdout once every prefix is registered.
@@ -34,6 +37,19 @@ die(httpq_queue *q, const char *what)
 	exit(1);
 }
 
+static int hello;        /* -H */
+
+/* "Hello, world\n" with its length: head and body leave in one write. */
+static void
+answer_hello(httpq_req *req)
+{
+	const httpq_field h[] = { { "Content-Type", "text/plain" },
+	    { "Content-Length", "13" } };
+
+	if (httpq_send_response(req, 200, NULL, h, 2, HTTPQ_FLAG_MORE_DATA) == 0)
+		httpq_send_body(req, "Hello, world\n", 13, 0);
+}
+
 /* --- blocking model: one request at a time ----------------------------- */
 
 static void
@@ -42,6 +58,10 @@ answer(httpq_req *req)
 	char buf[65536];
 	ssize_t n;
 
+	if (!httpq_req_has_body(req) && hello) {
+		answer_hello(req);
+		return;
+	}
 	if (!httpq_req_has_body(req)) {
 		const httpq_field h[] = { { "Content-Type", "text/plain" } };
 		snprintf(buf, sizeof buf, "%s %s from %s\n", httpq_req_method(req),
@@ -126,6 +146,12 @@ on_request(httpq_queue *q, httpq_req *req, void *arg)
 {
 	(void)q;
 	held++;
+	if (!httpq_req_has_body(req) && hello) {
+		answer_hello(req);
+		httpq_req_free(req);
+		held--;
+		return;
+	}
 	if (!httpq_req_has_body(req)) {
 		finish(req, NULL);
 		return;
@@ -175,12 +201,13 @@ main(int argc, char **argv)
 	int c, events = 0;
 	httpq_queue *q;
 
-	while ((c = getopt(argc, argv, "s:c:o:e")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:o:eH")) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'c': create = optarg; break;
 		case 'o': open = optarg; break;
 		case 'e': events = 1; break;
+		case 'H': hello = 1; break;
 		default: goto usage;
 		}
 	}
@@ -201,7 +228,7 @@ main(int argc, char **argv)
 	httpq_close(q);
 	return c;
 usage:
-	fprintf(stderr, "usage: httpq-echo-client [-s SOCKET] (-c QUEUE | -o QUEUE) [-e] "
+	fprintf(stderr, "usage: httpq-echo-client [-s SOCKET] (-c QUEUE | -o QUEUE) [-e] [-H] "
 	    "[PREFIX...]\n");
 	return 2;
 }
