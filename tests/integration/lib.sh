@@ -174,6 +174,7 @@ hq_dump_log() {
 # --- cleanup: only what this script started -----------------------------
 
 hq_cleanup() {
+	[ -z "$HQ_WATCHDOG" ] || kill -TERM "$HQ_WATCHDOG" 2>/dev/null
 	for p in $HQ_BGPIDS; do
 		kill "$p" 2>/dev/null
 	done
@@ -190,6 +191,25 @@ trap 'hq_cleanup; trap - EXIT; exit 130' INT
 trap 'hq_cleanup; trap - EXIT; exit 143' TERM
 trap 'hq_cleanup; trap - EXIT; exit 129' HUP
 trap 'hq_cleanup; trap - EXIT; exit 141' PIPE
+
+# The watchdog: a script still running after HQ_TEST_TIMEOUT seconds
+# (default 1200) has hung (a client waiting for an answer that will never
+# come): everything it started is killed, then the script gets SIGTERM, so
+# that it fails (exit 143) instead of stalling `make check`.  It is a
+# separate sh so that it knows its own pid; its output goes nowhere, so
+# that the TAP pipe closes when the script ends.
+HQ_WATCHDOG_SH='
+	sleep "$2" & s=$!
+	trap "kill $s 2>/dev/null; exit 0" TERM
+	wait "$s" || exit 0
+	kids() { for k in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$k"; kids "$k"; done; }
+	for p in $(kids "$1"); do
+		[ "$p" = "$$" ] || [ "$p" = "$s" ] || kill -KILL "$p" 2>/dev/null
+	done
+	kill -TERM "$1"'
+HQ_WATCHDOG=
+sh -c "$HQ_WATCHDOG_SH" hq-watchdog "$$" "${HQ_TEST_TIMEOUT:-1200}" </dev/null >/dev/null 2>&1 &
+HQ_WATCHDOG=$!
 
 # bg_started PID: remembers a background helper for the cleanup trap.
 bg_started() {
