@@ -67,14 +67,21 @@ for w in sys.argv[2:]:
         # until the daemon has seen an earlier close (3 s)
         import time
         end = time.time() + 3
+        refused = 0
         while True:
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(("GET %s HTTP/1.1\r\nHost: h\r\n\r\n" % p[2]).encode())
             st = status(s)
             if st == "200" or time.time() > end:
                 break
+            refused += st == "503"
             s.close()
             time.sleep(0.05)
+        # the 503s (ConnLimit) of the tries before: a slow daemon (ASan)
+        # may see the close late; the counts below add them
+        import os
+        with open(os.environ["HQ_RETRIES"], "a") as f:
+            f.write("%d\n" % refused)
         socks[p[1]] = s
         print("%s=%s" % (p[1], st))
     elif p[0] == "use":
@@ -89,15 +96,20 @@ for w in sys.argv[2:]:
 PY
 }
 
-export HTTPQCTL HQ_CTL
+HQ_RETRIES=$T/retries
+: >"$HQ_RETRIES"
+export HTTPQCTL HQ_CTL HQ_RETRIES
+# retried: the 503s that retry: steps got before their 200
+retried() { awk '{ s += $1 } END { print s + 0 }' "$HQ_RETRIES"; }
 out=$(conns open:a:/lim/ open:b:/lim/ use:lim open:c:/lim/ open:f:/free/ again:a:/lim/x \
     close:a retry:d:/lim/ open:e:/lim/ | tr '\n' ' ')
 is "$out" "a=200 b=200 use=2/2 c=503 f=200 a=200 d=200 e=503 " \
     "max_connections 2: the third connection gets 503, another group does not; a freed place is taken again"
+want=$((2 + $(retried)))
 _end=$(($(date +%s) + 3))
-until [ "$(grep -c ' 503 ConnLimit ' "$T/httperr.log" 2>/dev/null)" -ge 2 ] ||
+until [ "$(grep -c ' 503 ConnLimit ' "$T/httperr.log" 2>/dev/null)" -ge "$want" ] ||
     [ "$(date +%s)" -gt "$_end" ]; do sleep 0.05; done
-is "$(grep -c ' 503 ConnLimit ' "$T/httperr.log")" 2 "  logged as ConnLimit in HTTPERR"
+is "$(grep -c ' 503 ConnLimit ' "$T/httperr.log")" "$want" "  logged as ConnLimit in HTTPERR"
 
 # A refused reload changes no limit: lim's 1 below never applies.
 cp "$T/httpq.yaml" "$T/good.yaml"
@@ -119,7 +131,8 @@ is "$(arrived)" "$a0" "  without touching its queue (arrived stays $a0)"
 grep -q ' /off/ 503 Disabled ' "$T/httperr.log" || sleep 1
 like "$(cat "$T/httperr.log")" ' /off/ 503 Disabled ' "  logged as Disabled"
 j=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate --json)
-like "$j" '"name":"lim",.*"503":\{[^}]*"ConnLimit":2' "  counted: 2 ConnLimit 503s for lim"
+want=$((2 + $(retried)))
+like "$j" "\"name\":\"lim\",.*\"503\":\\{[^}]*\"ConnLimit\":$want[,}]" "  counted: $want ConnLimit 503s for lim"
 like "$j" '"name":"off",.*"503":\{[^}]*"Disabled":1' "  counted: 1 Disabled 503 for off"
 
 out=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate)
