@@ -2129,70 +2129,15 @@ const struct httpq_module hq_attach_module = {
  * The socket, start and stop
  * ------------------------------------------------------------------- */
 
-static void
-make_parent(const char *path)
-{
-	char *dir = xstrdup(path), *p;
-
-	if ((p = strrchr(dir, '/')) != NULL && p != dir) {
-		*p = '\0';
-		for (p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			mkdir(dir, 0755);
-			*p = '/';
-		}
-		mkdir(dir, 0755);
-	}
-	free(dir);
-}
-
+/* Mode 0666: anyone may connect; what a peer may do is decided per queue. */
 static int
 open_socket(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int fd;
+	int fd = hq_unix_listen(path, 0666, 128, "attach",
+	    "remove it, or choose another queue_socket.path or httpqd -Q");
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		hq_log(LOG_ERR, "attach: queue socket path too long: %s", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	make_parent(path);
-	/* Only a socket (an earlier httpqd's) is replaced, as control.c does. */
-	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		hq_log(LOG_ERR, "attach: %s exists and is not a socket: refusing to "
-		    "replace it; running without a queue socket", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-		bool live = connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) == 0;
-
-		close(fd);
-		if (live) {
-			hq_log(LOG_ERR, "attach: %s is in use by another process; "
-			    "running without a queue socket", path);
-			return -1;
-		}
-	}
-	if (unlink(path) < 0 && errno != ENOENT)
-		hq_log(LOG_WARNING, "attach: unlink %s: %m", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	old = umask(0);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 128) < 0) {
-		umask(old);
-		hq_log(LOG_ERR, "attach: cannot listen on %s: %m; running without a "
-		    "queue socket", path);
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	/* Anyone may connect: what a peer may do is decided per queue. */
-	chmod(path, 0666);
+	if (fd < 0)
+		hq_log(LOG_ERR, "attach: running without a queue socket");
 	return fd;
 }
 

@@ -1264,115 +1264,26 @@ process(struct client *c, bool at_eof)
  * The socket
  * ------------------------------------------------------------------- */
 
-/* mkdir -p of the folder holding path. */
-static void
-make_parent(const char *path)
-{
-	char *dir = xstrdup(path), *p;
-
-	if ((p = strrchr(dir, '/')) != NULL && p != dir) {
-		*p = '\0';
-		for (p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			mkdir(dir, 0755);
-			*p = '/';
-		}
-		mkdir(dir, 0755);
-	}
-	free(dir);
-}
-
-static const char *
-file_kind(mode_t m)
-{
-	return S_ISREG(m) ? "a regular file" : S_ISLNK(m) ? "a symbolic link" :
-	    S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" :
-	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a socket";
-}
-
-/*
- * Only a socket (left by an earlier httpqd) may be replaced at path:
- * anything else, a symbolic link too, is refused, for a mistyped -s once
- * deleted a file.  0 if path is free or a socket; -1 with the reason
- * logged.
- */
-static int
-check_path(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		hq_log(LOG_ERR, "control: %s: %m", path);
-		return -1;
-	}
-	if (S_ISSOCK(st.st_mode))
-		return 0;
-	hq_log(LOG_ERR, "control: %s is %s, not a socket: refusing to replace "
-	    "it (remove it, or choose another control.socket or httpqd -s)",
-	    path, file_kind(st.st_mode));
-	return -1;
-}
+#define CTL_HINT "remove it, or choose another control.socket or httpqd -s"
 
 int
 hq_control_check(const struct hq_store *s)
 {
-	return check_path(C.override ? C.override : s->control.socket);
+	return hq_unix_path_free(C.override ? C.override : s->control.socket,
+	    "control", CTL_HINT);
 }
 
-/* Is another process (another httpqd) answering on path? */
-static bool
-socket_live(const struct sockaddr_un *sun)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
-	close(fd);
-	return live;
-}
-
+/* Mode 0660, owned by control.read_group: who may connect may show. */
 static int
 open_socket(const char *path, const struct hq_store *s)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct group *gr;
-	mode_t old;
-	int fd;
+	int fd = hq_unix_listen(path, 0660, 16, "control", CTL_HINT);
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		hq_log(LOG_ERR, "control: socket path too long: %s", path);
+	if (fd < 0) {
+		hq_log(LOG_ERR, "control: running without a control socket");
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
-	make_parent(path);
-	if (check_path(path) < 0)
-		return -1;
-	if (socket_live(&sun)) {
-		hq_log(LOG_ERR, "control: %s is in use by another process; "
-		    "running without a control socket", path);
-		return -1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT)
-		hq_log(LOG_WARNING, "control: unlink %s: %m", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	/* Never group- or world-writable, not even between bind and chmod. */
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
-		umask(old);
-		hq_log(LOG_ERR, "control: cannot listen on %s: %m; running without "
-		    "a control socket", path);
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	chmod(path, 0660);
 	if ((gr = getgrnam(s->control.read_group)) != NULL &&
 	    chown(path, (uid_t)-1, gr->gr_gid) < 0)
 		hq_log(LOG_WARNING, "control: chown %s to group %s: %m", path,

@@ -603,6 +603,16 @@ long hq_fd_limit(long *hard);
  * Connections keep it in c->local (hq_conn_local). */
 const struct sockaddr *hq_listen_local(const struct hq_listen_addr *la, int fd,
     union hq_inaddr *ss, socklen_t *len);
+/* The control socket and the queue socket.  path is free, or a socket
+ * (one an earlier httpqd left, which may be replaced): 0; anything else, a
+ * symbolic link too, is refused: -1, logged as "WHO: PATH is a regular
+ * file, not a socket: refusing to replace it (HINT)". */
+int hq_unix_path_free(const char *path, const char *who, const char *hint);
+/* Listens on the Unix stream socket path with the given mode (its folder
+ * made if missing), replacing only a stale socket, never one a process
+ * answers on.  The fd, or -1 with the reason logged under who. */
+int hq_unix_listen(const char *path, mode_t mode, int backlog, const char *who,
+    const char *hint);
 
 /* ---------------------------------------------------------------------
  * sd.c -- systemd: notify, watchdog, socket activation.

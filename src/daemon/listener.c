@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "httpqd.h"
@@ -157,4 +159,103 @@ hq_fd_limit_raise(void)
 		hq_log(LOG_INFO, "open files: limit %llu (raised from %llu, hard "
 		    "%llu)", (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)was, (unsigned long long)rl.rlim_max);
+}
+
+/* --- Unix sockets: the control socket and the queue socket ------------- */
+
+/* mkdir -p of the folder holding path. */
+static void
+make_parent(const char *path)
+{
+	char *dir = xstrdup(path), *p;
+
+	if ((p = strrchr(dir, '/')) != NULL && p != dir) {
+		*p = '\0';
+		for (p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+		mkdir(dir, 0755);
+	}
+	free(dir);
+}
+
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISLNK(m) ? "a symbolic link" :
+	    S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a socket";
+}
+
+int
+hq_unix_path_free(const char *path, const char *who, const char *hint)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hq_log(LOG_ERR, "%s: %s: %m", who, path);
+		return -1;
+	}
+	if (S_ISSOCK(st.st_mode))
+		return 0;
+	hq_log(LOG_ERR, "%s: %s is %s, not a socket: refusing to replace "
+	    "it (%s)", who, path, file_kind(st.st_mode), hint);
+	return -1;
+}
+
+/* Is another process (another httpqd) answering on sun? */
+static bool
+socket_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+int
+hq_unix_listen(const char *path, mode_t mode, int backlog, const char *who,
+    const char *hint)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		hq_log(LOG_ERR, "%s: socket path too long: %s", who, path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	make_parent(path);
+	if (hq_unix_path_free(path, who, hint) < 0)
+		return -1;
+	if (socket_live(&sun)) {
+		hq_log(LOG_ERR, "%s: %s is in use by another process", who, path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		hq_log(LOG_WARNING, "%s: unlink %s: %m", who, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	/* Never more open than mode, not even between bind and chmod. */
+	old = umask(~mode & 0777);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, backlog) < 0) {
+		umask(old);
+		hq_log(LOG_ERR, "%s: cannot listen on %s: %m", who, path);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	chmod(path, mode);
+	return fd;
 }
