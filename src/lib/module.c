@@ -231,10 +231,15 @@ hq_module_init(struct httpq_ctx *ctx, const struct httpq_api *api,
 	char key[64];
 
 	if (ctx->mod->init != NULL && ctx->mod->init(api, ctx, &ctx->state) != 0) {
-		snprintf(key, sizeof(key), "queues[%zu].module", ctx->qindex);
-		hq_errors_add(errs, &sq->module_at, key,
+		/* A run-time queue (attach.c) has no store entry to point at. */
+		if (sq != NULL)
+			snprintf(key, sizeof(key), "queues[%zu].module", ctx->qindex);
+		else
+			snprintf(key, sizeof(key), "queue %s", ctx->queue_name);
+		hq_errors_add(errs, sq != NULL ? &sq->module_at : NULL, key,
 		    "module \"%s\" (%s) refused to start for queue \"%s\" (see its log lines)",
-		    ctx->mod->name ? ctx->mod->name : sq->module, ctx->path, sq->name);
+		    ctx->mod->name ? ctx->mod->name :
+		    sq != NULL ? sq->module : "?", ctx->path, ctx->queue_name);
 		return -1;
 	}
 	ctx->inited = true;
