@@ -300,21 +300,45 @@ hq_registry_open_queue(const char *name, const struct hq_reg_peer *p,
 
 /* --- URLs ----------------------------------------------------------------- */
 
-/* Does httpqd listen on p's port with p's scheme?  Listeners are fixed
- * at start (http.sys's IP listen list); msg says what it listens on. */
+/* Can a connection to la reach the IP-bound prefix p?  la listens on
+ * p's address or on every address of p's family. */
+static bool
+listen_reaches(const struct hq_listen_addr *la, const struct hq_prefix *p)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&la->addr;
+
+	if (sa->sa_family != p->ip_family)
+		return false;
+	if (la->wildcard)
+		return true;
+	if (sa->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)sa)->sin_addr, p->ip, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, p->ip, 16) == 0;
+}
+
+/* Does httpqd listen on p's port with p's scheme (and, for an IP-bound
+ * prefix, on its address)?  Listeners are fixed at start (http.sys's IP
+ * listen list); msg says what it listens on. */
 static bool
 listened(const struct hq_prefix *p, char *msg, size_t msglen)
 {
 	const struct hq_listen_addr *la = NULL;
 	size_t n = hq_workers_listeners(&la), len;
-	bool port = false;
+	bool port = false, scheme = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (la[i].port == p->port && la[i].https == p->https)
+		if (la[i].port == p->port && la[i].https == p->https &&
+		    (p->cls != HQ_HOST_IP || listen_reaches(&la[i], p)))
 			return true;
 		port |= la[i].port == p->port;
+		scheme |= la[i].port == p->port && la[i].https == p->https;
 	}
-	if (port)
+	if (scheme) {
+		/* Only the address is missing: say where the port is served. */
+		port = false;
+		len = (size_t)snprintf(msg, msglen, "%s: httpqd does not listen on "
+		    "%s port %u; it listens on", p->text, p->host, p->port);
+	} else if (port)
 		len = (size_t)snprintf(msg, msglen, "%s: httpqd serves port %u with "
 		    "%s, not %s", p->text, p->port, p->https ? "http" : "https",
 		    p->https ? "https" : "http");

@@ -128,7 +128,9 @@ like "$out" 'url group +static' "show route: the YAML strong wildcard wins there
 # --- conflicts name the owner ------------------------------------------------
 reg b --create other --url "http://+:$HQ_PORT/static/" \
     --url "http://LocalHost:$HQ_PORT/app/" --url "http://+:1/x/" \
-    --url "http://+/x/" --url "https://+:$HQ_PORT/s/"
+    --url "http://+/x/" --url "https://+:$HQ_PORT/s/" \
+    --url "http://127.0.0.2:$HQ_PORT/ip/" --url "http://[::1]:$HQ_PORT/ip6/" \
+    --url "http://127.0.0.1:$HQ_PORT/ip/"
 out=$(cat "$D/b.out")
 like "$out" "^add http://\\+:$HQ_PORT/static/ ALREADY_EXISTS .*registered by url group \"static\" \\(.*httpq\\.yaml:[0-9]+\\)" \
     "a YAML prefix: ALREADY_EXISTS naming the url group and its file"
@@ -139,6 +141,12 @@ like "$out" '^add http://\+:1/x/ INVALID .*does not listen on port 1.*fixed when
 like "$out" '^add http://\+/x/ INVALID .*port' "bad prefix syntax: INVALID with the parser's message"
 like "$out" "^add https://\\+:$HQ_PORT/s/ INVALID .*serves port $HQ_PORT with http, not https" \
     "the wrong scheme for the port: INVALID"
+like "$out" "^add http://127\\.0\\.0\\.2:$HQ_PORT/ip/ INVALID .*does not listen on 127\\.0\\.0\\.2 port $HQ_PORT; it listens on 127\\.0\\.0\\.1:$HQ_PORT \\(http\\)" \
+    "an IP-bound prefix on an address httpqd does not listen on: INVALID, naming what it listens on"
+like "$out" "^add http://\\[::1\\]:$HQ_PORT/ip6/ INVALID .*does not listen on ::1 port $HQ_PORT" \
+    "an IPv6-bound prefix where httpqd listens on IPv4 only: INVALID"
+like "$out" "^add http://127\\.0\\.0\\.1:$HQ_PORT/ip/ OK" \
+    "an IP-bound prefix on the address httpqd listens on: OK"
 reg c --create rtq
 like "$(cat "$D/c.out")" '^create ALREADY_EXISTS queue "rtq" exists: created by pid' \
     "a run-time queue name twice: ALREADY_EXISTS naming the creator"
