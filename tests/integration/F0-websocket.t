@@ -17,6 +17,12 @@ for p in /usr/bin/python3 "$HQ_PYTHON"; do
 done
 [ -n "$WSPY" ] || skip "python3-websockets is not installed (apt-get install python3-websockets)"
 
+command -v openssl >/dev/null 2>&1 || skip "no openssl CLI"
+hq_mktemp
+C=$HQ_MKTEMP
+tls_ca "$C" && tls_cert "$C" srv "DNS:localhost,IP:127.0.0.1" ||
+	bail_out "openssl could not make the test certificates"
+
 CONFIG='
 server: { workers: 2 }
 iplisten: [127.0.0.1]
@@ -24,12 +30,19 @@ url_groups:
   - { name: ws, prefixes: ["http://+:@PORT@/ws/"], queue: ws }
   - { name: small, prefixes: ["http://+:@PORT@/small/"], queue: small }
   - { name: s, prefixes: ["http://+:@PORT@/s/"], queue: s }
+  - name: quiet
+    prefixes: ["http://+:@PORT@/quiet/"]
+    queue: ws
+    timeouts: { idle_connection: 4, min_send_rate: 1000000 }
+  - { name: tls, prefixes: ["https://+:@PORT2@/wss/"], queue: ws }
+sslcerts:
+  - { ipport: "0.0.0.0:@PORT2@", certfile: @C@/srv.crt, keyfile: @C@/srv.key }
 queues:
   - { name: ws, module: websocket }
   - { name: small, module: websocket, options: { max_message_bytes: 1000 } }
   - { name: s, module: sample }
 '
-start_httpqd "$CONFIG" || bail_out "httpqd did not start"
+start_httpqd "$(printf '%s\n' "$CONFIG" | sed "s|@C@|$C|g")" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
 # --- a real client -------------------------------------------------------------
@@ -70,6 +83,40 @@ like "$out" '^ping: pong$' "  ping answered with pong"
 like "$out" '^many: 1000$' "  1000 messages, in order"
 like "$out" '^close: 4001$' "  the close handshake returns the client's code"
 [ "$(printf '%s\n' "$out" | grep -c .)" -eq 7 ] || diag "$out"
+
+# over TLS (wss://)
+"$WSPY" - "$HQ_PORT2" "$C/ca.crt" >"$T/wss" 2>&1 <<'PY'
+import asyncio, ssl, sys, websockets
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+async def main():
+    async with websockets.connect("wss://127.0.0.1:%s/wss/" % sys.argv[1], ssl=ctx,
+                                  max_size=4 << 20) as ws:
+        big = bytes(i % 253 for i in range(1000000))
+        await ws.send(big)
+        print("wss 1 MB:", await ws.recv() == big)
+        await ws.send("tls")
+        print("wss text:", await ws.recv())
+asyncio.run(main())
+PY
+like "$(cat "$T/wss")" '^wss 1 MB: True$' "wss://: a 1 MB message over TLS" || diag "$(cat "$T/wss")"
+like "$(cat "$T/wss")" '^wss text: tls$' "  and a text one"
+
+# A quiet but healthy WebSocket outlives the send timer (whatever
+# min_send_rate says: nothing waits to be sent), within idle_connection.
+"$WSPY" - "$HQ_PORT" >"$T/quiet" 2>&1 <<'PY'
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:%s/quiet/" % sys.argv[1],
+                                  ping_interval=None) as ws:
+        await ws.send("one")
+        await ws.recv()
+        await asyncio.sleep(2.5)
+        await ws.send("two")
+        print("after a quiet 2.5 s:", await asyncio.wait_for(ws.recv(), 10))
+asyncio.run(main())
+PY
+like "$(cat "$T/quiet")" '^after a quiet 2.5 s: two$' \
+    "a quiet WebSocket is not closed by min_send_rate" || diag "$(cat "$T/quiet")"
 
 # --- by hand -------------------------------------------------------------------
 "$HQ_PYTHON" - "$HQ_PORT" "$HQ_PID" >"$T/raw" 2>&1 <<'PY'
