@@ -211,6 +211,7 @@ static bool
 ibuf_room(struct hq_conn *c)
 {
 	size_t keep = ibuf_keep(c), maxcap = ibuf_maxcap(c);
+	uintptr_t old = (uintptr_t)c->ibuf;
 
 	if (c->ibuf == NULL) {
 		c->ibuf = hq_worker_getbuf(c->w, &c->icap);
@@ -231,8 +232,6 @@ ibuf_room(struct hq_conn *c)
 	 * needs one byte more to see it is too long). */
 	if (c->icap >= maxcap)
 		return false;
-	uintptr_t old = (uintptr_t)c->ibuf;
-
 	c->icap = c->icap * 2 < maxcap ? c->icap * 2 : maxcap;
 	if (c->icap < HQ_IBUF_SIZE * 2)
 		c->icap = HQ_IBUF_SIZE * 2;
@@ -848,8 +847,9 @@ opaque_feed(struct hq_conn *c)
 		r->body_seen += n;
 		body_deliver(r, p, n, 0);
 	}
-	if (c->peer_eof && c->ipos == c->ilen && !c->closed && !r->body_paused &&
-	    !r->aborted && !r->body_end_sent) {
+	/* The callback may have ended the response (and released r). */
+	if (c->peer_eof && c->ipos == c->ilen && !c->closed && r->owned &&
+	    !r->body_paused && !r->aborted && !r->body_end_sent) {
 		r->body_end_sent = true;
 		body_deliver(r, NULL, 0, HTTPQ_BODY_END);
 	}
@@ -867,8 +867,8 @@ hq_conn_upgrade(struct hq_conn *c)
 	r->head_open = r->no_body = r->chunked_out = false;
 	r->close_delimited = true;
 	r->resp_cl = -1;
-	/* A new reader takes the stream; the request body, if any, is read. */
-	/* body_done stays set: what follows is no request body (body_feed
+	/* A new reader takes the stream (the request body, if any, is read).
+	 * body_done stays set: what follows is no request body (body_feed
 	 * leaves it alone); body_end_sent tells when the stream ended. */
 	r->has_body = r->body_done = true;
 	r->body_reading = r->body_paused = r->body_end_sent = false;
@@ -883,18 +883,6 @@ hq_conn_upgrade(struct hq_conn *c)
 /* --- moving on ------------------------------------------------------------ */
 
 /* A request answered: its URL group's counters (stats.c). */
-static void conn_count(struct hq_conn *c);
-
-/* An upgraded connection's one log line, at its end: 101, bytes both ways. */
-static void
-opaque_log(struct hq_conn *c)
-{
-	conn_count(c);
-	if (c->req->group != NULL && c->req->group->alog != NULL)
-		hq_access_log(c);
-}
-
-/* A request answered: its URL group's counters (stats.c). */
 static void
 conn_count(struct hq_conn *c)
 {
@@ -905,6 +893,15 @@ conn_count(struct hq_conn *c)
 
 	hq_stats_request(c->w->stats, r->group ? r->group->slot : 0, r->status,
 	    r->head.head_len + r->body_seen, c->bytes_out - r->out_mark, ttfb, total);
+}
+
+/* An upgraded connection's one log line, at its end: 101, bytes both ways. */
+static void
+opaque_log(struct hq_conn *c)
+{
+	conn_count(c);
+	if (c->req->group != NULL && c->req->group->alog != NULL)
+		hq_access_log(c);
 }
 
 static void
