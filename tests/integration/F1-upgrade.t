@@ -232,5 +232,16 @@ wait_log 'drain timeout, aborting 1 connection' 8 >/dev/null
 ok $? "SIGTERM: the upgraded connection is aborted at drain_timeout"
 wait "$drain"
 like "$(cat "$T/drain")" 'closed' "  its client sees the connection closed"
-stop_httpqd
+# already signalled: wait for the exit (a second SIGTERM could come after
+# the handlers are gone)
+if hq_wait_gone "$HQ_PID" 20; then
+	wait "$HQ_PID"
+	is $? 0 "httpqd exited with status 0"
+else
+	fail "httpqd exited within 20 s of SIGTERM"
+	kill -KILL "$HQ_PID" 2>/dev/null
+fi
+unlike "$(grep -E 'Sanitizer|runtime error:' "$HQ_LOG" | head -5)" '.' \
+    "no sanitizer report in the daemon log"
+HQ_PID=
 done_testing
