@@ -15,6 +15,9 @@
  *   /readfirst/ the request body is read to its end before the 101
  *   /twice/     a second send_head(101) after the first must fail
  *   /bye/       after the 101, sends "bye\n" and ends the stream at once
+ *   /late/      no 101: waits 300 ms before reading the body, then answers
+ *               200 "METHOD PATH X-Probe BODYLEN\n" (the request head must
+ *               survive the input buffer growing under it meanwhile)
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -130,9 +133,53 @@ on_request_body(httpq_request *req, void *arg, const void *data, size_t n,
 }
 
 static void
+on_late_body(httpq_request *req, void *arg, const void *data, size_t n,
+    unsigned flags)
+{
+	size_t *total = arg;
+	char out[8192];
+	int len;
+
+	if (flags & HTTPQ_BODY_ERROR) {
+		free(total);
+		api->finish(req);
+		return;
+	}
+	*total += n;
+	if (!(flags & HTTPQ_BODY_END))
+		return;
+	httpq_str m = api->method(req), u = api->raw_url(req);
+	httpq_str x = api->header(req, "X-Probe");
+
+	len = snprintf(out, sizeof(out), "%.*s %.*s %.*s %zu\n", (int)m.len, m.ptr,
+	    (int)u.len, u.ptr, (int)x.len, x.ptr ? x.ptr : "", *total);
+	free(total);
+	if (len < 0 || (size_t)len >= sizeof(out))
+		len = 0;
+	api->send_head(req, 200, NULL, NULL, 0, HTTPQ_SEND_MORE);
+	api->send_body(req, out, (size_t)len, 0);
+}
+
+static void
+late_read(httpq_request *req, void *arg)
+{
+	size_t *total = calloc(1, sizeof(*total));
+
+	if (total == NULL || api->read_body(req, on_late_body, total) < 0) {
+		free(total);
+		api->finish(req);
+	}
+}
+
+static void
 up_handle(void *state, httpq_request *req)
 {
 	httpq_str path = api->path(req);
+
+	if (path.len >= 6 && memmem(path.ptr, path.len, "/late/", 6)) {
+		api->defer(req, 300, late_read, NULL);
+		return;
+	}
 
 	if (path.len >= 11 && memmem(path.ptr, path.len, "/readfirst/", 11)) {
 		api->read_body(req, on_request_body, NULL);
