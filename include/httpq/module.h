@@ -50,6 +50,10 @@
  *                    daemon's response cache (http.sys HTTP_CACHE_POLICY:
  *                    nocache, user_invalidates, time to live) and later
  *                    GETs of the same URL answered without the module.
+ *   2026-11-30  1.4  send_head() takes 101 Switching Protocols for an
+ *                    HTTP/1.1 request with Upgrade and Connection: upgrade
+ *                    (http.sys's opaque mode): the connection then carries
+ *                    raw bytes both ways through read_body()/send_body().
  */
 #ifndef HTTPQ_MODULE_H
 #define HTTPQ_MODULE_H
@@ -65,7 +69,7 @@ extern "C" {
 /** ABI major version: a module built for another major is refused. */
 #define HTTPQ_MODULE_ABI_MAJOR 1
 /** ABI minor version: additions only; a module may need at most this. */
-#define HTTPQ_MODULE_ABI_MINOR 3
+#define HTTPQ_MODULE_ABI_MINOR 4
 /** The value a module puts in httpq_module.abi. */
 #define HTTPQ_MODULE_ABI ((HTTPQ_MODULE_ABI_MAJOR << 16) | HTTPQ_MODULE_ABI_MINOR)
 /** The first designated initialisers of every module's httpq_module:
@@ -225,7 +229,27 @@ struct httpq_api {
 	/** Sends the status line and headers.  reason may be NULL (standard
 	 *  phrase).  If the headers carry no Content-Length and HTTPQ_SEND_MORE is
 	 *  set, the body is sent chunked (HTTP/1.1) or close-delimited (1.0).
-	 *  Date and Server are added by the daemon.  Returns 0 or -1. */
+	 *  Date and Server are added by the daemon.  Returns 0 or -1.
+	 *
+	 *  Status 101 (ABI 1.4; http.sys HTTP_SEND_RESPONSE_FLAG_OPAQUE): only
+	 *  for an HTTP/1.1 request carrying Upgrade and Connection: upgrade
+	 *  whose body, if it has one, was read to its end, and only with an
+	 *  Upgrade field among headers; else -1 and nothing is sent (HTTP/1.0,
+	 *  HTTP/2, no Upgrade asked or named, a body not read, a head already
+	 *  sent), and the module answers as it would have.  The daemon adds
+	 *  "Connection: upgrade" and no Date, Server or framing field; flags
+	 *  are ignored.  From then on the connection is opaque: read_body()
+	 *  (again, if the request body was read) delivers the client's bytes
+	 *  raw as they come, those already received after the request head
+	 *  first, never parsed as requests, and HTTPQ_BODY_END at the client's
+	 *  FIN; pause_body() stops reading the socket; send_body() and
+	 *  send_file() with HTTPQ_SEND_MORE send raw bytes, pending() and
+	 *  on_writable() as usual; ending the response (no HTTPQ_SEND_MORE)
+	 *  sends what is queued and closes the connection.  A reset, a timeout
+	 *  or shutdown aborts the request (on_abort).  The request keeps its
+	 *  queue slot until it ends; the idle_connection timeout applies,
+	 *  restarted by bytes either way; the access log has one line, at the
+	 *  end, with status 101 and the bytes of both directions. */
 	int (*send_head)(httpq_request *req, int status, const char *reason,
 	    const httpq_header *headers, size_t n, unsigned flags);
 	/** Sends entity body bytes (copied).  Without HTTPQ_SEND_MORE this ends

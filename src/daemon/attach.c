@@ -1645,6 +1645,12 @@ check_fields(struct hq_attach_handle *h, const struct hq_qp_frame *f, bool respo
 		    hq_qp_type_name(f->type), (unsigned long long)f->id);
 		return false;
 	}
+	if (response && status == 101) {
+		/* Upgrades need the raw stream both ways: not in protocol v1. */
+		h_violation(h, "RESPONSE for request %llu: STATUS 101 (upgrades are "
+		    "not in queue protocol version 1)", (unsigned long long)f->id);
+		return false;
+	}
 	if (response && (status < 200 || status > 999)) {
 		h_violation(h, "RESPONSE for request %llu: STATUS %u (200-999; "
 		    "interim 1xx responses are not supported)",

@@ -86,9 +86,10 @@ static void
 timer_update(struct hq_conn *c)
 {
 	const struct hq_timeouts *t = conn_timeouts(c);
-	const httpq_request *r = c->req;
+	httpq_request *r = c->req;
 	enum timer_kind want = T_NONE;
 	uint32_t secs = 0;
+	bool again = false;
 
 	if (c->state == HQ_C_CLOSED) {
 		want = T_NONE;
@@ -102,11 +103,16 @@ timer_update(struct hq_conn *c)
 			secs = t->header_wait;
 	} else if (c->state == HQ_C_DRAIN) {
 		want = T_DRAIN, secs = req_timeouts(c)->drain_entity_body;
+	} else if (c->state == HQ_C_OPAQUE) {
+		/* An upgraded connection is idle until bytes move either way. */
+		want = T_IDLE, secs = t->idle_connection;
+		again = r->opaque_mark != r->body_seen + c->bytes_out;
+		r->opaque_mark = r->body_seen + c->bytes_out;
 	} else if (r->body_reading && !r->body_done && !r->body_paused) {
 		want = T_BODY, secs = req_timeouts(c)->entity_body;
 	}
 	/* Idle and header-wait restart with every request. */
-	if (want != C_TIMER_KIND(c) ||
+	if (want != C_TIMER_KIND(c) || again ||
 	    ((want == T_IDLE || want == T_HEADER) && c->timer_req != c->nrequests))
 		timer_set(c, want, secs);
 }
@@ -140,10 +146,17 @@ ibuf_release(struct hq_conn *c)
 	c->ipos = c->ilen = c->icap = 0;
 }
 
+/* A request running (or an upgraded one) keeps its head in ibuf. */
+static bool
+ibuf_holds_head(const struct hq_conn *c)
+{
+	return c->state == HQ_C_REQUEST || c->state == HQ_C_OPAQUE;
+}
+
 static size_t
 ibuf_keep(const struct hq_conn *c)
 {
-	return c->state == HQ_C_REQUEST ? c->head_base + c->req->head.head_len : 0;
+	return ibuf_holds_head(c) ? c->head_base + c->req->head.head_len : 0;
 }
 
 static size_t
@@ -151,7 +164,7 @@ ibuf_maxcap(const struct hq_conn *c)
 {
 	size_t maxcap = c->cfg->store->limits.max_request_bytes + 1;
 
-	return c->state == HQ_C_REQUEST ? maxcap + HQ_IBUF_SIZE : maxcap;
+	return ibuf_holds_head(c) ? maxcap + HQ_IBUF_SIZE : maxcap;
 }
 
 /* Whether reading can go on: false when the buffer is full of bytes that
@@ -163,12 +176,42 @@ ibuf_can_grow(const struct hq_conn *c)
 	    c->icap < ibuf_maxcap(c);
 }
 
+static void
+str_rebase(struct hq_str *s, uintptr_t old, size_t len, char *buf)
+{
+	uintptr_t p = (uintptr_t)s->p;
+
+	if (s->p != NULL && p >= old && p <= old + len)
+		s->p = buf + (p - old);
+}
+
+/* The running request's head is views into ibuf: when a paused reader
+ * (or an upgraded stream) makes ibuf grow, they move with it. */
+static void
+head_rebase(struct hq_conn *c, uintptr_t old)
+{
+	httpq_request *r = c->req;
+	struct hq_head *h = &r->head;
+
+	str_rebase(&h->method, old, c->ilen, c->ibuf);
+	str_rebase(&h->target, old, c->ilen, c->ibuf);
+	str_rebase(&h->path, old, c->ilen, c->ibuf);
+	str_rebase(&h->host, old, c->ilen, c->ibuf);
+	str_rebase(&r->query, old, c->ilen, c->ibuf);
+	str_rebase(&r->rid, old, c->ilen, c->ibuf);
+	for (size_t i = 0; i < h->nheaders; i++) {
+		str_rebase(&h->headers[i].name, old, c->ilen, c->ibuf);
+		str_rebase(&h->headers[i].value, old, c->ilen, c->ibuf);
+	}
+}
+
 /* Makes room at the end of ibuf.  Bytes still referenced (the current head
  * while a request runs) stay in place; unconsumed bytes move down. */
 static bool
 ibuf_room(struct hq_conn *c)
 {
 	size_t keep = ibuf_keep(c), maxcap = ibuf_maxcap(c);
+	uintptr_t old = (uintptr_t)c->ibuf;
 
 	if (c->ibuf == NULL) {
 		c->ibuf = hq_worker_getbuf(c->w, &c->icap);
@@ -181,7 +224,7 @@ ibuf_room(struct hq_conn *c)
 		memmove(c->ibuf + keep, c->ibuf + c->ipos, c->ilen - c->ipos);
 		c->ilen -= c->ipos - keep;
 		c->ipos = keep;
-		if (c->state != HQ_C_REQUEST)
+		if (!ibuf_holds_head(c))
 			c->head_base = 0;
 		return true;
 	}
@@ -193,6 +236,8 @@ ibuf_room(struct hq_conn *c)
 	if (c->icap < HQ_IBUF_SIZE * 2)
 		c->icap = HQ_IBUF_SIZE * 2;
 	c->ibuf = xrealloc(c->ibuf, c->icap);
+	if ((uintptr_t)c->ibuf != old && ibuf_holds_head(c))
+		head_rebase(c, old);
 	return true;
 }
 
@@ -782,6 +827,59 @@ hq_conn_want_body(struct hq_conn *c)
 	hq_conn_kick(c);
 }
 
+/* --- upgraded connections (101) --------------------------------------------- */
+
+/* What the client sent, raw, to the module: all that is buffered in one
+ * call, then the end at its FIN. */
+static void
+opaque_feed(struct hq_conn *c)
+{
+	httpq_request *r = c->req;
+
+	if (!r->owned || !r->body_reading || r->body_paused || r->aborted ||
+	    r->body_end_sent)
+		return;
+	if (c->ipos < c->ilen) {
+		const char *p = c->ibuf + c->ipos;
+		size_t n = c->ilen - c->ipos;
+
+		c->ipos = c->ilen;
+		r->body_seen += n;
+		body_deliver(r, p, n, 0);
+	}
+	/* The callback may have ended the response (and released r). */
+	if (c->peer_eof && c->ipos == c->ilen && !c->closed && r->owned &&
+	    !r->body_paused && !r->aborted && !r->body_end_sent) {
+		r->body_end_sent = true;
+		body_deliver(r, NULL, 0, HTTPQ_BODY_END);
+	}
+}
+
+void
+hq_conn_upgrade(struct hq_conn *c)
+{
+	httpq_request *r = c->req;
+
+	c->state = HQ_C_OPAQUE;
+	c->close_after = true; /* never another request */
+	(void)hq_conn_local(c); /* for the log line, written after the close */
+	r->upgraded = true;
+	r->head_open = r->no_body = r->chunked_out = false;
+	r->close_delimited = true;
+	r->resp_cl = -1;
+	/* A new reader takes the stream (the request body, if any, is read).
+	 * body_done stays set: what follows is no request body (body_feed
+	 * leaves it alone); body_end_sent tells when the stream ended. */
+	r->has_body = r->body_done = true;
+	r->body_reading = r->body_paused = r->body_end_sent = false;
+	r->continue_sent = true;
+	r->body_cb = NULL;
+	r->body_arg = NULL;
+	r->body_seen = 0;
+	r->opaque_mark = 0;
+	timer_set(c, T_NONE, 0);
+}
+
 /* --- moving on ------------------------------------------------------------ */
 
 /* A request answered: its URL group's counters (stats.c). */
@@ -795,6 +893,15 @@ conn_count(struct hq_conn *c)
 
 	hq_stats_request(c->w->stats, r->group ? r->group->slot : 0, r->status,
 	    r->head.head_len + r->body_seen, c->bytes_out - r->out_mark, ttfb, total);
+}
+
+/* An upgraded connection's one log line, at its end: 101, bytes both ways. */
+static void
+opaque_log(struct hq_conn *c)
+{
+	conn_count(c);
+	if (c->req->group != NULL && c->req->group->alog != NULL)
+		hq_access_log(c);
 }
 
 static void
@@ -865,6 +972,9 @@ conn_process(struct hq_conn *c)
 			if (!r->body_done)
 				return false;
 			conn_next(c);
+		} else if (c->state == HQ_C_OPAQUE) {
+			opaque_feed(c);
+			return false;
 		}
 		if (c->close_after)
 			return false;
@@ -1037,6 +1147,8 @@ static void
 conn_free(struct hq_conn *c)
 {
 	hq_worker_unlink(c->w, c);
+	if (c->req != NULL && c->req->upgraded)
+		opaque_log(c);
 	if (c->req != NULL)
 		request_clear(c);
 	conn_release(c);
@@ -1199,8 +1311,9 @@ conn_after(struct hq_conn *c)
 	if (blocked && !c->closed && !out_full(c))
 		event_active(&c->rev, EV_READ, 1);
 	if (!c->closed && c->pending == 0) {
-		bool between = c->state != HQ_C_REQUEST ||
-		    (c->req->resp_done && !c->req->owned);
+		bool between = !ibuf_holds_head(c) ||
+		    (c->req->resp_done && !c->req->owned) ||
+		    (c->state == HQ_C_OPAQUE && !c->req->owned);
 
 		if (c->close_after && between) {
 			conn_close(c, false);

@@ -690,6 +690,8 @@ struct httpq_request {
 	bool no_body;                /* HEAD, 1xx, 204, 304 */
 	bool resp_done;
 	bool trailers_sent;          /* the last chunk went out with trailers */
+	bool upgraded;               /* 101 sent: the connection is opaque */
+	uint64_t opaque_mark;        /* bytes both ways when the idle timer was set */
 	int64_t resp_cl;             /* Content-Length given by the module, or -1 */
 	uint64_t resp_body;          /* entity bytes sent */
 
@@ -707,6 +709,7 @@ enum hq_conn_state {
 	HQ_C_REQUEST,   /* a request is being handled */
 	HQ_C_DRAIN,     /* response done, discarding the rest of the body */
 	HQ_C_CLOSED,    /* socket closed, waiting for the module to finish */
+	HQ_C_OPAQUE,    /* after a 101: raw bytes both ways, no more requests */
 };
 
 /*
@@ -800,6 +803,10 @@ void hq_conn_request_done(struct hq_conn *c);
  * reason goes to HTTPERR.  Releases the request. */
 void hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool reset);
 void hq_conn_want_body(struct hq_conn *c);
+/* After a 101 head (request.c): the connection becomes opaque, the bytes
+ * after the request head are the module's (read_body), and no request
+ * follows. */
+void hq_conn_upgrade(struct hq_conn *c);
 /* The local address, looked up once per connection when needed. */
 const struct sockaddr *hq_conn_local(struct hq_conn *c);
 /* Log lines about c's request (logfile.c writes them). */
@@ -816,6 +823,10 @@ int hq_out_flush(struct hq_conn *c, uint64_t budget);
 int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
+/* A 101 head: the module's fields (never framing or Connection, which is
+ * "upgrade"), no Date or Server.  -1, writing nothing, for a bad field. */
+int hq_response_switch(httpq_request *r, const char *reason,
+    const httpq_header *headers, size_t n);
 void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
 /* A response of the cache: head (status line and fields, without Date,
  * Server, framing and Connection), then Age, Date, Server (if server), the

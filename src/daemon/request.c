@@ -266,12 +266,70 @@ response_ended(httpq_request *r)
 	hq_conn_request_done(c);
 }
 
+/* Whether a field named name (any of them: lists may be split) holds
+ * token tok in its comma-separated list, case-insensitively. */
+static bool
+has_token(const httpq_request *r, const char *name, const char *tok)
+{
+	size_t nl = strlen(name), tl = strlen(tok);
+
+	for (size_t i = 0; i < r->head.nheaders; i++) {
+		const struct hq_hdr *h = &r->head.headers[i];
+		const char *p = h->value.p, *e = p + h->value.n;
+
+		if (h->name.n != nl || !hq_mem_eq_nocase(h->name.p, name, nl))
+			continue;
+		while (p < e) {
+			const char *q = memchr(p, ',', (size_t)(e - p));
+			const char *te = q ? q : e;
+
+			while (p < te && (*p == ' ' || *p == '\t'))
+				p++;
+			while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
+				te--;
+			if ((size_t)(te - p) == tl && hq_mem_eq_nocase(p, tok, tl))
+				return true;
+			p = q ? q + 1 : e;
+		}
+	}
+	return false;
+}
+
+/*
+ * 101 Switching Protocols (ABI 1.4; http.sys's opaque mode): only for an
+ * HTTP/1.1 request asking for it (Upgrade, Connection: upgrade) whose body,
+ * if any, is read to its end, and a head naming the protocol (Upgrade).
+ * Then the connection is the module's byte stream: read_body() again for
+ * what the client sends, send_body(MORE) for raw bytes, and the end of the
+ * response closes the connection.
+ */
+static int
+send_switch(httpq_request *r, const char *reason, const httpq_header *h, size_t n)
+{
+	bool named = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i].name_len == 7 && hq_mem_eq_nocase(h[i].name, "Upgrade", 7) &&
+		    h[i].value_len > 0)
+			named = true;
+	if (!named || r->head.version != 11 || !r->body_done ||
+	    api_header(r, "Upgrade").len == 0 || !has_token(r, "Connection", "upgrade"))
+		return -1;
+	if (hq_response_switch(r, reason, h, n) < 0)
+		return -1;
+	hq_cache_capture_drop(r);
+	hq_conn_upgrade(r->c);
+	return 0;
+}
+
 static int
 api_send_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags)
 {
 	if (!live(r) || r->head_sent)
 		return -1;
+	if (status == 101)
+		return send_switch(r, reason, headers, n);
 	if (hq_response_head(r, status, reason, headers, n, flags) < 0)
 		return -1;
 	hq_cache_capture_head(r, status, reason, headers, n, flags);

@@ -250,6 +250,7 @@ status_phrase(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 426: return "Upgrade Required";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -512,6 +513,28 @@ hq_response_head(httpq_request *r, int status, const char *reason,
 	if (!(flags & HTTPQ_SEND_MORE) || r->resp_cl >= 0 || r->status == 204 ||
 	    r->status == 304)
 		hq_response_close_head(r, 0, !(flags & HTTPQ_SEND_MORE));
+	return 0;
+}
+
+/* A 101 (api->send_head, request.c has checked the request): the
+ * module's fields and "Connection: upgrade"; no Date or Server, and never
+ * framing, as no message body follows, only the other protocol. */
+int
+hq_response_switch(httpq_request *r, const char *reason,
+    const httpq_header *headers, size_t n)
+{
+	struct hq_conn *c = r->c;
+	struct head_facts f;
+
+	if (check_module_head(reason, headers, n, &f) < 0)
+		return -1;
+	r->status = 101;
+	r->head_us = hq_mono_us(false);
+	put_status_line(c, 101, reason ? reason : "Switching Protocols");
+	put_module_headers(c, headers, n, &f);
+	put_request_id(c, headers, n);
+	PUT_LIT(c, "Connection: upgrade\r\n\r\n");
+	r->head_sent = true;
 	return 0;
 }
 
