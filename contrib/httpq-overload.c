@@ -292,5 +292,12 @@ main(int argc, char **argv)
 	printf("total %llu rps %.1f errors %llu missed %llu\n", (unsigned long long)total,
 	    (double)total * 1e6 / (double)(stop - start), (unsigned long long)errors,
 	    (unsigned long long)missed);
+	fflush(stdout);
+	for (int i = 0; i < conns; i++)
+		close(cs[i].fd);
+	free(cs);
+	for (size_t i = 0; i < nlats; i++)
+		free(lats[i].v);
+	close(ep);
 	return 0;
 }
