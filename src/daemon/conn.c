@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,19 +60,12 @@ req_max_body(const struct hq_conn *c)
 static void
 timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 {
-	c->timer_req = c->nrequests;
-	if (k == T_NONE || secs == HQ_TIMEOUT_OFF) {
-		if (c->timer_kind != T_NONE)
-			event_del(&c->tev);
-		c->timer_kind = k;
-		return;
-	}
-	const struct timeval *tv = hq_worker_timeout(c->w, secs);
-	struct timeval plain = { (time_t)secs, 0 };
-
+	c->timer_req = (uint32_t)c->nrequests;
 	c->timer_kind = k;
-	/* event_add() reschedules a pending timer; common timeouts make it O(1). */
-	event_add(&c->tev, tv ? tv : &plain);
+	if (k == T_NONE || secs == HQ_TIMEOUT_OFF)
+		hq_timer_del(&c->timer);
+	else
+		hq_timer_set(c->w, &c->timer, secs); /* O(1), re-arms */
 }
 
 static uint32_t
@@ -113,7 +107,7 @@ timer_update(struct hq_conn *c)
 	}
 	/* Idle and header-wait restart with every request. */
 	if (want != C_TIMER_KIND(c) || again ||
-	    ((want == T_IDLE || want == T_HEADER) && c->timer_req != c->nrequests))
+	    ((want == T_IDLE || want == T_HEADER) && c->timer_req != (uint32_t)c->nrequests))
 		timer_set(c, want, secs);
 }
 
@@ -214,7 +208,10 @@ ibuf_room(struct hq_conn *c)
 	uintptr_t old = (uintptr_t)c->ibuf;
 
 	if (c->ibuf == NULL) {
-		c->ibuf = hq_worker_getbuf(c->w, &c->icap);
+		size_t cap;
+
+		c->ibuf = hq_worker_getbuf(c->w, &cap);
+		c->icap = (uint32_t)cap;
 		c->ipos = c->ilen = 0;
 		return true;
 	}
@@ -385,23 +382,53 @@ conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 		c->close_after = true;
 }
 
-/* Gives back a block that came from pool k with the pool's size (cap ==
- * initial), or was grown by realloc (any other cap). */
-static void
-pool_put(struct hq_conn *c, enum hq_pool_kind k, void *p, size_t cap, size_t initial)
+static struct hq_reqblock *
+reqblock(httpq_request *r)
 {
-	if (cap == initial)
-		hq_worker_put(c->w, k, p);
-	else
-		free(p);
+	return (struct hq_reqblock *)r;
 }
 
-static void
-hdrs_release(struct hq_conn *c)
+/* The parser found more fields than the array holds (up to max_headers). */
+static bool
+hdrs_grow(struct hq_head *h, size_t need)
 {
-	pool_put(c, HQ_POOL_HDRS, c->hdrs, c->hdr_cap, HQ_HDRS_INITIAL);
-	c->hdrs = NULL;
-	c->hdr_cap = 0;
+	struct hq_reqblock *b = h->grow_arg;
+
+	if (b->hdrs == b->hdrs0) {
+		b->hdrs = xmalloc(need * sizeof(*b->hdrs));
+		memcpy(b->hdrs, b->hdrs0, b->hdr_cap * sizeof(*b->hdrs));
+	} else {
+		b->hdrs = xrealloc(b->hdrs, need * sizeof(*b->hdrs));
+	}
+	b->hdr_cap = need;
+	h->headers = b->hdrs;
+	h->hdr_cap = need;
+	return true;
+}
+
+/* A head with many fields does not leave its array behind. */
+static void
+reqblock_hdrs_trim(struct hq_reqblock *b)
+{
+	if (b->hdrs != b->hdrs0)
+		free(b->hdrs);
+	b->hdrs = b->hdrs0;
+	b->hdr_cap = HQ_HDRS_INITIAL;
+}
+
+/* c->req, with what it grew, back to the worker's pool. */
+static void
+reqblock_put(struct hq_conn *c)
+{
+	struct hq_reqblock *b = reqblock(c->req);
+
+	c->req = NULL;
+	if (b == NULL)
+		return;
+	reqblock_hdrs_trim(b);
+	if (b->cooked != b->cooked0)
+		free(b->cooked);
+	hq_worker_put(c->w, HQ_POOL_REQ, b);
 }
 
 /* Frees what the request in c->req owns. */
@@ -423,18 +450,27 @@ request_reset(struct hq_conn *c)
 {
 	httpq_request *r = c->req;
 
-	if (r != NULL)
+	struct hq_reqblock *b;
+
+	if (r != NULL) {
 		request_clear(c);
-	else
-		r = c->req = hq_worker_get(c->w, HQ_POOL_REQ);
+		b = reqblock(r);
+		reqblock_hdrs_trim(b);
+	} else {
+		b = hq_worker_get(c->w, HQ_POOL_REQ);
+		r = c->req = &b->r;
+		b->hdrs = b->hdrs0;
+		b->hdr_cap = HQ_HDRS_INITIAL;
+		b->cooked = b->cooked0;
+		b->cooked_cap = HQ_COOKED_INITIAL;
+	}
 	c->req_seq++;
-	/* A head with many fields does not leave its array behind. */
-	if (c->hdr_cap > HQ_HDRS_INITIAL)
-		hdrs_release(c);
 	memset(r, 0, sizeof(*r));
 	r->c = c;
-	r->head.headers = c->hdrs;
-	r->head.hdr_cap = c->hdr_cap;
+	r->head.headers = b->hdrs;
+	r->head.hdr_cap = b->hdr_cap;
+	r->head.grow = hdrs_grow;
+	r->head.grow_arg = b;
 	r->resp_cl = -1;
 	r->out_mark = c->bytes_out;
 }
@@ -443,23 +479,21 @@ static bool
 cook_path(struct hq_conn *c)
 {
 	httpq_request *r = c->req;
+	struct hq_reqblock *b = reqblock(r);
 	struct hq_str p = r->head.path;
 	enum hq_error e;
 
 	if (r->head.asterisk_form)
 		p = HQ_STR("/");
-	if (c->cooked == NULL) {
-		c->cooked = hq_worker_get(c->w, HQ_POOL_COOKED);
-		c->cooked_cap = HQ_COOKED_INITIAL;
+	if (b->cooked_cap < p.n + 2) {
+		if (b->cooked != b->cooked0)
+			free(b->cooked);
+		b->cooked_cap = p.n + 64;
+		b->cooked = xmalloc(b->cooked_cap);
 	}
-	if (c->cooked_cap < p.n + 2) {
-		pool_put(c, HQ_POOL_COOKED, c->cooked, c->cooked_cap, HQ_COOKED_INITIAL);
-		c->cooked_cap = p.n + 64;
-		c->cooked = xmalloc(c->cooked_cap);
-	}
-	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, c->cooked, c->cooked_cap,
+	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, b->cooked, b->cooked_cap,
 	    &r->cooked_len, &r->query);
-	r->cooked = c->cooked;
+	r->cooked = b->cooked;
 	/* "http://host?q" has no path for the parser to point at: the
 	 * query is still in the target. */
 	if (e == HQ_OK && r->head.absolute_form && r->query.n == 0) {
@@ -638,23 +672,12 @@ request_start(struct hq_conn *c, size_t head_len)
 	k->ctx->mod->handle(k->ctx->state, r);
 }
 
-/* The parser found more fields than hdrs holds (up to max_headers). */
-static bool
-hdrs_grow(struct hq_head *h, size_t need)
-{
-	struct hq_conn *c = h->grow_arg;
-
-	c->hdrs = xrealloc(c->hdrs, need * sizeof(*c->hdrs));
-	c->hdr_cap = need;
-	h->headers = c->hdrs;
-	h->hdr_cap = need;
-	return true;
-}
 
 static bool
 conn_parse(struct hq_conn *c)
 {
 	httpq_request *r = c->req;
+	size_t scanned;
 	int rc;
 
 	if (c->ipos == c->ilen) {
@@ -665,18 +688,12 @@ conn_parse(struct hq_conn *c)
 		c->state = HQ_C_HEAD;
 		conn_switch_config(c);
 		request_reset(c);
-		if (c->hdrs == NULL) {
-			c->hdr_cap = HQ_HDRS_INITIAL;
-			c->hdrs = hq_worker_get(c->w, HQ_POOL_HDRS);
-		}
 		r = c->req;
 	}
-	r->head.headers = c->hdrs;
-	r->head.hdr_cap = c->hdr_cap;
-	r->head.grow = hdrs_grow;
-	r->head.grow_arg = c;
-	rc = hq_http1_parse_head(c->ibuf + c->ipos, c->ilen - c->ipos, &c->scanned,
+	scanned = c->scanned;
+	rc = hq_http1_parse_head(c->ibuf + c->ipos, c->ilen - c->ipos, &scanned,
 	    &c->cfg->store->limits, &r->head);
+	c->scanned = (uint32_t)scanned;
 	if (rc == 0)
 		return false;
 	if (rc < 0) {
@@ -1081,10 +1098,10 @@ on_write(evutil_socket_t fd, short what, void *arg)
 	conn_after(c);
 }
 
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
+void
+hq_conn_timeout(struct hq_timer *t)
 {
-	struct hq_conn *c = arg;
+	struct hq_conn *c = (struct hq_conn *)((char *)t - offsetof(struct hq_conn, timer));
 	enum timer_kind k = C_TIMER_KIND(c);
 	static const char *const reason[] = {
 		[T_IDLE] = "Timer_ConnectionIdle", [T_HEADER] = "Timer_HeaderWait",
@@ -1113,14 +1130,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 static void
 conn_release(struct hq_conn *c)
 {
-	hq_worker_put(c->w, HQ_POOL_REQ, c->req);
-	c->req = NULL;
+	reqblock_put(c);
 	ibuf_release(c);
 	hq_out_reset(c);
-	hdrs_release(c);
-	pool_put(c, HQ_POOL_COOKED, c->cooked, c->cooked_cap, HQ_COOKED_INITIAL);
-	c->cooked = NULL;
-	c->cooked_cap = 0;
 	if (c->wev != NULL && !c->write_armed) {
 		hq_worker_put(c->w, HQ_POOL_EVENT, c->wev);
 		c->wev = NULL;
@@ -1153,6 +1165,7 @@ conn_free(struct hq_conn *c)
 		request_clear(c);
 	conn_release(c);
 	hq_tls_conn_free(c);
+	hq_timer_del(&c->timer);
 	if (c->bwev != NULL)
 		event_free(c->bwev);
 	hq_config_unref(c->cfg);
@@ -1452,7 +1465,6 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 		return;
 	}
 	event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, on_read, c);
-	evtimer_assign(&c->tev, w->base, on_timer, c);
 	hq_worker_link(w, c);
 	/* The request is most often there already: read it before asking
 	 * epoll.  A connection answered and closed here never enters the

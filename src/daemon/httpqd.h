@@ -433,10 +433,8 @@ struct hq_buf {
  * an idle connection holds none. */
 enum hq_pool_kind {
 	HQ_POOL_BUF,     /* HQ_IBUF_SIZE: input, and output bytes */
-	HQ_POOL_REQ,     /* struct httpq_request */
-	HQ_POOL_HDRS,    /* HQ_HDRS_INITIAL header entries */
+	HQ_POOL_REQ,     /* struct hq_reqblock: request, header array, cooked path */
 	HQ_POOL_SEGS,    /* HQ_SEGS_INITIAL output segments */
-	HQ_POOL_COOKED,  /* HQ_COOKED_INITIAL bytes of cooked path */
 	HQ_POOL_EVENT,   /* struct event */
 	HQ_NPOOLS
 };
@@ -444,6 +442,18 @@ enum hq_pool_kind {
 struct hq_pool {
 	void *free[HQ_POOL_MAX];
 	size_t n;
+};
+
+/*
+ * A connection's timer (worker.c): a node in one of its worker's queues,
+ * one queue per duration in seconds, each driven by one libevent timer.
+ * Timers of one duration expire in the order they were set, so arming one
+ * is O(1), and a connection holds 24 bytes instead of a struct event
+ * (128).  Zeroed: not pending.
+ */
+struct hq_timer {
+	struct hq_timer *next, *prev; /* NULL while not pending */
+	uint64_t due_us;              /* hq_mono_us(true) */
 };
 
 enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
@@ -482,6 +492,8 @@ struct hq_worker {
 	/* libevent common timeouts, one per duration in use */
 	struct { uint32_t secs; const struct timeval *tv; } timeouts[16];
 	size_t ntimeouts;
+	struct hq_tqueue **tqueues;    /* connection timers, one queue per duration */
+	size_t ntqueues;
 	/* Date header value, formatted once a second */
 	time_t date_sec;
 	char date[40];
@@ -506,6 +518,8 @@ struct hq_worker_conn_ops {
 	/* Shutdown: close when idle. */
 	void (*drain)(struct hq_conn *c);
 	void (*abort)(struct hq_conn *c, const char *why);
+	/* A timer set by hq_timer_set expired (it is no longer pending). */
+	void (*timeout)(struct hq_timer *t);
 };
 /* ops lives as long as the daemon. */
 int hq_workers_start(unsigned n, struct hq_config *cfg, int **fds,
@@ -543,6 +557,11 @@ uint64_t hq_workers_listener_accepted(size_t i);
 void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
 const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
+/* Worker thread: t expires in secs seconds (re-armed if pending), then
+ * the worker calls its conn ops' timeout(t); or it is cancelled (a no-op
+ * when it is not pending). */
+void hq_timer_set(struct hq_worker *w, struct hq_timer *t, uint32_t secs);
+void hq_timer_del(struct hq_timer *t);
 #define HQ_IBUF_SIZE 16384
 /* A new block of kind k, from malloc (worker.c knows the sizes). */
 void *hq_worker_alloc(enum hq_pool_kind k);
@@ -727,7 +746,8 @@ struct hq_conn {
 	const struct hq_listen_addr *la;
 	struct hq_config *cfg;       /* reference; switched between requests */
 	struct hq_rt *rt;            /* reference (NULL: none); switched as cfg */
-	struct event rev, tev;
+	struct event rev;
+	struct hq_timer timer;       /* the one timer the state needs */
 	struct event *wev;           /* made when a write would block */
 	int fd;
 	enum hq_conn_state state;
@@ -738,6 +758,7 @@ struct hq_conn {
 	bool close_after : 1;        /* no request after the current one */
 	bool peer_eof : 1;           /* the client sent FIN */
 	bool closed : 1;             /* socket gone */
+	bool over_limit : 1;         /* past server.max_connections: 503 and close */
 	/* TLS (tls_conn.c) */
 	bool tls_hs : 1;             /* handshake not finished */
 	bool tls_rww : 1;            /* TLS must write before reading goes on */
@@ -746,39 +767,35 @@ struct hq_conn {
 	bool tls_more : 1;           /* OpenSSL holds input the buffer had no room for */
 	socklen_t peerlen, locallen;
 	union hq_inaddr peer, local;
-	uint64_t timer_req;          /* nrequests when the timer was set */
+	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
+	uint32_t timer_req;          /* nrequests (low bits) when the timer was set */
+	uint32_t req_seq;            /* which request req is, for late post()s */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
-	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
-	bool over_limit;             /* past server.max_connections: 503 and close */
 	struct event *bwev;          /* bandwidth timer (max_bandwidth), made on first use */
 
-	/* input: ibuf[ipos..ilen) is unconsumed; NULL while idle */
+	/* input: ibuf[ipos..ilen) is unconsumed; NULL while idle.  32 bits:
+	 * icap is at most max_request_bytes (16 MiB) + HQ_IBUF_SIZE + 1. */
 	char *ibuf;
-	size_t ipos, ilen, icap;
-	size_t scanned;
-	size_t head_base;            /* where the current head starts in ibuf */
+	uint32_t ipos, ilen, icap;
+	uint32_t scanned;
+	uint32_t head_base;          /* where the current head starts in ibuf */
+	uint32_t nsegs, capsegs, seg0; /* segs[seg0..nsegs) pending */
 
 	/* output: out.p and segs are NULL while idle */
 	struct hq_buf out;
 	struct hq_seg *segs;
-	size_t nsegs, capsegs, seg0; /* segs[seg0..nsegs) pending */
 	uint64_t pending;            /* bytes not yet written */
 	uint64_t bytes_out;          /* bytes ever queued, for the access log */
 
-	struct hq_hdr *hdrs;         /* HQ_HDRS_INITIAL entries from the pool, */
-	size_t hdr_cap;              /* grown by malloc for a head with more */
-	char *cooked;                /* HQ_COOKED_INITIAL from the pool, or more */
-	size_t cooked_cap;
-
-	/* one request at a time (pipelining in order); NULL while idle */
+	/* one request at a time (pipelining in order), with its header
+	 * array and cooked path (struct hq_reqblock); NULL while idle */
 	struct httpq_request *req;
-	uint64_t req_seq;            /* which request req is, for late post()s */
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
+	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_conn *prev, *next;
 
 	struct ssl_st *ssl;          /* NULL on plain connections */
-	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_tls_facts *tls_facts;
 };
 
@@ -787,6 +804,19 @@ struct hq_conn {
 #define HQ_HDRS_INITIAL 64        /* header entries a request starts with */
 #define HQ_SEGS_INITIAL 8         /* output segments a connection starts with */
 #define HQ_COOKED_INITIAL 256     /* cooked path bytes a request starts with */
+/* A request with the header array and cooked path its head needs: one
+ * pooled block (HQ_POOL_REQ), taken with the first bytes of a request and
+ * given back when the connection idles.  r is first: c->req points at it.
+ * Bigger arrays than the inline ones come from malloc. */
+struct hq_reqblock {
+	struct httpq_request r;       /* cleared for every request */
+	struct hq_hdr *hdrs;          /* hdrs0, or a grown array */
+	size_t hdr_cap;
+	char *cooked;                 /* cooked0, or a bigger one */
+	size_t cooked_cap;
+	struct hq_hdr hdrs0[HQ_HDRS_INITIAL];
+	char cooked0[HQ_COOKED_INITIAL];
+};
 /* No further pipelined request is parsed (nor read) while this much output
  * is unsent; it goes on once the client has taken some. */
 #define HQ_OUT_PIPELINE_MAX (64 * 1024)
@@ -794,6 +824,7 @@ void hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd
     const struct sockaddr *peer, socklen_t peerlen);
 void hq_conn_drain(struct hq_conn *c);        /* shutdown: close when idle */
 void hq_conn_abort(struct hq_conn *c, const char *why);
+void hq_conn_timeout(struct hq_timer *t);  /* c->timer expired */
 /* After anything touched a connection from outside its read path: write,
  * continue with pipelined input, or free. */
 void hq_conn_kick(struct hq_conn *c);

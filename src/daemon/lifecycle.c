@@ -162,6 +162,7 @@ static const struct hq_worker_conn_ops conn_ops = {
 	.accept = hq_conn_accept,
 	.drain = hq_conn_drain,
 	.abort = hq_conn_abort,
+	.timeout = hq_conn_timeout,
 };
 
 /* What systemd's STATUS line counts. */

@@ -284,43 +284,62 @@ fmt_u64(char *buf, uint64_t v)
 	return n;
 }
 
+/*
+ * A head goes out in a few put() calls, not one per piece: each costs a
+ * segment update (about 110 instructions), and a keep-alive answer took
+ * 16 of them.  The pieces of a line are joined in a local buffer first;
+ * the cat_* helpers append to one and return the new end.
+ */
+static char *
+cat(char *at, const char *p, size_t n)
+{
+	memcpy(at, p, n);
+	return at + n;
+}
+
+#define CAT_LIT(at, lit) cat((at), (lit), sizeof(lit) - 1)
+
 static void
 put_status_line(struct hq_conn *c, int status, const char *reason)
 {
-	char line[16] = "HTTP/1.1 000 ";
+	char line[96] = "HTTP/1.1 000 ";
+	size_t rlen = strlen(reason);
 
 	line[9] = (char)('0' + status / 100 % 10);
 	line[10] = (char)('0' + status / 10 % 10);
 	line[11] = (char)('0' + status % 10);
+	if (rlen <= sizeof(line) - 15) {
+		put(c, line, (size_t)(CAT_LIT(cat(line + 13, reason, rlen), "\r\n") - line));
+		return;
+	}
 	put(c, line, 13);
-	put(c, reason, strlen(reason));
+	put(c, reason, rlen);
 	PUT_LIT(c, "\r\n");
 }
 
 static void
 put_date_server(struct hq_conn *c, bool date, bool server)
 {
+	char buf[sizeof("Date: \r\n") + sizeof(c->w->date) + sizeof(server_hdr)];
+	char *at = buf;
 	size_t n;
 	const char *d;
 
 	if (date) {
 		d = hq_worker_date(c->w, &n);
-		PUT_LIT(c, "Date: ");
-		put(c, d, n);
-		PUT_LIT(c, "\r\n");
+		at = CAT_LIT(cat(CAT_LIT(at, "Date: "), d, n), "\r\n");
 	}
 	if (server && c->cfg->store->server_header)
-		PUT_LIT(c, server_hdr);
+		at = CAT_LIT(at, server_hdr);
+	put(c, buf, (size_t)(at - buf));
 }
 
-static void
-put_content_length(struct hq_conn *c, uint64_t n)
+static char *
+cat_content_length(char *at, uint64_t n)
 {
-	char num[24];
-
-	PUT_LIT(c, "Content-Length: ");
-	put(c, num, fmt_u64(num, n));
-	PUT_LIT(c, "\r\n");
+	at = CAT_LIT(at, "Content-Length: ");
+	at += fmt_u64(at, n);
+	return CAT_LIT(at, "\r\n");
 }
 
 /* The request id header of the URL group (request_id_header), unless the
@@ -355,29 +374,31 @@ hq_response_close_head(httpq_request *r, uint64_t body_len, bool final)
 {
 	struct hq_conn *c = r->c;
 	bool bodiless_status = r->status < 200 || r->status == 204 || r->status == 304;
+	char buf[96], *at = buf;
 
 	r->head_open = false;
 	if (bodiless_status) {
 		/* no framing at all */
 	} else if (r->resp_cl >= 0) {
-		put_content_length(c, (uint64_t)r->resp_cl);
+		at = cat_content_length(at, (uint64_t)r->resp_cl);
 	} else if (final) {
 		r->resp_cl = (int64_t)body_len;
-		put_content_length(c, body_len);
+		at = cat_content_length(at, body_len);
 	} else if (r->head.version >= 11) {
 		r->chunked_out = true;
-		PUT_LIT(c, "Transfer-Encoding: chunked\r\n");
+		at = CAT_LIT(at, "Transfer-Encoding: chunked\r\n");
 	} else {
 		r->close_delimited = true;
 		c->close_after = true;
 	}
 	if (c->close_after || c->w->draining) {
 		c->close_after = true;
-		PUT_LIT(c, "Connection: close\r\n");
+		at = CAT_LIT(at, "Connection: close\r\n");
 	} else if (r->head.version == 10) {
-		PUT_LIT(c, "Connection: keep-alive\r\n");
+		at = CAT_LIT(at, "Connection: keep-alive\r\n");
 	}
-	PUT_LIT(c, "\r\n");
+	at = CAT_LIT(at, "\r\n");
+	put(c, buf, (size_t)(at - buf));
 	if (bodiless_status || r->status == 0)
 		r->no_body = true;
 }
@@ -477,8 +498,17 @@ put_module_headers(struct hq_conn *c, const httpq_header *h, size_t n,
     const struct head_facts *f)
 {
 	for (size_t i = 0; i < n; i++, h++) {
+		char line[256];
+
 		if (i < 64 ? (f->ours >> i) & 1 : mod_field_ours(mod_field(h)))
 			continue;
+		if (h->name_len + h->value_len + 4 <= sizeof(line)) {
+			char *at = cat(CAT_LIT(cat(line, h->name, h->name_len), ": "),
+			    h->value, h->value_len);
+
+			put(c, line, (size_t)(CAT_LIT(at, "\r\n") - line));
+			continue;
+		}
 		put(c, h->name, h->name_len);
 		PUT_LIT(c, ": ");
 		put(c, h->value, h->value_len);

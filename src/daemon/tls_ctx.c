@@ -71,6 +71,9 @@ tkey_new(struct tkey *k)
 }
 
 static int staple_idx = -1;
+/* Fetched once: EVP_aes_256_cbc() in EVP_EncryptInit_ex would look the
+ * cipher up in OpenSSL 3's method store at every handshake. */
+static EVP_CIPHER *ticket_cipher;
 
 static void
 staple_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
@@ -80,6 +83,9 @@ tkeys_init(void)
 {
 	tkey_new(&K.cur);
 	K.made = time(NULL);
+	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (ticket_cipher == NULL)
+		hq_fatal("tls: no AES-256-CBC for session tickets");
 	staple_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, staple_free);
 }
 
@@ -140,9 +146,9 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *ect
 	if (enc) {
 		memcpy(name, k.name, 16);
 		if (RAND_bytes(iv, 16) <= 0 ||
-		    !EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv))
+		    !EVP_EncryptInit_ex2(ectx, ticket_cipher, k.aes, iv, NULL))
 			rc = -1;
-	} else if (!EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k.aes, iv)) {
+	} else if (!EVP_DecryptInit_ex2(ectx, ticket_cipher, k.aes, iv, NULL)) {
 		rc = -1;
 	}
 	if (rc > 0 && !EVP_MAC_CTX_set_params(hctx, params))

@@ -25,6 +25,7 @@ static unsigned nworkers;
 static const struct hq_worker_conn_ops *conn_ops; /* from lifecycle.c */
 
 static void accept_failed(struct hq_worker *w, int e);
+static void tqueues_free(struct hq_worker *w);
 
 /*
  * Accepting until EAGAIN (as libevent's evconnlistener does) costs a failed
@@ -432,6 +433,7 @@ worker_free(struct hq_worker *w)
 		conn_ops->abort(c, "shutdown");
 	}
 	close_listeners(w);
+	tqueues_free(w);
 	event_free(w->accept_timer);
 	hq_wlog_free(w);
 	free(w->listeners);
@@ -486,10 +488,8 @@ hq_worker_date(struct hq_worker *w, size_t *len)
  */
 static const size_t pool_size[HQ_NPOOLS] = {
 	[HQ_POOL_BUF] = HQ_IBUF_SIZE,
-	[HQ_POOL_REQ] = sizeof(struct httpq_request),
-	[HQ_POOL_HDRS] = HQ_HDRS_INITIAL * sizeof(struct hq_hdr),
+	[HQ_POOL_REQ] = sizeof(struct hq_reqblock),
 	[HQ_POOL_SEGS] = HQ_SEGS_INITIAL * sizeof(struct hq_seg),
-	[HQ_POOL_COOKED] = HQ_COOKED_INITIAL,
 	[HQ_POOL_EVENT] = sizeof(struct event),
 };
 
@@ -518,4 +518,133 @@ hq_worker_timeout(struct hq_worker *w, uint32_t secs)
 	w->timeouts[w->ntimeouts].secs = secs;
 	w->timeouts[w->ntimeouts++].tv = ct;
 	return ct;
+}
+
+/*
+ * Connection timers.  A queue holds the timers of one duration in the
+ * order they were set, which is also the order they expire, and keeps one
+ * libevent timer for its head.  Cancelling leaves that timer alone: it
+ * fires for nothing at worst and is set again for the new head.  The
+ * durations in use are few (the configured timeouts, and the send
+ * timeouts, at most HQ_SEND_TIMER_MAX_S), and so are the queues: they last
+ * as long as the worker.
+ */
+struct hq_tqueue {
+	struct hq_worker *w;
+	uint32_t secs;
+	bool armed;            /* ev is pending */
+	struct hq_timer head;  /* sentinel of a circular list */
+	struct event ev;
+};
+
+static void
+timer_unlink(struct hq_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+}
+
+static void
+timer_append(struct hq_timer *head, struct hq_timer *t)
+{
+	t->prev = head->prev;
+	t->next = head;
+	head->prev->next = t;
+	head->prev = t;
+}
+
+static void
+tqueue_arm(struct hq_tqueue *q, uint64_t now)
+{
+	uint64_t due, wait;
+	struct timeval tv;
+
+	if (q->armed || q->head.next == &q->head)
+		return;
+	due = q->head.next->due_us;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	if (evtimer_add(&q->ev, &tv) == 0)
+		q->armed = true;
+}
+
+static void
+on_tqueue(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_tqueue *q = arg;
+	struct hq_timer due, *t;
+	/* The clock libevent uses too (without EVENT_BASE_FLAG_PRECISE_TIMER). */
+	uint64_t now = hq_mono_us(true);
+
+	q->armed = false;
+	/* Expired ones move to a list of their own first: a callback may set
+	 * or cancel any timer, this one included. */
+	due.next = due.prev = &due;
+	while ((t = q->head.next) != &q->head && t->due_us <= now) {
+		timer_unlink(t);
+		timer_append(&due, t);
+	}
+	while ((t = due.next) != &due) {
+		timer_unlink(t);
+		conn_ops->timeout(t);
+	}
+	tqueue_arm(q, hq_mono_us(true));
+}
+
+static struct hq_tqueue *
+tqueue_get(struct hq_worker *w, uint32_t secs)
+{
+	struct hq_tqueue *q;
+
+	for (size_t i = 0; i < w->ntqueues; i++)
+		if (w->tqueues[i]->secs == secs)
+			return w->tqueues[i];
+	q = xcalloc(1, sizeof(*q));
+	q->w = w;
+	q->secs = secs;
+	q->head.next = q->head.prev = &q->head;
+	evtimer_assign(&q->ev, w->base, on_tqueue, q);
+	w->tqueues = xrealloc(w->tqueues, (w->ntqueues + 1) * sizeof(*w->tqueues));
+	w->tqueues[w->ntqueues++] = q;
+	return q;
+}
+
+void
+hq_timer_set(struct hq_worker *w, struct hq_timer *t, uint32_t secs)
+{
+	struct hq_tqueue *q = tqueue_get(w, secs);
+	uint64_t now = hq_mono_us(true);
+
+	if (t->next != NULL)
+		timer_unlink(t);
+	t->due_us = now + (uint64_t)secs * 1000000;
+	timer_append(&q->head, t);
+	tqueue_arm(q, now);
+}
+
+void
+hq_timer_del(struct hq_timer *t)
+{
+	if (t->next != NULL)
+		timer_unlink(t);
+}
+
+/* At the worker's end: timers still set (abandoned connections) are
+ * left not pending. */
+static void
+tqueues_free(struct hq_worker *w)
+{
+	for (size_t i = 0; i < w->ntqueues; i++) {
+		struct hq_tqueue *q = w->tqueues[i];
+
+		while (q->head.next != &q->head)
+			timer_unlink(q->head.next);
+		event_del(&q->ev);
+		free(q);
+	}
+	free(w->tqueues);
+	w->tqueues = NULL;
+	w->ntqueues = 0;
 }

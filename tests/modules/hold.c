@@ -11,6 +11,11 @@
  * watch aborts.  If the request is aborted while held (client gone, timeout,
  * shutdown), the module calls api->finish and forgets it.  It logs nothing per
  * request, so tests can grep the daemon's log without noise.
+ *
+ * With the option serial: 1, a worker thread holds one request at a time,
+ * the others wait in arrival order: an application that takes hold_ms per
+ * request and drains its queue at 1000 / hold_ms requests per second and
+ * worker (contrib/bench -m overload).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 struct hold {
 	const struct httpq_api *api;
 	uint64_t hold_ms;
+	int serial;
 };
 
 /* One held request.  Freed by whichever of release paths runs last. */
@@ -28,7 +34,20 @@ struct held {
 	int sending; /* inside send_*: an abort now is handled after it returns */
 	int aborted;
 	int done;    /* the request was released (response ended or finish()) */
+	/* serial: */
+	httpq_request *req;
+	struct held *next;
+	int waiting; /* in the line, not yet held */
 };
+
+/* serial: this worker's line, and the request it holds (a worker thread
+ * runs its requests' callbacks). */
+static __thread struct {
+	struct held *head, *tail, *active;
+	uint64_t ms;
+} line;
+
+static void line_next(void);
 
 static int
 parse_ms(const char *p, size_t n, uint64_t *out)
@@ -73,6 +92,19 @@ hold_abort(httpq_request *req, void *arg)
 {
 	struct held *h = arg;
 
+	if (h->waiting) {
+		struct held **pp = &line.head, *prev = NULL;
+
+		while (*pp != h)
+			prev = *pp, pp = &(*pp)->next;
+		*pp = h->next;
+		if (line.tail == h)
+			line.tail = prev;
+		h->waiting = 0;
+	} else if (line.active == h) {
+		line.active = NULL;
+		line_next();
+	}
 	h->aborted = 1;
 	if (h->sending)
 		return; /* hold_fire() finishes once send_* returns */
@@ -113,6 +145,35 @@ hold_fire(httpq_request *req, void *arg)
 	free(h);
 }
 
+static void
+serial_fire(httpq_request *req, void *arg)
+{
+	line.active = NULL;
+	hold_fire(req, arg);
+	line_next();
+}
+
+/* The next request of the line, if nothing is held. */
+static void
+line_next(void)
+{
+	struct held *h;
+
+	while (line.active == NULL && (h = line.head) != NULL) {
+		line.head = h->next;
+		if (line.head == NULL)
+			line.tail = NULL;
+		h->waiting = 0;
+		line.active = h;
+		if (h->api->defer(h->req, line.ms, serial_fire, h) != 0) {
+			line.active = NULL;
+			h->done = 1;
+			h->api->finish(h->req);
+			free(h);
+		}
+	}
+}
+
 static int
 hold_init(const struct httpq_api *api, httpq_ctx *ctx, void **state)
 {
@@ -130,6 +191,8 @@ hold_init(const struct httpq_api *api, httpq_ctx *ctx, void **state)
 		return -1;
 	s->api = api;
 	s->hold_ms = ms;
+	opt = api->option(ctx, "serial");
+	s->serial = opt != NULL && strcmp(opt, "1") == 0;
 	*state = s;
 	return 0;
 }
@@ -150,6 +213,18 @@ hold_handle(void *state, httpq_request *req)
 	}
 	h->api = api;
 	api->on_abort(req, hold_abort, h);
+	if (s->serial) {
+		h->req = req;
+		h->waiting = 1;
+		line.ms = ms;
+		if (line.tail != NULL)
+			line.tail->next = h;
+		else
+			line.head = h;
+		line.tail = h;
+		line_next();
+		return;
+	}
 	if (api->defer(req, ms, hold_fire, h) != 0) {
 		static const httpq_header hdrs[] = {
 			{ "Content-Length", 14, "0", 1 },

@@ -14,6 +14,9 @@
  *                 that must not stick; then a valid 200 whose body has one
  *                 letter per attempt: r refused, A accepted.  ?N (1-9): only
  *                 the first N bad heads
+ *   GET /longhead a reason phrase and field lines too long for the buffers
+ *                 response.c joins a line's pieces in (94 and 256
+ *                 bytes), and some just short enough
  *   POST /trailers reads the body and answers what it saw: its length, the
  *                 trailer count seen before the end (must be 0), then each
  *                 request trailer (ABI 1.2 trailer_count/trailer_at) and
@@ -252,6 +255,35 @@ trailers_body(httpq_request *req, void *arg, const void *data, size_t len,
 	api->send_body(req, buf, n, 0);
 }
 
+/* Field values of n bytes: "v" then digits, easy to check whole. */
+static const char *
+filled(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)(i == 0 ? 'v' : '0' + i % 10);
+	return buf;
+}
+
+static void
+send_long_head(httpq_request *req)
+{
+	static char reason[120], v1[250], v2[251], v3[400];
+	httpq_header h[] = {
+		{ "X-Fits", 6, filled(v1, sizeof(v1)), sizeof(v1) },   /* 6+250+4 = 260 */
+		{ "X-A", 3, filled(v2, sizeof(v2) - 2), sizeof(v2) - 2 }, /* 3+249+4 = 256 */
+		{ "X-B", 3, filled(v2, sizeof(v2)), sizeof(v2) },      /* 3+251+4 = 258 */
+		{ "X-Long", 6, filled(v3, sizeof(v3)), sizeof(v3) },
+		{ "Content-Length", 14, "2", 1 },
+	};
+	const char *q = api->query(req).ptr;
+	size_t rlen = q != NULL && q[0] == 's' ? 81 : sizeof(reason) - 1;
+
+	memset(reason, 'R', sizeof(reason) - 1);
+	reason[rlen] = '\0';
+	api->send_head(req, 299, reason, h, 5, HTTPQ_SEND_MORE);
+	api->send_body(req, "ok", 2, 0);
+}
+
 static void
 stream_handle(void *state, httpq_request *req)
 {
@@ -278,6 +310,8 @@ stream_handle(void *state, httpq_request *req)
 		api->read_body(req, trailers_body, calloc(1, sizeof(struct tr_seen)));
 	} else if (path_is(req, "/ourfields")) {
 		send_our_fields(req);
+	} else if (path_is(req, "/longhead")) {
+		send_long_head(req);
 	} else if (path_is(req, "/nothing")) {
 		api->finish(req);
 	} else {
