@@ -66,6 +66,7 @@ struct stat_cfg {
 	int listing;
 	int precompressed;
 	int rootfd;
+	struct stat rootst;  /* root's, taken at init: a folder */
 	struct mime *mimes;
 	size_t nmimes;
 	char *mime_store;
@@ -350,6 +351,10 @@ static_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
 		return -1;
 	}
 	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd >= 0 && fstat(s->rootfd, &s->rootst) < 0) {
+		close(s->rootfd);
+		s->rootfd = -1;
+	}
 	if (s->rootfd < 0) {
 		api->log(ctx, HTTPQ_LOG_ERR, "option root: cannot open \"%s\": %s",
 		    s->root, strerror(errno));
@@ -455,15 +460,24 @@ prefix_path_len(httpq_str p)
 }
 
 struct target {
-	int fd;          /* the file or directory */
-	int dirfd;       /* its directory (may be rootfd: do not close that) */
+	int fd;          /* the file or directory (may be rootfd: do not close that) */
+	int dirfd;       /* its directory (may be rootfd) */
 	struct stat st;
 	char name[256];  /* its last component, "" for root */
 };
 
+/* Closes fd unless it is root's. */
+static void
+close_nonroot(const struct stat_cfg *s, int fd)
+{
+	if (fd >= 0 && fd != s->rootfd)
+		close(fd);
+}
+
 /*
  * Walks rel ("a/b/c", no leading '/') from root.  Returns 0 or an HTTP
- * status.  On 0, t->fd and t->dirfd are open.
+ * status.  On 0, t->fd and t->dirfd are open (either may be rootfd, which
+ * stands for root without a dup and an fstat per request).
  */
 static int
 resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
@@ -471,13 +485,12 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 	int dir = s->rootfd, status = 404;
 	size_t i = 0;
 
-	t->fd = -1;
+	t->fd = s->rootfd;
+	t->st = s->rootst;
 	t->dirfd = s->rootfd;
 	t->name[0] = '\0';
 	if (memchr(rel, '\0', len) != NULL)
 		return 404;
-	if ((t->fd = dup(s->rootfd)) < 0 || fstat(t->fd, &t->st) < 0)
-		goto fail500;
 	while (i < len) {
 		const char *seg = rel + i, *slash = memchr(seg, '/', len - i);
 		size_t n = slash ? (size_t)(slash - seg) : len - i;
@@ -494,8 +507,7 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 			goto fail; /* "file/more" */
 		memcpy(t->name, seg, n);
 		t->name[n] = '\0';
-		if (dir != s->rootfd)
-			close(dir);
+		close_nonroot(s, dir);
 		dir = t->fd;
 		t->fd = open_beneath(s, dir, t->name, &t->st, &status);
 		if (t->fd < 0)
@@ -503,13 +515,9 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 	}
 	t->dirfd = dir;
 	return 0;
-fail500:
-	status = 500;
 fail:
-	if (t->fd >= 0)
-		close(t->fd);
-	if (dir != s->rootfd)
-		close(dir);
+	close_nonroot(s, t->fd);
+	close_nonroot(s, dir);
 	t->fd = -1;
 	t->dirfd = s->rootfd;
 	return status;
@@ -518,10 +526,8 @@ fail:
 static void
 target_close(const struct stat_cfg *s, struct target *t)
 {
-	if (t->fd >= 0)
-		close(t->fd);
-	if (t->dirfd != s->rootfd)
-		close(t->dirfd);
+	close_nonroot(s, t->fd);
+	close_nonroot(s, t->dirfd);
 }
 
 /* --- text helpers ---------------------------------------------------------------- */
@@ -912,7 +918,10 @@ static void
 send_listing(const struct stat_cfg *s, httpq_request *req, struct target *t)
 {
 	httpq_str path = api->path(req);
-	int fd = dup(t->fd);
+	/* A new open file description: a dup would share the position of
+	 * readdir with t->fd (rootfd for root, left at its end by the last
+	 * listing). */
+	int fd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	char **names = NULL;

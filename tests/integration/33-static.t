@@ -58,6 +58,13 @@ hdr() {
 hq_curl -D "$T/h" -o "$T/b" "$(url /hello.txt)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 200' "GET /hello.txt -> 200"
 is "$(hdr "$T/h" Content-Type)" "text/plain" "Content-Type from the extension"
+# The validators, byte for byte: "inode-size-mtime" in hex with the
+# nanoseconds in 9 decimals, and the IMF-fixdate of the mtime.
+set -- $(stat -c '%i %s %.9Y' "$W/hello.txt")
+is "$(hdr "$T/h" ETag)" "$(printf '"%x-%x-%x%s"' "$1" "$2" "${3%.*}" "${3#*.}")" \
+    "ETag is inode-size-mtime"
+is "$(hdr "$T/h" Last-Modified)" "$(LC_ALL=C date -u -d "@${3%.*}" '+%a, %d %b %Y %H:%M:%S GMT')" \
+    "Last-Modified is the mtime"
 is "$(hdr "$T/h" Content-Length)" 12 "Content-Length is the file's size"
 file_is "$T/b" "$W/hello.txt" "body is the file"
 like "$(hdr "$T/h" ETag)" '^"[0-9a-f-]+"$' "strong ETag"
@@ -103,6 +110,12 @@ like "$(cat "$T/list")" '>m&amp;&quot;\.txt<' "listing escapes & and \""
 order=$(grep -o '>[amz][^<]*<' "$T/list" | tr -d '\n')
 is "$order" '>a&lt;b&gt;.txt<>m&amp;&quot;.txt<>z.txt<' "listing is sorted"
 like "$(cat "$T/list")" '\.hidden' "listing shows dotfiles when they are allowed"
+# The root folder is the module's own fd: each listing reads it from the
+# start (a dup shared its position, and the second listing was empty).
+hq_curl -o "$T/list1" "$(url /follow/)"
+hq_curl -o "$T/list2" "$(url /follow/)"
+like "$(cat "$T/list1")" 'href="hello\.txt"' "listing of root names its files"
+is "$(cat "$T/list2")" "$(cat "$T/list1")" "... and again, the same"
 
 hq_curl -D "$T/h" -o /dev/null "$(url /.secret)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 404' "dotfile, default deny -> 404"
