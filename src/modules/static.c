@@ -597,15 +597,91 @@ static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "
 static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+/* Two decimal digits of v (0-99) at p. */
+static char *
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* The IMF-fixdate of t.  Files served one after the other mostly share
+ * their mtime: the last one is kept per thread, and neither gmtime nor
+ * printf runs on the hot path. */
 static void
 http_date(time_t t, char out[32])
 {
+	static _Thread_local time_t last_t = -1;
+	static _Thread_local char last[32];
 	struct tm tm;
+	char *p = last;
 
+	if (t == last_t) {
+		memcpy(out, last, sizeof(last));
+		return;
+	}
 	gmtime_r(&t, &tm);
-	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
-	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec);
+	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
+		    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		return;
+	}
+	memcpy(p, wdays[tm.tm_wday], 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	p = put2(p, tm.tm_mday);
+	*p++ = ' ';
+	memcpy(p, months[tm.tm_mon], 3);
+	p += 3;
+	*p++ = ' ';
+	p = put2(p, (tm.tm_year + 1900) / 100);
+	p = put2(p, (tm.tm_year + 1900) % 100);
+	*p++ = ' ';
+	p = put2(p, tm.tm_hour);
+	*p++ = ':';
+	p = put2(p, tm.tm_min);
+	*p++ = ':';
+	p = put2(p, tm.tm_sec);
+	memcpy(p, " GMT", 5);
+	last_t = t;
+	memcpy(out, last, sizeof(last));
+}
+
+/* v in hex (lower case, no leading zeros) at p; the end. */
+static char *
+put_hex(char *p, uint64_t v)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* v in decimal, at least width digits (zero-padded); the end. */
+static char *
+put_dec(char *p, uint64_t v, int width)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n < width)
+		tmp[n++] = '0';
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
 }
 
 /* An HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 or asctime.
@@ -1024,9 +1100,18 @@ send_file(const struct stat_cfg *s, httpq_request *req, struct target *t, int is
 	time_t mtime = t->st.st_mtim.tv_sec;
 	int nr = 0, status;
 
-	snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx%09ld\"",
-	    (unsigned long long)t->st.st_ino, (unsigned long long)size,
-	    (unsigned long long)mtime, (long)t->st.st_mtim.tv_nsec);
+	/* "inode-size-mtime" in hex, the nanoseconds in 9 decimals */
+	char *e = etag;
+
+	*e++ = '"';
+	e = put_hex(e, (uint64_t)t->st.st_ino);
+	*e++ = '-';
+	e = put_hex(e, size);
+	*e++ = '-';
+	e = put_hex(e, (uint64_t)mtime);
+	e = put_dec(e, (uint64_t)t->st.st_mtim.tv_nsec % 1000000000u, 9);
+	*e++ = '"';
+	*e = '\0';
 	http_date(mtime, lm);
 	h[n++] = HDR("ETag", etag);
 	h[n++] = HDR("Last-Modified", lm);
@@ -1063,7 +1148,7 @@ send_file(const struct stat_cfg *s, httpq_request *req, struct target *t, int is
 		uint64_t len = nr == 1 ? r[0].last - r[0].first + 1 : size;
 
 		h[n++] = HDR("Content-Type", type);
-		snprintf(cl, sizeof(cl), "%llu", (unsigned long long)len);
+		*put_dec(cl, len, 1) = '\0';
 		h[n++] = HDR("Content-Length", cl);
 		/* A whole file may be kept by the daemon's response cache (a GET
 		 * only: the daemon refuses the rest); ranges are not. */

@@ -11,6 +11,8 @@ hq_mktemp
 W=$HQ_MKTEMP/www
 mkdir -p "$W/sub" "$W/nodir" "$W/big"
 printf 'hello world\n' >"$W/hello.txt"
+printf 'old\n' >"$W/old.txt"
+touch -d '1999-01-02 03:04:05.000000123 UTC' "$W/old.txt"
 printf '<p>page</p>\n' >"$W/page.html"
 printf 'sub index\n' >"$W/sub/index.html"
 printf 'a\n' >"$W/nodir/a<b>.txt"
@@ -65,6 +67,13 @@ is "$(hdr "$T/h" ETag)" "$(printf '"%x-%x-%x%s"' "$1" "$2" "${3%.*}" "${3#*.}")"
     "ETag is inode-size-mtime"
 is "$(hdr "$T/h" Last-Modified)" "$(LC_ALL=C date -u -d "@${3%.*}" '+%a, %d %b %Y %H:%M:%S GMT')" \
     "Last-Modified is the mtime"
+# Dates are formatted by hand and the last one kept: another mtime, and
+# back to the first.
+hq_curl -D "$T/h2" -o /dev/null "$(url /old.txt)"
+is "$(hdr "$T/h2" Last-Modified)" "Sat, 02 Jan 1999 03:04:05 GMT" "Last-Modified of another file"
+like "$(hdr "$T/h2" ETag)" '^"[0-9a-f]+-4-36[0-9a-f]{6}000000123"$' "... its ETag (nanoseconds in 9 digits)"
+hq_curl -D "$T/h2" -o /dev/null "$(url /hello.txt)"
+is "$(hdr "$T/h2" Last-Modified)" "$(hdr "$T/h" Last-Modified)" "... and the first file's again"
 is "$(hdr "$T/h" Content-Length)" 12 "Content-Length is the file's size"
 file_is "$T/b" "$W/hello.txt" "body is the file"
 like "$(hdr "$T/h" ETag)" '^"[0-9a-f-]+"$' "strong ETag"
