@@ -302,9 +302,23 @@ status_phrase(int status)
 	}
 }
 
-static void
+/* A head is a run of small appends: the common one, with room in c->out
+ * right after its last segment, is a copy and four additions, inlined
+ * (a literal's copy too). */
+static inline void
 put(struct hq_conn *c, const char *p, size_t n)
 {
+	struct hq_seg *s = c->nsegs > c->seg0 ? &c->segs[c->nsegs - 1] : NULL;
+
+	if (s != NULL && c->out.len + n <= c->out.cap && seg_in_out(s) &&
+	    s->off + s->len == c->out.len && !c->closed) {
+		memcpy(c->out.p + c->out.len, p, n);
+		c->out.len += n;
+		s->len += n;
+		c->pending += n;
+		c->bytes_out += n;
+		return;
+	}
 	hq_out_append(c, p, n);
 }
 
