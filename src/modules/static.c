@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #define STATIC_MAX_RANGES 32
 
 static const struct httpq_api *api;
+static atomic_uint_fast64_t instances;
 
 enum symlinks { LINKS_DENY, LINKS_OWNER, LINKS_FOLLOW };
 
@@ -67,6 +69,7 @@ struct stat_cfg {
 	int precompressed;
 	int rootfd;
 	struct stat rootst;  /* root's, taken at init: a folder */
+	uint64_t id;         /* this instance's number, from 1 */
 	struct mime *mimes;
 	size_t nmimes;
 	char *mime_store;
@@ -323,6 +326,11 @@ mime_load(struct stat_cfg *s)
 static const char *
 mime_type(const struct stat_cfg *s, const char *name)
 {
+	/* The last extension looked up, per thread: files served one after
+	 * the other mostly share theirs. */
+	static _Thread_local uint64_t last_id;  /* the instance's, never reused */
+	static _Thread_local char last_ext[32];
+	static _Thread_local const char *last_type;
 	const char *dot = strrchr(name, '.');
 	char ext[32];
 	struct mime key = { ext, NULL }, *m;
@@ -332,8 +340,13 @@ mime_type(const struct stat_cfg *s, const char *name)
 		return s->default_type;
 	for (size_t i = 0; i <= n; i++)
 		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+	if (last_id == s->id && memcmp(last_ext, ext, n + 1) == 0)
+		return last_type;
 	m = bsearch(&key, s->mimes, s->nmimes, sizeof(*s->mimes), mime_cmp);
-	return m != NULL ? m->type : s->default_type;
+	last_id = s->id;
+	memcpy(last_ext, ext, n + 1);
+	last_type = m != NULL ? m->type : s->default_type;
+	return last_type;
 }
 
 /* --- instance -------------------------------------------------------------- */
@@ -362,6 +375,7 @@ static_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
 		return -1;
 	}
 	mime_load(s);
+	s->id = atomic_fetch_add(&instances, 1) + 1;
 	*state = s;
 	return 0;
 }

@@ -12,6 +12,8 @@ W=$HQ_MKTEMP/www
 mkdir -p "$W/sub" "$W/nodir" "$W/big"
 printf 'hello world\n' >"$W/hello.txt"
 printf 'old\n' >"$W/old.txt"
+printf 'w\n' >"$W/data.weird"
+printf 'U\n' >"$W/UPPER.TXT"
 touch -d '1999-01-02 03:04:05.000000123 UTC' "$W/old.txt"
 printf '<p>page</p>\n' >"$W/page.html"
 printf 'sub index\n' >"$W/sub/index.html"
@@ -40,6 +42,7 @@ url_groups:
   - { name: g, prefixes: [\"http://+:@PORT@/\"], queue: q }
   - { name: f, prefixes: [\"http://+:@PORT@/follow/\"], queue: qf }
   - { name: d, prefixes: [\"http://+:@PORT@/deny/\"], queue: qd }
+  - { name: t, prefixes: [\"http://+:@PORT@/typed/\"], queue: qt }
 queues:
   - { name: q, module: static, options: { root: $W } }
   - name: qf
@@ -47,6 +50,7 @@ queues:
     options: { root: $W, symlinks: follow, listing: true, precompressed: true,
                dotfiles: allow, cache_control: \"max-age=60\" }
   - { name: qd, module: static, options: { root: $W, symlinks: deny } }
+  - { name: qt, module: static, options: { root: $W, default_type: text/x-test } }
 "
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
@@ -97,6 +101,18 @@ is "$last4" '\r\n\r\n' "HEAD: no body"
 hq_curl -D "$T/h" -o /dev/null -X DELETE "$(url /hello.txt)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 405' "DELETE -> 405"
 is "$(hdr "$T/h" Allow)" "GET, HEAD" "405 names the allowed methods"
+
+# Types on one connection (one worker, which keeps the last extension it
+# looked up): the instance's own default type for an unknown extension,
+# case-insensitive extensions.
+set --
+for p in /page.html /hello.txt /page.html /data.weird /typed/data.weird /data.weird \
+    /UPPER.TXT /typed/UPPER.TXT; do
+	set -- "$@" -o /dev/null "$(url "$p")"
+done
+is "$(hq_curl -w '%{content_type} ' "$@")" \
+    "text/html text/plain text/html application/octet-stream text/x-test application/octet-stream text/plain text/plain " \
+    "Content-Type per extension and per instance, one file after the other"
 
 # --- index, redirect, listing, dotfiles ------------------------------------------
 is "$(hq_curl "$(url /sub/)")" "sub index" "GET /sub/ -> the index file"
