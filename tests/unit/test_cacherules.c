@@ -183,6 +183,31 @@ START_TEST(hash_and_urls)
 	/* the field boundaries count: host "a" path "/b" is not host "a/" path "b" */
 	ck_assert_uint_ne(hq_cache_hash(7, false, 0, HQ_STR("a"), HQ_STR("/b"), none),
 	    hq_cache_hash(7, false, 0, HQ_STR("a/"), HQ_STR("b"), none));
+	/* Hosts are folded eight bytes at a time: every byte value at every
+	 * place of hosts of 1 to 20 bytes against the byte with bit 0x20
+	 * flipped: only letters hash the same ('@' and '`', '[' and '{',
+	 * bytes over 0x7f differ). */
+	for (size_t len = 1; len <= 20; len++)
+		for (size_t at = 0; at < len; at++)
+			for (int c = 0; c < 256; c++) {
+				char a[20], b[20];
+				bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+
+				memset(a, 'x', len);
+				memcpy(b, a, len);
+				a[at] = (char)c;
+				b[at] = (char)(c ^ 0x20);
+				ck_assert_msg((hq_cache_hash(7, false, 0, (struct hq_str){ a, len }, p, q) ==
+				    hq_cache_hash(7, false, 0, (struct hq_str){ b, len }, p, q)) == letter,
+				    "host byte 0x%02x at %zu of %zu", c, at, len);
+			}
+	/* the path and the query are not folded; their tails count */
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/ABCDEFGHI"), none),
+	    hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefghi"), none));
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefgh"), HQ_STR("x")),
+	    hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefgh"), HQ_STR("y")));
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/a"), none),
+	    hq_cache_hash(8, false, 0, none, HQ_STR("/a"), none));
 	u = hq_cache_url(false, HQ_STR("Example.COM:8080"), 8080, p, q);
 	ck_assert_str_eq(u, "http://example.com:8080/a/b?x=1");
 	free(u);
