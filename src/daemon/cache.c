@@ -431,12 +431,13 @@ bool
 hq_cache_serve(struct hq_conn *c)
 {
 	httpq_request *r = c->req;
+	struct hq_cache_conds cd;
 	struct counters *k;
 	struct entry *e;
 	struct pend *p;
 	uint64_t now = r->started_ms;
 
-	if (!group_caches(c, r) || hq_cache_request(&r->head) == HQ_CREQ_NO)
+	if (!group_caches(c, r) || hq_cache_request_conds(&r->head, &cd) == HQ_CREQ_NO)
 		return false;
 	k = counters(c->w);
 	if (atomic_load_explicit(&K.n, memory_order_relaxed) == 0) {
@@ -449,7 +450,7 @@ hq_cache_serve(struct hq_conn *c)
 		hq_stat_add(&k->misses, 1);
 		return false;
 	}
-	hq_response_stored(r, hq_cache_conditional(&r->head, e->etag,
+	hq_response_stored(r, hq_cache_conditional_of(&cd, e->etag,
 	    e->last_modified) == 304 ? &e->r304 : &e->r200,
 	    (now - e->created_ms) / 1000);
 	p = &k->pend[e->hash & (HQ_CACHE_PEND - 1)];

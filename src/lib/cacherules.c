@@ -39,11 +39,15 @@ method_is(struct hq_str m, const char *lit)
 	return m.n == strlen(lit) && memcmp(m.p, lit, m.n) == 0;
 }
 
-/* Fields that send a request past the cache: one pass over the head,
- * names compared only where the length matches (this runs on every GET). */
+/* Fields that send a request past the cache (true), and the validators
+ * of a conditional answered from an entry (the first of each, into cd):
+ * one pass over the head, names compared only where the length matches
+ * (this runs on every GET). */
 static bool
-bypass_field(struct hq_str n)
+bypass_field(const struct hq_hdr *f, struct hq_cache_conds *cd)
 {
+	struct hq_str n = f->name;
+
 	switch (n.n) {
 	case 5:
 		return hq_mem_eq_nocase(n.p, "Range", 5);
@@ -51,7 +55,13 @@ bypass_field(struct hq_str n)
 		return hq_mem_eq_nocase(n.p, "If-Range", 8) ||
 		    hq_mem_eq_nocase(n.p, "If-Match", 8);
 	case 13:
+		if (cd->inm == NULL && hq_mem_eq_nocase(n.p, "If-None-Match", 13))
+			cd->inm = &f->value;
 		return hq_mem_eq_nocase(n.p, "Authorization", 13);
+	case 17:
+		if (cd->ims == NULL && hq_mem_eq_nocase(n.p, "If-Modified-Since", 17))
+			cd->ims = &f->value;
+		return false;
 	case 19:
 		return hq_mem_eq_nocase(n.p, "If-Unmodified-Since", 19);
 	default:
@@ -62,7 +72,17 @@ bypass_field(struct hq_str n)
 enum hq_cache_req
 hq_cache_request(const struct hq_head *h)
 {
+	struct hq_cache_conds cd;
+
+	return hq_cache_request_conds(h, &cd);
+}
+
+enum hq_cache_req
+hq_cache_request_conds(const struct hq_head *h, struct hq_cache_conds *cd)
+{
 	enum hq_cache_req k;
+
+	*cd = (struct hq_cache_conds){ NULL, NULL };
 
 	if (method_is(h->method, "GET"))
 		k = HQ_CREQ_GET;
@@ -73,7 +93,7 @@ hq_cache_request(const struct hq_head *h)
 	if (h->chunked || h->content_length > 0 || h->asterisk_form)
 		return HQ_CREQ_NO;
 	for (size_t i = 0; i < h->nheaders; i++)
-		if (bypass_field(h->headers[i].name))
+		if (bypass_field(&h->headers[i], cd))
 			return HQ_CREQ_NO;
 	return k;
 }
@@ -185,8 +205,17 @@ int
 hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
     int64_t last_modified)
 {
-	const struct hq_str *inm = req_header(h, "If-None-Match");
-	const struct hq_str *ims;
+	struct hq_cache_conds cd = { req_header(h, "If-None-Match"),
+		req_header(h, "If-Modified-Since") };
+
+	return hq_cache_conditional_of(&cd, etag, last_modified);
+}
+
+int
+hq_cache_conditional_of(const struct hq_cache_conds *cd, struct hq_str etag,
+    int64_t last_modified)
+{
+	const struct hq_str *inm = cd->inm, *ims = cd->ims;
 
 	if (inm != NULL) {
 		const char *p = inm->p, *e = inm->p + inm->n;
@@ -202,7 +231,6 @@ hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
 		}
 		return 200; /* If-Modified-Since is ignored after If-None-Match */
 	}
-	ims = req_header(h, "If-Modified-Since");
 	if (ims != NULL && last_modified >= 0) {
 		int64_t since = hq_http_date_parse(ims->p, ims->n);
 

@@ -142,6 +142,14 @@ static const struct cond_row {
 	{ "If-Modified-Since: Sun Nov  6 08:49:37 1994\r\n", "", 784111777, 304 },
 	{ "If-Modified-Since: yesterday\r\n", "", 784111777, 200 },
 	{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", "", -1, 200 },
+	/* the first of each field counts, in any case of its name */
+	{ "If-None-Match: \"b\"\r\nIf-None-Match: \"a\"\r\n", "\"a\"", 1000, 200 },
+	{ "if-none-match: \"a\"\r\nIf-None-Match: \"b\"\r\n", "\"a\"", 1000, 304 },
+	{ "IF-MODIFIED-SINCE: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", "", 784111777, 304 },
+	/* names of the same lengths that are not validators */
+	{ "X-None-Match-: \"a\"\r\nX-Modified-Since-: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  "\"a\"", 784111777, 200 },
 };
 
 START_TEST(conditionals)
@@ -151,9 +159,15 @@ START_TEST(conditionals)
 	struct hq_head h;
 	char *text = xasprintf("GET / HTTP/1.1\r\nHost: h\r\n%s\r\n", r->fields);
 
+	struct hq_cache_conds cd;
+
 	parse(text, &h, hdrs, 16);
 	ck_assert_msg(hq_cache_conditional(&h, (struct hq_str){ r->etag,
 	    strlen(r->etag) }, r->lm) == r->want, "row %d", _i);
+	/* a hit's way: the validators from hq_cache_request's pass */
+	ck_assert_int_eq(hq_cache_request_conds(&h, &cd), HQ_CREQ_GET);
+	ck_assert_msg(hq_cache_conditional_of(&cd, (struct hq_str){ r->etag,
+	    strlen(r->etag) }, r->lm) == r->want, "row %d, one pass", _i);
 	free(text);
 }
 END_TEST
