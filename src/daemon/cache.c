@@ -11,14 +11,29 @@
  * One table for the daemon, as http.sys has one cache: one miss per URL
  * whatever the worker, one exact memory limit, and `show cachestate` and
  * `delete cache` answered at once on the main thread.  Entries are
- * immutable once inserted (one allocation each); the table is guarded by
- * a reader-writer lock that prefers writers.  A hit takes the read lock,
- * copies the entry into the connection's output and bumps two relaxed
- * atomics of the entry (hits, the clock's reference bit): hits on all
- * workers run in parallel, and only a miss that inserts, the scavenger,
- * a flush and an eviction write.  Per-worker caches would make hits
- * lock-free but cost a miss and a copy per worker, divide the limit and
- * need a round trip through every worker's mailbox for show and flush.
+ * immutable once inserted (one allocation each, refcounted).  The table
+ * is guarded by one mutex per worker, each on the worker's own cache
+ * line (a "big reader" lock): a hit takes only its worker's, so hits on
+ * all workers run in parallel and share no written cache line; whoever
+ * changes the table (a miss that inserts, the scavenger, a flush, an
+ * eviction) takes K.wlock and then every worker's.  Per-worker caches
+ * would need no lock at all but cost a miss and a copy per worker,
+ * divide the limit and need a round trip through every worker's mailbox
+ * for show and flush.
+ *
+ * A hit writes the entry's stored head with Age and Date in one copy, and
+ * its body: copied with the head up to HQ_CACHE_COPY_MAX bytes (cheaper
+ * than the reference, whose count all workers would write), else sent
+ * from the entry itself (writev), which the output segment holds a
+ * reference to until it is written or the connection closes: a flushed
+ * or evicted entry is freed when its last slow reader is done.
+ *
+ * A hit is counted in its worker's slot, not in the entry: each worker
+ * has HQ_CACHE_PEND slots {entry, hits} picked by the entry's hash, and
+ * adds a slot's count to the entry (one atomic add) only when another
+ * entry takes the slot.  The counts are exact: `show cachestate` adds
+ * the slots that name an entry to its own count (under every lock), and
+ * an entry that goes is first cleared from the slots.
  *
  * Eviction at the limit is least-recently-used approximated by the clock
  * algorithm (a hit sets the entry's reference bit, the hand clears it and
@@ -49,8 +64,12 @@
 /* Entries of one hash chain at most: keys an attacker makes collide
  * (many Hosts or queries) cost a bounded walk, and are not kept beyond. */
 #define HQ_CACHE_CHAIN_MAX   16
+/* Bodies up to this are copied on a hit, larger ones referenced. */
+#define HQ_CACHE_COPY_MAX    2048
+#define HQ_CACHE_PEND        8     /* hit slots per worker (a power of 2) */
 
 struct entry {
+	struct hq_ref ref;            /* the table's, and one per queued body */
 	struct entry *hnext;          /* hash chain */
 	struct entry *prev, *next;    /* the clock's ring */
 	uint64_t hash;
@@ -62,14 +81,13 @@ struct entry {
 	uint32_t ttl;
 	uint64_t created_ms, expires_ms; /* expires_ms 0: no time to live */
 	int64_t last_modified;
-	atomic_uint_fast64_t hits;
+	atomic_uint_fast64_t hits;    /* but those still in workers' slots */
 	atomic_uint_fast64_t last_used_ms;
 	atomic_bool referenced;
 	size_t bytes;                 /* what it counts against the limits */
 	struct hq_str host, path, query, ae, etag;
 	const char *url, *group;
-	const char *head, *head304, *body;
-	size_t headlen, head304len, bodylen;
+	struct hq_stored r200, r304;
 	char data[];
 };
 
@@ -85,15 +103,21 @@ struct hq_capture {
 	struct hq_buf head, head304, body;
 };
 
-/* One worker's counters, alone on its cache line. */
+/* One worker's lock and counters, alone on their cache lines. */
 struct counters {
-	_Alignas(64) atomic_uint_fast64_t hits, misses;
-	char pad[64 - 2 * sizeof(atomic_uint_fast64_t)];
+	_Alignas(64) pthread_mutex_t lock;
+	bool joined;                  /* counted in K.nw */
+	atomic_uint_fast64_t hits, misses; /* written by the worker only */
+	struct pend {
+		struct entry *e;
+		uint64_t n;
+	} pend[HQ_CACHE_PEND];        /* under lock */
 };
 
 static struct {
 	pthread_once_t once;
-	pthread_rwlock_t lock;
+	pthread_mutex_t wlock;        /* changes; then every worker's lock */
+	size_t nw;                    /* worker locks in use (under wlock) */
 	uint64_t seed;                /* of the hash, drawn at start */
 	struct entry **buckets;
 	size_t nbuckets;
@@ -112,43 +136,109 @@ static struct {
 static void
 cache_init(void)
 {
-	pthread_rwlockattr_t a;
-
-	pthread_rwlockattr_init(&a);
-	/* A miss must get its entry in while hits keep coming. */
-	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&K.lock, &a);
-	pthread_rwlockattr_destroy(&a);
+	pthread_mutex_init(&K.wlock, NULL);
+	for (size_t i = 0; i < HQ_CACHE_WORKERS_MAX; i++)
+		pthread_mutex_init(&K.ctr[i].lock, NULL);
 	K.nbuckets = HQ_CACHE_BUCKETS_MIN;
 	K.buckets = xcalloc(K.nbuckets, sizeof(*K.buckets));
 	if (getrandom(&K.seed, sizeof(K.seed), 0) != sizeof(K.seed))
 		K.seed = hq_mono_us(false) * 0x9e3779b97f4a7c15ULL;
 }
 
+static struct counters *
+counters(const struct hq_worker *w)
+{
+	return &K.ctr[w->id >= 0 && w->id < HQ_CACHE_WORKERS_MAX ? w->id : 0];
+}
+
+/* A worker's hit: its own lock only, once it is known to writers. */
 static void
-rdlock(void)
+rdlock(struct counters *k)
+{
+	if (!k->joined) {
+		pthread_once(&K.once, cache_init);
+		pthread_mutex_lock(&K.wlock);
+		if ((size_t)(k - K.ctr) + 1 > K.nw)
+			K.nw = (size_t)(k - K.ctr) + 1;
+		k->joined = true;
+		pthread_mutex_unlock(&K.wlock);
+	}
+	pthread_mutex_lock(&k->lock);
+}
+
+static void
+rdunlock(struct counters *k)
+{
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Reading the table off the hit path (the main thread): nothing changes
+ * it meanwhile, but the workers' slots are not stable. */
+static void
+shlock(void)
 {
 	pthread_once(&K.once, cache_init);
-	pthread_rwlock_rdlock(&K.lock);
+	pthread_mutex_lock(&K.wlock);
+}
+
+static void
+shunlock(void)
+{
+	pthread_mutex_unlock(&K.wlock);
+}
+
+/* Under shlock: stops the hits. */
+static void
+lock_workers(void)
+{
+	for (size_t i = 0; i < K.nw; i++)
+		pthread_mutex_lock(&K.ctr[i].lock);
+}
+
+static void
+unlock_workers(void)
+{
+	for (size_t i = K.nw; i-- > 0;)
+		pthread_mutex_unlock(&K.ctr[i].lock);
 }
 
 static void
 wrlock(void)
 {
-	pthread_once(&K.once, cache_init);
-	pthread_rwlock_wrlock(&K.lock);
+	shlock();
+	lock_workers();
 }
 
 static void
 unlock(void)
 {
-	pthread_rwlock_unlock(&K.lock);
+	unlock_workers();
+	shunlock();
 }
 
-static struct counters *
-counters(const struct hq_worker *w)
+static void
+entry_release(struct hq_ref *ref)
 {
-	return &K.ctr[w->id >= 0 && w->id < HQ_CACHE_WORKERS_MAX ? w->id : 0];
+	free((struct entry *)ref);
+}
+
+/* Under wrlock: e's hits still in the workers' slots (clear: and forget
+ * them there). */
+static uint64_t
+pending_hits(struct entry *e, bool clear)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < K.nw; i++) {
+		struct pend *p = &K.ctr[i].pend[e->hash & (HQ_CACHE_PEND - 1)];
+
+		if (p->e == e) {
+			n += p->n;
+			if (clear)
+				*p = (struct pend){ NULL, 0 };
+		}
+	}
+	return n;
 }
 
 /* --- the table (under the write lock) -------------------------------------- */
@@ -188,7 +278,8 @@ unlink_entry(struct entry *e)
 	if (e->gidx < K.ngbytes)
 		K.gbytes[e->gidx] -= e->bytes;
 	atomic_fetch_sub_explicit(&K.n, 1, memory_order_relaxed);
-	free(e);
+	(void)pending_hits(e, true);
+	hq_ref_put(&e->ref);  /* freed now, or when its last body is written */
 }
 
 static void
@@ -340,36 +431,41 @@ bool
 hq_cache_serve(struct hq_conn *c)
 {
 	httpq_request *r = c->req;
+	struct hq_cache_conds cd;
+	struct counters *k;
 	struct entry *e;
+	struct pend *p;
 	uint64_t now = r->started_ms;
-	int status;
 
-	if (!group_caches(c, r) || hq_cache_request(&r->head) == HQ_CREQ_NO)
+	if (!group_caches(c, r) || hq_cache_request_conds(&r->head, &cd) == HQ_CREQ_NO)
 		return false;
+	k = counters(c->w);
 	if (atomic_load_explicit(&K.n, memory_order_relaxed) == 0) {
-		atomic_fetch_add_explicit(&counters(c->w)->misses, 1, memory_order_relaxed);
+		hq_stat_add(&k->misses, 1);
 		return false;
 	}
-	rdlock();
+	rdlock(k);
 	if ((e = lookup(c, r, now)) == NULL) {
-		unlock();
-		atomic_fetch_add_explicit(&counters(c->w)->misses, 1, memory_order_relaxed);
+		rdunlock(k);
+		hq_stat_add(&k->misses, 1);
 		return false;
 	}
-	status = hq_cache_conditional(&r->head, e->etag, e->last_modified);
-	if (status == 304)
-		hq_response_stored(r, 304, e->head304, e->head304len, !e->has_server,
-		    (now - e->created_ms) / 1000, NULL, 0);
-	else
-		hq_response_stored(r, 200, e->head, e->headlen, !e->has_server,
-		    (now - e->created_ms) / 1000, e->body, e->bodylen);
-	atomic_fetch_add_explicit(&e->hits, 1, memory_order_relaxed);
+	hq_response_stored(r, hq_cache_conditional_of(&cd, e->etag,
+	    e->last_modified) == 304 ? &e->r304 : &e->r200,
+	    (now - e->created_ms) / 1000);
+	p = &k->pend[e->hash & (HQ_CACHE_PEND - 1)];
+	if (p->e != e) {
+		if (p->e != NULL)
+			atomic_fetch_add_explicit(&p->e->hits, p->n, memory_order_relaxed);
+		*p = (struct pend){ e, 0 };
+	}
+	p->n++;
 	if (!atomic_load_explicit(&e->referenced, memory_order_relaxed))
 		atomic_store_explicit(&e->referenced, true, memory_order_relaxed);
 	if (atomic_load_explicit(&e->last_used_ms, memory_order_relaxed) != now)
 		atomic_store_explicit(&e->last_used_ms, now, memory_order_relaxed);
-	unlock();
-	atomic_fetch_add_explicit(&counters(c->w)->hits, 1, memory_order_relaxed);
+	rdunlock(k);
+	hq_stat_add(&k->hits, 1);
 	return true;
 }
 
@@ -573,9 +669,9 @@ hq_cache_capture_end(httpq_request *r)
 	struct hq_str ae = { "", 0 };
 	unsigned gidx;
 	uint64_t hash, gmax;
-	size_t size, chain;
+	size_t size, chain, t200, t304;
 	struct entry *e;
-	char *url, *at;
+	char *url, *at, tail200[HQ_STORED_TAIL_MAX], tail304[HQ_STORED_TAIL_MAX];
 	const char *gname;
 
 	if (k == NULL)
@@ -593,11 +689,15 @@ hq_cache_capture_end(httpq_request *r)
 	hash = hq_cache_hash(K.seed, c->la->https, gidx, r->head.host, cooked(r),
 	    r->query);
 	url = hq_cache_url(c->la->https, r->head.host, c->la->port, cooked(r), r->query);
+	t200 = hq_response_stored_tail(c, 200, k->body.len, !k->has_server, tail200);
+	t304 = hq_response_stored_tail(c, 304, 0, !k->has_server, tail304);
 	size = sizeof(*e) + r->head.host.n + r->cooked_len + r->query.n + ae.n +
 	    k->etaglen + strlen(url) + strlen(gname) + k->head.len + k->head304.len +
-	    k->body.len + 10;
+	    t200 + t304 + k->body.len + 12;
 	e = xcalloc(1, size);
 	at = e->data;
+	atomic_init(&e->ref.refs, 1);
+	e->ref.release = entry_release;
 	e->hash = hash;
 	e->gidx = gidx;
 	e->https = c->la->https;
@@ -620,12 +720,16 @@ hq_cache_capture_end(httpq_request *r)
 	e->etag = (struct hq_str){ put_str(&at, k->etag, k->etaglen), k->etaglen };
 	e->url = put_str(&at, url, strlen(url));
 	e->group = put_str(&at, gname, strlen(gname));
-	e->head = put_str(&at, k->head.p, k->head.len);
-	e->headlen = k->head.len;
-	e->head304 = put_str(&at, k->head304.p, k->head304.len);
-	e->head304len = k->head304.len;
-	e->body = put_str(&at, k->body.p, k->body.len);
-	e->bodylen = k->body.len;
+	e->r200 = (struct hq_stored){ .status = 200,
+		.head = put_str(&at, k->head.p, k->head.len), .headlen = k->head.len,
+		.tail = put_str(&at, tail200, t200), .taillen = t200,
+		.body = put_str(&at, k->body.p, k->body.len), .bodylen = k->body.len,
+		.ref = k->body.len > HQ_CACHE_COPY_MAX ? &e->ref : NULL };
+	e->ref.base = e->r200.body;
+	e->r304 = (struct hq_stored){ .status = 304,
+		.head = put_str(&at, k->head304.p, k->head304.len),
+		.headlen = k->head304.len, .tail = put_str(&at, tail304, t304),
+		.taillen = t304 };
 	free(url);
 	capture_free(k);
 
@@ -765,20 +869,23 @@ hq_cache_stats(const struct hq_config *cfg, struct hq_cachestats *st)
 	st->inserts = atomic_load_explicit(&K.inserts, memory_order_relaxed);
 	st->evictions = atomic_load_explicit(&K.evictions, memory_order_relaxed);
 	st->flushed = atomic_load_explicit(&K.flushed, memory_order_relaxed);
-	rdlock();
+	shlock();
 	st->entries = atomic_load_explicit(&K.n, memory_order_relaxed);
 	st->bytes = K.bytes;
-	unlock();
+	shunlock();
 }
 
 size_t
 hq_cache_state(const char *url, struct hq_cacheinfo **out)
 {
 	struct hq_cacheinfo *v = NULL;
+	struct entry **ev = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t now = hq_now_ms();
 
-	rdlock();
+	/* The list with the table held, the hits still in the workers'
+	 * slots with the hits stopped for a moment. */
+	shlock();
 	if (K.hand != NULL) {
 		struct entry *e = K.hand;
 
@@ -792,22 +899,29 @@ hq_cache_state(const char *url, struct hq_cacheinfo **out)
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
 				v = xrealloc(v, cap * sizeof(*v));
+				ev = xrealloc(ev, cap * sizeof(*ev));
 			}
+			ev[n] = e;
 			i = &v[n++];
 			memset(i, 0, sizeof(*i));
 			i->url = xstrdup(e->url);
 			i->group = xstrdup(e->group);
 			i->accept_encoding = e->vary_ae ? xstrndup(e->ae.p, e->ae.n) : NULL;
 			i->bytes = e->bytes;
-			i->body_bytes = e->bodylen;
-			i->hits = atomic_load_explicit(&e->hits, memory_order_relaxed);
+			i->body_bytes = e->r200.bodylen;
 			i->policy = e->policy;
 			i->ttl = e->ttl;
 			i->ttl_left = e->expires_ms ? (int64_t)(e->expires_ms - now + 999) / 1000 : -1;
 			i->age = now > e->created_ms ? (now - e->created_ms) / 1000 : 0;
 		} while ((e = e->next) != K.hand);
 	}
-	unlock();
+	lock_workers();
+	for (size_t j = 0; j < n; j++)
+		v[j].hits = atomic_load_explicit(&ev[j]->hits, memory_order_relaxed) +
+		    pending_hits(ev[j], false);
+	unlock_workers();
+	shunlock();
+	free(ev);
 	*out = v;
 	return n;
 }

@@ -659,10 +659,26 @@ void hq_sd_free(void);
  * ------------------------------------------------------------------- */
 struct hq_defer;
 
-/* One output segment: bytes of c->out (fd == -1) or a file range. */
+/* Bytes shared by connections (a cache entry's body): they stay valid
+ * while refs > 0; the last hq_ref_put calls release. */
+struct hq_ref {
+	atomic_uint refs;
+	void (*release)(struct hq_ref *ref);
+	const char *base;
+};
+static inline void
+hq_ref_put(struct hq_ref *ref)
+{
+	if (atomic_fetch_sub_explicit(&ref->refs, 1, memory_order_acq_rel) == 1)
+		ref->release(ref);
+}
+
+/* One output segment: bytes of c->out (fd == -1, ref NULL), a file range
+ * (fd >= 0) or bytes at ref->base + off, of which it holds a reference. */
 struct hq_seg {
 	int fd;
 	uint64_t off, len;
+	struct hq_ref *ref;
 };
 
 struct httpq_request {
@@ -859,11 +875,25 @@ void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
 int hq_response_switch(httpq_request *r, const char *reason,
     const httpq_header *headers, size_t n);
 void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
-/* A response of the cache: head (status line and fields, without Date,
- * Server, framing and Connection), then Age, Date, Server (if server), the
- * framing, and the body unless the request is a HEAD. */
-void hq_response_stored(httpq_request *r, int status, const char *head,
-    size_t headlen, bool server, uint64_t age_s, const char *body, size_t bodylen);
+/* A response of the cache, made when it is stored: head is the status
+ * line and fields (without Date, Server, framing and Connection), tail the
+ * Server field (if sent) and the framing (Content-Length; none for a 304). */
+struct hq_stored {
+	int status;
+	const char *head, *tail, *body;
+	size_t headlen, taillen, bodylen;
+	/* Non-NULL: the body is sent from body (a reference taken for as long
+	 * as it is queued), not copied. */
+	struct hq_ref *ref;
+};
+/* Queues head, Age, Date, tail, Connection if due, the empty line, and the
+ * body unless the request is a HEAD: head and fields with one copy. */
+void hq_response_stored(httpq_request *r, const struct hq_stored *s, uint64_t age_s);
+/* Writes the tail of a stored response (at most HQ_STORED_TAIL_MAX
+ * bytes) to out; its length. */
+#define HQ_STORED_TAIL_MAX 128
+size_t hq_response_stored_tail(const struct hq_conn *c, int status, uint64_t bodylen,
+    bool server, char *out);
 
 /* cache.c -- the response cache (one table, read-locked on hits) */
 /* Worker: answers c->req (routed, not admitted) from the cache; true if

@@ -2,10 +2,11 @@
  * response.c -- response heads and bodies, the output queue, daemon-made
  * error pages and the HTTPERR-style error log.
  *
- * Output is a queue of segments: runs of c->out (copied bytes) and file
- * ranges (sent with sendfile).  A response head is assembled with memcpy,
- * no printf on the hot path; the Date value is formatted once a second per
- * worker.  The framing header (Content-Length or chunked) is decided as
+ * Output is a queue of segments: runs of c->out (copied bytes), file
+ * ranges (sent with sendfile) and shared bytes held by a reference (a
+ * cache entry's body); consecutive memory segments go out with one
+ * writev.  A response head is assembled with memcpy, no printf on the hot
+ * path; the Date value is formatted once a second per worker.  The framing header (Content-Length or chunked) is decided as
  * late as possible, so that a module sending a head and then one body
  * chunk gets a Content-Length, not chunked encoding.
  */
@@ -26,14 +27,30 @@ static const char server_hdr[] = "Server: httpq/" PACKAGE_VERSION "\r\n";
 
 /* --- the output queue ----------------------------------------------------- */
 
+/* A segment of c->out's bytes. */
+static bool
+seg_in_out(const struct hq_seg *s)
+{
+	return s->fd < 0 && s->ref == NULL;
+}
+
 static void
-seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
+seg_release(struct hq_seg *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	else if (s->ref != NULL)
+		hq_ref_put(s->ref);
+}
+
+static void
+seg_push(struct hq_conn *c, int fd, struct hq_ref *ref, uint64_t off, uint64_t len)
 {
 	struct hq_seg *s;
 
-	if (fd < 0 && c->nsegs > c->seg0) {
+	if (fd < 0 && ref == NULL && c->nsegs > c->seg0) {
 		s = &c->segs[c->nsegs - 1];
-		if (s->fd < 0 && s->off + s->len == off) {
+		if (seg_in_out(s) && s->off + s->len == off) {
 			s->len += len;
 			c->pending += len;
 			c->bytes_out += len;
@@ -47,7 +64,7 @@ seg_push(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 		c->capsegs *= 2;
 		c->segs = xrealloc(c->segs, c->capsegs * sizeof(*c->segs));
 	}
-	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len };
+	c->segs[c->nsegs++] = (struct hq_seg){ fd, off, len, ref };
 	c->pending += len;
 	c->bytes_out += len;
 }
@@ -74,7 +91,7 @@ hq_out_append(struct hq_conn *c, const void *p, size_t n)
 	if (n == 0 || c->closed)
 		return;
 	memcpy(out_reserve(c, n), p, n);
-	seg_push(c, -1, c->out.len, n);
+	seg_push(c, -1, NULL, c->out.len, n);
 	c->out.len += n;
 }
 
@@ -85,7 +102,7 @@ hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len)
 		close(fd);
 		return;
 	}
-	seg_push(c, fd, off, len);
+	seg_push(c, fd, NULL, off, len);
 }
 
 /* Drops what is unsent and gives the buffer and segments back. */
@@ -93,8 +110,7 @@ void
 hq_out_reset(struct hq_conn *c)
 {
 	for (size_t i = c->seg0; i < c->nsegs; i++)
-		if (c->segs[i].fd >= 0)
-			close(c->segs[i].fd);
+		seg_release(&c->segs[i]);
 	c->seg0 = c->nsegs = 0;
 	c->pending = 0;
 	c->out.len = 0;
@@ -122,6 +138,8 @@ tls_seg_write(struct hq_conn *c, struct hq_seg *s)
 	size_t want = s->len > sizeof(buf) ? sizeof(buf) : (size_t)s->len;
 	ssize_t n;
 
+	if (s->ref != NULL)
+		return hq_tls_write(c, s->ref->base + s->off, (size_t)s->len);
 	if (s->fd < 0)
 		return hq_tls_write(c, c->out.p + s->off, (size_t)s->len);
 	n = pread(s->fd, buf, want, (off_t)s->off);
@@ -133,22 +151,42 @@ tls_seg_write(struct hq_conn *c, struct hq_seg *s)
 	return hq_tls_write(c, buf, (size_t)n);
 }
 
-/* Writes at most max bytes of s (a bandwidth limit's share); TLS, whose
- * retried SSL_write must repeat its length, writes as before, and the
- * bucket goes into debt instead. */
+#define HQ_OUT_IOV 16
+
+/* Writes at most max bytes from s on (a bandwidth limit's share): a file
+ * range alone, memory segments up to the next file range with one writev;
+ * *want is what was asked.  TLS, whose retried SSL_write must repeat its
+ * length, writes a segment as before, and the bucket goes into debt
+ * instead. */
 static ssize_t
-seg_write(struct hq_conn *c, struct hq_seg *s, uint64_t max)
+seg_write(struct hq_conn *c, struct hq_seg *s, struct hq_seg *end, uint64_t max,
+    uint64_t *want)
 {
 	uint64_t len = s->len < max ? s->len : max;
 
-	if (c->ssl != NULL)
+	*want = len;
+	if (c->ssl != NULL) {
+		*want = s->len;
 		return tls_seg_write(c, s);
-	if (s->fd < 0)
-		return write(c->fd, c->out.p + s->off, len);
+	}
+	if (s->fd < 0) {
+		struct iovec iov[HQ_OUT_IOV];
+		int n = 0;
+
+		for (*want = 0; s < end && s->fd < 0 && n < HQ_OUT_IOV && *want < max; s++) {
+			len = s->len < max - *want ? s->len : max - *want;
+			iov[n].iov_base = (char *)(s->ref ? s->ref->base : c->out.p) + s->off;
+			iov[n++].iov_len = (size_t)len;
+			*want += len;
+		}
+		return n == 1 ? write(c->fd, iov[0].iov_base, iov[0].iov_len) :
+		    writev(c->fd, iov, n);
+	}
 	off_t off = (off_t)s->off;
 	size_t n = len > (1 << 20) ? (1 << 20) : (size_t)len;
 	ssize_t w = sendfile(c->fd, s->fd, &off, n);
 
+	*want = n;
 	if (w == 0)
 		errno = EIO; /* the file shrank under us */
 	return w == 0 ? -1 : w;
@@ -167,7 +205,7 @@ out_compact(struct hq_conn *c)
 	size_t sent = c->out.len;
 
 	for (size_t i = c->seg0; i < c->nsegs; i++)
-		if (c->segs[i].fd < 0) {
+		if (seg_in_out(&c->segs[i])) {
 			sent = (size_t)c->segs[i].off;
 			break;
 		}
@@ -175,7 +213,7 @@ out_compact(struct hq_conn *c)
 		memmove(c->out.p, c->out.p + sent, c->out.len - sent);
 		c->out.len -= sent;
 		for (size_t i = c->seg0; i < c->nsegs; i++)
-			if (c->segs[i].fd < 0)
+			if (seg_in_out(&c->segs[i]))
 				c->segs[i].off -= sent;
 	}
 	if (c->seg0 >= 64 && c->seg0 >= c->nsegs - c->seg0) {
@@ -191,26 +229,30 @@ hq_out_flush(struct hq_conn *c, uint64_t budget)
 {
 	while (c->seg0 < c->nsegs && budget > 0) {
 		struct hq_seg *s = &c->segs[c->seg0];
-		ssize_t n = seg_write(c, s, budget);
+		uint64_t want, left;
+		ssize_t n = seg_write(c, s, c->segs + c->nsegs, budget, &want);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return -1;
 		}
-		s->off += (uint64_t)n;
-		s->len -= (uint64_t)n;
 		c->pending -= (uint64_t)n;
 		budget = (uint64_t)n < budget ? budget - (uint64_t)n : 0;
-		if (budget == 0 && s->len > 0)
-			break; /* the bandwidth limit's share is written */
-		if (s->len > 0 && c->ssl == NULL)
+		/* what was written, segment by segment */
+		for (left = (uint64_t)n; left > 0 && c->seg0 < c->nsegs; c->seg0++) {
+			s = &c->segs[c->seg0];
+			if (left < s->len) {
+				s->off += left;
+				s->len -= left;
+				break;
+			}
+			left -= s->len;
+			seg_release(s);
+		}
+		if ((uint64_t)n < want && c->ssl == NULL)
 			break; /* short write: the socket is full */
-		if (s->len > 0)
-			continue; /* TLS writes a record at a time */
-		if (s->fd >= 0)
-			close(s->fd);
-		c->seg0++;
+		/* TLS writes a record at a time: go on */
 	}
 	if (c->seg0 < c->nsegs) {
 		out_compact(c);
@@ -261,9 +303,23 @@ status_phrase(int status)
 	}
 }
 
-static void
+/* A head is a run of small appends: the common one, with room in c->out
+ * right after its last segment, is a copy and four additions, inlined
+ * (a literal's copy too). */
+static inline void
 put(struct hq_conn *c, const char *p, size_t n)
 {
+	struct hq_seg *s = c->nsegs > c->seg0 ? &c->segs[c->nsegs - 1] : NULL;
+
+	if (s != NULL && c->out.len + n <= c->out.cap && seg_in_out(s) &&
+	    s->off + s->len == c->out.len && !c->closed) {
+		memcpy(c->out.p + c->out.len, p, n);
+		c->out.len += n;
+		s->len += n;
+		c->pending += n;
+		c->bytes_out += n;
+		return;
+	}
 	hq_out_append(c, p, n);
 }
 
@@ -568,28 +624,82 @@ hq_response_switch(httpq_request *r, const char *reason,
 	return 0;
 }
 
-void
-hq_response_stored(httpq_request *r, int status, const char *head, size_t headlen,
-    bool server, uint64_t age_s, const char *body, size_t bodylen)
+size_t
+hq_response_stored_tail(const struct hq_conn *c, int status, uint64_t bodylen,
+    bool server, char *out)
 {
-	struct hq_conn *c = r->c;
-	char num[24];
+	char *p = out;
 
-	r->status = status;
-	put(c, head, headlen);
-	PUT_LIT(c, "Age: ");
-	put(c, num, fmt_u64(num, age_s));
-	PUT_LIT(c, "\r\n");
-	put_date_server(c, true, server);
-	r->resp_cl = (int64_t)bodylen;
+	if (server && c->cfg->store->server_header) {
+		memcpy(p, server_hdr, sizeof(server_hdr) - 1);
+		p += sizeof(server_hdr) - 1;
+	}
+	if (status != 304) {
+		memcpy(p, "Content-Length: ", 16);
+		p += 16;
+		p += fmt_u64(p, bodylen);
+		memcpy(p, "\r\n", 2);
+		p += 2;
+	}
+	return (size_t)(p - out);
+}
+
+/* The same bytes as hq_response_close_head would add after s->tail. */
+void
+hq_response_stored(httpq_request *r, const struct hq_stored *s, uint64_t age_s)
+{
+	static const char conn_close[] = "Connection: close\r\n";
+	static const char conn_ka[] = "Connection: keep-alive\r\n";
+	struct hq_conn *c = r->c;
+	const char *d, *conn = NULL;
+	size_t dn, connlen = 0, total, copy;
+	char *p;
+
+	r->status = s->status;
+	r->resp_cl = (int64_t)s->bodylen;
 	r->head_sent = true;
-	r->head_open = true;
-	hq_response_close_head(r, bodylen, true);
-	if (!r->no_body) {
-		put(c, body, bodylen);
-		r->resp_body = bodylen;
+	r->head_open = false;
+	if (s->status == 304)
+		r->no_body = true;
+	if (c->close_after || c->w->draining) {
+		c->close_after = true;
+		conn = conn_close;
+		connlen = sizeof(conn_close) - 1;
+	} else if (r->head.version == 10) {
+		conn = conn_ka;
+		connlen = sizeof(conn_ka) - 1;
 	}
 	r->resp_done = true;
+	if (c->closed)
+		return;
+	d = hq_worker_date(c->w, &dn);
+	copy = r->no_body || s->ref != NULL ? 0 : s->bodylen;
+	total = s->headlen + 5 + 20 + 2 + 6 + dn + 2 + s->taillen + connlen + 2 + copy;
+	p = out_reserve(c, total);
+#define ADD(src, n) (memcpy(p, (src), (n)), p += (n))
+	ADD(s->head, s->headlen);
+	ADD("Age: ", 5);
+	p += fmt_u64(p, age_s);
+	ADD("\r\nDate: ", 8);
+	ADD(d, dn);
+	ADD("\r\n", 2);
+	ADD(s->tail, s->taillen);
+	if (conn != NULL)
+		ADD(conn, connlen);
+	ADD("\r\n", 2);
+	if (copy > 0)
+		ADD(s->body, copy);
+#undef ADD
+	total = (size_t)(p - (c->out.p + c->out.len));
+	seg_push(c, -1, NULL, c->out.len, total);
+	c->out.len += total;
+	if (!r->no_body) {
+		if (s->ref != NULL && s->bodylen > 0) {
+			atomic_fetch_add_explicit(&s->ref->refs, 1, memory_order_relaxed);
+			seg_push(c, -1, s->ref, (uint64_t)(s->body - s->ref->base), s->bodylen);
+		}
+		r->resp_body = s->bodylen;
+	}
 }
 
 /* --- daemon-made responses -------------------------------------------------- */

@@ -39,11 +39,15 @@ method_is(struct hq_str m, const char *lit)
 	return m.n == strlen(lit) && memcmp(m.p, lit, m.n) == 0;
 }
 
-/* Fields that send a request past the cache: one pass over the head,
- * names compared only where the length matches (this runs on every GET). */
+/* Fields that send a request past the cache (true), and the validators
+ * of a conditional answered from an entry (the first of each, into cd):
+ * one pass over the head, names compared only where the length matches
+ * (this runs on every GET). */
 static bool
-bypass_field(struct hq_str n)
+bypass_field(const struct hq_hdr *f, struct hq_cache_conds *cd)
 {
+	struct hq_str n = f->name;
+
 	switch (n.n) {
 	case 5:
 		return hq_mem_eq_nocase(n.p, "Range", 5);
@@ -51,7 +55,13 @@ bypass_field(struct hq_str n)
 		return hq_mem_eq_nocase(n.p, "If-Range", 8) ||
 		    hq_mem_eq_nocase(n.p, "If-Match", 8);
 	case 13:
+		if (cd->inm == NULL && hq_mem_eq_nocase(n.p, "If-None-Match", 13))
+			cd->inm = &f->value;
 		return hq_mem_eq_nocase(n.p, "Authorization", 13);
+	case 17:
+		if (cd->ims == NULL && hq_mem_eq_nocase(n.p, "If-Modified-Since", 17))
+			cd->ims = &f->value;
+		return false;
 	case 19:
 		return hq_mem_eq_nocase(n.p, "If-Unmodified-Since", 19);
 	default:
@@ -62,7 +72,17 @@ bypass_field(struct hq_str n)
 enum hq_cache_req
 hq_cache_request(const struct hq_head *h)
 {
+	struct hq_cache_conds cd;
+
+	return hq_cache_request_conds(h, &cd);
+}
+
+enum hq_cache_req
+hq_cache_request_conds(const struct hq_head *h, struct hq_cache_conds *cd)
+{
 	enum hq_cache_req k;
+
+	*cd = (struct hq_cache_conds){ NULL, NULL };
 
 	if (method_is(h->method, "GET"))
 		k = HQ_CREQ_GET;
@@ -73,7 +93,7 @@ hq_cache_request(const struct hq_head *h)
 	if (h->chunked || h->content_length > 0 || h->asterisk_form)
 		return HQ_CREQ_NO;
 	for (size_t i = 0; i < h->nheaders; i++)
-		if (bypass_field(h->headers[i].name))
+		if (bypass_field(&h->headers[i], cd))
 			return HQ_CREQ_NO;
 	return k;
 }
@@ -185,8 +205,17 @@ int
 hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
     int64_t last_modified)
 {
-	const struct hq_str *inm = req_header(h, "If-None-Match");
-	const struct hq_str *ims;
+	struct hq_cache_conds cd = { req_header(h, "If-None-Match"),
+		req_header(h, "If-Modified-Since") };
+
+	return hq_cache_conditional_of(&cd, etag, last_modified);
+}
+
+int
+hq_cache_conditional_of(const struct hq_cache_conds *cd, struct hq_str etag,
+    int64_t last_modified)
+{
+	const struct hq_str *inm = cd->inm, *ims = cd->ims;
 
 	if (inm != NULL) {
 		const char *p = inm->p, *e = inm->p + inm->n;
@@ -202,7 +231,6 @@ hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
 		}
 		return 200; /* If-Modified-Since is ignored after If-None-Match */
 	}
-	ims = req_header(h, "If-Modified-Since");
 	if (ims != NULL && last_modified >= 0) {
 		int64_t since = hq_http_date_parse(ims->p, ims->n);
 
@@ -256,38 +284,65 @@ hq_http_date_parse(const char *p, size_t n)
 
 /* --- key and URL ------------------------------------------------------------------ */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME  0x100000001b3ULL
+/*
+ * The key's hash: eight bytes at a time (a hit hashes host, path and
+ * query, and byte-wise FNV cost 300 instructions of it), each word
+ * multiplied into the state, the lengths mixed in between the fields so
+ * that "a" "/b" and "a/" "b" differ, and the MurmurHash3 finaliser at the
+ * end.  The host is folded to lower case a word at a time.  The seed,
+ * drawn at start, keeps the buckets unpredictable; chains are bounded
+ * anyway (cache.c).
+ */
+#define HASH_MUL 0x9fb21c651e98df25ULL
 
 static uint64_t
-fnv(uint64_t h, const char *p, size_t n, bool lower)
+hash_word(uint64_t h, uint64_t w)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	h = (h ^ w) * HASH_MUL;
+	return h ^ (h >> 29);
+}
 
-		if (lower && c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c + 32);
-		h = (h ^ c) * FNV_PRIME;
+/* ASCII A-Z in the eight bytes of w to a-z, nothing else changed. */
+static uint64_t
+fold_word(uint64_t w)
+{
+	const uint64_t hi = 0x8080808080808080ULL;
+	uint64_t b = w & ~hi;                       /* bytes 0-0x7f: no carry below */
+	uint64_t ge_a = b + 0x3f3f3f3f3f3f3f3fULL;  /* bit 7 set: >= 'A' */
+	uint64_t gt_z = b + 0x2525252525252525ULL;  /* bit 7 set: > 'Z' */
+
+	return w | ((ge_a & ~gt_z & ~w & hi) >> 2);
+}
+
+static uint64_t
+hash_bytes(uint64_t h, const char *p, size_t n, bool lower)
+{
+	const char *end = p + n;
+	uint64_t w = 0;
+
+	h = hash_word(h, n);
+	if (n >= 8) {
+		for (; end - p > 8; p += 8) {
+			memcpy(&w, p, 8);
+			h = hash_word(h, lower ? fold_word(w) : w);
+		}
+		memcpy(&w, end - 8, 8); /* the last eight, over the word before */
+	} else {
+		for (size_t i = 0; i < n; i++)
+			w |= (uint64_t)(unsigned char)p[i] << (8 * i);
 	}
-	return h;
+	return hash_word(h, lower ? fold_word(w) : w);
 }
 
 uint64_t
 hq_cache_hash(uint64_t seed, bool https, uint32_t group, struct hq_str host,
     struct hq_str path, struct hq_str query)
 {
-	unsigned char pre[5] = { https, (unsigned char)group,
-		(unsigned char)(group >> 8), (unsigned char)(group >> 16),
-		(unsigned char)(group >> 24) };
-	uint64_t h = fnv(FNV_OFFSET ^ seed, (const char *)pre, sizeof(pre), false);
+	uint64_t h = hash_word(seed, ((uint64_t)group << 1) | https);
 
-	h = fnv(h, host.p, host.n, true);
-	h = (h ^ 0xff) * FNV_PRIME;
-	h = fnv(h, path.p, path.n, false);
-	h = (h ^ 0xfe) * FNV_PRIME;
-	h = fnv(h, query.p, query.n, false);
-	/* FNV's low bits, which pick the bucket, mix poorly: finish them
-	 * (the MurmurHash3 finaliser) */
+	h = hash_bytes(h, host.p, host.n, true);
+	h = hash_bytes(h, path.p, path.n, false);
+	h = hash_bytes(h, query.p, query.n, false);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;

@@ -338,6 +338,14 @@ enum hq_cache_req { HQ_CREQ_NO, HQ_CREQ_GET, HQ_CREQ_HEAD };
  * fill it): GET or HEAD, no body, no Authorization, no Range or If-Range,
  * no If-Match or If-Unmodified-Since (those go to the module). */
 enum hq_cache_req hq_cache_request(const struct hq_head *h);
+/* The validators hq_cache_conditional_of reads: the first If-None-Match
+ * and If-Modified-Since of a head (NULL: none), views into it. */
+struct hq_cache_conds {
+	const struct hq_str *inm, *ims;
+};
+/* hq_cache_request, and *cd from the same pass (a cache hit's). */
+enum hq_cache_req hq_cache_request_conds(const struct hq_head *h,
+    struct hq_cache_conds *cd);
 /* What a cacheable response says about itself; views into its headers. */
 struct hq_cache_resp {
 	bool vary_ae;           /* Vary: Accept-Encoding (keyed on it) */
@@ -359,6 +367,9 @@ bool hq_cache_304_field(const char *name, size_t n);
  * Last-Modified: If-None-Match (weak comparison) first, else
  * If-Modified-Since. */
 int hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
+    int64_t last_modified);
+/* The same with the validators hq_cache_request_conds found. */
+int hq_cache_conditional_of(const struct hq_cache_conds *cd, struct hq_str etag,
     int64_t last_modified);
 /* An HTTP-date (IMF-fixdate, RFC 850 or asctime) in seconds since the
  * epoch, or -1. */

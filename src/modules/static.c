@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #define STATIC_MAX_RANGES 32
 
 static const struct httpq_api *api;
+static atomic_uint_fast64_t instances;
 
 enum symlinks { LINKS_DENY, LINKS_OWNER, LINKS_FOLLOW };
 
@@ -66,6 +68,8 @@ struct stat_cfg {
 	int listing;
 	int precompressed;
 	int rootfd;
+	struct stat rootst;  /* root's, taken at init: a folder */
+	uint64_t id;         /* this instance's number, from 1 */
 	struct mime *mimes;
 	size_t nmimes;
 	char *mime_store;
@@ -322,6 +326,11 @@ mime_load(struct stat_cfg *s)
 static const char *
 mime_type(const struct stat_cfg *s, const char *name)
 {
+	/* The last extension looked up, per thread: files served one after
+	 * the other mostly share theirs. */
+	static _Thread_local uint64_t last_id;  /* the instance's, never reused */
+	static _Thread_local char last_ext[32];
+	static _Thread_local const char *last_type;
 	const char *dot = strrchr(name, '.');
 	char ext[32];
 	struct mime key = { ext, NULL }, *m;
@@ -331,8 +340,13 @@ mime_type(const struct stat_cfg *s, const char *name)
 		return s->default_type;
 	for (size_t i = 0; i <= n; i++)
 		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+	if (last_id == s->id && memcmp(last_ext, ext, n + 1) == 0)
+		return last_type;
 	m = bsearch(&key, s->mimes, s->nmimes, sizeof(*s->mimes), mime_cmp);
-	return m != NULL ? m->type : s->default_type;
+	last_id = s->id;
+	memcpy(last_ext, ext, n + 1);
+	last_type = m != NULL ? m->type : s->default_type;
+	return last_type;
 }
 
 /* --- instance -------------------------------------------------------------- */
@@ -350,6 +364,10 @@ static_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
 		return -1;
 	}
 	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd >= 0 && fstat(s->rootfd, &s->rootst) < 0) {
+		close(s->rootfd);
+		s->rootfd = -1;
+	}
 	if (s->rootfd < 0) {
 		api->log(ctx, HTTPQ_LOG_ERR, "option root: cannot open \"%s\": %s",
 		    s->root, strerror(errno));
@@ -357,6 +375,7 @@ static_init(const struct httpq_api *a, httpq_ctx *ctx, void **state)
 		return -1;
 	}
 	mime_load(s);
+	s->id = atomic_fetch_add(&instances, 1) + 1;
 	*state = s;
 	return 0;
 }
@@ -455,15 +474,24 @@ prefix_path_len(httpq_str p)
 }
 
 struct target {
-	int fd;          /* the file or directory */
-	int dirfd;       /* its directory (may be rootfd: do not close that) */
+	int fd;          /* the file or directory (may be rootfd: do not close that) */
+	int dirfd;       /* its directory (may be rootfd) */
 	struct stat st;
 	char name[256];  /* its last component, "" for root */
 };
 
+/* Closes fd unless it is root's. */
+static void
+close_nonroot(const struct stat_cfg *s, int fd)
+{
+	if (fd >= 0 && fd != s->rootfd)
+		close(fd);
+}
+
 /*
  * Walks rel ("a/b/c", no leading '/') from root.  Returns 0 or an HTTP
- * status.  On 0, t->fd and t->dirfd are open.
+ * status.  On 0, t->fd and t->dirfd are open (either may be rootfd, which
+ * stands for root without a dup and an fstat per request).
  */
 static int
 resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
@@ -471,13 +499,12 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 	int dir = s->rootfd, status = 404;
 	size_t i = 0;
 
-	t->fd = -1;
+	t->fd = s->rootfd;
+	t->st = s->rootst;
 	t->dirfd = s->rootfd;
 	t->name[0] = '\0';
 	if (memchr(rel, '\0', len) != NULL)
 		return 404;
-	if ((t->fd = dup(s->rootfd)) < 0 || fstat(t->fd, &t->st) < 0)
-		goto fail500;
 	while (i < len) {
 		const char *seg = rel + i, *slash = memchr(seg, '/', len - i);
 		size_t n = slash ? (size_t)(slash - seg) : len - i;
@@ -494,8 +521,7 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 			goto fail; /* "file/more" */
 		memcpy(t->name, seg, n);
 		t->name[n] = '\0';
-		if (dir != s->rootfd)
-			close(dir);
+		close_nonroot(s, dir);
 		dir = t->fd;
 		t->fd = open_beneath(s, dir, t->name, &t->st, &status);
 		if (t->fd < 0)
@@ -503,13 +529,9 @@ resolve(const struct stat_cfg *s, const char *rel, size_t len, struct target *t)
 	}
 	t->dirfd = dir;
 	return 0;
-fail500:
-	status = 500;
 fail:
-	if (t->fd >= 0)
-		close(t->fd);
-	if (dir != s->rootfd)
-		close(dir);
+	close_nonroot(s, t->fd);
+	close_nonroot(s, dir);
 	t->fd = -1;
 	t->dirfd = s->rootfd;
 	return status;
@@ -518,10 +540,8 @@ fail:
 static void
 target_close(const struct stat_cfg *s, struct target *t)
 {
-	if (t->fd >= 0)
-		close(t->fd);
-	if (t->dirfd != s->rootfd)
-		close(t->dirfd);
+	close_nonroot(s, t->fd);
+	close_nonroot(s, t->dirfd);
 }
 
 /* --- text helpers ---------------------------------------------------------------- */
@@ -591,15 +611,91 @@ static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "
 static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+/* Two decimal digits of v (0-99) at p. */
+static char *
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* The IMF-fixdate of t.  Files served one after the other mostly share
+ * their mtime: the last one is kept per thread, and neither gmtime nor
+ * printf runs on the hot path. */
 static void
 http_date(time_t t, char out[32])
 {
+	static _Thread_local time_t last_t = -1;
+	static _Thread_local char last[32];
 	struct tm tm;
+	char *p = last;
 
+	if (t == last_t) {
+		memcpy(out, last, sizeof(last));
+		return;
+	}
 	gmtime_r(&t, &tm);
-	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
-	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec);
+	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
+		    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		return;
+	}
+	memcpy(p, wdays[tm.tm_wday], 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	p = put2(p, tm.tm_mday);
+	*p++ = ' ';
+	memcpy(p, months[tm.tm_mon], 3);
+	p += 3;
+	*p++ = ' ';
+	p = put2(p, (tm.tm_year + 1900) / 100);
+	p = put2(p, (tm.tm_year + 1900) % 100);
+	*p++ = ' ';
+	p = put2(p, tm.tm_hour);
+	*p++ = ':';
+	p = put2(p, tm.tm_min);
+	*p++ = ':';
+	p = put2(p, tm.tm_sec);
+	memcpy(p, " GMT", 5);
+	last_t = t;
+	memcpy(out, last, sizeof(last));
+}
+
+/* v in hex (lower case, no leading zeros) at p; the end. */
+static char *
+put_hex(char *p, uint64_t v)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* v in decimal, at least width digits (zero-padded); the end. */
+static char *
+put_dec(char *p, uint64_t v, int width)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n < width)
+		tmp[n++] = '0';
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
 }
 
 /* An HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 or asctime.
@@ -912,7 +1008,10 @@ static void
 send_listing(const struct stat_cfg *s, httpq_request *req, struct target *t)
 {
 	httpq_str path = api->path(req);
-	int fd = dup(t->fd);
+	/* A new open file description: a dup would share the position of
+	 * readdir with t->fd (rootfd for root, left at its end by the last
+	 * listing). */
+	int fd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	char **names = NULL;
@@ -1015,9 +1114,18 @@ send_file(const struct stat_cfg *s, httpq_request *req, struct target *t, int is
 	time_t mtime = t->st.st_mtim.tv_sec;
 	int nr = 0, status;
 
-	snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx%09ld\"",
-	    (unsigned long long)t->st.st_ino, (unsigned long long)size,
-	    (unsigned long long)mtime, (long)t->st.st_mtim.tv_nsec);
+	/* "inode-size-mtime" in hex, the nanoseconds in 9 decimals */
+	char *e = etag;
+
+	*e++ = '"';
+	e = put_hex(e, (uint64_t)t->st.st_ino);
+	*e++ = '-';
+	e = put_hex(e, size);
+	*e++ = '-';
+	e = put_hex(e, (uint64_t)mtime);
+	e = put_dec(e, (uint64_t)t->st.st_mtim.tv_nsec % 1000000000u, 9);
+	*e++ = '"';
+	*e = '\0';
 	http_date(mtime, lm);
 	h[n++] = HDR("ETag", etag);
 	h[n++] = HDR("Last-Modified", lm);
@@ -1054,7 +1162,7 @@ send_file(const struct stat_cfg *s, httpq_request *req, struct target *t, int is
 		uint64_t len = nr == 1 ? r[0].last - r[0].first + 1 : size;
 
 		h[n++] = HDR("Content-Type", type);
-		snprintf(cl, sizeof(cl), "%llu", (unsigned long long)len);
+		*put_dec(cl, len, 1) = '\0';
 		h[n++] = HDR("Content-Length", cl);
 		/* A whole file may be kept by the daemon's response cache (a GET
 		 * only: the daemon refuses the rest); ranges are not. */

@@ -11,6 +11,10 @@ hq_mktemp
 W=$HQ_MKTEMP/www
 mkdir -p "$W/sub" "$W/nodir" "$W/big"
 printf 'hello world\n' >"$W/hello.txt"
+printf 'old\n' >"$W/old.txt"
+printf 'w\n' >"$W/data.weird"
+printf 'U\n' >"$W/UPPER.TXT"
+touch -d '1999-01-02 03:04:05.000000123 UTC' "$W/old.txt"
 printf '<p>page</p>\n' >"$W/page.html"
 printf 'sub index\n' >"$W/sub/index.html"
 printf 'a\n' >"$W/nodir/a<b>.txt"
@@ -38,6 +42,7 @@ url_groups:
   - { name: g, prefixes: [\"http://+:@PORT@/\"], queue: q }
   - { name: f, prefixes: [\"http://+:@PORT@/follow/\"], queue: qf }
   - { name: d, prefixes: [\"http://+:@PORT@/deny/\"], queue: qd }
+  - { name: t, prefixes: [\"http://+:@PORT@/typed/\"], queue: qt }
 queues:
   - { name: q, module: static, options: { root: $W } }
   - name: qf
@@ -45,6 +50,7 @@ queues:
     options: { root: $W, symlinks: follow, listing: true, precompressed: true,
                dotfiles: allow, cache_control: \"max-age=60\" }
   - { name: qd, module: static, options: { root: $W, symlinks: deny } }
+  - { name: qt, module: static, options: { root: $W, default_type: text/x-test } }
 "
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
@@ -58,6 +64,20 @@ hdr() {
 hq_curl -D "$T/h" -o "$T/b" "$(url /hello.txt)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 200' "GET /hello.txt -> 200"
 is "$(hdr "$T/h" Content-Type)" "text/plain" "Content-Type from the extension"
+# The validators, byte for byte: "inode-size-mtime" in hex with the
+# nanoseconds in 9 decimals, and the IMF-fixdate of the mtime.
+set -- $(stat -c '%i %s %.9Y' "$W/hello.txt")
+is "$(hdr "$T/h" ETag)" "$(printf '"%x-%x-%x%s"' "$1" "$2" "${3%.*}" "${3#*.}")" \
+    "ETag is inode-size-mtime"
+is "$(hdr "$T/h" Last-Modified)" "$(LC_ALL=C date -u -d "@${3%.*}" '+%a, %d %b %Y %H:%M:%S GMT')" \
+    "Last-Modified is the mtime"
+# Dates are formatted by hand and the last one kept: another mtime, and
+# back to the first.
+hq_curl -D "$T/h2" -o /dev/null "$(url /old.txt)"
+is "$(hdr "$T/h2" Last-Modified)" "Sat, 02 Jan 1999 03:04:05 GMT" "Last-Modified of another file"
+like "$(hdr "$T/h2" ETag)" '^"[0-9a-f]+-4-36[0-9a-f]{6}000000123"$' "... its ETag (nanoseconds in 9 digits)"
+hq_curl -D "$T/h2" -o /dev/null "$(url /hello.txt)"
+is "$(hdr "$T/h2" Last-Modified)" "$(hdr "$T/h" Last-Modified)" "... and the first file's again"
 is "$(hdr "$T/h" Content-Length)" 12 "Content-Length is the file's size"
 file_is "$T/b" "$W/hello.txt" "body is the file"
 like "$(hdr "$T/h" ETag)" '^"[0-9a-f-]+"$' "strong ETag"
@@ -82,6 +102,18 @@ hq_curl -D "$T/h" -o /dev/null -X DELETE "$(url /hello.txt)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 405' "DELETE -> 405"
 is "$(hdr "$T/h" Allow)" "GET, HEAD" "405 names the allowed methods"
 
+# Types on one connection (one worker, which keeps the last extension it
+# looked up): the instance's own default type for an unknown extension,
+# case-insensitive extensions.
+set --
+for p in /page.html /hello.txt /page.html /data.weird /typed/data.weird /data.weird \
+    /UPPER.TXT /typed/UPPER.TXT; do
+	set -- "$@" -o /dev/null "$(url "$p")"
+done
+is "$(hq_curl -w '%{content_type} ' "$@")" \
+    "text/html text/plain text/html application/octet-stream text/x-test application/octet-stream text/plain text/plain " \
+    "Content-Type per extension and per instance, one file after the other"
+
 # --- index, redirect, listing, dotfiles ------------------------------------------
 is "$(hq_curl "$(url /sub/)")" "sub index" "GET /sub/ -> the index file"
 hq_curl -D "$T/h" -o /dev/null "$(url '/sub?x=1&y=2')"
@@ -103,6 +135,12 @@ like "$(cat "$T/list")" '>m&amp;&quot;\.txt<' "listing escapes & and \""
 order=$(grep -o '>[amz][^<]*<' "$T/list" | tr -d '\n')
 is "$order" '>a&lt;b&gt;.txt<>m&amp;&quot;.txt<>z.txt<' "listing is sorted"
 like "$(cat "$T/list")" '\.hidden' "listing shows dotfiles when they are allowed"
+# The root folder is the module's own fd: each listing reads it from the
+# start (a dup shared its position, and the second listing was empty).
+hq_curl -o "$T/list1" "$(url /follow/)"
+hq_curl -o "$T/list2" "$(url /follow/)"
+like "$(cat "$T/list1")" 'href="hello\.txt"' "listing of root names its files"
+is "$(cat "$T/list2")" "$(cat "$T/list1")" "... and again, the same"
 
 hq_curl -D "$T/h" -o /dev/null "$(url /.secret)"
 like "$(head -n1 "$T/h")" '^HTTP/1\.1 404' "dotfile, default deny -> 404"

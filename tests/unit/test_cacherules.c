@@ -142,6 +142,14 @@ static const struct cond_row {
 	{ "If-Modified-Since: Sun Nov  6 08:49:37 1994\r\n", "", 784111777, 304 },
 	{ "If-Modified-Since: yesterday\r\n", "", 784111777, 200 },
 	{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", "", -1, 200 },
+	/* the first of each field counts, in any case of its name */
+	{ "If-None-Match: \"b\"\r\nIf-None-Match: \"a\"\r\n", "\"a\"", 1000, 200 },
+	{ "if-none-match: \"a\"\r\nIf-None-Match: \"b\"\r\n", "\"a\"", 1000, 304 },
+	{ "IF-MODIFIED-SINCE: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", "", 784111777, 304 },
+	/* names of the same lengths that are not validators */
+	{ "X-None-Match-: \"a\"\r\nX-Modified-Since-: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+	  "\"a\"", 784111777, 200 },
 };
 
 START_TEST(conditionals)
@@ -151,9 +159,15 @@ START_TEST(conditionals)
 	struct hq_head h;
 	char *text = xasprintf("GET / HTTP/1.1\r\nHost: h\r\n%s\r\n", r->fields);
 
+	struct hq_cache_conds cd;
+
 	parse(text, &h, hdrs, 16);
 	ck_assert_msg(hq_cache_conditional(&h, (struct hq_str){ r->etag,
 	    strlen(r->etag) }, r->lm) == r->want, "row %d", _i);
+	/* a hit's way: the validators from hq_cache_request's pass */
+	ck_assert_int_eq(hq_cache_request_conds(&h, &cd), HQ_CREQ_GET);
+	ck_assert_msg(hq_cache_conditional_of(&cd, (struct hq_str){ r->etag,
+	    strlen(r->etag) }, r->lm) == r->want, "row %d, one pass", _i);
 	free(text);
 }
 END_TEST
@@ -183,6 +197,31 @@ START_TEST(hash_and_urls)
 	/* the field boundaries count: host "a" path "/b" is not host "a/" path "b" */
 	ck_assert_uint_ne(hq_cache_hash(7, false, 0, HQ_STR("a"), HQ_STR("/b"), none),
 	    hq_cache_hash(7, false, 0, HQ_STR("a/"), HQ_STR("b"), none));
+	/* Hosts are folded eight bytes at a time: every byte value at every
+	 * place of hosts of 1 to 20 bytes against the byte with bit 0x20
+	 * flipped: only letters hash the same ('@' and '`', '[' and '{',
+	 * bytes over 0x7f differ). */
+	for (size_t len = 1; len <= 20; len++)
+		for (size_t at = 0; at < len; at++)
+			for (int c = 0; c < 256; c++) {
+				char a[20], b[20];
+				bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+
+				memset(a, 'x', len);
+				memcpy(b, a, len);
+				a[at] = (char)c;
+				b[at] = (char)(c ^ 0x20);
+				ck_assert_msg((hq_cache_hash(7, false, 0, (struct hq_str){ a, len }, p, q) ==
+				    hq_cache_hash(7, false, 0, (struct hq_str){ b, len }, p, q)) == letter,
+				    "host byte 0x%02x at %zu of %zu", c, at, len);
+			}
+	/* the path and the query are not folded; their tails count */
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/ABCDEFGHI"), none),
+	    hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefghi"), none));
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefgh"), HQ_STR("x")),
+	    hq_cache_hash(7, false, 0, none, HQ_STR("/abcdefgh"), HQ_STR("y")));
+	ck_assert_uint_ne(hq_cache_hash(7, false, 0, none, HQ_STR("/a"), none),
+	    hq_cache_hash(8, false, 0, none, HQ_STR("/a"), none));
 	u = hq_cache_url(false, HQ_STR("Example.COM:8080"), 8080, p, q);
 	ck_assert_str_eq(u, "http://example.com:8080/a/b?x=1");
 	free(u);
