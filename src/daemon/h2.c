@@ -503,6 +503,9 @@ on_frame_send(nghttp2_session *ss, const nghttp2_frame *fr, void *arg)
 	struct hq_h2 *h = arg;
 	struct hq_h2s *s = fr->hd.stream_id ? stream_of(h, fr->hd.stream_id) : NULL;
 
+	/* The client's WINDOW_UPDATEs that answer our DATA are no flood. */
+	if (fr->hd.type == NGHTTP2_DATA && fr->hd.length > 0 && h->nchatty > 0)
+		h->nchatty--;
 	if (s == NULL)
 		return 0;
 	s->wire_out += fr->hd.length + 9;
