@@ -1472,6 +1472,10 @@ h2_after(struct hq_conn *c)
 
 	if (c->in_callback > 0)
 		return;
+	/* Between streams, a reload's snapshot (routing, limits), as
+	 * HTTP/1.1 between requests. */
+	if (hq_h2_streams(h) == 0 && !c->closed)
+		conn_switch_config(c);
 	c->in_callback++;
 	for (int round = 0; !c->closed; round++) {
 		bool ran = hq_h2_run(h);

@@ -8,7 +8,8 @@
 # reload with http2.cleartext: false refuses the preface (505) again;
 # servicestate counts HTTP/2.0; a TLS client that leaves with output queued
 # (close_notify) does not make the daemon spin; SIGTERM: GOAWAY, the open
-# stream ends whole.
+# stream ends whole; admission per stream (503 on a stream, the connection
+# goes on); the idle and header_wait timers close with GOAWAY.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || bail_out "no openssl CLI (apt-get install openssl)"
@@ -165,7 +166,11 @@ def pump(until):
                 c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
             elif isinstance(e, h2.events.StreamEnded):
                 st["done"] = True
-        s.sendall(c.data_to_send())
+        try:
+            s.sendall(c.data_to_send())
+        except OSError:
+            if not st["done"]:   # after the last stream the daemon closes
+                raise
     return True
 def send(data, end):
     while data:
@@ -279,6 +284,53 @@ wait "$hp"
 like "$(cat "$T/hold.out")" '^goaway 0 1$' "SIGTERM: GOAWAY NO_ERROR with the last stream id"
 like "$(cat "$T/hold.out")" '^complete 200000$' \
     "SIGTERM: the open stream (its body still coming) finishes whole"
+stop_httpqd
+
+# --- admission per stream, timers ----------------------------------------------------
+CONFIG2="
+server: { workers: 1 }
+iplisten: [127.0.0.1]
+http2: { cleartext: true }
+timeouts: { idle_connection: 2, header_wait: 1 }
+url_groups:
+  - { name: s, prefixes: [\"http://+:@PORT@/\"], queue: st }
+queues:
+  - { name: st, module: \"@TESTMODDIR@/stream.so\", length: 2 }
+"
+start_httpqd "$CONFIG2" || bail_out "httpqd did not start (2)"
+T=$HQ_DIR
+out=$(nghttp -n -s -m 6 "$(url /chunks)" 2>&1)
+is "$(printf '%s\n' "$out" | grep -c ' 200 ')" 2 \
+    "queue length 2: two of six streams answered 200 ..."
+is "$(printf '%s\n' "$out" | grep -c ' 503 ')" 4 \
+    "... the four others 503 on their own streams of the same connection"
+cat >"$T/stall.py" <<'PY'
+# h2c preface and SETTINGS, then (head) a HEADERS frame without END_HEADERS;
+# prints the seconds until the daemon closes and whether a GOAWAY came.
+import socket, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(20)
+msg = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\0\0\0\x04\0\0\0\0\0"
+if mode == "head":
+    msg += b"\0\0\x03\x01\0\0\0\0\x01" + b"\x82\x84\x86"
+s.sendall(msg)
+t, data = time.time(), b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print("%.1f %s" % (time.time() - t, b"\0\0\x08\x07\0\0\0\0\0" in data))
+PY
+set -- $("$H2PY" "$T/stall.py" "$HQ_PORT" idle)
+num_between "$1" 1.5 6 "idle_connection (2 s) closes an h2 connection without streams"
+is "$2" True "... with GOAWAY"
+log_mark
+set -- $("$H2PY" "$T/stall.py" "$HQ_PORT" head)
+num_between "$1" 0.5 5 "header_wait (1 s) closes a connection whose HEADERS never end"
+is "$2" True "... with GOAWAY"
+like "$(wait_log 'Timer_HeaderWait')" . "... logged Timer_HeaderWait"
 
 stop_httpqd
 done_testing
