@@ -784,10 +784,11 @@ struct hq_conn {
 	struct httpq_request *req;
 	uint64_t req_seq;            /* which request req is, for late post()s */
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
+	int tls_bind;                /* TLS: index of the binding, -1 before hello
+	                              * (here, in a hole: the struct stays small) */
 	struct hq_conn *prev, *next;
 
 	struct ssl_st *ssl;          /* NULL on plain connections */
-	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_tls_facts *tls_facts;
 	struct hq_h2 *h2;            /* HTTP/2 session (h2.c); NULL: HTTP/1.x */
 };
