@@ -145,6 +145,8 @@ hb_put(struct hq_h2s *s, const uint8_t *p, size_t n)
 
 	if (b->cap - b->len < n) {
 		b->cap = (b->len + n) * 2 + 256;
+		if (b->cap < 1024)
+			b->cap = 1024; /* most heads: one malloc */
 		b->p = xrealloc(b->p, b->cap);
 	}
 	memcpy(b->p + b->len, p, n);
@@ -1047,24 +1049,43 @@ conn_specific(const char *n, size_t len)
 	return false;
 }
 
+/* A header list for nghttp2 (which copies it): in the struct for the
+ * usual head (NVB_INIT, on the stack, no malloc), else on the heap ({ 0 }:
+ * trailers, kept until they are sent). */
 struct nvb {
 	nghttp2_nv *nv;
 	size_t n, cap;
 	char *buf;                    /* lower-cased names and values */
 	size_t len, bcap;
+	nghttp2_nv nv0[24];
+	char buf0[2048];
 };
+#define NVB_INIT(b) ((b)->nv = (b)->nv0, (b)->cap = 24, (b)->buf = (b)->buf0, \
+	(b)->bcap = sizeof((b)->buf0), (b)->n = (b)->len = 0)
+
+static void *
+grow(void *p, const void *inl, size_t used, size_t cap)
+{
+	void *q = xmalloc(cap);
+
+	if (used > 0)
+		memcpy(q, p, used);
+	if (p != inl)
+		free(p);
+	return q;
+}
 
 static void
 nvb_add(struct nvb *b, const char *name, size_t nlen, const char *value, size_t vlen)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
-		b->nv = xrealloc(b->nv, b->cap * sizeof(*b->nv));
+		b->nv = grow(b->nv, b->nv0, b->n * sizeof(*b->nv), b->cap * sizeof(*b->nv));
 	}
 	if (b->bcap - b->len < nlen + vlen) {
 		/* offsets until the end: the buffer moves */
 		b->bcap = (b->len + nlen + vlen) * 2 + 256;
-		b->buf = xrealloc(b->buf, b->bcap);
+		b->buf = grow(b->buf, b->buf0, b->len, b->bcap);
 	}
 	for (size_t i = 0; i < nlen; i++) {
 		char ch = name[i];
@@ -1089,8 +1110,10 @@ nvb_fix(struct nvb *b)
 static void
 nvb_free(struct nvb *b)
 {
-	free(b->nv);
-	free(b->buf);
+	if (b->nv != b->nv0)
+		free(b->nv);
+	if (b->buf != b->buf0)
+		free(b->buf);
 }
 
 #define NVB_LIT(b, n, v, vl) nvb_add((b), (n), sizeof(n) - 1, (v), (vl))
@@ -1162,7 +1185,7 @@ int
 hq_h2_send_head(httpq_request *r, int status, const char *reason,
     const httpq_header *hd, size_t n, unsigned flags)
 {
-	struct nvb b = { 0 };
+	struct nvb b;
 	bool date = true, server = true, rid = true, more = flags & HTTPQ_SEND_MORE;
 	const char *idh = r->group ? r->group->sg->request_id_header : NULL;
 	int64_t cl = -1;
@@ -1174,6 +1197,7 @@ hq_h2_send_head(httpq_request *r, int status, const char *reason,
 		if (!hq_http1_field_name_ok(hd[i].name, hd[i].name_len) ||
 		    !hq_http1_field_value_ok(hd[i].value, hd[i].value_len))
 			return -1;
+	NVB_INIT(&b);
 	nvb_status(&b, status);
 	for (size_t i = 0; i < n; i++, hd++) {
 		if (conn_specific(hd->name, hd->name_len))
@@ -1323,7 +1347,7 @@ void
 hq_h2_error(httpq_request *r, enum hq_error e, const char *queue)
 {
 	struct hq_h2s *s = r->h2s;
-	struct nvb b = { 0 };
+	struct nvb b;
 	char body[1024], num[24];
 	const char *phrase;
 	size_t n = hq_response_error_page(r, e, queue, body, sizeof(body), &phrase);
@@ -1336,6 +1360,7 @@ hq_h2_error(httpq_request *r, enum hq_error e, const char *queue)
 	s->eof = true;
 	if (!stream_live(r))
 		return;
+	NVB_INIT(&b);
 	nvb_status(&b, r->status);
 	NVB_LIT(&b, "content-type", ct, sizeof(ct) - 1);
 	nvb_ours(&b, r, true, true, true);

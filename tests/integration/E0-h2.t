@@ -284,7 +284,14 @@ wait "$hp"
 like "$(cat "$T/hold.out")" '^goaway 0 1$' "SIGTERM: GOAWAY NO_ERROR with the last stream id"
 like "$(cat "$T/hold.out")" '^complete 200000$' \
     "SIGTERM: the open stream (its body still coming) finishes whole"
-stop_httpqd
+# The SIGTERM is sent: no second one (stop_httpqd), which may come while
+# the daemon is exiting.
+hq_wait_gone "$HQ_PID" 10
+wait "$HQ_PID"
+is $? 0 "httpqd exited with status 0 after the drain"
+unlike "$(grep -E 'Sanitizer|runtime error:' "$T/httpqd.log" | head -5)" '.' \
+    "no sanitizer report in the daemon log"
+HQ_PID=
 
 # --- admission per stream, timers ----------------------------------------------------
 CONFIG2="
