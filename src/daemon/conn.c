@@ -1409,7 +1409,9 @@ stream_forget(struct hq_conn *c, httpq_request *r)
 /*
  * HTTP/2 or not, decided once, on the first bytes: ALPN said h2 (TLS), or
  * they are the client preface and h2c is on (prior knowledge).  False
- * while the first bytes could still be a preface.
+ * while the first bytes could still be a preface.  Its first 18 bytes
+ * decide: with them HTTP/1.1 would see a whole head ("PRI * HTTP/2.0") and
+ * answer 505; fewer cannot end a head.
  */
 static bool
 h2_detect(struct hq_conn *c)
@@ -1423,12 +1425,13 @@ h2_detect(struct hq_conn *c)
 	else if (!c->cfg->store->http2.cleartext ||
 	    memcmp(c->ibuf + c->ipos, preface, n) != 0)
 		h2 = false;
-	else if (have < 24)
+	else if (have < 18)
 		return false;
 	else
 		h2 = true;
 	c->h2_tried = true;
 	if (h2) {
+		c->state = HQ_C_IDLE; /* a head begun as HTTP/1.1 was the preface */
 		c->h2 = hq_h2_new(c, &h2_ops);
 		hq_stats_h2_conn(c->w->stats, true);
 	}

@@ -256,6 +256,49 @@ sleep 2
 num_between $(($(cpu) - t0)) 0 50 "... the daemon does not spin on the dead connection"
 is "$(tcurl --http2 -o /dev/null -w '%{http_code}' "$S/")" 200 "... and serves"
 
+# --- the preface in two parts ----------------------------------------------------------
+cat >"$T/split.py" <<'PY'
+# h2c whose preface comes in two writes: its first 18 bytes are a whole
+# HTTP/1.1 head ("PRI * HTTP/2.0"), which must not be answered 505.
+import socket, sys, time
+import h2.connection, h2.config, h2.events
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+data = c.data_to_send()
+s.sendall(data[:int(sys.argv[2])])
+time.sleep(0.3)     # two TCP segments, two reads
+s.sendall(data[int(sys.argv[2]):])
+c.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", "http"),
+    (":authority", "127.0.0.1")], end_stream=True)
+s.sendall(c.data_to_send())
+status, body = b"", b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    try:
+        evs = c.receive_data(d)
+    except Exception:
+        print("not h2:", d[:12])
+        sys.exit(0)
+    for e in evs:
+        if isinstance(e, h2.events.ResponseReceived):
+            status = dict(e.headers)[b":status"]
+        elif isinstance(e, h2.events.DataReceived):
+            body += e.data
+        elif isinstance(e, h2.events.StreamEnded):
+            print(status.decode(), body.decode().strip())
+            sys.exit(0)
+    s.sendall(c.data_to_send())
+print("closed")
+PY
+for cut in 5 18 20; do
+	is "$("$H2PY" "$T/split.py" "$HQ_PORT" $cut 2>&1)" "200 Hey! You hit the server" \
+	    "h2c: the preface split after $cut bytes"
+done
+
 # --- the access log ------------------------------------------------------------------
 # Log lines are buffered per worker: flush them.
 "${HTTPQCTL:-$HQ_TESTS/../src/httpqctl}" -s "$HQ_CTL" flush logbuffer >/dev/null 2>&1
