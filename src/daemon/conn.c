@@ -1488,7 +1488,8 @@ h2_after(struct hq_conn *c)
 		if (hq_h2_send(h) < 0)
 			c->close_after = true;
 		conn_flush(c);
-		if (!ran && (c->pending > 0 || !hq_h2_want_write(h)))
+		if (!ran && (c->pending > 0 || !hq_h2_want_write(h)) &&
+		    !hq_h2_writable(h))
 			break;
 		if (round == 8) {
 			/* Fair to the other connections: go on from the

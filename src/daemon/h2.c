@@ -946,6 +946,17 @@ hq_h2_run(struct hq_h2 *h)
 	return did;
 }
 
+/* A module waits for on_writable and its stream's queue has drained. */
+bool
+hq_h2_writable(const struct hq_h2 *h)
+{
+	for (const struct hq_h2s *s = h->streams; s != NULL; s = s->next)
+		if (s->r->writable_cb != NULL && s->r->owned && !s->r->aborted &&
+		    s->queued < HQ_OUT_LOWAT)
+			return true;
+	return false;
+}
+
 size_t
 hq_h2_streams(const struct hq_h2 *h)
 {

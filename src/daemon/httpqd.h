@@ -858,6 +858,7 @@ void hq_h2_drain(struct hq_h2 *h);            /* GOAWAY: no new streams */
 void hq_h2_close(struct hq_h2 *h);            /* connection gone: abort all */
 size_t hq_h2_streams(const struct hq_h2 *h);  /* stream objects alive */
 bool hq_h2_owned(const struct hq_h2 *h);      /* a module holds a request */
+bool hq_h2_writable(const struct hq_h2 *h);   /* an on_writable is due */
 enum hq_h2_wait hq_h2_waiting(struct hq_h2 *h, bool *progress);
 uint64_t hq_h2_queued(const struct hq_h2 *h);
 httpq_request *hq_h2_request(struct hq_h2 *h, uint64_t id);

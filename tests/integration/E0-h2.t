@@ -4,7 +4,8 @@
 # sample module's GET, HEAD and POST echo (a 5 MB streamed POST) over h2;
 # nghttp: trailers both ways, many concurrent streams, version() == 20,
 # post() from a thread, send_file, a module that finishes without answering;
-# the access log says HTTP/2.0; an attached process answers an h2 request; a
+# the access log says HTTP/2.0; attached processes answer h2 requests (and
+# stream a 5 MB body back through httpq-echo-client); a
 # reload with http2.cleartext: false refuses the preface (505) again;
 # servicestate counts HTTP/2.0; a TLS client that leaves with output queued
 # (close_notify) does not make the daemon spin; SIGTERM: GOAWAY, the open
@@ -127,6 +128,19 @@ done
 is "$(hq_curl --http2-prior-knowledge "$(url /app/x?y=1)")" "hello /app/x?y=1 from $qc" \
     "an attached process answers an h2 request"
 kill "$qc" 2>/dev/null
+# contrib/httpq-echo-client (libhttpq) echoes a body as it streams in: the
+# daemon returns its send credit through pending() and on_writable().
+ECHO="$HQ_BUILDDIR/contrib/httpq-echo-client"
+"$ECHO" -s "$HQ_QSOCK" -o app >"$T/echo.out" 2>&1 &
+ec=$!
+bg_started $ec
+_end=$(($(date +%s) + 10))
+until grep -Eq '^ready|httpq-echo-client:' "$T/echo.out" 2>/dev/null || [ "$(date +%s)" -gt "$_end" ]; do
+	sleep 0.05
+done
+hq_curl --http2-prior-knowledge -o "$T/echo.b" --data-binary @"$T/big.in" "$(url /app/e)"
+file_is "$T/echo.b" "$T/big.in" "httpq-echo-client streams a 5 MB h2 POST back (on_writable)"
+kill "$ec" 2>/dev/null
 
 # --- a client held on an h2 connection: servicestate, then a drain ------------------
 H2PY=$HQ_PYTHON
