@@ -648,7 +648,8 @@ request_start(struct hq_conn *c, size_t head_len)
 		conn_error(c, HQ_ERR_CONN_LIMIT, NULL); /* and close */
 		return;
 	}
-	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c) || !admit(c, r))
+	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c, r, hq_response_stored) ||
+	    !admit(c, r))
 		return;
 	request_handle(r);
 }
@@ -1329,7 +1330,8 @@ stream_start(struct hq_conn *c, httpq_request *r)
 		c->close_after = true; /* GOAWAY */
 		return;
 	}
-	if (!cook_path(c, r) || !route(c, r) || !admit(c, r))
+	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c, r, hq_h2_stored) ||
+	    !admit(c, r))
 		return;
 	request_handle(r);
 }

@@ -716,6 +716,7 @@ stream_free(struct hq_h2 *h, struct hq_h2s *s)
 
 	if (s->started)
 		h->ops->done(h->c, r);
+	hq_cache_capture_drop(r);
 	if (!s->closed)
 		nghttp2_session_set_stream_user_data(h->s, s->id, NULL);
 	oq_clear(s);
@@ -1351,6 +1352,58 @@ hq_h2_reset(httpq_request *r, bool refused)
 	if (stream_live(r))
 		nghttp2_submit_rst_stream(s->h->s, NGHTTP2_FLAG_NONE, s->id,
 		    refused ? NGHTTP2_REFUSED_STREAM : NGHTTP2_INTERNAL_ERROR);
+}
+
+/* A response of the cache: its head as kept ("HTTP/1.1 200 OK\r\n" and
+ * "Name: value\r\n" lines, without framing), then Age, Date, Server (if
+ * server) and the length. */
+void
+hq_h2_stored(httpq_request *r, int status, const char *head, size_t headlen,
+    bool server, uint64_t age_s, const char *body, size_t bodylen)
+{
+	struct hq_h2s *s = r->h2s;
+	const char *p = memchr(head, '\n', headlen), *end = head + headlen;
+	struct nvb b;
+	char num[24];
+
+	r->status = status;
+	r->head_us = hq_mono_us(false);
+	r->head_sent = true;
+	r->resp_done = true;
+	r->resp_cl = (int64_t)bodylen;
+	s->eof = true;
+	if (!stream_live(r))
+		return;
+	NVB_INIT(&b);
+	nvb_status(&b, status);
+	for (p = p ? p + 1 : end; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon;
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		colon = memchr(p, ':', len);
+		if (colon != NULL && !conn_specific(p, (size_t)(colon - p))) {
+			const char *v = colon + 1;
+
+			while (v < p + len && (*v == ' ' || *v == '\t'))
+				v++;
+			nvb_add(&b, p, (size_t)(colon - p), v, (size_t)(p + len - v));
+		}
+		p = eol ? eol + 1 : end;
+	}
+	NVB_LIT(&b, "age", num, (size_t)snprintf(num, sizeof(num), "%llu",
+	    (unsigned long long)age_s));
+	nvb_ours(&b, r, true, server, false);
+	if (status != 304)
+		NVB_LIT(&b, "content-length", num, (size_t)snprintf(num, sizeof(num), "%zu",
+		    bodylen));
+	if (r->no_body || status == 304)
+		bodylen = 0;
+	r->resp_body = bodylen;
+	if (bodylen > 0)
+		oq_bytes(s, body, bodylen);
+	(void)submit(r, &b, bodylen > 0);
 }
 
 /* A daemon-made answer on the stream: the page response.c makes. */

@@ -35,10 +35,12 @@ url_groups:
     queue: q
     access_log: { path: @DIR@/access.log, fields: [cs-method, cs-uri-stem, sc-status, cs-version] }
   - { name: s, prefixes: [\"http://+:$P4/\"], queue: st }
+  - { name: c, prefixes: [\"http://+:$P4/c/\"], queue: counter }
   - { name: app, prefixes: [\"http://+:@PORT@/app/\"], queue: app }
 queues:
   - { name: q, module: sample, length: 1000 }
   - { name: st, module: \"@TESTMODDIR@/stream.so\" }
+  - { name: counter, module: \"@TESTMODDIR@/counter.so\" }
   - { name: app, attach: { user: root } }
 sslcerts:
   - { ipport: \"0.0.0.0:@PORT2@\", certfile: $C/localhost.crt, keyfile: $C/localhost.key }
@@ -116,6 +118,21 @@ like "$(nghttp -v "http://127.0.0.1:$P4/short" 2>&1)" 'RST_STREAM' \
     "h2: a body shorter than its Content-Length resets the stream"
 is "$(nghttp "http://127.0.0.1:$P4/info" 2>&1 | grep -c '^method=GET')" 1 \
     "the connection serves again after those"
+
+# --- the response cache over h2 --------------------------------------------------------
+hdr() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -n1; }
+C4="http://127.0.0.1:$P4/c"
+hq_curl --http2-prior-knowledge -D "$T/c1.h" -o "$T/c1.b" "$C4/a"
+is "$(hdr "$T/c1.h" X-Call)" 1 "cache: h2 GET /c/a calls the module"
+hq_curl --http2-prior-knowledge -D "$T/c2.h" -o "$T/c2.b" "$C4/a"
+is "$(hdr "$T/c2.h" X-Call)" 1 "cache: the second h2 GET is answered from the entry"
+like "$(hdr "$T/c2.h" age)" '^[0-9]+$' "... with an age field"
+is "$(cat "$T/c2.b")" "call=1 path=/c/a" "... and the body"
+hq_curl -D "$T/c3.h" -o /dev/null "$C4/a"
+is "$(hdr "$T/c3.h" X-Call)" 1 "cache: an HTTP/1.1 GET gets the entry an h2 response made"
+hq_curl -o /dev/null "$C4/b"
+hq_curl --http2-prior-knowledge -D "$T/c4.h" -o /dev/null "$C4/b"
+is "$(hdr "$T/c4.h" X-Call)" 2 "cache: an h2 GET gets the entry an HTTP/1.1 response made"
 
 # --- an attached process answers an h2 request ------------------------------------
 "$HQ_PYTHON" -S "$QC" "$HQ_QSOCK" app serve >"$T/qc.out" 2>&1 &
