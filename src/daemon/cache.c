@@ -428,9 +428,8 @@ lookup(const struct hq_conn *c, const httpq_request *r, uint64_t now)
 }
 
 bool
-hq_cache_serve(struct hq_conn *c)
+hq_cache_serve(struct hq_conn *c, httpq_request *r, hq_cache_emit emit)
 {
-	httpq_request *r = c->req;
 	struct hq_cache_conds cd;
 	struct counters *k;
 	struct entry *e;
@@ -450,7 +449,7 @@ hq_cache_serve(struct hq_conn *c)
 		hq_stat_add(&k->misses, 1);
 		return false;
 	}
-	hq_response_stored(r, hq_cache_conditional_of(&cd, e->etag,
+	emit(r, hq_cache_conditional_of(&cd, e->etag,
 	    e->last_modified) == 304 ? &e->r304 : &e->r200,
 	    (now - e->created_ms) / 1000);
 	p = &k->pend[e->hash & (HQ_CACHE_PEND - 1)];
