@@ -12,6 +12,8 @@ before its outcome is read).  Exit status 0 unless the peer itself failed
 
 Scenarios (numbers as in the defences of the HTTP/2 contract):
   rapid-reset     1. HEADERS + RST_STREAM(CANCEL) pairs, --count of them
+  reset-one       1. one stream reset while its request is held, then
+                     --after on the same connection
   continuation    2. a HEADERS without END_HEADERS, then CONTINUATION frames
                      of 1000-byte fields, up to --bytes, then END_HEADERS
   hpack-bomb      3. one field of 4000 bytes into the dynamic table, then
@@ -98,6 +100,24 @@ def rapid_reset(a):
     meanwhile(a)
     p.pump(lambda q: q.ended(), timeout=a.timeout)
     out("answered", sum(1 for s in p.streams.values() if s.status is not None))
+    verdict(p)
+
+
+def reset_one(a):
+    """One stream to --path, reset after 0.3 s (CANCEL), then --after on the
+    same connection: its status and how long it took."""
+    p = peer(a)
+    if not p.handshake():
+        sys.exit("no handshake: " + p.describe())
+    sid = p.request(path=a.path)
+    p.pump(lambda q: q.ended() or q.stream(sid).done(), timeout=0.3)
+    out("answered_before_reset", p.stream(sid).status or "none")
+    p.send(h.rst_stream(sid, 8))
+    t0 = time.monotonic()
+    sid2 = p.request(path=a.after)
+    p.wait_streams([sid2])
+    out("after", p.stream(sid2).status)
+    out("after_seconds", "%.2f" % (time.monotonic() - t0))
     verdict(p)
 
 
@@ -326,7 +346,7 @@ def prio(a):
 SCENARIOS = {"rapid-reset": rapid_reset, "continuation": continuation,
              "hpack-bomb": hpack_bomb, "hpack-table": hpack_table, "flood": flood,
              "zero-window": zero_window, "queue503": queue503, "refused": refused,
-             "get": get, "priority": prio}
+             "get": get, "priority": prio, "reset-one": reset_one}
 
 
 def main():
@@ -354,8 +374,8 @@ def main():
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)
-    except (OSError, RuntimeError) as e:
-        sys.exit("%s: %s" % (a.scenario, e))
+    except Exception as e:  # noqa: BLE001 -- any failure of the peer itself
+        sys.exit("%s: %s: %s" % (a.scenario, type(e).__name__, e))
 
 
 if __name__ == "__main__":

@@ -47,12 +47,14 @@ timeouts: { min_send_rate: 2000000 }
 url_groups:
   - { name: hello, prefixes: [\"http://+:@PORT@/\", \"https://+:@PORT2@/\"], queue: hello }
   - { name: held, prefixes: [\"http://+:@PORT@/held/\"], queue: held }
+  - { name: one, prefixes: [\"http://+:@PORT@/one/\"], queue: one }
   - { name: slow, prefixes: [\"http://+:@PORT@/slow/\", \"https://+:@PORT2@/slow/\"], queue: slow }
   - { name: echo, prefixes: [\"http://+:@PORT@/echo/\"], queue: sample }
   - { name: big, prefixes: [\"http://+:@PORT@/files/\"], queue: files }
 queues:
   - { name: hello, module: hello }
   - { name: held, module: \"@TESTMODDIR@/hold.so\", length: 3, options: { hold_ms: 2000 } }
+  - { name: one, module: \"@TESTMODDIR@/hold.so\", length: 1, options: { hold_ms: 10000 } }
   - { name: slow, module: \"@TESTMODDIR@/hold.so\", length: 1000, options: { hold_ms: 1500 } }
   - { name: sample, module: sample }
   - { name: files, module: static, options: { root: $C/www } }
@@ -133,6 +135,11 @@ diag "$(tr '\n' ' ' <"$T/out")"
 calmed "1 rapid reset over TLS: GOAWAY ENHANCE_YOUR_CALM" 'rapid reset.*ENHANCE_YOUR_CALM'
 is "$(fact meanwhile)" 200 "1 rapid reset over TLS: another connection is served meanwhile"
 after "1 rapid reset over TLS" "$r0"
+# A reset aborts the request at once: the module's on_abort finishes it and
+# its queue slot (length 1, a 10 s hold) is free for the next stream.
+hostile reset-one --path /one/?ms=10000 --after /one/?ms=0
+is "$(fact after)" 200 "1 a stream reset while held frees its queue slot at once (after $(fact after_seconds) s)"
+is "$(fact goaway)" none "1 one reset: no GOAWAY"
 # A few resets are normal browsing: no GOAWAY.
 hostile rapid-reset --count 5 --path /slow/ --timeout 3
 is "$(fact goaway)" none "1 five resets: no GOAWAY"
@@ -229,6 +236,22 @@ is "$(fact n200) $(fact refused) $(fact other)" "10 5 none" \
 is "$(fact after)" 200 "7 beyond max_concurrent_streams: the connection goes on serving"
 is "$(fact goaway)" none "7 beyond max_concurrent_streams: no GOAWAY"
 after "7 beyond max_concurrent_streams" "$r0"
+# The same once the client has acked SETTINGS: nghttp2 then makes it a
+# connection error (GOAWAY PROTOCOL_ERROR, as Apache httpd's mod_http2 does;
+# RFC 9113 5.1.2 asks for a stream error), a GOAWAY that the TCP reset of a
+# close with the peer's bytes unread may throw away.  Either way no stream
+# beyond the ten is served, and other connections are.
+r0=$(rss)
+hostile refused --after-ack --path /slow/?ms=1000 --streams 15 --after /
+case "$(fact refused)/$(fact goaway)/$(fact closed)" in
+5/none/no) pass "7 beyond max_concurrent_streams after the SETTINGS ACK: 5 REFUSED_STREAM" ;;
+*/PROTOCOL_ERROR/*) pass "7 beyond max_concurrent_streams after the SETTINGS ACK: GOAWAY PROTOCOL_ERROR" ;;
+*/none/eof | */none/reset) pass "7 beyond max_concurrent_streams after the SETTINGS ACK: the connection is cut" ;;
+*) fail "7 beyond max_concurrent_streams after the SETTINGS ACK: REFUSED_STREAM or GOAWAY PROTOCOL_ERROR (got $(fact refused)/$(fact goaway)/$(fact closed))" ;;
+esac
+num_between "$(fact n200)" 0 10 "7 after the SETTINGS ACK: no more than 10 streams served"
+is "$(fact meanwhile)" 200 "7 after the SETTINGS ACK: another connection is served meanwhile"
+after "7 beyond max_concurrent_streams after the SETTINGS ACK" "$r0"
 
 unlike "$(grep -E 'Sanitizer|runtime error:' "$HQ_LOG" | head -5)" '.' "no sanitizer report so far"
 done_testing
