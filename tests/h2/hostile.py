@@ -114,8 +114,13 @@ def reset_one(a):
     out("answered_before_reset", p.stream(sid).status or "none")
     p.send(h.rst_stream(sid, 8))
     t0 = time.monotonic()
-    sid2 = p.request(path=a.after)
-    p.wait_streams([sid2])
+    # Until the slot is free (a 503 while the abort is under way), 5 s at most.
+    while True:
+        sid2 = p.request(path=a.after)
+        p.wait_streams([sid2])
+        if p.stream(sid2).status != 503 or time.monotonic() - t0 > 5 or p.ended():
+            break
+        time.sleep(0.05)
     out("after", p.stream(sid2).status)
     out("after_seconds", "%.2f" % (time.monotonic() - t0))
     verdict(p)
