@@ -612,11 +612,11 @@ w_apply(struct areq *a, struct amsg *m)
 		break;
 	}
 	case M_REJECT:
-		hq_conn_giveup(r->c, m->e, m->reason, false);
+		hq_conn_giveup(r, m->e, m->reason, false);
 		a->released = true;
 		return;
 	case M_CANCEL:
-		hq_conn_giveup(r->c, HQ_OK, m->reason, true);
+		hq_conn_giveup(r, HQ_OK, m->reason, true);
 		a->released = true;
 		return;
 	case M_FINISH:
@@ -682,7 +682,7 @@ at_handle(void *state, httpq_request *r)
 	if (build_request(&b, api, r, a->has_body) < 0) {
 		hq_qp_buf_free(&b);
 		areq_free(a);
-		hq_conn_giveup(r->c, HQ_ERR_INTERNAL, "Internal", false);
+		hq_conn_giveup(r, HQ_ERR_INTERNAL, "Internal", false);
 		return;
 	}
 	a->reqframe = b.p;
@@ -698,7 +698,7 @@ at_handle(void *state, httpq_request *r)
 	if (w_post(a, W_NEW, 0, NULL, NULL, 0) < 0) {
 		/* The main thread is gone: stopping. */
 		a->released = true;
-		hq_conn_giveup(r->c, HQ_ERR_SHUTDOWN, "AppShutdown", false);
+		hq_conn_giveup(r, HQ_ERR_SHUTDOWN, "AppShutdown", false);
 		areq_unref(a);
 	}
 }

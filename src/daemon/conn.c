@@ -24,6 +24,8 @@ enum timer_kind { T_NONE, T_IDLE, T_HEADER, T_BODY, T_DRAIN, T_SEND };
 
 static void conn_after(struct hq_conn *c);
 static void conn_close(struct hq_conn *c, bool reset);
+static void h2_after(struct hq_conn *c);
+static bool h2_detect(struct hq_conn *c);
 
 #define C_TIMER_KIND(c) ((enum timer_kind)(c)->timer_kind)
 
@@ -49,10 +51,10 @@ req_timeouts(const struct hq_conn *c)
 }
 
 static uint64_t
-req_max_body(const struct hq_conn *c)
+req_max_body(const httpq_request *r)
 {
-	if (c->req->group != NULL)
-		return c->req->group->max_body_bytes;
+	if (r->group != NULL)
+		return r->group->max_body_bytes;
 	return HQ_DEFAULT_MAX_BODY_BYTES;
 }
 
@@ -246,10 +248,8 @@ hq_conn_local(struct hq_conn *c)
 /* --- log lines (written by logfile.c from an hq_logrec) ------------------------ */
 
 static void
-rec_init(struct hq_conn *c, struct hq_logrec *rec)
+rec_init(struct hq_conn *c, const httpq_request *r, struct hq_logrec *rec)
 {
-	const httpq_request *r = c->req;
-
 	memset(rec, 0, sizeof(*rec));
 	rec->client = &c->peer.sa;
 	rec->server = hq_conn_local(c);
@@ -268,17 +268,23 @@ rec_init(struct hq_conn *c, struct hq_logrec *rec)
 		rec->site = r->group->sg->name;
 }
 
-/* At the end of a request of a URL group with an access log. */
-void
-hq_access_log(struct hq_conn *c)
+/* Bytes sent for r: its share of the connection's output (HTTP/1.1), or
+ * its stream's frames. */
+static uint64_t
+req_bytes_out(const struct hq_conn *c, const httpq_request *r)
 {
-	const httpq_request *r = c->req;
+	return r->h2s != NULL ? hq_h2_bytes_out(r) : c->bytes_out - r->out_mark;
+}
+
+static void
+access_log(struct hq_conn *c, const httpq_request *r)
+{
 	struct hq_logrec rec;
 	uint64_t now = hq_now_ms();
 
-	rec_init(c, &rec);
+	rec_init(c, r, &rec);
 	rec.status = r->status;
-	rec.bytes_sent = c->bytes_out - r->out_mark;
+	rec.bytes_sent = req_bytes_out(c, r);
 	rec.body_sent = r->resp_body;
 	rec.bytes_recv = r->head.head_len + r->body_seen;
 	rec.time_taken_ms = r->started_ms && now > r->started_ms ? now - r->started_ms : 0;
@@ -287,25 +293,38 @@ hq_access_log(struct hq_conn *c)
 	hq_log_access(c->w, r->group->alog, &rec);
 }
 
-/* A daemon-made response or a dropped connection, to the HTTPERR log. */
+/* At the end of a request of a URL group with an access log. */
 void
-hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
+hq_access_log(struct hq_conn *c)
+{
+	access_log(c, c->req);
+}
+
+/* A daemon-made response or a dropped request, to the HTTPERR log. */
+static void
+errlog(struct hq_conn *c, const httpq_request *r, enum hq_error e, const char *reason,
+    const char *queue)
 {
 	struct hq_logrec rec;
 
-	rec_init(c, &rec);
+	rec_init(c, r, &rec);
 	rec.status = e == HQ_OK ? 0 : hq_errinfo(e)->status;
 	rec.reason = reason ? reason : hq_errinfo(e)->reason;
 	rec.queue = queue;
 	hq_log_httperr(c->w, c->cfg->errlog, &rec);
 }
 
+void
+hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue)
+{
+	errlog(c, c->req, e, reason, queue);
+}
+
 /* Counters of a daemon-made answer: its 503 reason; a broken head that was
  * never framed never reaches conn_next, so it is counted here. */
 static void
-conn_count_error(struct hq_conn *c, enum hq_error e)
+conn_count_error(struct hq_conn *c, const httpq_request *r, enum hq_error e)
 {
-	const httpq_request *r = c->req;
 	enum hq_stat_503 why = hq_stats_503_of(e);
 	unsigned slot = r->group ? r->group->slot : 0;
 
@@ -316,20 +335,28 @@ conn_count_error(struct hq_conn *c, enum hq_error e)
 		    c->ilen - c->ipos, 0, 0, 0);
 }
 
-/* A daemon-made answer to the request in c->req (or to a broken head). */
+/* A daemon-made answer to r (or to a broken head): on its stream, or on
+ * the connection. */
 static void
-conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
+req_error(struct hq_conn *c, httpq_request *r, enum hq_error e, const struct hq_queue *q)
 {
-	httpq_request *r = c->req;
 	bool reset = false;
 
 	if (q != NULL && e != HQ_ERR_INTERNAL &&
 	    hq_errinfo(e)->status == 503 && hq_queue_verbosity(q) == HQ_503_BASIC)
 		reset = true;
-	hq_errlog(c, e, NULL, q ? hq_queue_name(q) : NULL);
-	conn_count_error(c, e);
+	errlog(c, r, e, NULL, q ? hq_queue_name(q) : NULL);
+	conn_count_error(c, r, e);
 	r->resp_done = true;
 	r->owned = false;
+	if (r->h2s != NULL) {
+		/* http.sys's basic verbosity resets: here only the stream. */
+		if (reset)
+			hq_h2_reset(r, true);
+		else
+			hq_h2_error(r, e, q ? hq_queue_name(q) : NULL);
+		return;
+	}
 	if (reset) {
 		/* http.sys's default: no answer, the connection is reset. */
 		conn_close(c, true);
@@ -338,6 +365,12 @@ conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
 	hq_response_error(c, e, q ? hq_queue_name(q) : NULL);
 	if (hq_errinfo(e)->close)
 		c->close_after = true;
+}
+
+static void
+conn_error(struct hq_conn *c, enum hq_error e, const struct hq_queue *q)
+{
+	req_error(c, c->req, e, q);
 }
 
 /* Gives back a block that came from pool k with the pool's size (cap ==
@@ -394,27 +427,42 @@ request_reset(struct hq_conn *c)
 	r->out_mark = c->bytes_out;
 }
 
-static bool
-cook_path(struct hq_conn *c)
+/* Room for a cooked path of n bytes: the connection's buffer, or for a
+ * stream (many at once) one of its own (freed with it, by h2.c). */
+static char *
+cooked_buf(struct hq_conn *c, httpq_request *r, size_t n, size_t *cap)
 {
-	httpq_request *r = c->req;
-	struct hq_str p = r->head.path;
-	enum hq_error e;
-
-	if (r->head.asterisk_form)
-		p = HQ_STR("/");
+	if (r->h2s != NULL) {
+		*cap = n + 64;
+		return xmalloc(*cap);
+	}
 	if (c->cooked == NULL) {
 		c->cooked = hq_worker_get(c->w, HQ_POOL_COOKED);
 		c->cooked_cap = HQ_COOKED_INITIAL;
 	}
-	if (c->cooked_cap < p.n + 2) {
+	if (c->cooked_cap < n + 2) {
 		pool_put(c, HQ_POOL_COOKED, c->cooked, c->cooked_cap, HQ_COOKED_INITIAL);
-		c->cooked_cap = p.n + 64;
+		c->cooked_cap = n + 64;
 		c->cooked = xmalloc(c->cooked_cap);
 	}
-	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, c->cooked, c->cooked_cap,
+	*cap = c->cooked_cap;
+	return c->cooked;
+}
+
+static bool
+cook_path(struct hq_conn *c, httpq_request *r)
+{
+	struct hq_str p = r->head.path;
+	enum hq_error e;
+	char *buf;
+	size_t cap;
+
+	if (r->head.asterisk_form)
+		p = HQ_STR("/");
+	buf = cooked_buf(c, r, p.n, &cap);
+	e = hq_url_cook(p.p, p.n, &c->cfg->store->limits, buf, cap,
 	    &r->cooked_len, &r->query);
-	r->cooked = c->cooked;
+	r->cooked = buf;
 	/* "http://host?q" has no path for the parser to point at: the
 	 * query is still in the target. */
 	if (e == HQ_OK && r->head.absolute_form && r->query.n == 0) {
@@ -426,7 +474,7 @@ cook_path(struct hq_conn *c)
 	}
 	if (e == HQ_OK)
 		return true;
-	conn_error(c, e, NULL);
+	req_error(c, r, e, NULL);
 	return false;
 }
 
@@ -473,9 +521,8 @@ trusted_id(httpq_request *r, const char *name)
 }
 
 static bool
-route(struct hq_conn *c)
+route(struct hq_conn *c, httpq_request *r)
 {
-	httpq_request *r = c->req;
 	const struct sockaddr *local = NULL;
 	enum hq_error e = HQ_OK;
 
@@ -495,7 +542,7 @@ route(struct hq_conn *c)
 		r->route = hq_route_pick(r->route, e, rt, ert, &e);
 	}
 	if (r->route == NULL) {
-		conn_error(c, e, NULL);
+		req_error(c, r, e, NULL);
 		return false;
 	}
 	r->group = r->route->owner;
@@ -503,11 +550,11 @@ route(struct hq_conn *c)
 		trusted_id(r, r->group->sg->trust_request_id);
 	/* http.sys's state and QoS properties of the URL group. */
 	if (r->group->sg->state == HQ_GROUP_DISABLED) {
-		conn_error(c, HQ_ERR_DISABLED, NULL);
+		req_error(c, r, HQ_ERR_DISABLED, NULL);
 		return false;
 	}
 	if (!conn_join_group(c, r->group)) {
-		conn_error(c, HQ_ERR_CONN_LIMIT, NULL);
+		req_error(c, r, HQ_ERR_CONN_LIMIT, NULL);
 		return false;
 	}
 	c->last_group = r->group;
@@ -516,38 +563,58 @@ route(struct hq_conn *c)
 }
 
 static bool
-admit(struct hq_conn *c)
+admit(struct hq_conn *c, httpq_request *r)
 {
-	httpq_request *r = c->req;
 	const struct hq_consumer *k = r->group->consumer;
 	enum hq_error e;
 
 	if (r->head.content_length > 0 &&
-	    (uint64_t)r->head.content_length > req_max_body(c)) {
-		conn_error(c, HQ_ERR_ENTITY_TOO_LARGE, NULL);
+	    (uint64_t)r->head.content_length > req_max_body(r)) {
+		req_error(c, r, HQ_ERR_ENTITY_TOO_LARGE, NULL);
 		return false;
 	}
 	if (k == NULL) {
-		conn_error(c, HQ_ERR_UNBOUND, NULL);
+		req_error(c, r, HQ_ERR_UNBOUND, NULL);
 		return false;
 	}
 	if (c->w->draining) {
 		hq_queue_reject(k->queue);
-		conn_error(c, HQ_ERR_SHUTDOWN, k->queue);
+		req_error(c, r, HQ_ERR_SHUTDOWN, k->queue);
 		return false;
 	}
 	if (k->ctx == NULL) {
 		/* an attach queue: nothing to serve it yet */
 		hq_queue_reject(k->queue);
-		conn_error(c, HQ_ERR_NO_CONSUMER, k->queue);
+		req_error(c, r, HQ_ERR_NO_CONSUMER, k->queue);
 		return false;
 	}
 	e = hq_queue_admit(k->queue);
 	if (e != HQ_OK) {
-		conn_error(c, e, k->queue);
+		req_error(c, r, e, k->queue);
 		return false;
 	}
 	return true;
+}
+
+/* The request's id and clocks, once it is framed. */
+static void
+request_stamp(struct hq_conn *c, httpq_request *r)
+{
+	c->nrequests++;
+	r->id = hq_worker_request_id(c->w);
+	r->started_ms = hq_now_ms();
+	r->started_us = hq_mono_us(false);
+	r->no_body = hq_str_eq_nocase(r->head.method, "HEAD");
+}
+
+/* Routed and admitted: the module has it. */
+static void
+request_handle(httpq_request *r)
+{
+	const struct hq_consumer *k = r->group->consumer;
+
+	r->owned = true;
+	k->ctx->mod->handle(k->ctx->state, r);
 }
 
 /* A complete head is at ibuf[ipos]: take its framing. */
@@ -560,16 +627,12 @@ request_frame(struct hq_conn *c, size_t head_len)
 	c->ipos += head_len;
 	c->scanned = 0;
 	c->state = HQ_C_REQUEST;
-	c->nrequests++;
-	r->id = hq_worker_request_id(c->w);
-	r->started_ms = hq_now_ms();
-	r->started_us = hq_mono_us(false);
+	request_stamp(c, r);
 	r->has_body = r->head.chunked || r->head.content_length > 0;
 	r->body_done = !r->has_body;
 	r->body_left = r->head.content_length > 0 ? r->head.content_length : 0;
 	if (r->head.chunked)
 		hq_chunked_init(&r->chunked);
-	r->no_body = hq_str_eq_nocase(r->head.method, "HEAD");
 	if (!r->head.keep_alive)
 		c->close_after = true;
 }
@@ -579,18 +642,15 @@ static void
 request_start(struct hq_conn *c, size_t head_len)
 {
 	httpq_request *r = c->req;
-	const struct hq_consumer *k;
 
 	request_frame(c, head_len);
 	if (c->over_limit) {
 		conn_error(c, HQ_ERR_CONN_LIMIT, NULL); /* and close */
 		return;
 	}
-	if (!cook_path(c) || !route(c) || hq_cache_serve(c) || !admit(c))
+	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c) || !admit(c, r))
 		return;
-	k = r->group->consumer;
-	r->owned = true;
-	k->ctx->mod->handle(k->ctx->state, r);
+	request_handle(r);
 }
 
 /* The parser found more fields than hdrs holds (up to max_headers). */
@@ -748,7 +808,7 @@ body_feed(struct hq_conn *c)
 			done = r->body_left == 0;
 		}
 		r->body_seen += n;
-		if (r->body_seen > req_max_body(c)) {
+		if (r->body_seen > req_max_body(r)) {
 			body_fail(c, HQ_ERR_ENTITY_TOO_LARGE);
 			return;
 		}
@@ -786,15 +846,14 @@ hq_conn_want_body(struct hq_conn *c)
 
 /* A request answered: its URL group's counters (stats.c). */
 static void
-conn_count(struct hq_conn *c)
+conn_count(struct hq_conn *c, const httpq_request *r)
 {
-	const httpq_request *r = c->req;
 	uint64_t now = hq_mono_us(false);
 	uint64_t total = now - r->started_us;
 	uint64_t ttfb = r->head_us > r->started_us ? r->head_us - r->started_us : total;
 
 	hq_stats_request(c->w->stats, r->group ? r->group->slot : 0, r->status,
-	    r->head.head_len + r->body_seen, c->bytes_out - r->out_mark, ttfb, total);
+	    r->head.head_len + r->body_seen, req_bytes_out(c, r), ttfb, total);
 }
 
 static void
@@ -809,7 +868,7 @@ conn_next(struct hq_conn *c)
 		c->state = HQ_C_DRAIN;
 		return;
 	}
-	conn_count(c);
+	conn_count(c, r);
 	if (r->group != NULL && r->group->alog != NULL)
 		hq_access_log(c);
 	request_reset(c);
@@ -927,7 +986,15 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	n = conn_recv(c);
 	if (n > 0) {
 		c->ilen += (size_t)n;
-		conn_process(c);
+		if (!c->h2_tried && !h2_detect(c))
+			goto out;
+		if (c->h2 != NULL) {
+			if (hq_h2_recv(c->h2, c->ibuf + c->ipos, c->ilen - c->ipos) < 0)
+				c->close_after = true;
+			c->ipos = c->ilen = 0;
+		} else {
+			conn_process(c);
+		}
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		/* A reset: the client is gone, whatever it asked for.  A held
 		 * request is aborted (and frees its queue slot). */
@@ -1037,6 +1104,7 @@ static void
 conn_free(struct hq_conn *c)
 {
 	hq_worker_unlink(c->w, c);
+	hq_h2_free(c->h2);
 	if (c->req != NULL)
 		request_clear(c);
 	conn_release(c);
@@ -1053,6 +1121,12 @@ conn_close(struct hq_conn *c, bool reset)
 {
 	if (c->closed)
 		return;
+	if (c->h2 != NULL && !reset) {
+		/* GOAWAY, as far as the socket takes it now */
+		hq_h2_close(c->h2);
+		if (hq_h2_send(c->h2) == 0)
+			(void)hq_out_flush(c, UINT64_MAX);
+	}
 	c->closed = true;
 	c->state = HQ_C_CLOSED;
 	conn_leave_group(c);
@@ -1070,6 +1144,8 @@ conn_close(struct hq_conn *c, bool reset)
 	hq_out_reset(c);
 	if (req_owned(c) && !c->req->resp_done)
 		hq_request_abort(c->req);
+	if (c->h2 != NULL)
+		hq_h2_close(c->h2); /* its requests are aborted by h2_after */
 }
 
 /* The bandwidth timer: the group's bucket has bytes again. */
@@ -1179,6 +1255,10 @@ conn_after(struct hq_conn *c)
 {
 	bool blocked = false;
 
+	if (c->h2 != NULL) {
+		h2_after(c);
+		return;
+	}
 	if (c->in_callback > 0)
 		return;
 	c->in_callback++;
@@ -1228,9 +1308,215 @@ conn_after(struct hq_conn *c)
 		conn_free(c);
 }
 
+/* --- HTTP/2 ------------------------------------------------------------------ */
+
+/* h2.c's way up (struct hq_h2_ops): a stream's request goes the way of an
+ * HTTP/1.1 one, through the same route(), admit() and error paths. */
+static void
+stream_start(struct hq_conn *c, httpq_request *r)
+{
+	request_stamp(c, r);
+	if (r->head.error != HQ_OK) {
+		req_error(c, r, r->head.error, NULL);
+		return;
+	}
+	if (c->over_limit) {
+		req_error(c, r, HQ_ERR_CONN_LIMIT, NULL);
+		c->close_after = true; /* GOAWAY */
+		return;
+	}
+	if (!cook_path(c, r) || !route(c, r) || !admit(c, r))
+		return;
+	request_handle(r);
+}
+
+static void
+stream_abort(httpq_request *r)
+{
+	if (!r->owned || r->aborted)
+		return;
+	if (!r->resp_done)
+		errlog(r->c, r, HQ_OK, "Connection_Dropped", NULL);
+	hq_request_abort(r);
+}
+
+static void
+stream_body_fail(struct hq_conn *c, httpq_request *r, enum hq_error e)
+{
+	r->body_error = true;
+	r->body_done = true;
+	if (!r->head_sent && r->owned) {
+		errlog(c, r, e, NULL, NULL);
+		hq_h2_error(r, e, NULL);
+	}
+	if (r->owned)
+		hq_request_abort(r);
+}
+
+static void
+stream_log(struct hq_conn *c, httpq_request *r)
+{
+	conn_count(c, r);
+	if (r->group != NULL && r->group->alog != NULL)
+		access_log(c, r);
+}
+
+static const struct hq_h2_ops h2_ops = {
+	.start = stream_start,
+	.abort = stream_abort,
+	.body_fail = stream_body_fail,
+	.done = stream_log,
+};
+
+/* hq_conn_giveup on a stream: true if it was refused (a 503). */
+static bool
+stream_giveup(struct hq_conn *c, httpq_request *r, enum hq_error e, const char *reason,
+    struct hq_queue *q)
+{
+	bool refused = false;
+
+	if (e != HQ_OK && !r->head_sent && !r->aborted && !c->closed) {
+		errlog(c, r, e, reason, hq_queue_name(q));
+		refused = hq_errinfo(e)->status == 503;
+		if (hq_queue_verbosity(q) == HQ_503_BASIC && refused)
+			hq_h2_reset(r, true);
+		else
+			hq_h2_error(r, e, hq_queue_name(q));
+	} else {
+		if (!r->aborted)
+			errlog(c, r, HQ_OK, reason, hq_queue_name(q));
+		if (!r->resp_done)
+			hq_h2_reset(r, false);
+	}
+	return refused;
+}
+
+/* Worker stop: a module that did not finish an aborted stream. */
+static void
+stream_forget(struct hq_conn *c, httpq_request *r)
+{
+	r->owned = false;
+	if (r->group != NULL && r->group->consumer != NULL)
+		hq_queue_complete(r->group->consumer->queue);
+	hq_request_cancel_defers(r);
+	hq_h2_release(r);
+}
+
+/*
+ * HTTP/2 or not, decided once, on the first bytes: ALPN said h2 (TLS), or
+ * they are the client preface and h2c is on (prior knowledge).  False
+ * while the first bytes could still be a preface.
+ */
+static bool
+h2_detect(struct hq_conn *c)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	size_t have = c->ilen - c->ipos, n = have < 24 ? have : 24;
+	bool h2;
+
+	if (c->ssl != NULL)
+		h2 = hq_tls_alpn_h2(c);
+	else if (!c->cfg->store->http2.cleartext ||
+	    memcmp(c->ibuf + c->ipos, preface, n) != 0)
+		h2 = false;
+	else if (have < 24)
+		return false;
+	else
+		h2 = true;
+	c->h2_tried = true;
+	if (h2)
+		c->h2 = hq_h2_new(c, &h2_ops);
+	return true;
+}
+
+/* The one timer of an HTTP/2 connection: the send timer while output
+ * waits (on the socket, or on the client's flow control), header_wait
+ * while a head is incomplete, entity_body while a module waits for a
+ * body, idle_connection without streams. */
+static void
+h2_timer(struct hq_conn *c)
+{
+	const struct hq_timeouts *t = conn_timeouts(c);
+	bool progress;
+	enum hq_h2_wait w = hq_h2_waiting(c->h2, &progress);
+	enum timer_kind want = T_NONE;
+	uint32_t secs = 0;
+
+	if (c->write_armed)
+		want = T_SEND, secs = send_timeout(c);
+	else if (w == HQ_H2_W_IDLE)
+		want = T_IDLE, secs = t->idle_connection;
+	else if (w == HQ_H2_W_HEAD)
+		want = T_HEADER, secs = t->header_wait;
+	else if (w == HQ_H2_W_BODY)
+		want = T_BODY, secs = t->entity_body;
+	else if (w == HQ_H2_W_SEND)
+		want = T_SEND, secs = hq_send_timeout_s(hq_h2_queued(c->h2), t->min_send_rate);
+	if (want != C_TIMER_KIND(c) || (progress && (want == T_BODY || want == T_SEND)))
+		timer_set(c, want, secs);
+}
+
+/* conn_after for HTTP/2: run the streams, frame, write; close when the
+ * session is over; free when no stream is left. */
+static void
+h2_after(struct hq_conn *c)
+{
+	struct hq_h2 *h = c->h2;
+	bool more = false;
+
+	if (c->in_callback > 0)
+		return;
+	c->in_callback++;
+	for (int round = 0; !c->closed; round++) {
+		bool ran = hq_h2_run(h);
+
+		if (c->close_after)
+			hq_h2_drain(h);
+		if (hq_h2_send(h) < 0)
+			c->close_after = true;
+		conn_flush(c);
+		if (!ran && (c->pending > 0 || !hq_h2_want_write(h)))
+			break;
+		if (round == 8) {
+			/* Fair to the other connections: go on from the
+			 * event loop, after them. */
+			more = c->pending == 0;
+			break;
+		}
+	}
+	if (!c->closed && c->pending == 0 && (hq_h2_over(h) || c->peer_eof))
+		conn_close(c, false);
+	if (c->closed)
+		hq_h2_run(h); /* the aborts; the streams done with go */
+	c->in_callback--;
+	if (!c->closed) {
+		read_enable(c, c->pending < HQ_OUT_PIPELINE_MAX && hq_h2_readable(h));
+		if (c->ssl != NULL)
+			tls_events(c);
+		h2_timer(c);
+		if (more)
+			event_active(&c->rev, EV_READ, 1);
+		return;
+	}
+	if (hq_h2_streams(h) == 0 && atomic_load(&c->posts) == 0)
+		conn_free(c);
+}
+
 void
 hq_conn_kick(struct hq_conn *c)
 {
+	conn_after(c);
+}
+
+void
+hq_conn_stream_done(httpq_request *r)
+{
+	struct hq_conn *c = r->c;
+
+	r->owned = false;
+	hq_queue_complete(r->group->consumer->queue);
+	hq_request_cancel_defers(r);
+	hq_h2_release(r);
 	conn_after(c);
 }
 
@@ -1254,9 +1540,9 @@ hq_conn_request_done(struct hq_conn *c)
  * gone.  No abort callback runs (the consumer knows).
  */
 void
-hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool reset)
+hq_conn_giveup(httpq_request *r, enum hq_error e, const char *reason, bool reset)
 {
-	httpq_request *r = c->req;
+	struct hq_conn *c = r->c;
 	struct hq_queue *q = r->group->consumer->queue;
 	bool refused = false;
 
@@ -1266,7 +1552,9 @@ hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool rese
 	r->abort_cb = NULL;
 	r->writable_cb = NULL;
 	r->body_cb = NULL;
-	if (e != HQ_OK && !r->head_sent && !r->aborted && !c->closed) {
+	if (r->h2s != NULL) {
+		refused = stream_giveup(c, r, e, reason, q);
+	} else if (e != HQ_OK && !r->head_sent && !r->aborted && !c->closed) {
 		hq_errlog(c, e, reason, hq_queue_name(q));
 		refused = hq_errinfo(e)->status == 503;
 		if (hq_queue_verbosity(q) == HQ_503_BASIC && refused)
@@ -1292,6 +1580,8 @@ hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool rese
 	else
 		hq_queue_complete(q);
 	hq_request_cancel_defers(r);
+	if (r->h2s != NULL)
+		hq_h2_release(r);
 	c->in_callback--;
 	conn_after(c);
 }
@@ -1353,6 +1643,11 @@ void
 hq_conn_drain(struct hq_conn *c)
 {
 	c->close_after = true;
+	if (c->h2 != NULL) {
+		hq_h2_drain(c->h2); /* GOAWAY; open streams finish */
+		conn_after(c);
+		return;
+	}
 	if (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD) {
 		c->in_callback++;
 		conn_close(c, false);
@@ -1369,6 +1664,8 @@ hq_conn_abort(struct hq_conn *c, const char *why)
 		hq_errlog(c, HQ_OK, "Connection_Abandoned", NULL);
 	conn_close(c, false);
 	c->in_callback--;
+	if (c->h2 != NULL)
+		hq_h2_each_owned(c->h2, stream_forget);
 	if (req_owned(c)) {
 		/* The module did not finish an aborted request: give up on it. */
 		c->req->owned = false;

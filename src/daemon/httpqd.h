@@ -11,6 +11,7 @@
  *   control.c metrics.c
  *   attach.c
  *   conn.c request.c
+ *   h2.c
  *   cache.c
  *   response.c
  *   registry.c
@@ -27,6 +28,8 @@
  * (struct hq_control_ops), sd.c what STATUS counts (struct hq_sd_counts)
  * and config.c the module API (hq_api of request.c) and the main mailbox;
  * control.c gives `show sslcert` (src/shared/) the served certificate.
+ * conn.c gives h2.c what a stream's request needs from above (start,
+ * abort, log: struct hq_h2_ops).
  * Workers link and unlink their own connections (hq_worker_link); conn.c
  * fills the hq_logrec that logfile.c writes.  attach.c's consumer reaches
  * config.c as hq_attach_module (hq_config_set_attach), and the main thread
@@ -353,6 +356,8 @@ ssize_t hq_tls_write(struct hq_conn *c, const void *buf, size_t len);
 /* Input is waiting inside OpenSSL (no read event will announce it). */
 bool hq_tls_pending(const struct hq_conn *c);
 const httpq_tls_info *hq_tls_info(struct hq_conn *c);
+/* ALPN chose h2 on c (after the handshake). */
+bool hq_tls_alpn_h2(struct hq_conn *c);
 
 /* ---------------------------------------------------------------------
  * lifecycle.c -- the main thread.
@@ -699,6 +704,7 @@ struct httpq_request {
 	httpq_request_cb abort_cb, writable_cb;
 	void *abort_arg, *writable_arg;
 	struct hq_defer *defers;
+	struct hq_h2s *h2s;          /* its HTTP/2 stream (h2.c); NULL: HTTP/1.x */
 };
 
 enum hq_conn_state {
@@ -741,6 +747,7 @@ struct hq_conn {
 	bool tls_dead : 1;           /* fatal error: no close_notify */
 	bool tls_quiet : 1;          /* the failure is logged already */
 	bool tls_more : 1;           /* OpenSSL holds input the buffer had no room for */
+	bool h2_tried : 1;           /* HTTP/2 or not is decided */
 	socklen_t peerlen, locallen;
 	union hq_inaddr peer, local;
 	uint64_t timer_req;          /* nrequests when the timer was set */
@@ -777,6 +784,7 @@ struct hq_conn {
 	struct ssl_st *ssl;          /* NULL on plain connections */
 	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_tls_facts *tls_facts;
+	struct hq_h2 *h2;            /* HTTP/2 session (h2.c); NULL: HTTP/1.x */
 };
 
 /* conn.c */
@@ -798,13 +806,68 @@ void hq_conn_request_done(struct hq_conn *c);
 /* A consumer hands back a request it owns: answered e (a 503) if nothing
  * of its response went out, else its connection closes (reset if asked);
  * reason goes to HTTPERR.  Releases the request. */
-void hq_conn_giveup(struct hq_conn *c, enum hq_error e, const char *reason, bool reset);
+void hq_conn_giveup(httpq_request *r, enum hq_error e, const char *reason, bool reset);
 void hq_conn_want_body(struct hq_conn *c);
 /* The local address, looked up once per connection when needed. */
 const struct sockaddr *hq_conn_local(struct hq_conn *c);
 /* Log lines about c's request (logfile.c writes them). */
 void hq_access_log(struct hq_conn *c);
 void hq_errlog(struct hq_conn *c, enum hq_error e, const char *reason, const char *queue);
+
+/* A stream's request done with by request.c (response ended, finish):
+ * the HTTP/2 counterpart of hq_conn_request_done. */
+void hq_conn_stream_done(httpq_request *r);
+
+/* h2.c -- HTTP/2 sessions (nghttp2) and their streams */
+struct hq_h2;
+struct hq_h2s;
+/* What a stream's request needs from the layers above (conn.c). */
+struct hq_h2_ops {
+	/* Its head is complete: frame, route, admit, hand it to its module
+	 * (or answer r->head.error). */
+	void (*start)(struct hq_conn *c, httpq_request *r);
+	/* The client reset the stream or the connection is gone. */
+	void (*abort)(httpq_request *r);
+	/* The body broke a limit (413): answer if possible, abort. */
+	void (*body_fail)(struct hq_conn *c, httpq_request *r, enum hq_error e);
+	/* The stream is over and its request released: log and count it. */
+	void (*done)(struct hq_conn *c, httpq_request *r);
+};
+enum hq_h2_wait { HQ_H2_W_NONE, HQ_H2_W_IDLE, HQ_H2_W_HEAD, HQ_H2_W_BODY,
+	HQ_H2_W_SEND };
+/* ops lives as long as the daemon. */
+struct hq_h2 *hq_h2_new(struct hq_conn *c, const struct hq_h2_ops *ops);
+void hq_h2_free(struct hq_h2 *h);
+/* Input bytes: 0, or -1 when the session failed (close the connection). */
+int hq_h2_recv(struct hq_h2 *h, const char *p, size_t n);
+/* Frames into c->out, up to a bound: 0, or -1 (close). */
+int hq_h2_send(struct hq_h2 *h);
+/* Starts requests, delivers bodies, runs aborts and on_writable (outside
+ * nghttp2), frees the streams done with; true if anything ran. */
+bool hq_h2_run(struct hq_h2 *h);
+bool hq_h2_over(const struct hq_h2 *h);       /* the session has ended */
+bool hq_h2_want_write(const struct hq_h2 *h);
+bool hq_h2_readable(const struct hq_h2 *h);   /* input is still wanted */
+void hq_h2_drain(struct hq_h2 *h);            /* GOAWAY: no new streams */
+void hq_h2_close(struct hq_h2 *h);            /* connection gone: abort all */
+size_t hq_h2_streams(const struct hq_h2 *h);  /* stream objects alive */
+bool hq_h2_owned(const struct hq_h2 *h);      /* a module holds a request */
+enum hq_h2_wait hq_h2_waiting(struct hq_h2 *h, bool *progress);
+uint64_t hq_h2_queued(const struct hq_h2 *h);
+httpq_request *hq_h2_request(struct hq_h2 *h, uint64_t id);
+void hq_h2_each_owned(struct hq_h2 *h, void (*fn)(struct hq_conn *, httpq_request *));
+/* On a stream's request (r->h2s != NULL). */
+void hq_h2_release(httpq_request *r);
+uint64_t hq_h2_bytes_out(const httpq_request *r);
+size_t hq_h2_pending(const httpq_request *r);
+int hq_h2_send_head(httpq_request *r, int status, const char *reason,
+    const httpq_header *h, size_t n, unsigned flags);
+int hq_h2_send_body(httpq_request *r, const void *data, size_t len, unsigned flags);
+int hq_h2_send_file(httpq_request *r, int fd, uint64_t off, uint64_t len, unsigned flags);
+int hq_h2_send_trailers(httpq_request *r, const httpq_header *t, size_t n);
+void hq_h2_end(httpq_request *r);
+void hq_h2_reset(httpq_request *r, bool refused);
+void hq_h2_error(httpq_request *r, enum hq_error e, const char *queue);
 
 /* response.c */
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
@@ -817,6 +880,10 @@ int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);
 void hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue);
+/* The body of a daemon-made answer to r (the page http.sys sends), its
+ * length, and the status line's reason in *phrase. */
+size_t hq_response_error_page(const httpq_request *r, enum hq_error e, const char *queue,
+    char *body, size_t cap, const char **phrase);
 /* A response of the cache: head (status line and fields, without Date,
  * Server, framing and Connection), then Age, Date, Server (if server), the
  * framing, and the body unless the request is a HEAD. */

@@ -229,7 +229,10 @@ api_read_body(httpq_request *r, httpq_body_cb cb, void *arg)
 	r->body_reading = true;
 	r->body_cb = cb;
 	r->body_arg = arg;
-	hq_conn_want_body(r->c);
+	if (r->h2s != NULL)
+		hq_conn_kick(r->c);
+	else
+		hq_conn_want_body(r->c);
 	return 0;
 }
 
@@ -248,6 +251,12 @@ response_ended(httpq_request *r)
 {
 	struct hq_conn *c = r->c;
 
+	if (r->h2s != NULL) {
+		hq_h2_end(r);
+		r->resp_done = true;
+		hq_conn_stream_done(r);
+		return;
+	}
 	/* A short body breaks the framing: the connection cannot be reused. */
 	if (r->resp_cl >= 0 && r->resp_body < (uint64_t)r->resp_cl && !r->no_body) {
 		hq_log(LOG_WARNING, "queue=%s request=%llu: module ended a response "
@@ -272,8 +281,12 @@ api_send_head(httpq_request *r, int status, const char *reason,
 {
 	if (!live(r) || r->head_sent)
 		return -1;
-	if (hq_response_head(r, status, reason, headers, n, flags) < 0)
+	if (r->h2s != NULL) {
+		if (hq_h2_send_head(r, status, reason, headers, n, flags) < 0)
+			return -1;
+	} else if (hq_response_head(r, status, reason, headers, n, flags) < 0) {
 		return -1;
+	}
 	hq_cache_capture_head(r, status, reason, headers, n, flags);
 	if (!(flags & HTTPQ_SEND_MORE))
 		response_ended(r);
@@ -309,6 +322,13 @@ api_send_body(httpq_request *r, const void *data, size_t len, unsigned flags)
 {
 	struct hq_conn *c = r->c;
 
+	if (r->h2s != NULL) {
+		if (hq_h2_send_body(r, data, len, flags) < 0)
+			return -1;
+		if (!(flags & HTTPQ_SEND_MORE))
+			response_ended(r);
+		return 0;
+	}
 	if (body_begin(r, len, flags) < 0)
 		return -1;
 	hq_cache_capture_body(r, data, len, flags);
@@ -330,6 +350,13 @@ api_send_file(httpq_request *r, int fd, uint64_t offset, uint64_t len, unsigned 
 {
 	struct hq_conn *c = r->c;
 
+	if (r->h2s != NULL) {
+		if (hq_h2_send_file(r, fd, offset, len, flags) < 0)
+			return -1;
+		if (!(flags & HTTPQ_SEND_MORE))
+			response_ended(r);
+		return 0;
+	}
 	if (body_begin(r, len, flags) < 0) {
 		close(fd);
 		return -1;
@@ -355,6 +382,12 @@ api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
 {
 	struct hq_conn *c = r->c;
 
+	if (r->h2s != NULL) {
+		if (hq_h2_send_trailers(r, t, n) < 0)
+			return -1;
+		response_ended(r);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!hq_http1_field_name_ok(t[i].name, t[i].name_len) ||
 		    !hq_http1_field_value_ok(t[i].value, t[i].value_len))
@@ -381,7 +414,7 @@ api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
 static size_t
 api_pending(httpq_request *r)
 {
-	return (size_t)r->c->pending;
+	return r->h2s != NULL ? hq_h2_pending(r) : (size_t)r->c->pending;
 }
 
 static void
@@ -423,13 +456,22 @@ api_finish(httpq_request *r)
 		return;
 	if (!r->aborted && !r->resp_done) {
 		/* Finishing without a response: answer 500 for the module, or
-		 * close if its head is already out. */
-		r->c->close_after = true;
-		if (!r->head_sent)
-			hq_response_error(r->c, HQ_ERR_INTERNAL, NULL);
+		 * close (reset the stream) if its head is already out. */
+		if (r->h2s != NULL && !r->head_sent) {
+			hq_h2_error(r, HQ_ERR_INTERNAL, NULL);
+		} else if (r->h2s != NULL) {
+			hq_h2_reset(r, false);
+		} else {
+			r->c->close_after = true;
+			if (!r->head_sent)
+				hq_response_error(r->c, HQ_ERR_INTERNAL, NULL);
+		}
 		hq_request_abort(r);
 	}
-	hq_conn_request_done(r->c);
+	if (r->h2s != NULL)
+		hq_conn_stream_done(r);
+	else
+		hq_conn_request_done(r->c);
 }
 
 /* --- asynchrony ------------------------------------------------------------------ */
@@ -504,7 +546,7 @@ api_defer(httpq_request *r, uint64_t ms, httpq_request_cb cb, void *arg)
 
 struct post {
 	struct hq_conn *c;
-	uint64_t seq;
+	uint64_t seq;                /* HTTP/2: the request's id */
 	httpq_request_cb cb;
 	void *arg;
 };
@@ -516,10 +558,15 @@ on_post(void *arg)
 {
 	struct post *p = arg;
 	struct hq_conn *c = p->c;
+	httpq_request *r = NULL;
 
 	atomic_fetch_sub(&c->posts, 1);
-	if (c->req_seq == p->seq && c->req != NULL && c->req->owned)
-		run_module_cb(c->req, p->cb, p->arg);
+	if (c->h2 != NULL)
+		r = hq_h2_request(c->h2, p->seq);
+	else if (c->req_seq == p->seq)
+		r = c->req;
+	if (r != NULL && r->owned)
+		run_module_cb(r, p->cb, p->arg);
 	else
 		hq_conn_kick(c);
 	free(p);
@@ -531,7 +578,7 @@ api_post(httpq_request *r, httpq_request_cb cb, void *arg)
 	struct post *p = xmalloc(sizeof(*p));
 
 	p->c = r->c;
-	p->seq = r->c->req_seq;
+	p->seq = r->h2s != NULL ? r->id : r->c->req_seq;
 	p->cb = cb;
 	p->arg = arg;
 	atomic_fetch_add(&r->c->posts, 1);
@@ -551,6 +598,8 @@ api_cache_policy(httpq_request *r, int policy, uint32_t ttl_s)
 {
 	if (!live(r) || r->head_sent)
 		return -1;
+	if (r->h2s != NULL)
+		return 0; /* HTTP/2 responses are not kept (yet) */
 	return hq_cache_mark(r, policy, ttl_s);
 }
 

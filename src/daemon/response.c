@@ -555,42 +555,55 @@ full_phrase(enum hq_error e)
 
 /* The page http.sys sends, so that people who know one recognise the other;
  * the full 503 verbosity also names the queue. */
-void
-hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
+size_t
+hq_response_error_page(const httpq_request *r, enum hq_error e, const char *queue,
+    char *body, size_t cap, const char **phrase)
 {
 	const struct hq_errinfo *ei = hq_errinfo(e);
-	httpq_request *r = c->req;
 	bool full = queue != NULL && ei->status == 503 &&
-	    c->req->group && c->req->group->consumer &&
-	    hq_queue_verbosity(c->req->group->consumer->queue) == HQ_503_FULL;
+	    r->group && r->group->consumer &&
+	    hq_queue_verbosity(r->group->consumer->queue) == HQ_503_FULL;
 	const char *title = ei->status == 503 && !full ? "Service Unavailable" : ei->title;
 	const char *text = ei->status == 503 && !full ? "The service is unavailable." : ei->text;
-	char body[1024], qtext[300] = "";
+	char qtext[300] = "";
 	int n;
 
 	if (full)
 		snprintf(qtext, sizeof(qtext), " (queue \"%s\")", queue);
-	n = snprintf(body, sizeof(body),
+	n = snprintf(body, cap,
 	    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"
 	    "<HTML><HEAD><TITLE>%s</TITLE>\r\n"
 	    "<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n"
 	    "<BODY><h2>%s</h2>\r\n<hr><p>HTTP Error %d. %s%s</p>\r\n</BODY></HTML>\r\n",
 	    title, title, ei->status, text, qtext);
-	if (n < 0 || n >= (int)sizeof(body))
+	if (n < 0 || (size_t)n >= cap)
 		n = 0;
+	*phrase = full ? full_phrase(e) : ei->phrase;
+	return (size_t)n;
+}
+
+void
+hq_response_error(struct hq_conn *c, enum hq_error e, const char *queue)
+{
+	const struct hq_errinfo *ei = hq_errinfo(e);
+	httpq_request *r = c->req;
+	char body[1024];
+	const char *phrase;
+	size_t n = hq_response_error_page(r, e, queue, body, sizeof(body), &phrase);
+
 	if (ei->close)
 		c->close_after = true;
 	r->status = ei->status;
 	r->head_us = hq_mono_us(false);
-	put_status_line(c, ei->status, full ? full_phrase(e) : ei->phrase);
+	put_status_line(c, ei->status, phrase);
 	PUT_LIT(c, "Content-Type: text/html; charset=us-ascii\r\n");
 	put_request_id(c, NULL, 0);
 	put_date_server(c, true, true);
-	r->resp_cl = n;
+	r->resp_cl = (int64_t)n;
 	r->head_open = true;
 	hq_response_close_head(r, (uint64_t)n, true);
 	if (!hq_str_eq_nocase(r->head.method, "HEAD"))
-		put(c, body, (size_t)n);
+		put(c, body, n);
 	r->head_sent = true;
 	r->resp_done = true;
 }

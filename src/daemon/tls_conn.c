@@ -292,6 +292,18 @@ hs(const char *s)
 	return (httpq_str){ s, s ? strlen(s) : 0 };
 }
 
+bool
+hq_tls_alpn_h2(struct hq_conn *c)
+{
+	const unsigned char *p = NULL;
+	unsigned int n = 0;
+
+	if (c->ssl == NULL)
+		return false;
+	SSL_get0_alpn_selected(c->ssl, &p, &n);
+	return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
 const httpq_tls_info *
 hq_tls_info(struct hq_conn *c)
 {

@@ -153,13 +153,18 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *ect
 
 /* --- contexts ---------------------------------------------------------- */
 
+/* ALPN: h2 first where the binding serves it (arg non-NULL), then
+ * http/1.1; a client that offers neither gets no ALPN (and HTTP/1.1).
+ * Our cipher list has no suite RFC 9113 9.2.2 forbids. */
 static int
 alpn_cb(SSL *s, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char mine[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+	const unsigned char *mine = arg != NULL ? both : both + 3;
+	unsigned int n = arg != NULL ? sizeof(both) - 1 : sizeof(both) - 4;
 
-	if (SSL_select_next_proto((unsigned char **)out, outlen, mine, sizeof(mine) - 1,
+	if (SSL_select_next_proto((unsigned char **)out, outlen, mine, n,
 	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	return SSL_TLSEXT_ERR_OK;
@@ -340,6 +345,10 @@ ctx_load(const struct hq_store_sslcert *bc, char *why, size_t whylen)
 	char e[256], *desc;
 	unsigned char sid[EVP_MAX_MD_SIZE];
 	unsigned int sidlen = 0;
+
+	/* Any non-NULL pointer says h2 (the store outlives the context). */
+	if (bc->alpn_h2)
+		SSL_CTX_set_alpn_select_cb(x, alpn_cb, (void *)bc);
 
 	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(x, bc->certfile) != 1) {

@@ -326,7 +326,7 @@ uri_stem(const struct hq_logrec *rec)
 static const char *
 version_text(int v)
 {
-	return v == 10 ? "HTTP/1.0" : v == 11 ? "HTTP/1.1" : NULL;
+	return v == 10 ? "HTTP/1.0" : v == 11 ? "HTTP/1.1" : v == 20 ? "HTTP/2.0" : NULL;
 }
 
 static void

@@ -67,6 +67,12 @@
 #define HQ_DEFAULT_CACHE_MAX_BYTES      (64ULL * 1024 * 1024)
 #define HQ_DEFAULT_CACHE_MAX_RESPONSE   262144  /* bytes, head and body */
 #define HQ_DEFAULT_CACHE_SCAVENGER_S    120     /* unused this long: evicted */
+/* HTTP/2 (http2:, RFC 9113 SETTINGS; nginx 128 streams, h2o 100) */
+#define HQ_DEFAULT_H2_MAX_STREAMS       100
+#define HQ_DEFAULT_H2_MAX_HEADER_LIST   65536   /* decoded bytes; 431 beyond */
+#define HQ_DEFAULT_H2_WINDOW            65536   /* per stream, receive */
+#define HQ_DEFAULT_H2_CONN_WINDOW       (1u << 20) /* per connection, receive */
+#define HQ_DEFAULT_H2_MAX_FRAME         16384
 
 /* ---------------------------------------------------------------------
  * util.c
@@ -547,6 +553,8 @@ struct hq_store_sslcert {
 	char *ocsp_staple;            /* DER OCSP response to staple; NULL = none */
 	struct hq_origin ocsp_staple_at;
 	enum hq_min_protocol { HQ_TLS_MIN_12, HQ_TLS_MIN_13 } min_protocol;
+	bool http2;                   /* h2 in ALPN, as written */
+	bool alpn_h2;                 /* resolved: http2 and http2.enabled */
 };
 
 struct hq_store_control {
@@ -588,6 +596,15 @@ struct hq_store {
 	struct hq_store_gstate *gstates;
 	size_t ngstates;
 	uint32_t max_connections;     /* server.max_connections, 0 = unlimited */
+	struct hq_store_http2 {       /* http2: */
+		bool enabled;         /* h2 in ALPN on TLS bindings */
+		bool cleartext;       /* h2c prior knowledge on http:// */
+		uint32_t max_concurrent_streams;
+		uint32_t max_header_list_size;
+		uint32_t initial_window_size;
+		uint32_t connection_window_size;
+		uint32_t max_frame_size;
+	} http2;
 };
 
 /*

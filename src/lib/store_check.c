@@ -511,6 +511,7 @@ check_sslcerts(struct ld *ld)
 	free(mine);
 	free(first);
 	for (size_t i = 0; i < s->nsslcerts; i++) {
+		s->sslcerts[i].alpn_h2 = s->sslcerts[i].http2 && s->http2.enabled;
 		free(s->sslcerts[i].ipport);
 		free(s->sslcerts[i].hostnameport);
 		s->sslcerts[i].ipport = s->sslcerts[i].hostnameport = NULL;

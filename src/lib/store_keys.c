@@ -282,6 +282,39 @@ static const struct key cache_keys[] = {
 };
 #undef CA
 
+#define H2(f) (offsetof(struct hq_store, http2) + offsetof(struct hq_store_http2, f))
+static const struct key http2_keys[] = {
+	{ .name = "enabled", .type = K_BOOL, .off = H2(enabled), .dnum = true,
+	  .meaning = "offer h2 in ALPN on TLS bindings (per binding: "
+	      "sslcerts[].http2)" },
+	{ .name = "cleartext", .type = K_BOOL, .off = H2(cleartext), .dnum = false,
+	  .meaning = "accept h2c with prior knowledge on http:// listeners" },
+	{ .name = "max_concurrent_streams", .type = K_UINT,
+	  .off = H2(max_concurrent_streams), .min = 1, .max = 2147483647,
+	  .dnum = HQ_DEFAULT_H2_MAX_STREAMS,
+	  .meaning = "streams a client may open at once "
+	      "(SETTINGS_MAX_CONCURRENT_STREAMS); REFUSED_STREAM beyond" },
+	{ .name = "max_header_list_size", .type = K_SIZE,
+	  .off = H2(max_header_list_size), .min = 1024, .max = 16777216,
+	  .dnum = HQ_DEFAULT_H2_MAX_HEADER_LIST,
+	  .meaning = "decoded header list of a request "
+	      "(SETTINGS_MAX_HEADER_LIST_SIZE); 431 beyond" },
+	{ .name = "initial_window_size", .type = K_SIZE,
+	  .off = H2(initial_window_size), .min = 1024, .max = 16777215,
+	  .dnum = HQ_DEFAULT_H2_WINDOW,
+	  .meaning = "request body bytes a stream may send ahead "
+	      "(SETTINGS_INITIAL_WINDOW_SIZE)" },
+	{ .name = "connection_window_size", .type = K_SIZE,
+	  .off = H2(connection_window_size), .min = 65536, .max = 1073741824,
+	  .dnum = HQ_DEFAULT_H2_CONN_WINDOW,
+	  .meaning = "request body bytes a connection may send ahead" },
+	{ .name = "max_frame_size", .type = K_SIZE, .off = H2(max_frame_size),
+	  .min = 16384, .max = 16777215, .dnum = HQ_DEFAULT_H2_MAX_FRAME,
+	  .meaning = "largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE)" },
+	{ .name = NULL }
+};
+#undef H2
+
 #define UA(f) offsetof(struct hq_store_urlacl, f)
 const struct key hq_st_urlacl_keys[] = {
 	{ .name = "url", .type = K_PREFIX,
@@ -353,6 +386,8 @@ const struct key hq_st_sslcert_keys[] = {
 	{ .name = "min_protocol", .type = K_ENUM, .off = SC(min_protocol),
 	  .names = min_protocol_names, .dnum = HQ_TLS_MIN_12,
 	  .meaning = "oldest TLS version accepted: tls1.2 or tls1.3" },
+	{ .name = "http2", .type = K_BOOL, .off = SC(http2), .dnum = true,
+	  .meaning = "offer h2 in ALPN (http.sys DisableHttp2 when false)" },
 	{ .name = NULL }
 };
 #undef SC
@@ -391,6 +426,8 @@ const struct key hq_st_top_keys[] = {
 	      "NAME:PORT" },
 	{ .name = "cache", .type = K_MAP, .sub = cache_keys,
 	  .meaning = "the response cache (http.sys's kernel cache)" },
+	{ .name = "http2", .type = K_MAP, .sub = http2_keys,
+	  .meaning = "HTTP/2: ALPN h2, h2c, stream and window limits" },
 	{ .name = "url_group_states", .type = K_LIST, .sub = hq_st_gstate_keys,
 	  .list = KL_GSTATES, .what = "list of mappings", .show = "-",
 	  .meaning = "states of URL groups set at run time by httpqctl set "

@@ -1,6 +1,6 @@
 #!/bin/sh
 # 95-tls.t -- SSL bindings: certificate chosen by SNI name, else the ipport
-# binding; TLS 1.0/1.1 and RSA key exchange refused; ALPN http/1.1;
+# binding; TLS 1.0/1.1 and RSA key exchange refused; ALPN h2, http/1.1;
 # resumption (TLS 1.2 and 1.3 tickets) across connections and threads;
 # clientcert require; the TLS facts a module sees; garbage on the TLS port;
 # a certificate file changed on disk is served without a reload, a bad one
@@ -112,7 +112,10 @@ out=$(openssl s_client -connect "127.0.0.1:$P" -tls1_3 -servername new.example <
 like "$out" '^New, TLSv1\.3' "min_protocol tls1.3: TLS 1.3 served"
 out=$(openssl s_client -connect "127.0.0.1:$P" -alpn h2,http/1.1 -servername a.example \
     </dev/null 2>&1)
-like "$out" '^ALPN protocol: http/1\.1' "ALPN answers http/1.1 (not h2)"
+like "$out" '^ALPN protocol: h2' "ALPN answers h2 first (issue 12)"
+out=$(openssl s_client -connect "127.0.0.1:$P" -alpn http/1.1 -servername a.example \
+    </dev/null 2>&1)
+like "$out" '^ALPN protocol: http/1\.1' "ALPN answers http/1.1 to a client without h2"
 
 # --- OCSP stapling -----------------------------------------------------------
 out=$(openssl s_client -connect "127.0.0.1:$P" -servername a.example -status </dev/null 2>&1)

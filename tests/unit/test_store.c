@@ -86,6 +86,56 @@ option(const struct hq_store_queue *q, const char *key)
 
 /* --- good stores ------------------------------------------------------ */
 
+/*
+ * http2: the defaults, every key set, and ALPN h2 per binding: on unless
+ * the binding or the global switch says false (issue 12).
+ */
+static const struct h2_row {
+	const char *yaml;
+	bool enabled, cleartext;
+	uint32_t streams, hlist, window, cwindow, frame;
+	bool alpn0, alpn1;          /* sslcerts[0], [1]: h2 offered */
+} h2_rows[] = {
+	{ "", true, false, HQ_DEFAULT_H2_MAX_STREAMS, HQ_DEFAULT_H2_MAX_HEADER_LIST,
+	  HQ_DEFAULT_H2_WINDOW, HQ_DEFAULT_H2_CONN_WINDOW, HQ_DEFAULT_H2_MAX_FRAME,
+	  true, false },
+	{ "http2: { cleartext: true, max_concurrent_streams: 7, "
+	  "max_header_list_size: 8k, initial_window_size: 1k, "
+	  "connection_window_size: 64k, max_frame_size: 32k }\n",
+	  true, true, 7, 8192, 1024, 65536, 32768, true, false },
+	{ "http2: { enabled: false }\n", false, false, HQ_DEFAULT_H2_MAX_STREAMS,
+	  HQ_DEFAULT_H2_MAX_HEADER_LIST, HQ_DEFAULT_H2_WINDOW,
+	  HQ_DEFAULT_H2_CONN_WINDOW, HQ_DEFAULT_H2_MAX_FRAME, false, false },
+};
+
+START_TEST(test_http2)
+{
+	const struct h2_row *r = &h2_rows[_i];
+	struct hq_errors e = { 0 };
+	char *yaml = xasprintf("%ssslcerts:\n"
+	    "  - { ipport: '0.0.0.0:443', certfile: c, keyfile: k }\n"
+	    "  - { ipport: '0.0.0.0:8443', certfile: c, keyfile: k, http2: false }\n",
+	    r->yaml);
+	struct hq_store *s = hq_store_load_string("t", yaml, strlen(yaml), &e);
+
+	ck_assert_msg(s != NULL, "%s: %s", yaml, e.n ? e.msg[0] : "?");
+	ck_assert_int_eq(s->http2.enabled, r->enabled);
+	ck_assert_int_eq(s->http2.cleartext, r->cleartext);
+	ck_assert_uint_eq(s->http2.max_concurrent_streams, r->streams);
+	ck_assert_uint_eq(s->http2.max_header_list_size, r->hlist);
+	ck_assert_uint_eq(s->http2.initial_window_size, r->window);
+	ck_assert_uint_eq(s->http2.connection_window_size, r->cwindow);
+	ck_assert_uint_eq(s->http2.max_frame_size, r->frame);
+	ck_assert(s->sslcerts[0].http2);
+	ck_assert(!s->sslcerts[1].http2);
+	ck_assert_int_eq(s->sslcerts[0].alpn_h2, r->alpn0);
+	ck_assert_int_eq(s->sslcerts[1].alpn_h2, r->alpn1);
+	hq_store_free(s);
+	hq_errors_free(&e);
+	free(yaml);
+}
+END_TEST
+
 START_TEST(test_empty_is_defaults)
 {
 	struct hq_store *s = load_good("empty.yaml");
@@ -581,7 +631,20 @@ static const struct {
 	{ "42", "t:1:1: expected a mapping at the top level, got \"42\"" },
 	{ "\"\\x01\\x02\": 1", "t:1:1: ??: unknown key \"??\" (known keys: "
 	  "server, iplisten, limits, timeouts, url_groups, queues, control, "
-	  "queue_socket, urlacls, sslcerts, cache, url_group_states)" },
+	  "queue_socket, urlacls, sslcerts, cache, http2, url_group_states)" },
+	{ "http2: { max_concurrent_streams: 0 }", "t:1:34: "
+	  "http2.max_concurrent_streams: expected an integer 1-2147483647, got \"0\"" },
+	{ "http2: { initial_window_size: 16m }", "t:1:31: http2.initial_window_size: "
+	  "expected a size 1k-16777215 (bytes, or with suffix k, m or g), got \"16m\"" },
+	{ "http2: { max_frame_size: 1k }", "t:1:26: http2.max_frame_size: "
+	  "expected a size 16k-16777215 (bytes, or with suffix k, m or g), got \"1k\"" },
+	{ "http2: { cleartext: maybe }", "t:1:21: http2.cleartext: expected true or false, got \"maybe\"" },
+	{ "http2: { push: true }", "t:1:10: http2.push: unknown key \"push\" (known keys: enabled, cleartext, "
+	  "max_concurrent_streams, max_header_list_size, initial_window_size, "
+	  "connection_window_size, max_frame_size)" },
+	{ "http2: { enabled: no, cleartext: yes, max_concurrent_streams: 2147483647, "
+	  "max_header_list_size: 16m, initial_window_size: 16777215, "
+	  "connection_window_size: 1g, max_frame_size: 16777215 }", NULL },
 	{ "\xff: 1", "t: YAML syntax error: invalid leading UTF-8 octet at byte 0" },
 };
 
@@ -947,7 +1010,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 77);
+	ck_assert_uint_eq(nkeys, 85);
 	free(man);
 	free(buf);
 }
@@ -1013,7 +1076,7 @@ START_TEST(test_key_lookups)
 		free(want);
 		n++;
 	}
-	ck_assert_uint_eq(n, 9);
+	ck_assert_uint_eq(n, 10);
 	ck_assert(hq_store_key_find("sslcerts", "ocsp_staple", &ki) && ki.file);
 	ck_assert(hq_store_key_find("sslcerts", "min_protocol", &ki) && !ki.file &&
 	    ki.words != NULL && strcmp(ki.words[1], "tls1.3") == 0);
@@ -1167,6 +1230,7 @@ unit_suite(void)
 	tcase_add_test(good, test_shipped_config);
 	tcase_add_test(good, test_acl_ssl_control);
 	tcase_add_test(good, test_override);
+	tcase_add_loop_test(good, test_http2, 0, (int)(sizeof(h2_rows) / sizeof(h2_rows[0])));
 	tcase_add_loop_test(bad, test_bad, 0, (int)nbad_cases);
 	tcase_add_loop_test(units, test_scalars, 0,
 	    (int)(sizeof(scalar_rows) / sizeof(scalar_rows[0])));
