@@ -14,6 +14,8 @@ Scenarios (numbers as in the defences of the HTTP/2 contract):
   rapid-reset     1. HEADERS + RST_STREAM(CANCEL) pairs, --count of them
   reset-one       1. one stream reset while its request is held, then
                      --after on the same connection
+  close-notify       TLS peers that close (close_notify, FIN) with answers
+                     on their way, --count of them
   continuation    2. a HEADERS without END_HEADERS, then CONTINUATION frames
                      of 1000-byte fields, up to --bytes, then END_HEADERS
   hpack-bomb      3. one field of 4000 bytes into the dynamic table, then
@@ -124,6 +126,27 @@ def reset_one(a):
     out("after", p.stream(sid2).status)
     out("after_seconds", "%.2f" % (time.monotonic() - t0))
     verdict(p)
+
+
+def close_notify(a):
+    """--count TLS connections that each send ten GETs of --path and at once
+    their close_notify and a TCP close, answers unread: the daemon writes to
+    a peer that is gone."""
+    if not a.tls:
+        sys.exit("close-notify needs --tls")
+    for _ in range(a.count):
+        p = peer(a)
+        p.handshake()
+        for _ in range(10):
+            p.request(path=a.path)
+        try:
+            p.sock.settimeout(0.05)
+            p.sock.unwrap()
+        except (OSError, ValueError):
+            pass
+        p.close()
+    out("sent", a.count)
+    meanwhile(a)
 
 
 # 2. -----------------------------------------------------------------------
@@ -351,7 +374,8 @@ def prio(a):
 SCENARIOS = {"rapid-reset": rapid_reset, "continuation": continuation,
              "hpack-bomb": hpack_bomb, "hpack-table": hpack_table, "flood": flood,
              "zero-window": zero_window, "queue503": queue503, "refused": refused,
-             "get": get, "priority": prio, "reset-one": reset_one}
+             "get": get, "priority": prio, "reset-one": reset_one,
+             "close-notify": close_notify}
 
 
 def main():

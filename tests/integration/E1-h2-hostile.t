@@ -145,6 +145,19 @@ is "$(fact goaway)" none "1 one reset: no GOAWAY"
 hostile rapid-reset --count 5 --path /slow/ --timeout 3
 is "$(fact goaway)" none "1 five resets: no GOAWAY"
 
+# --- TLS peers gone with answers on their way ------------------------------
+# Fifty TLS connections each send ten GETs, then close_notify and close at
+# once: the daemon's GOAWAY and answers go to a peer that is gone.  (An
+# SSL_write after the peer's close_notify gave "0 bytes written", which the
+# output loop retried for ever: a worker spun in conn_close, its
+# connections dead.)
+r0=$(rss)
+"$PY" "$HOSTILE" close-notify --tls --port "$HQ_PORT2" --count 50 --path /slow/?ms=10 >"$T/out" 2>"$T/err" ||
+	diag "$(tail -n 3 "$T/err")"
+diag "$(tr '\n' ' ' <"$T/out")"
+is "$(fact meanwhile)" 200 "TLS peers gone (close_notify) with answers on their way: another is served"
+after "TLS peers gone with answers on their way" "$r0"
+
 # --- 2. CONTINUATION flood -------------------------------------------------
 # One header block of 1000-byte fields, CONTINUATION after CONTINUATION,
 # up to 64 MiB: past max_header_list_size (16k) the stream gets 431 or the
