@@ -192,7 +192,7 @@ struct httpq_api {
 	httpq_str (*query)(httpq_request *req);
 	/** The host the request was routed by (Host header or absolute URL). */
 	httpq_str (*host)(httpq_request *req);
-	/** 10 for HTTP/1.0, 11 for HTTP/1.1. */
+	/** 10 for HTTP/1.0, 11 for HTTP/1.1, 20 for HTTP/2. */
 	int (*version)(httpq_request *req);
 	/** The first header with this name (case-insensitive); ptr NULL if none. */
 	httpq_str (*header)(httpq_request *req, const char *name);

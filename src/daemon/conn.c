@@ -1104,7 +1104,10 @@ static void
 conn_free(struct hq_conn *c)
 {
 	hq_worker_unlink(c->w, c);
-	hq_h2_free(c->h2);
+	if (c->h2 != NULL) {
+		hq_h2_free(c->h2);
+		hq_stats_h2_conn(c->w->stats, false);
+	}
 	if (c->req != NULL)
 		request_clear(c);
 	conn_release(c);
@@ -1316,6 +1319,7 @@ static void
 stream_start(struct hq_conn *c, httpq_request *r)
 {
 	request_stamp(c, r);
+	hq_stats_h2_request(c->w->stats);
 	if (r->head.error != HQ_OK) {
 		req_error(c, r, r->head.error, NULL);
 		return;
@@ -1424,8 +1428,10 @@ h2_detect(struct hq_conn *c)
 	else
 		h2 = true;
 	c->h2_tried = true;
-	if (h2)
+	if (h2) {
 		c->h2 = hq_h2_new(c, &h2_ops);
+		hq_stats_h2_conn(c->w->stats, true);
+	}
 	return true;
 }
 
@@ -1466,6 +1472,10 @@ h2_after(struct hq_conn *c)
 
 	if (c->in_callback > 0)
 		return;
+	/* Between streams, a reload's snapshot (routing, limits), as
+	 * HTTP/1.1 between requests. */
+	if (hq_h2_streams(h) == 0 && !c->closed)
+		conn_switch_config(c);
 	c->in_callback++;
 	for (int round = 0; !c->closed; round++) {
 		bool ran = hq_h2_run(h);
@@ -1484,7 +1494,8 @@ h2_after(struct hq_conn *c)
 			break;
 		}
 	}
-	if (!c->closed && c->pending == 0 && (hq_h2_over(h) || c->peer_eof))
+	/* An HTTP/2 client does not half-close: a FIN is a client gone. */
+	if (!c->closed && (c->peer_eof || (c->pending == 0 && hq_h2_over(h))))
 		conn_close(c, false);
 	if (c->closed)
 		hq_h2_run(h); /* the aborts; the streams done with go */

@@ -412,6 +412,28 @@ servicestate_cache(FILE *f, const struct hq_config *cfg, bool json)
 	    (unsigned long long)st.misses);
 }
 
+/* Connections and requests by protocol: HTTP/1.x and HTTP/2.0 (issue 12). */
+static void
+servicestate_protocols(FILE *f, bool json)
+{
+	uint64_t h2c, h2r, all = hq_workers_requests();
+	unsigned conns = hq_workers_connections();
+	unsigned long long c1, r1;
+
+	hq_stats_sum_h2(&h2c, &h2r);
+	c1 = conns > h2c ? conns - h2c : 0;
+	r1 = all > h2r ? all - h2r : 0;
+	if (json)
+		fprintf(f, ",\"protocols\":[{\"protocol\":\"HTTP/1.1\",\"connections\":%llu,"
+		    "\"requests\":%llu},{\"protocol\":\"HTTP/2.0\",\"connections\":%llu,"
+		    "\"requests\":%llu}]", c1, r1, (unsigned long long)h2c,
+		    (unsigned long long)h2r);
+	else
+		fprintf(f, "protocols  HTTP/1.1 connections %llu requests %llu  "
+		    "HTTP/2.0 connections %llu requests %llu\n", c1, r1,
+		    (unsigned long long)h2c, (unsigned long long)h2r);
+}
+
 static void
 servicestate_text(FILE *f, const struct hq_config *cfg)
 {
@@ -431,6 +453,7 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	servicestate_cache(f, cfg, false);
 	fprintf(f, "connections %u  max connections ", hq_workers_connections());
 	fprintf(f, s->max_connections ? "%u\n" : "unlimited\n", s->max_connections);
+	servicestate_protocols(f, false);
 	fputc('\n', f);
 	t = hq_table_new(5, "URL GROUP", "QUEUE", "PREFIX", "PREFIX DEFINED AT",
 	    "GROUP DEFINED AT");
@@ -616,9 +639,11 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 		    hq_workers_listener_conns(i),
 		    (unsigned long long)hq_workers_listener_accepted(i));
 	}
+	fputc(']', f);
+	servicestate_protocols(f, true);
 	hq_stats_sum_tls(&tls[0], &tls[1]);
 	hq_stats_reloads(&rl[0], &rl[1]);
-	fprintf(f, "],\"tls_handshakes\":{\"full\":%llu,\"resumed\":%llu},"
+	fprintf(f, ",\"tls_handshakes\":{\"full\":%llu,\"resumed\":%llu},"
 	    "\"reloads\":{\"ok\":%llu,\"failed\":%llu}}\n",
 	    (unsigned long long)tls[0], (unsigned long long)tls[1],
 	    (unsigned long long)rl[0], (unsigned long long)rl[1]);

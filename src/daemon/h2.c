@@ -503,6 +503,9 @@ on_frame_send(nghttp2_session *ss, const nghttp2_frame *fr, void *arg)
 	struct hq_h2 *h = arg;
 	struct hq_h2s *s = fr->hd.stream_id ? stream_of(h, fr->hd.stream_id) : NULL;
 
+	/* The client's WINDOW_UPDATEs that answer our DATA are no flood. */
+	if (fr->hd.type == NGHTTP2_DATA && fr->hd.length > 0 && h->nchatty > 0)
+		h->nchatty--;
 	if (s == NULL)
 		return 0;
 	s->wire_out += fr->hd.length + 9;
@@ -769,6 +772,8 @@ hq_h2_recv(struct hq_h2 *h, const char *p, size_t n)
 
 	if (h->dead || h->calmed)
 		return -1;
+	/* Streams closed by the last frames sent no longer count. */
+	sweep(h);
 	rc = nghttp2_session_mem_recv(h->s, (const uint8_t *)p, n);
 	if (rc < 0) {
 		if (rc != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
@@ -1202,6 +1207,8 @@ hq_h2_send_head(httpq_request *r, int status, const char *reason,
 	r->resp_cl = cl;
 	if (submit(r, &b, more && !r->no_body) < 0)
 		return -1;
+	if (flags & HTTPQ_SEND_DISCONNECT)
+		hq_h2_drain(r->h2s->h);
 	r->status = status;
 	r->head_us = hq_mono_us(false);
 	r->head_sent = true;

@@ -110,6 +110,7 @@ struct hq_gsum {
 struct hq_wstats {
 	struct hq_gstats *_Atomic chunks[HQ_STATS_CHUNKS];
 	atomic_uint_fast64_t tls_full, tls_resumed;
+	atomic_uint_fast64_t h2_opened, h2_closed, h2_requests;
 };
 /* Written by one thread only: no locked add on the hot path. */
 static inline void
@@ -131,11 +132,15 @@ void hq_stats_request(struct hq_wstats *ws, unsigned slot, int status,
     uint64_t bytes_in, uint64_t bytes_out, uint64_t ttfb_us, uint64_t total_us);
 void hq_stats_503(struct hq_wstats *ws, unsigned slot, enum hq_stat_503 why);
 void hq_stats_tls(struct hq_wstats *ws, bool resumed);
+void hq_stats_h2_conn(struct hq_wstats *ws, bool open);
+void hq_stats_h2_request(struct hq_wstats *ws);
 /* HQ_S503_N for an error that is no 503. */
 enum hq_stat_503 hq_stats_503_of(enum hq_error e);
 /* Any thread. */
 void hq_stats_sum_group(unsigned slot, struct hq_gsum *out);
 void hq_stats_sum_tls(uint64_t *full, uint64_t *resumed);
+/* HTTP/2 connections open now, and requests over HTTP/2 since the start. */
+void hq_stats_sum_h2(uint64_t *conns, uint64_t *requests);
 void hq_stats_reload(bool ok);
 void hq_stats_reloads(uint64_t *ok, uint64_t *failed);
 uint64_t hq_stats_uptime_us(void);
@@ -779,10 +784,11 @@ struct hq_conn {
 	struct httpq_request *req;
 	uint64_t req_seq;            /* which request req is, for late post()s */
 	atomic_int posts;            /* post()s in flight: the conn outlives them */
+	int tls_bind;                /* TLS: index of the binding, -1 before hello
+	                              * (here, in a hole: the struct stays small) */
 	struct hq_conn *prev, *next;
 
 	struct ssl_st *ssl;          /* NULL on plain connections */
-	int tls_bind;                /* index of the binding, -1 before hello */
 	struct hq_tls_facts *tls_facts;
 	struct hq_h2 *h2;            /* HTTP/2 session (h2.c); NULL: HTTP/1.x */
 };

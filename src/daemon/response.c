@@ -193,8 +193,9 @@ hq_out_flush(struct hq_conn *c, uint64_t budget)
 		struct hq_seg *s = &c->segs[c->seg0];
 		ssize_t n = seg_write(c, s, budget);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+		/* 0: TLS saw the peer's close_notify; nothing will go out. */
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				break;
 			return -1;
 		}

@@ -187,6 +187,34 @@ hq_stats_tls(struct hq_wstats *ws, bool resumed)
 	hq_stat_add(resumed ? &ws->tls_resumed : &ws->tls_full, 1);
 }
 
+/* HTTP/2: a connection that became one (open) or ended, a stream's
+ * request started. */
+void
+hq_stats_h2_conn(struct hq_wstats *ws, bool open)
+{
+	hq_stat_add(open ? &ws->h2_opened : &ws->h2_closed, 1);
+}
+
+void
+hq_stats_h2_request(struct hq_wstats *ws)
+{
+	hq_stat_add(&ws->h2_requests, 1);
+}
+
+void
+hq_stats_sum_h2(uint64_t *conns, uint64_t *requests)
+{
+	uint64_t open = 0, closed = 0;
+
+	*requests = 0;
+	for (size_t w = 0; w < S.n; w++) {
+		open += ld(&S.w[w]->h2_opened);
+		closed += ld(&S.w[w]->h2_closed);
+		*requests += ld(&S.w[w]->h2_requests);
+	}
+	*conns = open > closed ? open - closed : 0;
+}
+
 void
 hq_stats_sum_tls(uint64_t *full, uint64_t *resumed)
 {

@@ -5,7 +5,11 @@
 # nghttp: trailers both ways, many concurrent streams, version() == 20,
 # post() from a thread, send_file, a module that finishes without answering;
 # the access log says HTTP/2.0; an attached process answers an h2 request; a
-# reload with http2.cleartext: false refuses the preface (505) again.
+# reload with http2.cleartext: false refuses the preface (505) again;
+# servicestate counts HTTP/2.0; a TLS client that leaves with output queued
+# (close_notify) does not make the daemon spin; SIGTERM: GOAWAY, the open
+# stream ends whole; admission per stream (503 on a stream, the connection
+# goes on); the idle and header_wait timers close with GOAWAY.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || bail_out "no openssl CLI (apt-get install openssl)"
@@ -124,6 +128,134 @@ is "$(hq_curl --http2-prior-knowledge "$(url /app/x?y=1)")" "hello /app/x?y=1 fr
     "an attached process answers an h2 request"
 kill "$qc" 2>/dev/null
 
+# --- a client held on an h2 connection: servicestate, then a drain ------------------
+H2PY=$HQ_PYTHON
+"$H2PY" -c 'import h2' 2>/dev/null || H2PY=/usr/bin/python3
+"$H2PY" -c 'import h2' 2>/dev/null || bail_out "no python3-h2 (apt-get install python3-h2)"
+cat >"$T/h2hold.py" <<'PY'
+# h2c: POST half a body to the echo, and a PING; at its ACK the daemon has
+# the stream: print "started" and wait until the file HOLD is not empty.
+# Then wait for GOAWAY (print "goaway CODE LAST"), send the rest and print
+# "complete LENGTH" when the echo ends (or "cut").
+import socket, sys, time
+import h2.connection, h2.config, h2.events
+port, hold = int(sys.argv[1]), sys.argv[2]
+half = b"y" * 100000
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(20)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+c.send_headers(1, [(":method", "POST"), (":path", "/"), (":scheme", "http"),
+    (":authority", "127.0.0.1:%d" % port), ("content-length", str(2 * len(half)))])
+def pump(until):
+    while not until():
+        d = s.recv(65536)
+        if not d:
+            return False
+        for e in c.receive_data(d):
+            if isinstance(e, h2.events.PingAckReceived):
+                st["ack"] = True
+            elif isinstance(e, h2.events.ConnectionTerminated):
+                st["goaway"] = (int(e.error_code), e.last_stream_id)
+                print("goaway", int(e.error_code), e.last_stream_id, flush=True)
+                # python3-h2 would send nothing more; RFC 9113 6.8 lets
+                # streams up to the last one finish.
+                c.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+            elif isinstance(e, h2.events.DataReceived):
+                st["body"] += len(e.data)
+                c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+            elif isinstance(e, h2.events.StreamEnded):
+                st["done"] = True
+        try:
+            s.sendall(c.data_to_send())
+        except OSError:
+            if not st["done"]:   # after the last stream the daemon closes
+                raise
+    return True
+def send(data, end):
+    while data:
+        n = min(len(data), c.local_flow_control_window(1), c.max_outbound_frame_size)
+        if n == 0:
+            pump(lambda: c.local_flow_control_window(1) > 0)
+            continue
+        c.send_data(1, data[:n], end_stream=end and n == len(data))
+        data = data[n:]
+        s.sendall(c.data_to_send())
+st = {"ack": False, "goaway": None, "body": 0, "done": False}
+s.sendall(c.data_to_send())
+send(half, False)
+c.ping(b"12345678")
+s.sendall(c.data_to_send())
+pump(lambda: st["ack"])
+print("started", flush=True)
+while open(hold).read() == "":
+    time.sleep(0.02)
+pump(lambda: st["goaway"] is not None)
+send(half, True)
+pump(lambda: st["done"])
+print("complete" if st["done"] else "cut", st["body"], flush=True)
+PY
+: >"$T/hold"
+"$H2PY" "$T/h2hold.py" "$HQ_PORT" "$T/hold" >"$T/hold.out" 2>&1 &
+hp=$!
+bg_started $hp
+_end=$(($(date +%s) + 10))
+until grep -q '^started' "$T/hold.out" || [ "$(date +%s)" -gt "$_end" ]; do sleep 0.05; done
+CTL="${HTTPQCTL:-$HQ_TESTS/../src/httpqctl}"
+like "$("$CTL" -s "$HQ_CTL" show servicestate 2>&1)" \
+    'HTTP/2\.0 connections [1-9][0-9]* requests [1-9]' \
+    "show servicestate: HTTP/2.0 connections and requests"
+like "$("$CTL" -s "$HQ_CTL" --json show servicestate 2>&1)" \
+    '"protocol":"HTTP/2\.0","connections":[1-9][0-9]*,"requests":[1-9]' \
+    "show servicestate --json: \"protocol\":\"HTTP/2.0\""
+
+# --- an h2 client that goes away with output queued ------------------------------------
+cat >"$T/gone.py" <<'PY'
+# TLS h2: a 5 MB POST to the echo, the answer never read, then close_notify
+# and close while the daemon still has output queued.
+import socket, ssl, sys, time
+import h2.connection, h2.config
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["h2"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.local_settings.initial_window_size = 2**31 - 1
+c.initiate_connection()
+c.increment_flow_control_window(2**30)
+s.sendall(c.data_to_send())
+body = b"x" * 5242880
+c.send_headers(1, [(":method", "POST"), (":path", "/"), (":scheme", "https"),
+    (":authority", "localhost"), ("content-length", str(len(body)))])
+sent = 0
+s.settimeout(5)
+while sent < len(body):
+    n = min(c.local_flow_control_window(1), c.max_outbound_frame_size, len(body) - sent)
+    if n > 0:
+        c.send_data(1, body[sent:sent + n], end_stream=sent + n == len(body))
+        sent += n
+        s.sendall(c.data_to_send())
+        continue
+    c.receive_data(s.recv(65536))
+    s.sendall(c.data_to_send())
+time.sleep(1.5)
+s.settimeout(0.5)
+try:
+    s.unwrap()
+except (OSError, ssl.SSLError):
+    pass
+s.close()
+print("sent", sent)
+PY
+cpu() { awk '{ print $14 + $15 }' "/proc/$HQ_PID/stat"; }
+is "$("$H2PY" "$T/gone.py" "$HQ_PORT2" "$C/ca.crt" 2>&1)" "sent 5242880" \
+    "a TLS h2 client sends 5 MB and leaves without reading the echo"
+sleep 1
+t0=$(cpu)
+sleep 2
+num_between $(($(cpu) - t0)) 0 50 "... the daemon does not spin on the dead connection"
+is "$(tcurl --http2 -o /dev/null -w '%{http_code}' "$S/")" 200 "... and serves"
+
 # --- the access log ------------------------------------------------------------------
 # Log lines are buffered per worker: flush them.
 "${HTTPQCTL:-$HQ_TESTS/../src/httpqctl}" -s "$HQ_CTL" flush logbuffer >/dev/null 2>&1
@@ -142,6 +274,63 @@ like "$(wait_log 'generation 2')" . "reload with http2.cleartext: false"
 printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' | raw >"$T/pri"
 is "$(resp_code "$T/pri")" 505 "cleartext off: the preface gets 505 again"
 is "$(tcurl --http2 -o /dev/null -w '%{http_version}' "$S/")" 2 "TLS h2 still served after the reload"
+
+# --- drain: SIGTERM with a stream in flight -----------------------------------------
+# The held client's connection predates the reload: it is still h2c.  Half
+# of its body comes after SIGTERM's GOAWAY; the echo ends whole.
+kill -TERM "$HQ_PID"
+echo go >"$T/hold"
+wait "$hp"
+like "$(cat "$T/hold.out")" '^goaway 0 1$' "SIGTERM: GOAWAY NO_ERROR with the last stream id"
+like "$(cat "$T/hold.out")" '^complete 200000$' \
+    "SIGTERM: the open stream (its body still coming) finishes whole"
+stop_httpqd
+
+# --- admission per stream, timers ----------------------------------------------------
+CONFIG2="
+server: { workers: 1 }
+iplisten: [127.0.0.1]
+http2: { cleartext: true }
+timeouts: { idle_connection: 2, header_wait: 1 }
+url_groups:
+  - { name: s, prefixes: [\"http://+:@PORT@/\"], queue: st }
+queues:
+  - { name: st, module: \"@TESTMODDIR@/stream.so\", length: 2 }
+"
+start_httpqd "$CONFIG2" || bail_out "httpqd did not start (2)"
+T=$HQ_DIR
+out=$(nghttp -n -s -m 6 "$(url /chunks)" 2>&1)
+is "$(printf '%s\n' "$out" | grep -c ' 200 ')" 2 \
+    "queue length 2: two of six streams answered 200 ..."
+is "$(printf '%s\n' "$out" | grep -c ' 503 ')" 4 \
+    "... the four others 503 on their own streams of the same connection"
+cat >"$T/stall.py" <<'PY'
+# h2c preface and SETTINGS, then (head) a HEADERS frame without END_HEADERS;
+# prints the seconds until the daemon closes and whether a GOAWAY came.
+import socket, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(20)
+msg = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\0\0\0\x04\0\0\0\0\0"
+if mode == "head":
+    msg += b"\0\0\x03\x01\0\0\0\0\x01" + b"\x82\x84\x86"
+s.sendall(msg)
+t, data = time.time(), b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print("%.1f %s" % (time.time() - t, b"\0\0\x08\x07\0\0\0\0\0" in data))
+PY
+set -- $("$H2PY" "$T/stall.py" "$HQ_PORT" idle)
+num_between "$1" 1.5 6 "idle_connection (2 s) closes an h2 connection without streams"
+is "$2" True "... with GOAWAY"
+log_mark
+set -- $("$H2PY" "$T/stall.py" "$HQ_PORT" head)
+num_between "$1" 0.5 5 "header_wait (1 s) closes a connection whose HEADERS never end"
+is "$2" True "... with GOAWAY"
+like "$(wait_log 'Timer_HeaderWait')" . "... logged Timer_HeaderWait"
 
 stop_httpqd
 done_testing
