@@ -217,14 +217,7 @@ io_result(struct hq_conn *c, int n, bool reading)
 		errno = EAGAIN;
 		return -1;
 	case SSL_ERROR_ZERO_RETURN:
-		if (reading)
-			return 0;
-		/* The peer's close_notify came and its socket is gone: a write
-		 * that took nothing is a failure, not 0 bytes written (which
-		 * hq_out_flush would retry for ever). */
-		c->tls_dead = true;
-		errno = EPIPE;
-		return -1;
+		return 0;
 	default:
 		c->tls_dead = true;
 		ERR_clear_error();
