@@ -337,9 +337,8 @@ lookup(const struct hq_conn *c, const httpq_request *r, uint64_t now)
 }
 
 bool
-hq_cache_serve(struct hq_conn *c)
+hq_cache_serve(struct hq_conn *c, httpq_request *r, hq_cache_emit emit)
 {
-	httpq_request *r = c->req;
 	struct entry *e;
 	uint64_t now = r->started_ms;
 	int status;
@@ -358,10 +357,10 @@ hq_cache_serve(struct hq_conn *c)
 	}
 	status = hq_cache_conditional(&r->head, e->etag, e->last_modified);
 	if (status == 304)
-		hq_response_stored(r, 304, e->head304, e->head304len, !e->has_server,
+		emit(r, 304, e->head304, e->head304len, !e->has_server,
 		    (now - e->created_ms) / 1000, NULL, 0);
 	else
-		hq_response_stored(r, 200, e->head, e->headlen, !e->has_server,
+		emit(r, 200, e->head, e->headlen, !e->has_server,
 		    (now - e->created_ms) / 1000, e->body, e->bodylen);
 	atomic_fetch_add_explicit(&e->hits, 1, memory_order_relaxed);
 	if (!atomic_load_explicit(&e->referenced, memory_order_relaxed))

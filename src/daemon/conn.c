@@ -648,7 +648,8 @@ request_start(struct hq_conn *c, size_t head_len)
 		conn_error(c, HQ_ERR_CONN_LIMIT, NULL); /* and close */
 		return;
 	}
-	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c) || !admit(c, r))
+	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c, r, hq_response_stored) ||
+	    !admit(c, r))
 		return;
 	request_handle(r);
 }
@@ -1329,7 +1330,8 @@ stream_start(struct hq_conn *c, httpq_request *r)
 		c->close_after = true; /* GOAWAY */
 		return;
 	}
-	if (!cook_path(c, r) || !route(c, r) || !admit(c, r))
+	if (!cook_path(c, r) || !route(c, r) || hq_cache_serve(c, r, hq_h2_stored) ||
+	    !admit(c, r))
 		return;
 	request_handle(r);
 }
@@ -1409,7 +1411,9 @@ stream_forget(struct hq_conn *c, httpq_request *r)
 /*
  * HTTP/2 or not, decided once, on the first bytes: ALPN said h2 (TLS), or
  * they are the client preface and h2c is on (prior knowledge).  False
- * while the first bytes could still be a preface.
+ * while the first bytes could still be a preface.  Its first 18 bytes
+ * decide: with them HTTP/1.1 would see a whole head ("PRI * HTTP/2.0") and
+ * answer 505; fewer cannot end a head.
  */
 static bool
 h2_detect(struct hq_conn *c)
@@ -1423,12 +1427,13 @@ h2_detect(struct hq_conn *c)
 	else if (!c->cfg->store->http2.cleartext ||
 	    memcmp(c->ibuf + c->ipos, preface, n) != 0)
 		h2 = false;
-	else if (have < 24)
+	else if (have < 18)
 		return false;
 	else
 		h2 = true;
 	c->h2_tried = true;
 	if (h2) {
+		c->state = HQ_C_IDLE; /* a head begun as HTTP/1.1 was the preface */
 		c->h2 = hq_h2_new(c, &h2_ops);
 		hq_stats_h2_conn(c->w->stats, true);
 	}
@@ -1485,7 +1490,8 @@ h2_after(struct hq_conn *c)
 		if (hq_h2_send(h) < 0)
 			c->close_after = true;
 		conn_flush(c);
-		if (!ran && (c->pending > 0 || !hq_h2_want_write(h)))
+		if (!ran && (c->pending > 0 || !hq_h2_want_write(h)) &&
+		    !hq_h2_writable(h))
 			break;
 		if (round == 8) {
 			/* Fair to the other connections: go on from the

@@ -145,6 +145,8 @@ hb_put(struct hq_h2s *s, const uint8_t *p, size_t n)
 
 	if (b->cap - b->len < n) {
 		b->cap = (b->len + n) * 2 + 256;
+		if (b->cap < 1024)
+			b->cap = 1024; /* most heads: one malloc */
 		b->p = xrealloc(b->p, b->cap);
 	}
 	memcpy(b->p + b->len, p, n);
@@ -716,6 +718,7 @@ stream_free(struct hq_h2 *h, struct hq_h2s *s)
 
 	if (s->started)
 		h->ops->done(h->c, r);
+	hq_cache_capture_drop(r);
 	if (!s->closed)
 		nghttp2_session_set_stream_user_data(h->s, s->id, NULL);
 	oq_clear(s);
@@ -946,6 +949,17 @@ hq_h2_run(struct hq_h2 *h)
 	return did;
 }
 
+/* A module waits for on_writable and its stream's queue has drained. */
+bool
+hq_h2_writable(const struct hq_h2 *h)
+{
+	for (const struct hq_h2s *s = h->streams; s != NULL; s = s->next)
+		if (s->r->writable_cb != NULL && s->r->owned && !s->r->aborted &&
+		    s->queued < HQ_OUT_LOWAT)
+			return true;
+	return false;
+}
+
 size_t
 hq_h2_streams(const struct hq_h2 *h)
 {
@@ -1049,24 +1063,43 @@ conn_specific(const char *n, size_t len)
 	return false;
 }
 
+/* A header list for nghttp2 (which copies it): in the struct for the
+ * usual head (NVB_INIT, on the stack, no malloc), else on the heap ({ 0 }:
+ * trailers, kept until they are sent). */
 struct nvb {
 	nghttp2_nv *nv;
 	size_t n, cap;
 	char *buf;                    /* lower-cased names and values */
 	size_t len, bcap;
+	nghttp2_nv nv0[24];
+	char buf0[2048];
 };
+#define NVB_INIT(b) ((b)->nv = (b)->nv0, (b)->cap = 24, (b)->buf = (b)->buf0, \
+	(b)->bcap = sizeof((b)->buf0), (b)->n = (b)->len = 0)
+
+static void *
+grow(void *p, const void *inl, size_t used, size_t cap)
+{
+	void *q = xmalloc(cap);
+
+	if (used > 0)
+		memcpy(q, p, used);
+	if (p != inl)
+		free(p);
+	return q;
+}
 
 static void
 nvb_add(struct nvb *b, const char *name, size_t nlen, const char *value, size_t vlen)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
-		b->nv = xrealloc(b->nv, b->cap * sizeof(*b->nv));
+		b->nv = grow(b->nv, b->nv0, b->n * sizeof(*b->nv), b->cap * sizeof(*b->nv));
 	}
 	if (b->bcap - b->len < nlen + vlen) {
 		/* offsets until the end: the buffer moves */
 		b->bcap = (b->len + nlen + vlen) * 2 + 256;
-		b->buf = xrealloc(b->buf, b->bcap);
+		b->buf = grow(b->buf, b->buf0, b->len, b->bcap);
 	}
 	for (size_t i = 0; i < nlen; i++) {
 		char ch = name[i];
@@ -1091,8 +1124,10 @@ nvb_fix(struct nvb *b)
 static void
 nvb_free(struct nvb *b)
 {
-	free(b->nv);
-	free(b->buf);
+	if (b->nv != b->nv0)
+		free(b->nv);
+	if (b->buf != b->buf0)
+		free(b->buf);
 }
 
 #define NVB_LIT(b, n, v, vl) nvb_add((b), (n), sizeof(n) - 1, (v), (vl))
@@ -1164,7 +1199,7 @@ int
 hq_h2_send_head(httpq_request *r, int status, const char *reason,
     const httpq_header *hd, size_t n, unsigned flags)
 {
-	struct nvb b = { 0 };
+	struct nvb b;
 	bool date = true, server = true, rid = true, more = flags & HTTPQ_SEND_MORE;
 	const char *idh = r->group ? r->group->sg->request_id_header : NULL;
 	int64_t cl = -1;
@@ -1176,6 +1211,7 @@ hq_h2_send_head(httpq_request *r, int status, const char *reason,
 		if (!hq_http1_field_name_ok(hd[i].name, hd[i].name_len) ||
 		    !hq_http1_field_value_ok(hd[i].value, hd[i].value_len))
 			return -1;
+	NVB_INIT(&b);
 	nvb_status(&b, status);
 	for (size_t i = 0; i < n; i++, hd++) {
 		if (conn_specific(hd->name, hd->name_len))
@@ -1320,12 +1356,64 @@ hq_h2_reset(httpq_request *r, bool refused)
 		    refused ? NGHTTP2_REFUSED_STREAM : NGHTTP2_INTERNAL_ERROR);
 }
 
+/* A response of the cache: its head as kept ("HTTP/1.1 200 OK\r\n" and
+ * "Name: value\r\n" lines, without framing), then Age, Date, Server (if
+ * server) and the length. */
+void
+hq_h2_stored(httpq_request *r, int status, const char *head, size_t headlen,
+    bool server, uint64_t age_s, const char *body, size_t bodylen)
+{
+	struct hq_h2s *s = r->h2s;
+	const char *p = memchr(head, '\n', headlen), *end = head + headlen;
+	struct nvb b;
+	char num[24];
+
+	r->status = status;
+	r->head_us = hq_mono_us(false);
+	r->head_sent = true;
+	r->resp_done = true;
+	r->resp_cl = (int64_t)bodylen;
+	s->eof = true;
+	if (!stream_live(r))
+		return;
+	NVB_INIT(&b);
+	nvb_status(&b, status);
+	for (p = p ? p + 1 : end; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon;
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		colon = memchr(p, ':', len);
+		if (colon != NULL && !conn_specific(p, (size_t)(colon - p))) {
+			const char *v = colon + 1;
+
+			while (v < p + len && (*v == ' ' || *v == '\t'))
+				v++;
+			nvb_add(&b, p, (size_t)(colon - p), v, (size_t)(p + len - v));
+		}
+		p = eol ? eol + 1 : end;
+	}
+	NVB_LIT(&b, "age", num, (size_t)snprintf(num, sizeof(num), "%llu",
+	    (unsigned long long)age_s));
+	nvb_ours(&b, r, true, server, false);
+	if (status != 304)
+		NVB_LIT(&b, "content-length", num, (size_t)snprintf(num, sizeof(num), "%zu",
+		    bodylen));
+	if (r->no_body || status == 304)
+		bodylen = 0;
+	r->resp_body = bodylen;
+	if (bodylen > 0)
+		oq_bytes(s, body, bodylen);
+	(void)submit(r, &b, bodylen > 0);
+}
+
 /* A daemon-made answer on the stream: the page response.c makes. */
 void
 hq_h2_error(httpq_request *r, enum hq_error e, const char *queue)
 {
 	struct hq_h2s *s = r->h2s;
-	struct nvb b = { 0 };
+	struct nvb b;
 	char body[1024], num[24];
 	const char *phrase;
 	size_t n = hq_response_error_page(r, e, queue, body, sizeof(body), &phrase);
@@ -1338,6 +1426,7 @@ hq_h2_error(httpq_request *r, enum hq_error e, const char *queue)
 	s->eof = true;
 	if (!stream_live(r))
 		return;
+	NVB_INIT(&b);
 	nvb_status(&b, r->status);
 	NVB_LIT(&b, "content-type", ct, sizeof(ct) - 1);
 	nvb_ours(&b, r, true, true, true);

@@ -858,6 +858,7 @@ void hq_h2_drain(struct hq_h2 *h);            /* GOAWAY: no new streams */
 void hq_h2_close(struct hq_h2 *h);            /* connection gone: abort all */
 size_t hq_h2_streams(const struct hq_h2 *h);  /* stream objects alive */
 bool hq_h2_owned(const struct hq_h2 *h);      /* a module holds a request */
+bool hq_h2_writable(const struct hq_h2 *h);   /* an on_writable is due */
 enum hq_h2_wait hq_h2_waiting(struct hq_h2 *h, bool *progress);
 uint64_t hq_h2_queued(const struct hq_h2 *h);
 httpq_request *hq_h2_request(struct hq_h2 *h, uint64_t id);
@@ -874,6 +875,9 @@ int hq_h2_send_trailers(httpq_request *r, const httpq_header *t, size_t n);
 void hq_h2_end(httpq_request *r);
 void hq_h2_reset(httpq_request *r, bool refused);
 void hq_h2_error(httpq_request *r, enum hq_error e, const char *queue);
+/* A response of the cache on the stream (as hq_response_stored). */
+void hq_h2_stored(httpq_request *r, int status, const char *head, size_t headlen,
+    bool server, uint64_t age_s, const char *body, size_t bodylen);
 
 /* response.c */
 void hq_out_append(struct hq_conn *c, const void *p, size_t n);
@@ -899,7 +903,11 @@ void hq_response_stored(httpq_request *r, int status, const char *head,
 /* cache.c -- the response cache (one table, read-locked on hits) */
 /* Worker: answers c->req (routed, not admitted) from the cache; true if
  * it did (a hit), false to go on to the queue.  Counts hits and misses. */
-bool hq_cache_serve(struct hq_conn *c);
+/* How a hit is sent (under the table's read lock): hq_response_stored
+ * (HTTP/1.1) or hq_h2_stored (a stream), as the caller hands it down. */
+typedef void (*hq_cache_emit)(httpq_request *r, int status, const char *head,
+    size_t headlen, bool server, uint64_t age_s, const char *body, size_t bodylen);
+bool hq_cache_serve(struct hq_conn *c, httpq_request *r, hq_cache_emit emit);
 /* api->cache_policy(): starts (or, nocache, drops) r's capture. */
 int hq_cache_mark(httpq_request *r, int policy, uint32_t ttl);
 /* What the module sends, as it sends it (request.c); a capture that

@@ -253,6 +253,7 @@ response_ended(httpq_request *r)
 
 	if (r->h2s != NULL) {
 		hq_h2_end(r);
+		hq_cache_capture_end(r);
 		r->resp_done = true;
 		hq_conn_stream_done(r);
 		return;
@@ -325,6 +326,7 @@ api_send_body(httpq_request *r, const void *data, size_t len, unsigned flags)
 	if (r->h2s != NULL) {
 		if (hq_h2_send_body(r, data, len, flags) < 0)
 			return -1;
+		hq_cache_capture_body(r, data, len, flags);
 		if (!(flags & HTTPQ_SEND_MORE))
 			response_ended(r);
 		return 0;
@@ -351,6 +353,9 @@ api_send_file(httpq_request *r, int fd, uint64_t offset, uint64_t len, unsigned 
 	struct hq_conn *c = r->c;
 
 	if (r->h2s != NULL) {
+		/* read for the cache before the stream owns (or closes) fd */
+		if (r->cap != NULL && r->head_sent && !r->resp_done)
+			hq_cache_capture_file(r, fd, offset, len, flags);
 		if (hq_h2_send_file(r, fd, offset, len, flags) < 0)
 			return -1;
 		if (!(flags & HTTPQ_SEND_MORE))
@@ -385,6 +390,8 @@ api_send_trailers(httpq_request *r, const httpq_header *t, size_t n)
 	if (r->h2s != NULL) {
 		if (hq_h2_send_trailers(r, t, n) < 0)
 			return -1;
+		if (n > 0)
+			hq_cache_capture_drop(r); /* trailers are not kept */
 		response_ended(r);
 		return 0;
 	}
@@ -598,8 +605,6 @@ api_cache_policy(httpq_request *r, int policy, uint32_t ttl_s)
 {
 	if (!live(r) || r->head_sent)
 		return -1;
-	if (r->h2s != NULL)
-		return 0; /* HTTP/2 responses are not kept (yet) */
 	return hq_cache_mark(r, policy, ttl_s);
 }
 

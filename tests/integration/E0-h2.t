@@ -4,7 +4,8 @@
 # sample module's GET, HEAD and POST echo (a 5 MB streamed POST) over h2;
 # nghttp: trailers both ways, many concurrent streams, version() == 20,
 # post() from a thread, send_file, a module that finishes without answering;
-# the access log says HTTP/2.0; an attached process answers an h2 request; a
+# the access log says HTTP/2.0; attached processes answer h2 requests (and
+# stream a 5 MB body back through httpq-echo-client); a
 # reload with http2.cleartext: false refuses the preface (505) again;
 # servicestate counts HTTP/2.0; a TLS client that leaves with output queued
 # (close_notify) does not make the daemon spin; SIGTERM: GOAWAY, the open
@@ -34,10 +35,12 @@ url_groups:
     queue: q
     access_log: { path: @DIR@/access.log, fields: [cs-method, cs-uri-stem, sc-status, cs-version] }
   - { name: s, prefixes: [\"http://+:$P4/\"], queue: st }
+  - { name: c, prefixes: [\"http://+:$P4/c/\"], queue: counter }
   - { name: app, prefixes: [\"http://+:@PORT@/app/\"], queue: app }
 queues:
   - { name: q, module: sample, length: 1000 }
   - { name: st, module: \"@TESTMODDIR@/stream.so\" }
+  - { name: counter, module: \"@TESTMODDIR@/counter.so\" }
   - { name: app, attach: { user: root } }
 sslcerts:
   - { ipport: \"0.0.0.0:@PORT2@\", certfile: $C/localhost.crt, keyfile: $C/localhost.key }
@@ -116,6 +119,21 @@ like "$(nghttp -v "http://127.0.0.1:$P4/short" 2>&1)" 'RST_STREAM' \
 is "$(nghttp "http://127.0.0.1:$P4/info" 2>&1 | grep -c '^method=GET')" 1 \
     "the connection serves again after those"
 
+# --- the response cache over h2 --------------------------------------------------------
+hdr() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -n1; }
+C4="http://127.0.0.1:$P4/c"
+hq_curl --http2-prior-knowledge -D "$T/c1.h" -o "$T/c1.b" "$C4/a"
+is "$(hdr "$T/c1.h" X-Call)" 1 "cache: h2 GET /c/a calls the module"
+hq_curl --http2-prior-knowledge -D "$T/c2.h" -o "$T/c2.b" "$C4/a"
+is "$(hdr "$T/c2.h" X-Call)" 1 "cache: the second h2 GET is answered from the entry"
+like "$(hdr "$T/c2.h" age)" '^[0-9]+$' "... with an age field"
+is "$(cat "$T/c2.b")" "call=1 path=/c/a" "... and the body"
+hq_curl -D "$T/c3.h" -o /dev/null "$C4/a"
+is "$(hdr "$T/c3.h" X-Call)" 1 "cache: an HTTP/1.1 GET gets the entry an h2 response made"
+hq_curl -o /dev/null "$C4/b"
+hq_curl --http2-prior-knowledge -D "$T/c4.h" -o /dev/null "$C4/b"
+is "$(hdr "$T/c4.h" X-Call)" 2 "cache: an h2 GET gets the entry an HTTP/1.1 response made"
+
 # --- an attached process answers an h2 request ------------------------------------
 "$HQ_PYTHON" -S "$QC" "$HQ_QSOCK" app serve >"$T/qc.out" 2>&1 &
 qc=$!
@@ -127,6 +145,19 @@ done
 is "$(hq_curl --http2-prior-knowledge "$(url /app/x?y=1)")" "hello /app/x?y=1 from $qc" \
     "an attached process answers an h2 request"
 kill "$qc" 2>/dev/null
+# contrib/httpq-echo-client (libhttpq) echoes a body as it streams in: the
+# daemon returns its send credit through pending() and on_writable().
+ECHO="$HQ_BUILDDIR/contrib/httpq-echo-client"
+"$ECHO" -s "$HQ_QSOCK" -o app >"$T/echo.out" 2>&1 &
+ec=$!
+bg_started $ec
+_end=$(($(date +%s) + 10))
+until grep -Eq '^ready|httpq-echo-client:' "$T/echo.out" 2>/dev/null || [ "$(date +%s)" -gt "$_end" ]; do
+	sleep 0.05
+done
+hq_curl --http2-prior-knowledge -o "$T/echo.b" --data-binary @"$T/big.in" "$(url /app/e)"
+file_is "$T/echo.b" "$T/big.in" "httpq-echo-client streams a 5 MB h2 POST back (on_writable)"
+kill "$ec" 2>/dev/null
 
 # --- a client held on an h2 connection: servicestate, then a drain ------------------
 H2PY=$HQ_PYTHON
@@ -256,6 +287,49 @@ sleep 2
 num_between $(($(cpu) - t0)) 0 50 "... the daemon does not spin on the dead connection"
 is "$(tcurl --http2 -o /dev/null -w '%{http_code}' "$S/")" 200 "... and serves"
 
+# --- the preface in two parts ----------------------------------------------------------
+cat >"$T/split.py" <<'PY'
+# h2c whose preface comes in two writes: its first 18 bytes are a whole
+# HTTP/1.1 head ("PRI * HTTP/2.0"), which must not be answered 505.
+import socket, sys, time
+import h2.connection, h2.config, h2.events
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+data = c.data_to_send()
+s.sendall(data[:int(sys.argv[2])])
+time.sleep(0.3)     # two TCP segments, two reads
+s.sendall(data[int(sys.argv[2]):])
+c.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", "http"),
+    (":authority", "127.0.0.1")], end_stream=True)
+s.sendall(c.data_to_send())
+status, body = b"", b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    try:
+        evs = c.receive_data(d)
+    except Exception:
+        print("not h2:", d[:12])
+        sys.exit(0)
+    for e in evs:
+        if isinstance(e, h2.events.ResponseReceived):
+            status = dict(e.headers)[b":status"]
+        elif isinstance(e, h2.events.DataReceived):
+            body += e.data
+        elif isinstance(e, h2.events.StreamEnded):
+            print(status.decode(), body.decode().strip())
+            sys.exit(0)
+    s.sendall(c.data_to_send())
+print("closed")
+PY
+for cut in 5 18 20; do
+	is "$("$H2PY" "$T/split.py" "$HQ_PORT" $cut 2>&1)" "200 Hey! You hit the server" \
+	    "h2c: the preface split after $cut bytes"
+done
+
 # --- the access log ------------------------------------------------------------------
 # Log lines are buffered per worker: flush them.
 "${HTTPQCTL:-$HQ_TESTS/../src/httpqctl}" -s "$HQ_CTL" flush logbuffer >/dev/null 2>&1
@@ -284,7 +358,14 @@ wait "$hp"
 like "$(cat "$T/hold.out")" '^goaway 0 1$' "SIGTERM: GOAWAY NO_ERROR with the last stream id"
 like "$(cat "$T/hold.out")" '^complete 200000$' \
     "SIGTERM: the open stream (its body still coming) finishes whole"
-stop_httpqd
+# The SIGTERM is sent: no second one (stop_httpqd), which may come while
+# the daemon is exiting.
+hq_wait_gone "$HQ_PID" 10
+wait "$HQ_PID"
+is $? 0 "httpqd exited with status 0 after the drain"
+unlike "$(grep -E 'Sanitizer|runtime error:' "$T/httpqd.log" | head -5)" '.' \
+    "no sanitizer report in the daemon log"
+HQ_PID=
 
 # --- admission per stream, timers ----------------------------------------------------
 CONFIG2="
