@@ -110,7 +110,7 @@ static const struct row {
 	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k colour=red", 2, 0,
 	  "add sslcert: unknown key \"colour\" (known keys: ipport, hostnameport, "
 	  "certfile, keyfile, chainfile, clientcert, cafile, ocsp_staple, "
-	  "min_protocol)" },
+	  "min_protocol, http2)" },
 	{ "delete sslcert ipport=a:1 certfile=/c", 2, 0, "delete sslcert: unknown "
 	  "key \"certfile\" (known keys: ipport, hostnameport)" },
 	{ "show urlacl user=x", 2, 0, "show urlacl: unknown key \"user\" "
