@@ -1506,6 +1506,12 @@ h2_after(struct hq_conn *c)
 	if (c->closed)
 		hq_h2_run(h); /* the aborts; the streams done with go */
 	c->in_callback--;
+	/* Without streams or output, an idle HTTP/2 connection gives its
+	 * buffers back, as an HTTP/1.1 one does between requests. */
+	if (!c->closed && c->pending == 0 && hq_h2_streams(h) == 0) {
+		ibuf_release(c);
+		hq_out_reset(c);
+	}
 	if (!c->closed) {
 		read_enable(c, c->pending < HQ_OUT_PIPELINE_MAX && hq_h2_readable(h));
 		if (c->ssl != NULL)

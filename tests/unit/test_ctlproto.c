@@ -111,6 +111,9 @@ static const struct row {
 	  "add sslcert: unknown key \"colour\" (known keys: ipport, hostnameport, "
 	  "certfile, keyfile, chainfile, clientcert, cafile, ocsp_staple, "
 	  "min_protocol, http2)" },
+	/* netsh's disablehttp2 (issue 12) */
+	{ "add sslcert ipport=a:1 certfile=/c keyfile=/k http2=false", 0,
+	  HQ_CTL_ADD_SSLCERT, "|ipport=a:1|certfile=/c|keyfile=/k|http2=false" },
 	{ "delete sslcert ipport=a:1 certfile=/c", 2, 0, "delete sslcert: unknown "
 	  "key \"certfile\" (known keys: ipport, hostnameport)" },
 	{ "show urlacl user=x", 2, 0, "show urlacl: unknown key \"user\" "
