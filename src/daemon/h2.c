@@ -696,7 +696,9 @@ hq_h2_new(struct hq_conn *c, const struct hq_h2_ops *ops)
 	nghttp2_option_set_max_settings(opt, 32);
 #endif
 #ifdef HAVE_NGHTTP2_OPTION_SET_MAX_CONTINUATIONS
-	nghttp2_option_set_max_continuations(opt, 16 + cf->max_header_list_size / 4096);
+	/* A backstop above on_begin_frame's own count: nghttp2's limit ends the
+	 * session without a GOAWAY, ours sends ENHANCE_YOUR_CALM first. */
+	nghttp2_option_set_max_continuations(opt, 2 * (16 + cf->max_header_list_size / 4096));
 #endif
 	if (nghttp2_session_server_new2(&h->s, cb, h, opt) != 0)
 		hq_fatal("nghttp2: out of memory");
