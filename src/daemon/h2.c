@@ -260,6 +260,9 @@ head_build(struct hq_h2s *s)
 		if (f.name.n == 14 && memcmp(f.name.p, "content-length", 14) == 0 &&
 		    !parse_len(f.value, &hd->content_length))
 			s->herr = HQ_ERR_BAD_CONTENT_LENGTH;
+		if (f.name.n == 6 && memcmp(f.name.p, "expect", 6) == 0 &&
+		    f.value.n == 12 && hq_mem_eq_nocase(f.value.p, "100-continue", 12))
+			hd->expect_continue = true;
 		out[k++] = f;
 	}
 	hd->headers = out;
@@ -1175,6 +1178,27 @@ stream_live(const httpq_request *r)
 	const struct hq_h2s *s = r->h2s;
 
 	return !s->closed && !r->c->closed && !s->h->dead;
+}
+
+/* read_body() on a request that carries "expect: 100-continue" and whose
+ * body has not begun: a non-final 100 HEADERS, once (RFC 9110 10.1.1), as
+ * HTTP/1.1's "100 Continue"; none once the response head is out. */
+void
+hq_h2_want_body(httpq_request *r)
+{
+	struct hq_h2s *s = r->h2s;
+	struct nvb b;
+
+	if (!r->head.expect_continue || r->continue_sent || r->head_sent ||
+	    s->body_end || r->body_seen > 0 || !stream_live(r))
+		return;
+	r->continue_sent = true;
+	NVB_INIT(&b);
+	nvb_status(&b, 100);
+	nvb_fix(&b);
+	(void)nghttp2_submit_headers(s->h->s, NGHTTP2_FLAG_NONE, s->id, NULL, b.nv, b.n,
+	    NULL);
+	nvb_free(&b);
 }
 
 /* Submits the head; with a body to come, the DATA provider reads the

@@ -919,6 +919,7 @@ httpq_request *hq_h2_request(struct hq_h2 *h, uint64_t id);
 void hq_h2_each_owned(struct hq_h2 *h, void (*fn)(struct hq_conn *, httpq_request *));
 /* On a stream's request (r->h2s != NULL). */
 void hq_h2_release(httpq_request *r);
+void hq_h2_want_body(httpq_request *r);     /* read_body(): 100 if expected */
 uint64_t hq_h2_bytes_out(const httpq_request *r);
 size_t hq_h2_pending(const httpq_request *r);
 int hq_h2_send_head(httpq_request *r, int status, const char *reason,

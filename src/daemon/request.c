@@ -229,10 +229,12 @@ api_read_body(httpq_request *r, httpq_body_cb cb, void *arg)
 	r->body_reading = true;
 	r->body_cb = cb;
 	r->body_arg = arg;
-	if (r->h2s != NULL)
+	if (r->h2s != NULL) {
+		hq_h2_want_body(r);
 		hq_conn_kick(r->c);
-	else
+	} else {
 		hq_conn_want_body(r->c);
+	}
 	return 0;
 }
 

@@ -30,6 +30,8 @@ Scenarios (numbers as in the defences of the HTTP/2 contract):
                      server's SETTINGS (--after-ack: after), then --after
   get                a plain request (--method, --header, --body-file)
   priority           PRIORITY frames and HEADERS with priorities, --streams
+  expect             a POST with expect: 100-continue whose --body-file goes
+                     out only after a 100 (or --wait seconds)
 """
 import argparse
 import sys
@@ -346,6 +348,28 @@ def get(a):
     verdict(p, sid)
 
 
+# Expect: 100-continue ----------------------------------------------------------
+def expect(a):
+    """HEADERS with expect: 100-continue and no END_STREAM; the body only
+    after a 100 came (or --wait seconds passed without one), then its
+    answer: "informational" is what came before the body was sent."""
+    p = peer(a)
+    with open(a.body_file, "rb") as f:
+        body = f.read()
+    extra = [("expect", "100-continue"), ("content-length", str(len(body)))]
+    sid = p.request(method="POST", path=a.path, extra=extra, end_stream=False)
+    st = p.stream(sid)
+    p.pump(lambda q: st.informational or st.done(), timeout=a.wait)
+    out("informational", " ".join(map(str, st.informational)) or "none")
+    if not st.done():
+        p.send(h.data(sid, body, end=True))
+    p.wait_streams([sid])
+    out("status", st.status)
+    out("echo", "same" if bytes(st.body) == body else "differs (%d bytes)" % len(st.body))
+    out("informational_after", " ".join(map(str, st.informational)) or "none")
+    verdict(p)
+
+
 # priorities: accepted and ignored --------------------------------------------
 def prio(a):
     """PRIORITY frames on idle streams, HEADERS with the PRIORITY flag and
@@ -375,7 +399,7 @@ SCENARIOS = {"rapid-reset": rapid_reset, "continuation": continuation,
              "hpack-bomb": hpack_bomb, "hpack-table": hpack_table, "flood": flood,
              "zero-window": zero_window, "queue503": queue503, "refused": refused,
              "get": get, "priority": prio, "reset-one": reset_one,
-             "close-notify": close_notify}
+             "close-notify": close_notify, "expect": expect}
 
 
 def main():
@@ -399,6 +423,8 @@ def main():
     ap.add_argument("--method", default="GET")
     ap.add_argument("--header", action="append", default=[], help="NAME: VALUE (get)")
     ap.add_argument("--body-file", default=None, help="the request body (get)")
+    ap.add_argument("--wait", type=float, default=5.0,
+                    help="seconds to wait for a 100 before sending the body (expect)")
     ap.add_argument("--save", default=None, help="where the response body goes (get)")
     a = ap.parse_args()
     try:

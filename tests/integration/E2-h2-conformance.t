@@ -110,6 +110,20 @@ count=2
 [x-other]=[yes]
 x-sum=42" "request trailers (HEADERS after DATA) reach trailer() and trailer_at(), after the body"
 
+# --- Expect: 100-continue ------------------------------------------------------------
+# The client holds its body until a 100 comes (the peer waits 10 s at most):
+# the sample module's read_body() is what sends it, once.
+head -c 5000 /dev/urandom >"$T/ebody"
+"$PY" "$PEER" expect --port "$HQ_PORT" --path /echo/ --body-file "$T/ebody" --wait 10 >"$T/expect" 2>&1
+is "$(fact "$T/expect" informational)" "100" \
+    "expect: 100-continue without END_STREAM: a non-final :status 100 before any DATA"
+is "$(fact "$T/expect" status) $(fact "$T/expect" echo) $(fact "$T/expect" informational_after)" \
+    "200 same 100" "  then the body, echoed whole, and only one 100"
+"$PY" "$PEER" get --port "$HQ_PORT" --method POST --path /echo/ --header "expect: 100-continue" \
+    --body-file "$T/ebody" >"$T/expect2" 2>&1
+is "$(fact "$T/expect2" status) $(fact "$T/expect2" body_bytes)" "200 5000" \
+    "  a body sent at once with the HEADERS: no wait, echoed"
+
 # --- HEAD and 304 -------------------------------------------------------------------
 "$PY" "$PEER" get --port "$HQ_PORT" --method HEAD --path /echo/ >"$T/head" 2>&1
 is "$(fact "$T/head" status) $(fact "$T/head" body_bytes)" "200 0" \
