@@ -70,6 +70,7 @@ struct hq_h2s {
 	struct h2seg *segs;
 	size_t nsegs, seg0, capsegs;
 	uint64_t queued;              /* response bytes not yet framed */
+	struct nvb *held;             /* a head waiting for its framing */
 	nghttp2_nv *tnv;              /* trailers to send, or NULL */
 	size_t ntnv;
 	char *tbuf;
@@ -105,6 +106,8 @@ struct hq_h2 {
 	bool dead : 1;                /* the session failed: close */
 	bool progress : 1;            /* DATA received or sent since asked */
 };
+
+static void head_drop(struct hq_h2s *s);
 
 static struct hq_h2s *
 stream_of(struct hq_h2 *h, int32_t id)
@@ -734,6 +737,7 @@ stream_free(struct hq_h2 *h, struct hq_h2s *s)
 	free(s->tb.p);
 	free(s->hf);
 	free(s->ib);
+	head_drop(s);
 	free(s->tnv);
 	free(s->tbuf);
 	free(s);
@@ -1219,6 +1223,57 @@ submit(httpq_request *r, struct nvb *b, bool body)
 	return 0;
 }
 
+/*
+ * A head the module sent with MORE and without Content-Length waits for
+ * the first body call (as HTTP/1.1's head_open): if that call ends the
+ * response, the head says how long the body is; else it goes without.
+ * nghttp2 copies the list at submit: until then it lives on the heap.
+ */
+static void
+head_hold(struct hq_h2s *s, struct nvb *b)
+{
+	struct nvb *k = xmalloc(sizeof(*k));
+
+	*k = *b;
+	if (b->nv == b->nv0)
+		k->nv = k->nv0;
+	if (b->buf == b->buf0)
+		k->buf = k->buf0;
+	s->held = k;
+}
+
+static void
+head_drop(struct hq_h2s *s)
+{
+	if (s->held == NULL)
+		return;
+	nvb_free(s->held);
+	free(s->held);
+	s->held = NULL;
+}
+
+/* The first body call (n bytes, final: it ends the response). */
+static int
+head_release(httpq_request *r, uint64_t n, bool final)
+{
+	struct hq_h2s *s = r->h2s;
+	struct nvb *b = s->held;
+	char num[24];
+	int rc;
+
+	if (b == NULL)
+		return 0;
+	s->held = NULL;
+	if (final) {
+		r->resp_cl = (int64_t)(r->resp_body + n);
+		NVB_LIT(b, "content-length", num, (size_t)snprintf(num, sizeof(num), "%lld",
+		    (long long)r->resp_cl));
+	}
+	rc = submit(r, b, !r->no_body && !(final && r->resp_body + n == 0));
+	free(b);
+	return rc;
+}
+
 int
 hq_h2_send_head(httpq_request *r, int status, const char *reason,
     const httpq_header *hd, size_t n, unsigned flags)
@@ -1265,7 +1320,9 @@ hq_h2_send_head(httpq_request *r, int status, const char *reason,
 		NVB_LIT(&b, "content-length", num,
 		    (size_t)snprintf(num, sizeof(num), "%lld", (long long)cl));
 	r->resp_cl = cl;
-	if (submit(r, &b, more && !r->no_body) < 0)
+	if (more && cl < 0 && status != 204 && status != 304)
+		head_hold(r->h2s, &b);
+	else if (submit(r, &b, more && !r->no_body) < 0)
 		return -1;
 	if (flags & HTTPQ_SEND_DISCONNECT)
 		hq_h2_drain(r->h2s->h);
@@ -1280,6 +1337,8 @@ static int
 body_begin(httpq_request *r, uint64_t n, unsigned flags)
 {
 	if (!r->owned || r->aborted || r->resp_done || !r->head_sent || !stream_live(r))
+		return -1;
+	if (r->h2s->held != NULL && head_release(r, n, !(flags & HTTPQ_SEND_MORE)) < 0)
 		return -1;
 	if (r->resp_cl >= 0 && r->resp_body + n > (uint64_t)r->resp_cl)
 		return -1;
