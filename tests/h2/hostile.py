@@ -14,6 +14,8 @@ Scenarios (numbers as in the defences of the HTTP/2 contract):
   rapid-reset     1. HEADERS + RST_STREAM(CANCEL) pairs, --count of them
   reset-one       1. one stream reset while its request is held, then
                      --after on the same connection
+  reset-held      1. --streams held streams reset at once, then --after on the
+                     same connection until it is served
   close-notify       TLS peers that close (close_notify, FIN) with answers
                      on their way, --count of them
   continuation    2. a HEADERS without END_HEADERS, then CONTINUATION frames
@@ -126,6 +128,38 @@ def reset_one(a):
             break
         time.sleep(0.05)
     out("after", p.stream(sid2).status)
+    out("after_seconds", "%.2f" % (time.monotonic() - t0))
+    verdict(p)
+
+
+def reset_held(a):
+    """--streams GETs of --path (a module that sends its head at once and
+    lets an aborted request go only some time after on_abort), reset
+    (CANCEL) once every head came; then a GET of --after on the same
+    connection at once ("during": its fate), and again every 0.1 s until
+    one is answered ("after", "after_seconds": since the resets)."""
+    p = peer(a)
+    if not p.handshake():
+        sys.exit("no handshake: " + p.describe())
+    sids = [p.request(path=a.path) for _ in range(a.streams)]
+    p.pump(lambda q: q.ended() or all(q.stream(s).status for s in sids), timeout=a.timeout)
+    out("heads", sum(1 for s in sids if p.stream(s).status == 200))
+    p.send(b"".join(h.rst_stream(s, 8) for s in sids))
+    t0 = time.monotonic()
+
+    def one():
+        sid = p.request(path=a.after)
+        p.wait_streams([sid])
+        st = p.stream(sid)
+        return str(st.status) if st.rst is None else "rst " + h.error_name(st.rst)
+    out("during", one())
+    meanwhile(a)
+    while True:
+        k = one()
+        if k != "rst REFUSED_STREAM" or time.monotonic() - t0 > a.timeout or p.ended():
+            break
+        time.sleep(0.1)
+    out("after", k)
     out("after_seconds", "%.2f" % (time.monotonic() - t0))
     verdict(p)
 
@@ -399,7 +433,8 @@ SCENARIOS = {"rapid-reset": rapid_reset, "continuation": continuation,
              "hpack-bomb": hpack_bomb, "hpack-table": hpack_table, "flood": flood,
              "zero-window": zero_window, "queue503": queue503, "refused": refused,
              "get": get, "priority": prio, "reset-one": reset_one,
-             "close-notify": close_notify, "expect": expect}
+             "close-notify": close_notify, "expect": expect,
+             "reset-held": reset_held}
 
 
 def main():

@@ -48,6 +48,7 @@ url_groups:
   - { name: hello, prefixes: [\"http://+:@PORT@/\", \"https://+:@PORT2@/\"], queue: hello }
   - { name: held, prefixes: [\"http://+:@PORT@/held/\"], queue: held }
   - { name: one, prefixes: [\"http://+:@PORT@/one/\"], queue: one }
+  - { name: linger, prefixes: [\"http://+:@PORT@/linger/\"], queue: linger }
   - { name: slow, prefixes: [\"http://+:@PORT@/slow/\", \"https://+:@PORT2@/slow/\"], queue: slow }
   - { name: echo, prefixes: [\"http://+:@PORT@/echo/\"], queue: sample }
   - { name: big, prefixes: [\"http://+:@PORT@/files/\"], queue: files }
@@ -55,6 +56,9 @@ queues:
   - { name: hello, module: hello }
   - { name: held, module: \"@TESTMODDIR@/hold.so\", length: 3, options: { hold_ms: 2000 } }
   - { name: one, module: \"@TESTMODDIR@/hold.so\", length: 1, options: { hold_ms: 10000 } }
+  # heads at once; an aborted request is finished 3 s after its on_abort
+  - { name: linger, module: \"@TESTMODDIR@/hold.so\", length: 100,
+      options: { hold_ms: 60000, early_head: 1, linger_ms: 3000 } }
   - { name: slow, module: \"@TESTMODDIR@/hold.so\", length: 1000, options: { hold_ms: 1500 } }
   - { name: sample, module: sample }
   - { name: files, module: static, options: { root: $C/www } }
@@ -144,6 +148,19 @@ is "$(fact goaway)" none "1 one reset: no GOAWAY"
 # A few resets are normal browsing: no GOAWAY.
 hostile rapid-reset --count 5 --path /slow/ --timeout 3
 is "$(fact goaway)" none "1 five resets: no GOAWAY"
+# A reset stream keeps its place against max_concurrent_streams (10) until
+# its module finishes it: ten held streams reset at once, the module lets
+# them go 3 s after on_abort; until then a new stream on that connection
+# gets RST_STREAM REFUSED_STREAM (no more module work in parallel than the
+# limit), then it is served.
+hostile reset-held --streams 10 --path /linger/ --after /
+is "$(fact heads)" 10 "1 ten streams held by a module slow to let go (heads out)"
+is "$(fact during)" "rst REFUSED_STREAM" \
+    "  reset: they keep their places until it finishes, a new stream is refused"
+is "$(fact meanwhile)" 200 "  another connection is served meanwhile"
+is "$(fact after)" 200 "  once the module finished them, a new stream on the connection is served"
+num_between "$(fact after_seconds)" 2 20 "  not before (2 s of the module's 3 s; $(fact after_seconds) s)"
+is "$(fact goaway)" none "  and no GOAWAY"
 
 # --- TLS peers gone with answers on their way ------------------------------
 # Fifty TLS connections each send ten GETs, then close_notify and close at

@@ -16,6 +16,12 @@
  * the others wait in arrival order: an application that takes hold_ms per
  * request and drains its queue at 1000 / hold_ms requests per second and
  * worker (contrib/bench -m overload).
+ *
+ * With the option early_head: 1, the head (Content-Length: 5) goes out at
+ * once and only the body waits: a client sees that the module has the
+ * request.  With linger_ms: N, an aborted request is finished only N ms
+ * after on_abort (a module slow to let go): E1 shows that a reset stream
+ * keeps its place against max_concurrent_streams until then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +31,9 @@
 struct hold {
 	const struct httpq_api *api;
 	uint64_t hold_ms;
+	uint64_t linger_ms;
 	int serial;
+	int early_head;
 };
 
 /* One held request.  Freed by whichever of release paths runs last. */
@@ -33,6 +41,9 @@ struct held {
 	const struct httpq_api *api;
 	int sending; /* inside send_*: an abort now is handled after it returns */
 	int aborted;
+	int lingering; /* aborted, to be finished by linger_fire */
+	int early;     /* the head is out */
+	uint64_t linger_ms;
 	int done;    /* the request was released (response ended or finish()) */
 	/* serial: */
 	httpq_request *req;
@@ -88,6 +99,16 @@ query_ms(httpq_str q, uint64_t *out)
 }
 
 static void
+linger_fire(httpq_request *req, void *arg)
+{
+	struct held *h = arg;
+
+	h->done = 1;
+	h->api->finish(req);
+	free(h);
+}
+
+static void
 hold_abort(httpq_request *req, void *arg)
 {
 	struct held *h = arg;
@@ -108,6 +129,11 @@ hold_abort(httpq_request *req, void *arg)
 	h->aborted = 1;
 	if (h->sending)
 		return; /* hold_fire() finishes once send_* returns */
+	if (!h->done && h->linger_ms > 0 &&
+	    h->api->defer(req, h->linger_ms, linger_fire, h) == 0) {
+		h->lingering = 1;
+		return;
+	}
 	if (!h->done) {
 		h->done = 1;
 		h->api->finish(req);
@@ -125,10 +151,13 @@ hold_fire(httpq_request *req, void *arg)
 	};
 	struct held *h = arg;
 	const struct httpq_api *api = h->api;
-	int rc;
+	int rc = 0;
 
+	if (h->lingering)
+		return; /* linger_fire finishes it */
 	h->sending = 1;
-	rc = api->send_head(req, 200, NULL, hdrs, 2, HTTPQ_SEND_MORE);
+	if (!h->early)
+		rc = api->send_head(req, 200, NULL, hdrs, 2, HTTPQ_SEND_MORE);
 	if (rc == 0 && !h->aborted)
 		rc = api->send_body(req, body, sizeof(body) - 1, 0);
 	h->sending = 0;
@@ -193,6 +222,15 @@ hold_init(const struct httpq_api *api, httpq_ctx *ctx, void **state)
 	s->hold_ms = ms;
 	opt = api->option(ctx, "serial");
 	s->serial = opt != NULL && strcmp(opt, "1") == 0;
+	opt = api->option(ctx, "early_head");
+	s->early_head = opt != NULL && strcmp(opt, "1") == 0;
+	opt = api->option(ctx, "linger_ms");
+	if (opt != NULL && parse_ms(opt, strlen(opt), &s->linger_ms) != 0) {
+		api->log(ctx, HTTPQ_LOG_ERR,
+		    "linger_ms: expected a number of milliseconds, got \"%s\"", opt);
+		free(s);
+		return -1;
+	}
 	*state = s;
 	return 0;
 }
@@ -212,6 +250,20 @@ hold_handle(void *state, httpq_request *req)
 		return;
 	}
 	h->api = api;
+	h->linger_ms = s->linger_ms;
+	if (s->early_head && !s->serial) {
+		static const httpq_header eh[] = {
+			{ "Content-Type", 12, "text/plain", 10 },
+			{ "Content-Length", 14, "5", 1 },
+		};
+
+		h->early = 1;
+		if (api->send_head(req, 200, NULL, eh, 2, HTTPQ_SEND_MORE) != 0) {
+			api->finish(req);
+			free(h);
+			return;
+		}
+	}
 	api->on_abort(req, hold_abort, h);
 	if (s->serial) {
 		h->req = req;
