@@ -123,6 +123,10 @@ is "$(fact "$T/expect" status) $(fact "$T/expect" echo) $(fact "$T/expect" infor
     --body-file "$T/ebody" >"$T/expect2" 2>&1
 is "$(fact "$T/expect2" status) $(fact "$T/expect2" body_bytes)" "200 5000" \
     "  a body sent at once with the HEADERS: no wait, echoed"
+"$PY" "$PEER" expect --port "$HQ_PORT" --path '/held/?ms=0' --body-file "$T/ebody" --wait 10 \
+    >"$T/expect3" 2>&1
+is "$(fact "$T/expect3" informational_after) $(fact "$T/expect3" status)" "none 200" \
+    "  a module that answers without reading the body: no 100, its answer"
 
 # --- HEAD and 304 -------------------------------------------------------------------
 "$PY" "$PEER" get --port "$HQ_PORT" --method HEAD --path /echo/ >"$T/head" 2>&1
