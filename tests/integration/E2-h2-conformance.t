@@ -116,7 +116,7 @@ x-sum=42" "request trailers (HEADERS after DATA) reach trailer() and trailer_at(
 head -c 5000 /dev/urandom >"$T/ebody"
 "$PY" "$PEER" expect --port "$HQ_PORT" --path /echo/ --body-file "$T/ebody" --wait 10 >"$T/expect" 2>&1
 is "$(fact "$T/expect" informational)" "100" \
-    "expect: 100-continue without END_STREAM: a non-final :status 100 before any DATA"
+    "P-EXPECT-5 expect: 100-continue without END_STREAM: a non-final :status 100 before any DATA"
 is "$(fact "$T/expect" status) $(fact "$T/expect" echo) $(fact "$T/expect" informational_after)" \
     "200 same 100" "  then the body, echoed whole, and only one 100"
 "$PY" "$PEER" get --port "$HQ_PORT" --method POST --path /echo/ --header "expect: 100-continue" \
