@@ -210,16 +210,7 @@ bound=0.55
 grep -q __asan_init "$HTTPQD" 2>/dev/null && bound=3.0
 out=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" "$HQ_PORT2" "$HQ_PID" "$C/ca.crt" "$bound" 2>&1)
 printf '%s\n' "$out" | grep '^#'
-n=0
-printf '%s\n' "$out" | grep -E '^(ok|not) ' >"$T/results"
-while IFS= read -r line; do
-	n=$((n + 1))
-	case $line in
-	ok\ *) pass "${line#ok }" ;;
-	*) fail "${line#not }" ;;
-	esac
-done <"$T/results"
-[ "$n" -ge 15 ] || { fail "the client ran every check ($n of 15)"; diag "$out"; }
+relay_checks "$out" 15
 hq_alive "$HQ_PID" || fail "httpqd is still running"
 stop_httpqd
 done_testing

@@ -63,15 +63,6 @@ for q, rlen in (("", 119), ("?s", 81)):
 PY
 
 out=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" 2>&1)
-n=0
-printf '%s\n' "$out" | grep -E '^(ok|not) ' >"$T/results"
-while IFS= read -r line; do
-	n=$((n + 1))
-	case $line in
-	ok\ *) pass "${line#ok }" ;;
-	*) fail "${line#not }" ;;
-	esac
-done <"$T/results"
-[ "$n" -ge 36 ] || { fail "the client ran every check ($n of 36)"; diag "$out"; }
+relay_checks "$out" 36
 stop_httpqd
 done_testing

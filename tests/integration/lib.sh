@@ -154,6 +154,25 @@ bail_out() {
 	exit 1
 }
 
+# relay_checks OUT MIN: a helper client's "ok DESC" / "not ok DESC" lines
+# in OUT become test points here; fewer than MIN of them fails (the client
+# stopped early), showing OUT.
+relay_checks() {
+	_n=0
+	_lines=$(printf '%s\n' "$1" | grep -E '^(ok|not) ')
+	while IFS= read -r _line; do
+		[ -n "$_line" ] || continue
+		_n=$((_n + 1))
+		case $_line in
+		ok\ *) pass "${_line#ok }" ;;
+		*) fail "${_line#not }" ;;
+		esac
+	done <<EOF_RELAY
+$_lines
+EOF_RELAY
+	[ "$_n" -ge "$2" ] || { fail "the client ran every check ($_n of $2)"; diag "$1"; }
+}
+
 done_testing() {
 	if [ -n "$HQ_PID" ]; then
 		stop_httpqd
