@@ -499,9 +499,6 @@ struct hq_worker {
 	atomic_uint nconns;            /* read by the main thread */
 	bool draining;
 	struct hq_pool pools[HQ_NPOOLS]; /* hq_worker_get/put */
-	/* libevent common timeouts, one per duration in use */
-	struct { uint32_t secs; const struct timeval *tv; } timeouts[16];
-	size_t ntimeouts;
 	struct hq_tqueue **tqueues;    /* connection timers, one queue per duration */
 	size_t ntqueues;
 	/* Date header value, formatted once a second */
@@ -566,7 +563,6 @@ uint64_t hq_workers_listener_accepted(size_t i);
 /* accept() failures since the start, by enum hq_accept_fail (relaxed). */
 void hq_workers_accept_fails(uint64_t n[HQ_ACCEPT_NFAILS]);
 const char *hq_worker_date(struct hq_worker *w, size_t *len);
-const struct timeval *hq_worker_timeout(struct hq_worker *w, uint32_t secs);
 /* Worker thread: t expires in secs seconds (re-armed if pending), then
  * the worker calls its conn ops' timeout(t); or it is cancelled (a no-op
  * when it is not pending). */

@@ -499,27 +499,6 @@ hq_worker_alloc(enum hq_pool_kind k)
 	return xmalloc(pool_size[k]);
 }
 
-/* Timers of one duration share a queue instead of the heap (libevent's
- * common timeouts): arming one per request costs O(1). */
-const struct timeval *
-hq_worker_timeout(struct hq_worker *w, uint32_t secs)
-{
-	struct timeval tv = { (time_t)secs, 0 };
-	const struct timeval *ct;
-
-	for (size_t i = 0; i < w->ntimeouts; i++)
-		if (w->timeouts[i].secs == secs)
-			return w->timeouts[i].tv;
-	if (w->ntimeouts == sizeof(w->timeouts) / sizeof(w->timeouts[0]))
-		return NULL;
-	ct = event_base_init_common_timeout(w->base, &tv);
-	if (ct == NULL)
-		return NULL;
-	w->timeouts[w->ntimeouts].secs = secs;
-	w->timeouts[w->ntimeouts++].tv = ct;
-	return ct;
-}
-
 /*
  * Connection timers.  A queue holds the timers of one duration in the
  * order they were set, which is also the order they expire, and keeps one
