@@ -22,8 +22,42 @@
 
 #define HQ_LISTEN_BACKLOG 511
 
+/*
+ * TCP_DEFER_ACCEPT (server.defer_accept, nginx's `listen ... deferred`):
+ * accept() returns a connection once its first bytes are there, so the
+ * read that follows it finds the request, and a `Connection: close`
+ * request is answered without ever entering epoll.  A connection that
+ * sends nothing costs the daemon nothing (no descriptor, no timer) until
+ * the kernel hands it over anyway, after about secs: rounded up to its
+ * SYN-ACK retransmissions, 1, 3, 7, 15 s...  Accepted sockets do not
+ * inherit it (it only matters on a listener).
+ */
+int
+hq_listener_defer(int fd, uint32_t secs)
+{
+#ifdef TCP_DEFER_ACCEPT
+	int v = secs == HQ_TIMEOUT_OFF ? 0 : (int)secs;
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v));
+#else
+	(void)fd;
+	if (secs == HQ_TIMEOUT_OFF)
+		return 0;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+static void
+set_defer(int fd, const struct hq_listen_addr *la, uint32_t secs)
+{
+	if (hq_listener_defer(fd, secs) < 0)
+		hq_log(LOG_WARNING, "%s: TCP_DEFER_ACCEPT: %m (server.defer_accept "
+		    "has no effect)", la->text);
+}
+
 static int
-open_one(const struct hq_listen_addr *la)
+open_one(const struct hq_listen_addr *la, uint32_t defer)
 {
 	int fd, one = 1;
 
@@ -43,6 +77,7 @@ open_one(const struct hq_listen_addr *la)
 	if (bind(fd, (const struct sockaddr *)&la->addr, la->addrlen) < 0 ||
 	    listen(fd, HQ_LISTEN_BACKLOG) < 0)
 		goto fail;
+	set_defer(fd, la, defer);
 	return fd;
 fail:
 	{
@@ -59,6 +94,7 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 {
 	int **fds = xcalloc(nworkers, sizeof(*fds));
 	int *passed = xcalloc(cfg->nlistens + 1, sizeof(int));
+	uint32_t defer = cfg->store->defer_accept;
 
 	/* Sockets passed by systemd: every worker accepts from a dup (sd.c). */
 	for (size_t i = 0; i < cfg->nlistens; i++) {
@@ -69,6 +105,9 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 		if (passed[i] >= 0 && setsockopt(passed[i], IPPROTO_TCP,
 		    TCP_NODELAY, &one, sizeof(one)) < 0)
 			hq_log(LOG_WARNING, "%s: TCP_NODELAY: %m", cfg->listens[i].text);
+		/* The store decides, over the unit's DeferAcceptSec=. */
+		if (passed[i] >= 0)
+			set_defer(passed[i], &cfg->listens[i], defer);
 	}
 	hq_sd_close_unused();
 	for (unsigned w = 0; w < nworkers; w++) {
@@ -78,7 +117,7 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 				fds[w][i] = w == 0 ? passed[i] :
 				    fcntl(passed[i], F_DUPFD_CLOEXEC, 0);
 			else
-				fds[w][i] = open_one(&cfg->listens[i]);
+				fds[w][i] = open_one(&cfg->listens[i], defer);
 			if (fds[w][i] >= 0)
 				continue;
 			hq_log(LOG_ERR, "cannot listen on %s: %m", cfg->listens[i].text);

@@ -309,9 +309,18 @@ static void
 set_config(void *arg)
 {
 	struct cfg_msg *m = arg;
-	struct hq_config *old = m->w->cfg;
+	struct hq_worker *w = m->w;
+	struct hq_config *old = w->cfg;
 
-	m->w->cfg = m->cfg;
+	/* The listeners stay (new addresses wait for a restart); a new
+	 * server.defer_accept applies to them at once. */
+	if (m->cfg->store->defer_accept != old->store->defer_accept)
+		for (size_t i = 0; i < w->nlisteners; i++)
+			if (hq_listener_defer(w->listeners[i].fd,
+			    m->cfg->store->defer_accept) < 0)
+				hq_log(LOG_WARNING, "%s: TCP_DEFER_ACCEPT: %m",
+				    w->laddrs[i].text);
+	w->cfg = m->cfg;
 	hq_config_unref(old);
 	free(m);
 }

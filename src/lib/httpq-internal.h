@@ -49,6 +49,10 @@
 #define HQ_DEFAULT_SEGMENT_MAX_COUNT    255     /* path segments */
 #define HQ_DEFAULT_MAX_BODY_BYTES       (1024ULL * 1024 * 1024 * 4) /* 4 GiB */
 #define HQ_DEFAULT_DRAIN_TIMEOUT_S      30      /* graceful stop */
+/* TCP_DEFER_ACCEPT: the kernel hands a connection over once its first bytes
+ * are there, or after this long anyway (nginx's `deferred` uses 1 s). */
+#define HQ_DEFAULT_DEFER_ACCEPT_S       1
+#define HQ_DEFER_ACCEPT_MAX_S           3600
 #define HQ_RT_QUEUES_PER_UID            64      /* run-time queues (CREATE_QUEUE) a uid may own */
 #define HQ_RT_URLS_PER_UID              1024    /* run-time URL registrations (ADD_URL) per uid */
 #define HQ_RT_QUEUE_NAME_MAX            64      /* characters of a run-time queue name */
@@ -607,6 +611,7 @@ struct hq_store {
 	struct hq_store_gstate *gstates;
 	size_t ngstates;
 	uint32_t max_connections;     /* server.max_connections, 0 = unlimited */
+	uint32_t defer_accept;        /* server.defer_accept, seconds or HQ_TIMEOUT_OFF */
 	struct hq_store_http2 {       /* http2: */
 		bool enabled;         /* h2 in ALPN on TLS bindings */
 		bool cleartext;       /* h2c prior knowledge on http:// */

@@ -107,6 +107,10 @@ static const struct key server_keys[] = {
 	  .min = 0, .max = 4294967294u, .dnum = 0, .show = "0 (unlimited)",
 	  .meaning = "connections open at once, 0 = unlimited; past it a "
 	      "request is answered 503 (ConnLimit) and the connection closed" },
+	{ .name = "defer_accept", .type = K_OFF_UINT, .off = SV(defer_accept),
+	  .min = 1, .max = HQ_DEFER_ACCEPT_MAX_S, .dnum = HQ_DEFAULT_DEFER_ACCEPT_S,
+	  .meaning = "seconds the kernel holds a new TCP connection until its "
+	      "first bytes arrive (TCP_DEFER_ACCEPT), off = hand it over at once" },
 	{ .name = NULL }
 };
 #undef SV

@@ -9,8 +9,10 @@
 # used to pass as well when nothing at all arrived on the cut connections.)
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
+# defer_accept off: the kernel would hold the silent connection 1 s before
+# httpqd sees it (C6-defer-accept.t checks that); here the timer alone.
 CONFIG='
-server: { workers: 2, error_log: "@DIR@/httperr.log" }
+server: { workers: 2, error_log: "@DIR@/httperr.log", defer_accept: off }
 iplisten: [127.0.0.1]
 timeouts: { header_wait: 2, idle_connection: 2 }
 url_groups:

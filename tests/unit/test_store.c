@@ -146,6 +146,7 @@ START_TEST(test_empty_is_defaults)
 	ck_assert_str_eq(s->module_path, HQ_DEFAULT_MODULE_PATH);
 	ck_assert(s->server_header);
 	ck_assert_uint_eq(s->drain_timeout, HQ_DEFAULT_DRAIN_TIMEOUT_S);
+	ck_assert_uint_eq(s->defer_accept, HQ_DEFAULT_DEFER_ACCEPT_S);
 	ck_assert_ptr_null(s->error_log);
 	ck_assert_uint_eq(s->limits.max_request_bytes, HQ_DEFAULT_MAX_REQUEST_BYTES);
 	ck_assert_uint_eq(s->limits.max_field_length, HQ_DEFAULT_MAX_FIELD_LENGTH);
@@ -232,6 +233,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(s->module_path, "/opt/httpq/modules");
 	ck_assert(!s->server_header);
 	ck_assert_uint_eq(s->drain_timeout, 3600);
+	ck_assert_uint_eq(s->defer_accept, HQ_TIMEOUT_OFF);
 	ck_assert_str_eq(s->error_log, "/var/log/httpq/httperr.log");
 	ck_assert_uint_eq(s->nlistens, 5);
 	check_listen(&s->listens[0], "127.0.0.1", AF_INET, "127.0.0.1", 0);
@@ -239,7 +241,7 @@ START_TEST(test_full)
 	check_listen(&s->listens[2], "[::1]", AF_INET6, "::1", 0);
 	check_listen(&s->listens[3], "[2001:db8::1]:443", AF_INET6, "2001:db8::1", 443);
 	check_listen(&s->listens[4], "::2", AF_INET6, "::2", 0);
-	ck_assert_int_eq(s->listens[3].at.line, 12);
+	ck_assert_int_eq(s->listens[3].at.line, 13);
 	ck_assert_uint_eq(s->limits.max_request_bytes, 65536);
 	ck_assert_uint_eq(s->limits.max_field_length, 65534);
 	ck_assert_uint_eq(s->limits.max_url_length, 1048576);
@@ -277,7 +279,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(option(q, "root")->value, "/srv/shop");
 	ck_assert_str_eq(option(q, "cache.size")->value, "10m");
 	ck_assert_str_eq(option(q, "cache.ttl")->value, "60");
-	ck_assert_int_eq(option(q, "cache.ttl")->at.line, 52);
+	ck_assert_int_eq(option(q, "cache.ttl")->at.line, 53);
 	ck_assert_str_eq(option(q, "quoted key")->value, "a string");
 	ck_assert_str_eq(option(q, "empty")->value, "");
 	q = &s->queues[1];
@@ -612,6 +614,16 @@ static const struct {
 	{ "server: {error_log: ~}", NULL },
 	{ "server: {module_path: \"\"}", "t:1:23: server.module_path: "
 	  "expected a non-empty string, got \"\"" },
+	{ "server: {defer_accept: off}", NULL },
+	{ "server: {defer_accept: 3600}", NULL },
+	{ "server: {defer_accept: 0}", "t:1:24: server.defer_accept: "
+	  "expected an integer 1-3600 or off, got \"0\"" },
+	{ "server: {defer_accept: 3601}", "t:1:24: server.defer_accept: "
+	  "expected an integer 1-3600 or off, got \"3601\"" },
+	{ "server: {defer_accept: yes}", "t:1:24: server.defer_accept: "
+	  "expected an integer 1-3600 or off, got \"yes\"" },
+	{ "server: {defer_accept: 1s}", "t:1:24: server.defer_accept: "
+	  "expected an integer 1-3600 or off, got \"1s\"" },
 	{ "timeouts: {header_wait: off}", NULL },
 	{ "timeouts: {header_wait: 0}", "t:1:25: timeouts.header_wait: "
 	  "expected an integer 1-65535 or off, got \"0\"" },
@@ -993,6 +1005,7 @@ START_TEST(test_list_keys)
 	ck_assert_ptr_nonnull(strstr(buf, "url_groups[].timeouts.header_wait\t"
 	    "integer 1-65535|off\tinherit\t"));
 	ck_assert_ptr_nonnull(strstr(buf, "\nurl_groups[].queue\tstring\t-\t"));
+	ck_assert_ptr_nonnull(strstr(buf, "\nserver.defer_accept\tinteger 1-3600|off\t1\t"));
 	ck_assert_ptr_nonnull(strstr(buf, "\nqueues[].verbosity\tbasic|limited|full\tlimited\t"));
 	ck_assert_ptr_nonnull(strstr(buf, "\nlimits.max_request_bytes\tsize 256-16m\t16k\t"));
 	/* Four fields a line, and the man page documents every key. */
@@ -1010,7 +1023,7 @@ START_TEST(test_list_keys)
 		free(want);
 		nkeys++;
 	}
-	ck_assert_uint_eq(nkeys, 85);
+	ck_assert_uint_eq(nkeys, 86);
 	free(man);
 	free(buf);
 }
