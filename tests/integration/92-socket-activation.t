@@ -41,6 +41,40 @@ line=$(wait_log "socket activation: socket [0-9]+ \(extra\) matches no listen ad
 ok $? "the passed socket not in the store is logged and closed"
 unlike "$(grep -E 'cannot listen' "$HQ_LOG")" '.' "httpqd did not bind the address itself"
 
+# server.defer_accept (default 1 s) is set on the passed socket too: each
+# worker's listening descriptor, examined through pidfd_getfd(2).
+out=$("$HQ_PYTHON" -S - "$HQ_PID" "$HQ_PORT" <<'PY'
+import ctypes, os, socket, sys
+pid, port = int(sys.argv[1]), int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    pidfd = os.pidfd_open(pid)
+except (AttributeError, OSError) as e:
+    print("skip pidfd_open: %s" % e)
+    sys.exit(0)
+got = []
+for name in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
+    if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith("socket:"):
+        continue
+    dup = libc.syscall(438, pidfd, int(name), 0)  # SYS_pidfd_getfd
+    if dup < 0:
+        print("skip pidfd_getfd: %s" % os.strerror(ctypes.get_errno()))
+        sys.exit(0)
+    s = socket.socket(fileno=dup)
+    try:
+        if (s.family == socket.AF_INET and s.getsockname()[1] == port and
+                s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
+            got.append(str(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT)))
+    finally:
+        s.close()
+print("defer", " ".join(got))
+PY
+)
+case $out in
+skip*) skip "pidfd_getfd(2) is not allowed here: ${out#skip }" ;;
+*) is "$out" "defer 1 1" "both workers' descriptors of the passed socket have TCP_DEFER_ACCEPT 1 s" ;;
+esac
+
 # Both workers accept from the one socket: many connections all answered.
 okc=0
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
