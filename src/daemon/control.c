@@ -524,12 +524,16 @@ servicestate_text(FILE *f, const struct hq_config *cfg)
 	}
 	hq_table_print(f, t, "no URL groups");
 	fputc('\n', f);
-	t = hq_table_new(3, "LISTENER", "CONNECTIONS", "ACCEPTED");
+	t = hq_table_new(4, "LISTENER", "CONNECTIONS", "ACCEPTED", "DEFER ACCEPT");
+	if (s->defer_accept == HQ_TIMEOUT_OFF)
+		snprintf(n[2], sizeof(n[2]), "off");
+	else
+		snprintf(n[2], sizeof(n[2]), "%u s", s->defer_accept);
 	for (size_t i = 0; i < nla; i++) {
 		snprintf(n[0], sizeof(n[0]), "%u", hq_workers_listener_conns(i));
 		snprintf(n[1], sizeof(n[1]), "%llu",
 		    (unsigned long long)hq_workers_listener_accepted(i));
-		hq_table_row(t, la[i].text, n[0], n[1]);
+		hq_table_row(t, la[i].text, n[0], n[1], n[2]);
 	}
 	hq_table_print(f, t, "no listeners (no URL prefix registered)");
 }
@@ -635,9 +639,10 @@ servicestate_json(FILE *f, const struct hq_config *cfg)
 	for (size_t i = 0; i < nla; i++) {
 		fputs(i ? ",{\"address\":" : "{\"address\":", f);
 		hq_json_str(f, la[i].text);
-		fprintf(f, ",\"connections\":%u,\"accepted\":%llu}",
-		    hq_workers_listener_conns(i),
-		    (unsigned long long)hq_workers_listener_accepted(i));
+		fprintf(f, ",\"connections\":%u,\"accepted\":%llu,"
+		    "\"defer_accept\":%u}", hq_workers_listener_conns(i),
+		    (unsigned long long)hq_workers_listener_accepted(i),
+		    s->defer_accept == HQ_TIMEOUT_OFF ? 0 : s->defer_accept);
 	}
 	fputc(']', f);
 	servicestate_protocols(f, true);

@@ -51,7 +51,8 @@ ok $? "show servicestate exits 0"
 like "$out" '^URL GROUP +QUEUE +PREFIX' "servicestate: a table of URL groups"
 like "$out" "^app +q +http://\\+:$HQ_PORT/app/ +.*httpq\\.yaml:6" "servicestate: each prefix with where it came from"
 like "$out" '^q +50 +limited +sample +3 +3 +0 +0 +1$' "servicestate: queue limit, 503 verbosity, module, counters"
-like "$out" "^127\\.0\\.0\\.1:$HQ_PORT +0 +[0-9]+$" "servicestate: connections open and accepted per listener"
+like "$out" "^127\\.0\\.0\\.1:$HQ_PORT +0 +[0-9]+ +1 s$" \
+    "servicestate: connections open and accepted per listener, and its defer_accept"
 like "$out" 'generation 1' "servicestate: the config generation"
 
 # a connection held open shows up on its listener

@@ -167,7 +167,7 @@ like "$out" '^\\OK +\(none: 503\)' "... it is sent with a backslash in front"
 out=$("$HTTPQCTL" -s "$HQ_CTL" show servicestate)
 is $? 0 "httpqctl show servicestate exits 0"
 like "$out" '^OK +\(none: 503\) +http://\+:[0-9]+/ok/' "httpqctl prints the OK group's row as it is"
-like "$out" '^127\.0\.0\.1:[0-9]+ +[0-9]+ +[0-9]+$' "httpqctl prints the tables after it"
+like "$out" '^127\.0\.0\.1:[0-9]+ +[0-9]+ +[0-9]+ +1 s$' "httpqctl prints the tables after it"
 
 hq_alive "$HQ_PID"
 ok $? "httpqd is still alive"

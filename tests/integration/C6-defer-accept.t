@@ -73,6 +73,12 @@ trace_stop() {
 	done
 }
 calls() { grep -c "^[0-9]* *$1(" "$2"; }
+# The listener's defer_accept in `httpqctl show servicestate --json`.
+shown() {
+	"$HTTPQCTL" -s "$HQ_CTL" show servicestate --json |
+	    "$HQ_PYTHON" -S -c 'import json, sys
+print(json.load(sys.stdin)["listeners"][0]["defer_accept"])'
+}
 # accept4() calls that returned a connection
 accepted() { grep -c '^[0-9]* *accept4\?(.*) = [0-9]' "$1"; }
 # read() calls on accepted connections that found nothing
@@ -117,6 +123,11 @@ for i in range(n):
 print("answered", good, "early", early)
 PY
 
+is "$(shown)" 5 "httpqctl show servicestate: the listener defers accept 5 s"
+"$HTTPQCTL" -s "$HQ_CTL" show servicestate >"$T/state.txt"
+like "$(grep -A1 'DEFER ACCEPT' "$T/state.txt")" "127\.0\.0\.1:$HQ_PORT .* 5 s" \
+    "  and in its listener table"
+
 N=8
 trace_start "$T/on.trace"
 out=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" $N "$T/on.trace")
@@ -153,6 +164,7 @@ n=$(calls epoll_ctl "$T/off.trace")
 diag "epoll_ctl calls for $N connections with defer_accept off: $n"
 num_between "$n" 2 $((N * 2)) "  they enter the epoll set: EPOLL_CTL_ADD, then DEL"
 num_between "$(empty_reads "$T/off.trace")" 1 $N "  reads at accept found nothing"
+is "$(shown)" 0 "  httpqctl show servicestate says so (0)"
 
 # Back to the default (1 s); a silent connection is held by the kernel,
 # then handed over, and still closed by idle_connection (2 s).
@@ -200,6 +212,7 @@ is "$out" "held
 eof 0 1" "silent connection: held by the kernel at first, then accepted and closed (FIN, no bytes)"
 n=$(calls epoll_ctl "$T/silent.trace")
 is "$n" 2 "  it entered the epoll set once handed over (ADD, then DEL)"
+is "$(shown)" 1 "  httpqctl show servicestate says so (1)"
 
 hq_alive "$HQ_PID"
 ok $? "httpqd runs on"
