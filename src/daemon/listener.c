@@ -29,8 +29,7 @@
  * request is answered without ever entering epoll.  A connection that
  * sends nothing costs the daemon nothing (no descriptor, no timer) until
  * the kernel hands it over anyway, after about secs: rounded up to its
- * SYN-ACK retransmissions, 1, 3, 7, 15 s...  Accepted sockets do not
- * inherit it (it only matters on a listener).
+ * SYN-ACK retransmissions, 1, 3, 7, 15 s...
  */
 int
 hq_listener_defer(int fd, uint32_t secs)
