@@ -73,24 +73,23 @@ static struct {
 static int
 dgram_send(const char *path, const struct iovec *iov, size_t iovlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = strlen(path);
-	struct msghdr mh = { .msg_name = &sun, .msg_iov = (struct iovec *)iov,
+	struct msghdr mh = { .msg_name = &sa, .msg_iov = (struct iovec *)iov,
 		.msg_iovlen = iovlen };
-	int fd, rc;
+	int fd;
 
-	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sun.sun_path)) {
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sa.sun_path)) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(sun.sun_path, path, len);
+	memcpy(sa.sun_path, path, len);
 	if (path[0] == '@')
-		sun.sun_path[0] = '\0';
+		sa.sun_path[0] = '\0';
 	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	rc = sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
-	if (rc < 0) {
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
 		int e = errno;
 
 		close(fd);
