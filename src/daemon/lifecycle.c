@@ -11,6 +11,9 @@
 #include "config.h"
 
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,19 @@ log_errors(int prio, const struct hq_errors *errs)
 }
 
 /* Loads and builds a snapshot; NULL (errors logged) on any problem. */
+/*
+ * Gives back the pages that loading a store freed in the middle of the heap
+ * (the YAML tree, the errors, modules' scratch tables): glibc returns only
+ * the top of a heap by itself.  Once per start or reload, never per request.
+ */
+static void
+trim_heap(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 static struct hq_config *
 load(bool check_only, struct hq_errors *errs)
 {
@@ -108,6 +124,7 @@ reload(struct hq_errors *errs)
 	hq_log(LOG_NOTICE, "reload: generation %u loaded", cfg->generation);
 	hq_sd_reloaded(cfg->generation);
 	hq_stats_reload(true);
+	trim_heap();
 	return 0;
 }
 
@@ -378,6 +395,7 @@ hq_run(const char *path, const char *moddir, bool foreground)
 	M.cache_tick = event_new(M.base, -1, EV_PERSIST, cache_tick, NULL);
 	event_add(M.cache_tick, &(struct timeval){ 1, 0 });
 	hq_sd_ready(M.base, M.cfg->generation, nworkers, &sd_counts);
+	trim_heap();
 	event_base_dispatch(M.base);
 	teardown();
 	hq_log(LOG_NOTICE, "stopped");

@@ -20,26 +20,35 @@
  * a dup() of the one socket: the kernel hands each connection to one of
  * them (libevent retries the losers' EAGAIN).  Addresses not passed are
  * bound as usual; passed sockets that match no address are closed.
+ *
+ * The protocols are spoken here directly, as sd_notify(3) invites: a
+ * datagram to NOTIFY_SOCKET, a few environment variables, a datagram to
+ * journald's native socket.  libsystemd would cost the daemon 1 MiB of
+ * resident memory (with libgcrypt, liblzma, libzstd, liblz4 and libcap,
+ * which it needs for nothing here).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
+#include <sys/un.h>
 
 #include "httpqd.h"
 
 #define HQ_SD_STATUS_INTERVAL_S 5
+#define HQ_SD_LISTEN_FDS_START 3
+#define HQ_SD_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static struct {
 	struct event *status_ev, *wd_ev;
@@ -54,6 +63,157 @@ static struct {
 	bool *used;
 	int nfds;
 } S;
+
+/* --- the protocols ---------------------------------------------------------- */
+
+/*
+ * Sends iov as one datagram to the AF_UNIX socket path ('@' first: an
+ * abstract name).  0, or -1 with errno.
+ */
+static int
+dgram_send(const char *path, const struct iovec *iov, size_t iovlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	struct msghdr mh = { .msg_name = &sa, .msg_iov = (struct iovec *)iov,
+		.msg_iovlen = iovlen };
+	int fd;
+
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sa.sun_path)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* sd_notify(3): one datagram of "KEY=value" lines to NOTIFY_SOCKET, when set. */
+static void
+notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct iovec iov = { (void *)state, strlen(state) };
+
+	/* As sd_notify: a manager that is gone is no error of ours. */
+	if (path != NULL)
+		(void)dgram_send(path, &iov, 1);
+}
+
+static void __attribute__((format(printf, 1, 2)))
+notifyf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	notify(buf);
+}
+
+/* An unsigned decimal environment variable; false when unset or not one. */
+static bool
+env_u64(const char *name, uint64_t *v)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*v = n;
+	return true;
+}
+
+/* sd_watchdog_enabled(3): WATCHDOG_USEC, for us (WATCHDOG_PID, when set). */
+static uint64_t
+watchdog_usec(void)
+{
+	uint64_t usec, pid;
+
+	if (!env_u64("WATCHDOG_USEC", &usec) || usec == 0)
+		return 0;
+	if (getenv("WATCHDOG_PID") != NULL &&
+	    (!env_u64("WATCHDOG_PID", &pid) || pid != (uint64_t)getpid()))
+		return 0;
+	return usec;
+}
+
+/*
+ * sd_listen_fds_with_names(3): the number of sockets passed from fd 3 on
+ * when LISTEN_PID is ours, their names in *names (NULL when
+ * LISTEN_FDNAMES is unset), and the variables unset so that no child
+ * takes them for its own.  -1 when they are malformed.
+ */
+static int
+listen_fds(char ***names)
+{
+	uint64_t pid, n;
+	const char *fdnames = getenv("LISTEN_FDNAMES");
+	int rc = 0;
+
+	*names = NULL;
+	if (!env_u64("LISTEN_PID", &pid) || pid != (uint64_t)getpid())
+		goto out;
+	if (!env_u64("LISTEN_FDS", &n) || n > 4096) {
+		rc = -1;
+		goto out;
+	}
+	if (fdnames != NULL && n > 0) {
+		char **v = xcalloc((size_t)n, sizeof(*v));
+		const char *p = fdnames;
+
+		for (uint64_t i = 0; i < n; i++) {
+			size_t len = strcspn(p, ":");
+
+			v[i] = xstrndup(p, len);
+			p += len;
+			if (*p == ':')
+				p++;
+			else if (i + 1 < n)
+				break;
+		}
+		*names = v;
+	}
+	rc = (int)n;
+out:
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return rc;
+}
+
+/* sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1): a listening stream socket. */
+static bool
+is_listening_stream(int fd)
+{
+	struct stat st;
+	int type = 0, acc = 0;
+	socklen_t l1 = sizeof(type), l2 = sizeof(acc);
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) == 0 && type == SOCK_STREAM &&
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l2) == 0 && acc == 1;
+}
 
 static void
 status_line(char *buf, size_t len, double rps)
@@ -79,13 +239,13 @@ on_status(evutil_socket_t fd, short what, void *arg)
 	if (S.stopping)
 		return;
 	status_line(st, sizeof(st), rps);
-	sd_notifyf(0, "STATUS=%s", st);
+	notifyf("STATUS=%s", st);
 }
 
 static void
 on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
-	sd_notify(0, "WATCHDOG=1");
+	notify("WATCHDOG=1");
 }
 
 void
@@ -99,17 +259,17 @@ hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
 	S.counts = counts;
 	S.last_ms = hq_mono_us(false) / 1000;
 	status_line(st, sizeof(st), 0);
-	sd_notifyf(0, "READY=1\nMAINPID=%lu\nSTATUS=%s, %u worker%s", (unsigned long)getpid(),
+	notifyf("READY=1\nMAINPID=%lu\nSTATUS=%s, %u worker%s", (unsigned long)getpid(),
 	    st, nworkers, nworkers == 1 ? "" : "s");
 	S.status_ev = event_new(base, -1, EV_PERSIST, on_status, NULL);
 	event_add(S.status_ev, &tv);
-	if (sd_watchdog_enabled(0, &S.wd_usec) > 0 && S.wd_usec > 0) {
+	if ((S.wd_usec = watchdog_usec()) > 0) {
 		struct timeval wtv = { (time_t)(S.wd_usec / 2 / 1000000),
 		    (suseconds_t)(S.wd_usec / 2 % 1000000) };
 
 		S.wd_ev = event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
 		event_add(S.wd_ev, &wtv);
-		sd_notify(0, "WATCHDOG=1");
+		notify("WATCHDOG=1");
 		hq_log(LOG_INFO, "watchdog: keep-alive every %llu ms",
 		    (unsigned long long)(S.wd_usec / 2000));
 	}
@@ -118,7 +278,7 @@ hq_sd_ready(struct event_base *base, unsigned generation, unsigned nworkers,
 void
 hq_sd_reloading(void)
 {
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
+	notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
 	    (unsigned long long)hq_mono_us(false));
 }
 
@@ -129,13 +289,13 @@ hq_sd_reloaded(unsigned generation)
 
 	S.generation = generation;
 	status_line(st, sizeof(st), 0);
-	sd_notifyf(0, "READY=1\nSTATUS=%s", st);
+	notifyf("READY=1\nSTATUS=%s", st);
 }
 
 void
 hq_sd_reload_failed(unsigned generation, size_t nerrors)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=Reload failed: %zu error%s, keeping generation %u",
+	notifyf("READY=1\nSTATUS=Reload failed: %zu error%s, keeping generation %u",
 	    nerrors, nerrors == 1 ? "" : "s", generation);
 }
 
@@ -143,7 +303,7 @@ void
 hq_sd_stopping(unsigned nconns)
 {
 	S.stopping = true;
-	sd_notifyf(0, "STOPPING=1\nSTATUS=Draining %u connection%s", nconns,
+	notifyf("STOPPING=1\nSTATUS=Draining %u connection%s", nconns,
 	    nconns == 1 ? "" : "s");
 }
 
@@ -171,36 +331,55 @@ hq_sd_free(void)
 
 /* --- journald ------------------------------------------------------------ */
 
+/*
+ * One field of journald's native protocol (systemd.journal-fields(7),
+ * "Native Journal Protocol"): NAME=value and a newline, or, for a value
+ * with a newline in it, NAME, a newline, the length as 64-bit little
+ * endian, the value and a newline.  iov gets up to 4 entries; len is the
+ * room of the 8-byte length.
+ */
+static size_t
+journal_field(struct iovec *iov, const char *name, const char *value, unsigned char len[8])
+{
+	size_t vl = strlen(value), n = 0;
+
+	iov[n++] = (struct iovec){ (void *)name, strlen(name) };
+	if (memchr(value, '\n', vl) == NULL) {
+		iov[n++] = (struct iovec){ (void *)"=", 1 };
+	} else {
+		iov[n++] = (struct iovec){ (void *)"\n", 1 };
+		for (int i = 0; i < 8; i++)
+			len[i] = (unsigned char)((uint64_t)vl >> (8 * i));
+		iov[n++] = (struct iovec){ len, 8 };
+	}
+	iov[n++] = (struct iovec){ (void *)value, vl };
+	iov[n++] = (struct iovec){ (void *)"\n", 1 };
+	return n;
+}
+
 static int
 journal_sink(int prio, const char *msg, const char *queue, const char *group)
 {
-	char p[16], *q = NULL, *g = NULL, *m;
-	struct iovec iov[5];
-	int n = 0, rc;
+	unsigned char lens[5][8];
+	struct iovec iov[5 * 5];
+	char p[4];
+	size_t n = 0;
 
-	m = xasprintf("MESSAGE=%s", msg);
-	snprintf(p, sizeof(p), "PRIORITY=%d", prio);
-	iov[n++] = (struct iovec){ m, strlen(m) };
-	iov[n++] = (struct iovec){ p, strlen(p) };
-	iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=httpqd", 24 };
-	if (queue != NULL) {
-		q = xasprintf("HTTPQ_QUEUE=%s", queue);
-		iov[n++] = (struct iovec){ q, strlen(q) };
-	}
-	if (group != NULL) {
-		g = xasprintf("HTTPQ_URL_GROUP=%s", group);
-		iov[n++] = (struct iovec){ g, strlen(g) };
-	}
-	rc = sd_journal_sendv(iov, n);
-	free(m);
-	free(q);
-	free(g);
-	return rc < 0 ? -1 : 0;
+	snprintf(p, sizeof(p), "%d", prio & 7);
+	n += journal_field(iov + n, "MESSAGE", msg, lens[0]);
+	n += journal_field(iov + n, "PRIORITY", p, lens[1]);
+	n += journal_field(iov + n, "SYSLOG_IDENTIFIER", "httpqd", lens[2]);
+	if (queue != NULL)
+		n += journal_field(iov + n, "HTTPQ_QUEUE", queue, lens[3]);
+	if (group != NULL)
+		n += journal_field(iov + n, "HTTPQ_URL_GROUP", group, lens[4]);
+	/* Too big for one datagram (EMSGSIZE): stderr takes it. */
+	return dgram_send(HQ_SD_JOURNAL_SOCKET, iov, n);
 }
 
 /*
  * Under journald (stderr is the stream JOURNAL_STREAM names), messages go
- * through sd_journal_send with HTTPQ_QUEUE=/HTTPQ_URL_GROUP= fields where
+ * to journald's socket with HTTPQ_QUEUE=/HTTPQ_URL_GROUP= fields where
  * they concern one; anything it cannot send goes to stderr as before.
  */
 void
@@ -214,8 +393,8 @@ hq_sd_journal_init(void)
 	    fstat(STDERR_FILENO, &st) < 0 ||
 	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino)
 		return;
-	/* sd_journal_send drops messages silently when journald is gone. */
-	if (access("/run/systemd/journal/socket", W_OK) != 0)
+	/* Checked once: a message journald does not take goes to stderr. */
+	if (access(HQ_SD_JOURNAL_SOCKET, W_OK) != 0)
 		return;
 	hq_log_set_sink(journal_sink);
 }
@@ -227,11 +406,11 @@ void
 hq_sd_collect_fds(void)
 {
 	char **names = NULL;
-	int n = sd_listen_fds_with_names(1, &names);
+	int n = listen_fds(&names);
 
 	if (n <= 0) {
 		if (n < 0)
-			hq_log(LOG_ERR, "socket activation: %s", strerror(-n));
+			hq_log(LOG_ERR, "socket activation: LISTEN_FDS is not a number of sockets");
 		return;
 	}
 	S.nfds = n;
@@ -239,7 +418,7 @@ hq_sd_collect_fds(void)
 	S.names = xcalloc((size_t)n, sizeof(*S.names));
 	S.used = xcalloc((size_t)n, sizeof(*S.used));
 	for (int i = 0; i < n; i++) {
-		S.fds[i] = SD_LISTEN_FDS_START + i;
+		S.fds[i] = HQ_SD_LISTEN_FDS_START + i;
 		S.names[i] = names && names[i] ? names[i] : xstrdup("unknown");
 		fcntl(S.fds[i], F_SETFD, FD_CLOEXEC);
 	}
@@ -274,7 +453,7 @@ hq_sd_listen_fd(const struct hq_listen_addr *la)
 		socklen_t len = sizeof(ss);
 		int fl;
 
-		if (S.used[i] || sd_is_socket(S.fds[i], AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+		if (S.used[i] || !is_listening_stream(S.fds[i]))
 			continue;
 		if (getsockname(S.fds[i], (struct sockaddr *)&ss, &len) < 0 ||
 		    !same_addr(&ss, &la->addr))
