@@ -1,5 +1,5 @@
 #!/bin/sh
-# C6-idle-rss.t -- the resident memory of an idle httpqd: started on a
+# C7-idle-rss.t -- the resident memory of an idle httpqd: started on a
 # fixed store (hello and 16 static queues, one worker, no TLS), after a
 # few answered GETs, nothing held.  (Before: 7.1 MiB measured here on
 # Debian 12, x86-64, kernel 6.18: libsystemd mapped 1.0 MiB with
