@@ -817,7 +817,8 @@ struct hq_conn {
 	socklen_t peerlen, locallen;
 	union hq_inaddr peer, local;
 	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
-	uint32_t timer_req;          /* nrequests (low bits) when the timer was set */
+	uint32_t timer_req;          /* nrequests (low bits) when the timer was set;
+	                              * T_SEND: pending then (capped) */
 	uint32_t req_seq;            /* which request req is, for late post()s */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
