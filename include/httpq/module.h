@@ -277,7 +277,8 @@ struct httpq_api {
 	/** Runs cb(req, arg) on the request's worker thread; callable from any
 	 *  thread.  Returns 0 or -1 (out of memory or shutting down). */
 	int (*post)(httpq_request *req, httpq_request_cb cb, void *arg);
-	/** Runs cb(req, arg) on the worker thread after ms milliseconds. */
+	/** Runs cb(req, arg) on the worker thread after ms milliseconds, never
+	 *  sooner (counted from the call on CLOCK_MONOTONIC). */
 	int (*defer)(httpq_request *req, uint64_t ms, httpq_request_cb cb, void *arg);
 
 	/* --- trailers ----------------------------------------------------- */

@@ -62,7 +62,8 @@ req_max_body(const httpq_request *r)
 static void
 timer_set(struct hq_conn *c, enum timer_kind k, uint32_t secs)
 {
-	c->timer_req = (uint32_t)c->nrequests;
+	c->timer_req = k == T_SEND ? (uint32_t)(c->pending < UINT32_MAX ? c->pending : UINT32_MAX)
+	    : (uint32_t)c->nrequests;
 	c->timer_kind = k;
 	if (k == T_NONE || secs == HQ_TIMEOUT_OFF)
 		hq_timer_del(&c->timer);
@@ -74,6 +75,32 @@ static uint32_t
 send_timeout(const struct hq_conn *c)
 {
 	return hq_send_timeout_s(c->pending, conn_timeouts(c)->min_send_rate);
+}
+
+/*
+ * Output queued while none could be written (a client that pipelines and
+ * does not read) gets its own time at min_send_rate, as http.sys counts
+ * MinSendRate per response: the send timer moves later by what the added
+ * bytes allow, still counted from the last byte that moved, so it stays
+ * within HQ_SEND_TIMER_MAX_S of it (plus 1 s of rounding per move).
+ * Before, it kept the deadline of the few bytes pending at the last
+ * progress, and a pipelining client that paused reading for 2 s was cut
+ * off (Timer_MinBytesPerSecond) with its requests unread, so reset.
+ */
+static void
+send_timer_extend(struct hq_conn *c)
+{
+	uint32_t rate = conn_timeouts(c)->min_send_rate;
+	uint32_t was = hq_send_timeout_s(c->timer_req, rate);
+	uint32_t need = hq_send_timeout_s(c->pending, rate);
+	uint64_t now, due;
+
+	if (need == HQ_TIMEOUT_OFF || need <= was || c->timer.next == NULL)
+		return;
+	due = c->timer.due_us + (uint64_t)(need - was) * 1000000;
+	now = hq_mono_us(true);
+	hq_timer_set(c->w, &c->timer, due > now ? (uint32_t)((due - now + 999999) / 1000000) : 0);
+	c->timer_req = (uint32_t)(c->pending < UINT32_MAX ? c->pending : UINT32_MAX);
 }
 
 /* Chooses the one timer this state needs; re-arms only on a change of kind
@@ -111,6 +138,8 @@ timer_update(struct hq_conn *c)
 	if (want != C_TIMER_KIND(c) || again ||
 	    ((want == T_IDLE || want == T_HEADER) && c->timer_req != (uint32_t)c->nrequests))
 		timer_set(c, want, secs);
+	else if (want == T_SEND && c->pending > c->timer_req)
+		send_timer_extend(c);
 }
 
 static void

@@ -466,6 +466,19 @@ struct hq_timer {
 	uint64_t due_us;              /* hq_mono_us(true) */
 };
 
+/*
+ * A precise timer of a worker (worker.c), for what a module times in
+ * milliseconds (api->defer): CLOCK_MONOTONIC deadlines in a heap, behind
+ * one timerfd.  Zeroed: not pending.
+ */
+struct hq_ptimer {
+	uint64_t due_us;              /* hq_mono_us(false) */
+	uint64_t seq;                 /* order of setting, for equal deadlines */
+	size_t pos;                   /* 1 + index in the heap; 0: not pending */
+	void (*fire)(struct hq_ptimer *t);
+};
+#define HQ_PTIMER_MAX_US (100ULL * 366 * 86400 * 1000000) /* longer: capped */
+
 enum hq_accept_fail { HQ_ACCEPT_EMFILE, HQ_ACCEPT_ENFILE, HQ_ACCEPT_OTHER,
 	HQ_ACCEPT_NFAILS };
 #define HQ_ACCEPT_PAUSE_MS     100   /* after a failed accept(), doubling */
@@ -501,6 +514,13 @@ struct hq_worker {
 	struct hq_pool pools[HQ_NPOOLS]; /* hq_worker_get/put */
 	struct hq_tqueue **tqueues;    /* connection timers, one queue per duration */
 	size_t ntqueues;
+	/* precise timers: a min-heap by (due_us, seq), and its timerfd */
+	struct hq_ptimer **pheap;
+	size_t npheap, pheap_size;
+	uint64_t pseq;
+	uint64_t parmed_us;            /* the timerfd's deadline; 0: none */
+	int ptfd;
+	struct event ptev;
 	/* Date header value, formatted once a second */
 	time_t date_sec;
 	char date[40];
@@ -568,6 +588,11 @@ const char *hq_worker_date(struct hq_worker *w, size_t *len);
  * when it is not pending). */
 void hq_timer_set(struct hq_worker *w, struct hq_timer *t, uint32_t secs);
 void hq_timer_del(struct hq_timer *t);
+/* Worker thread: t->fire(t) runs at least us microseconds from now (on
+ * CLOCK_MONOTONIC, not the loop's coarse clock), once; re-armed if
+ * pending.  del cancels it (a no-op when it is not pending). */
+void hq_ptimer_set(struct hq_worker *w, struct hq_ptimer *t, uint64_t us);
+void hq_ptimer_del(struct hq_worker *w, struct hq_ptimer *t);
 #define HQ_IBUF_SIZE 16384
 /* A new block of kind k, from malloc (worker.c knows the sizes). */
 void *hq_worker_alloc(enum hq_pool_kind k);
@@ -795,7 +820,8 @@ struct hq_conn {
 	socklen_t peerlen, locallen;
 	union hq_inaddr peer, local;
 	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
-	uint32_t timer_req;          /* nrequests (low bits) when the timer was set */
+	uint32_t timer_req;          /* nrequests (low bits) when the timer was set;
+	                              * T_SEND: pending then (capped) */
 	uint32_t req_seq;            /* which request req is, for late post()s */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */

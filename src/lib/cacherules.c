@@ -240,48 +240,6 @@ hq_cache_conditional_of(const struct hq_cache_conds *cd, struct hq_str etag,
 	return 200;
 }
 
-/* --- HTTP-date ----------------------------------------------------------------- */
-
-static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
-int64_t
-hq_http_date_parse(const char *p, size_t n)
-{
-	char s[64], mon[4], wd[16];
-	struct tm tm = { 0 };
-	int d, y, h, mi, se, m;
-
-	if (p == NULL || n == 0 || n >= sizeof(s))
-		return -1;
-	memcpy(s, p, n);
-	s[n] = '\0';
-	if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d GMT", wd, &d, mon, &y, &h,
-	    &mi, &se) == 7) {
-		/* IMF-fixdate */
-	} else if (sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT", wd, &d,
-	    mon, &y, &h, &mi, &se) == 7) {
-		y += y < 70 ? 2000 : 1900; /* RFC 850 */
-	} else if (sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d", wd, mon, &d, &h, &mi,
-	    &se, &y) == 7) {
-		/* asctime */
-	} else {
-		return -1;
-	}
-	for (m = 0; m < 12 && strcmp(mon, months[m]) != 0; m++)
-		;
-	if (m == 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-	    se < 0 || se > 60 || y < 1970 || y > 9999)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (int64_t)timegm(&tm);
-}
-
 /* --- key and URL ------------------------------------------------------------------ */
 
 /*

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "httpq/module.h"
+#include "httpdate.h"
 
 /* ---------------------------------------------------------------------
  * defaults.h-style table: every default in one place, with its unit.
@@ -381,9 +382,7 @@ int hq_cache_conditional(const struct hq_head *h, struct hq_str etag,
 /* The same with the validators hq_cache_request_conds found. */
 int hq_cache_conditional_of(const struct hq_cache_conds *cd, struct hq_str etag,
     int64_t last_modified);
-/* An HTTP-date (IMF-fixdate, RFC 850 or asctime) in seconds since the
- * epoch, or -1. */
-int64_t hq_http_date_parse(const char *p, size_t n);
+/* httpdate.h: hq_http_date_parse (shared with the static module). */
 /* The hash of a key: scheme, URL group (index in its snapshot), host
  * (case-insensitive), cooked path and raw query, under a seed the daemon
  * draws at random (not a keyed MAC: the cache also caps its chains). */

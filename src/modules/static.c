@@ -40,6 +40,8 @@
 
 #include <httpq/module.h>
 
+#include "httpdate.h"
+
 #define STATIC_DEFAULT_INDEX "index.html"
 #define STATIC_DEFAULT_TYPE "application/octet-stream"
 #define STATIC_MIME_TYPES "/etc/mime.types"
@@ -771,41 +773,17 @@ put_dec(char *p, uint64_t v, int width)
 	return p;
 }
 
-/* An HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 or asctime.
- * Returns 0 and *out, or -1. */
+/* An HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 or asctime, by
+ * src/lib/httpdate.c, compiled into this module too.  Returns 0 and *out,
+ * or -1. */
 static int
 parse_date(httpq_str v, time_t *out)
 {
-	char s[64], mon[4], wd[16];
-	struct tm tm = { 0 };
-	int d, y, h, mi, se, m;
+	int64_t t = hq_http_date_parse(v.ptr, v.len);
 
-	if (v.ptr == NULL || v.len == 0 || v.len >= sizeof(s))
+	if (t < 0)
 		return -1;
-	memcpy(s, v.ptr, v.len);
-	s[v.len] = '\0';
-	if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d GMT", wd, &d, mon, &y, &h, &mi, &se) == 7) {
-		/* IMF-fixdate */
-	} else if (sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT", wd, &d, mon, &y,
-	    &h, &mi, &se) == 7) {
-		y += y < 70 ? 2000 : 1900;
-	} else if (sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d", wd, mon, &d, &h, &mi, &se,
-	    &y) == 7) {
-		/* asctime */
-	} else {
-		return -1;
-	}
-	for (m = 0; m < 12 && strcmp(mon, months[m]) != 0; m++)
-		;
-	if (m == 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	*out = timegm(&tm);
+	*out = (time_t)t;
 	return 0;
 }
 

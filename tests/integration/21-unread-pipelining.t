@@ -12,6 +12,8 @@ server: { workers: 1 }
 iplisten: [127.0.0.1]
 url_groups:
   - { name: all, prefixes: ["http://+:@PORT@/"], queue: q }
+  - { name: trickle, prefixes: ["http://+:@PORT@/trickle/"], queue: q,
+      timeouts: { min_send_rate: 5000 } }
 queues:
   - { name: q, module: sample }
 '
@@ -184,6 +186,66 @@ PY
 line=$(cat "$T/hc")
 is "$(val responses)" 200000 "pipelined, then FIN, reading slowly: all 200000 answers arrive"
 is "$(val eof)" 1 "  then the daemon closes"
+
+# A client that pipelines a few requests a millisecond and does not read:
+# the socket fills while a few answers are pending, and the answers to the
+# requests after it pile up unsent (up to 64 KiB).  The send timer must
+# give them their own time at min_send_rate (5000 B/s here: 14 s for
+# 64 KiB): it used to keep the 1 to 2 s of the few bytes pending when the
+# socket filled, and cut the client off during its pause
+# (Timer_MinBytesPerSecond; with its requests unread, a reset: seen under
+# load in the first part of this test, at 150 B/s).
+cat >"$T/trickle.py" <<'PY'
+import select, socket, sys, time
+
+port = int(sys.argv[1])
+req = b"GET /trickle/ HTTP/1.1\r\nHost: localhost\r\n\r\n"
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.setblocking(False)
+n, buf, err = 0, b"", ""
+end = time.time() + 3.0
+try:
+    # 16 requests a millisecond for 3 s (7 MB of answers, more than the
+    # socket buffers hold), written as far as the daemon takes them
+    while time.time() < end:
+        buf += req * 16
+        n += 16
+        try:
+            buf = buf[s.send(buf):]
+        except BlockingIOError:
+            pass
+        time.sleep(0.001)
+    time.sleep(2.0)  # reads nothing for 2 s more
+    buf += b"GET /trickle/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    n += 1
+    data = bytearray()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        r, w, _ = select.select([s], [s] if buf else [], [], 10.0)
+        if not r and not w:
+            break
+        if w:
+            try:
+                buf = buf[s.send(buf):]
+            except BlockingIOError:
+                pass
+        if r:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            data += d
+except OSError as e:
+    err = type(e).__name__
+print("sent=%d answers=%d err=%s" % (n, data.count(b"HTTP/1.1 200 ") if not err else 0, err or "none"))
+PY
+"$HQ_PYTHON" -S "$T/trickle.py" "$HQ_PORT" >"$T/tr" 2>&1
+line=$(cat "$T/tr")
+diag "$line"
+is "$(val answers)" "$(val sent)" "pipelined 16 a millisecond, unread for 5 s: every request is answered"
+is "$(val err)" none "  without a reset"
+unlike "$(cat "$HQ_LOG")" 'Timer_MinBytesPerSecond' "  no Timer_MinBytesPerSecond on the way"
 
 hq_alive "$HQ_PID"
 ok $? "httpqd is still running"

@@ -140,25 +140,51 @@ like "$out" '^lim +enabled +[0-9]+ +2 +unlimited$' "show servicestate: lim's lim
 like "$out" '^slow +enabled +[0-9]+ +unlimited +131072 B/s$' "  slow's bandwidth"
 like "$out" '^off +disabled ' "  off's state"
 
-# dl PATH OUT: one download, its seconds
+# dl PATH OUT: one download, its seconds (curl's, from its start: no
+# process start-up counted)
 dl() {
+	hq_curl -o "$2" -w '%{time_total}' "$(url "$1")"
+}
+# two PATH: two downloads at once, the seconds from the first start to the
+# last end
+two() {
 	_t0=$(hq_now)
-	hq_curl -o "$2" "$(url "$1")"
+	hq_curl -o "$T/h1" "$(url "$1")" &
+	_p1=$!
+	hq_curl -o "$T/h2" "$(url "$1")"
+	wait $_p1
 	elapsed_since "$_t0"
 }
-t=$(dl /slow/big.bin "$T/big.out")
+# timed LOW HIGH CMD...: runs CMD (it prints seconds) until the seconds are
+# at most HIGH, 3 times at most, and prints them all.  Never below LOW is a
+# property of the bucket, which load cannot break: every try must hold it.
+# Above HIGH is what a loaded machine does to a daemon that waits on
+# timers (the bucket keeps 1/8 s of tokens, a wakeup later than that loses
+# some), so only a try that is slow 3 times in a row fails.
+timed() {
+	_lo=$1 _hi=$2 _all=
+	shift 2
+	for _try in 1 2 3; do
+		_t=$("$@")
+		_all="$_all $_t"
+		awk -v t="$_t" -v lo="$_lo" 'BEGIN { exit !(t < lo) }' && break
+		awk -v t="$_t" -v hi="$_hi" 'BEGIN { exit !(t <= hi) }' && break
+	done
+	echo "$_all"
+}
+# last of the times, and the least of them
+last() { echo "$1" | awk '{ print $NF }'; }
+least() { echo "$1" | awk '{ m = $1; for (i = 2; i <= NF; i++) if ($i < m) m = $i; print m }'; }
+ts=$(timed 3.2 4.8 dl /slow/big.bin "$T/big.out")
 file_is "$T/big.out" "$W/big.bin" "a throttled download arrives whole"
-num_between "$t" 3.2 4.8 "512 KiB at max_bandwidth 128k takes 4 s within 20 % ($t s)"
-_t0=$(hq_now)
-hq_curl -o "$T/h1" "$(url /slow/half.bin)" &
-p1=$!
-hq_curl -o "$T/h2" "$(url /slow/half.bin)"
-wait $p1
-t=$(elapsed_since "$_t0")
-num_between "$t" 3.2 4.8 "two downloads of 256 KiB at once share the bucket: 4 s within 20 % ($t s)"
+num_between "$(least "$ts")" 3.2 1000 "512 KiB at max_bandwidth 128k takes 4 s or more: the limit holds (tries:$ts s)"
+num_between "$(last "$ts")" 3.2 4.8 "  and 4 s within 20 % (tries:$ts s)"
+ts=$(timed 3.2 4.8 two /slow/half.bin)
+num_between "$(least "$ts")" 3.2 1000 "two downloads of 256 KiB at once share the bucket: 4 s or more (tries:$ts s)"
+num_between "$(last "$ts")" 3.2 4.8 "  and 4 s within 20 % (tries:$ts s)"
 file_is "$T/h2" "$W/half.bin" "  and arrive whole"
-t=$(dl /free/ "$T/free.out")
-num_between "$t" 0 1 "another group is not throttled ($t s)"
+ts=$(timed 0 1 dl /free/ "$T/free.out")
+num_between "$(last "$ts")" 0 1 "another group is not throttled (tries:$ts s)"
 
 # httpqctl set urlgroup NAME state=...: kept in httpqctl's drop-in.
 ctl() { "$HTTPQCTL" -s "$HQ_CTL" "$@"; }
