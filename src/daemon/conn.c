@@ -1098,6 +1098,7 @@ tls_ready(struct hq_conn *c)
 	int rc;
 
 	c->tls_rww = false;
+	hq_tls_readable(c);
 	if (!c->tls_hs)
 		return true;
 	rc = hq_tls_handshake(c);
@@ -1396,6 +1397,43 @@ notify_writable(struct hq_conn *c)
 	c->in_callback--;
 }
 
+/*
+ * TLS: once per turn, what OpenSSL wrote (a handshake flight, a session
+ * ticket, responses, a close_notify) leaves the connection's BIO in one
+ * write (tls_conn.c); what the socket does not take waits for a write
+ * event, counted in c->pending.
+ */
+static void
+tls_flush(struct hq_conn *c)
+{
+	if (!hq_tls_unsent(c))
+		return;
+	if (hq_out_tls_flush(c) < 0) {
+		if (req_owned(c))
+			hq_request_abort(c->req);
+		conn_close(c, false);
+	} else if (c->pending > 0 && !c->write_armed) {
+		write_arm(c, true);
+	}
+}
+
+/* A close with everything answered.  TLS: the close_notify goes out with
+ * the last bytes the BIO holds, and the socket is closed once they are
+ * out (a later turn, when the socket was full). */
+static void
+conn_end(struct hq_conn *c)
+{
+	if (c->ssl != NULL) {
+		hq_tls_shutdown(c);
+		c->in_callback++;
+		tls_flush(c);
+		c->in_callback--;
+		if (c->closed || c->pending > 0)
+			return;
+	}
+	conn_close(c, false);
+}
+
 /* TLS: a write event while OpenSSL must write to go on reading; a read
  * event made by hand for bytes OpenSSL already holds. */
 static void
@@ -1443,17 +1481,22 @@ conn_after(struct hq_conn *c)
 		    (c->state == HQ_C_OPAQUE && !c->req->owned);
 
 		if (c->close_after && between) {
-			conn_close(c, false);
+			conn_end(c);
 		} else if (c->peer_eof && !blocked &&
 		    (c->state == HQ_C_IDLE || c->state == HQ_C_HEAD)) {
 			/* Everything answered; a head cut short by the FIN
 			 * is a dropped request. */
 			if (c->state == HQ_C_HEAD)
 				hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
-			conn_close(c, false);
+			conn_end(c);
 		}
 		else if (c->state == HQ_C_IDLE && c->ipos == c->ilen)
 			conn_release(c);
+	}
+	if (!c->closed && c->ssl != NULL) {
+		c->in_callback++; /* an abort's callback must not free c */
+		tls_flush(c);
+		c->in_callback--;
 	}
 	if (!c->closed) {
 		/* Stop reading too while output waits: the client's requests
@@ -1657,8 +1700,12 @@ h2_after(struct hq_conn *c)
 		}
 	}
 	/* An HTTP/2 client does not half-close: a FIN is a client gone. */
-	if (!c->closed && (c->peer_eof || (c->pending == 0 && hq_h2_over(h))))
+	if (!c->closed && c->peer_eof)
 		conn_close(c, false);
+	else if (!c->closed && c->pending == 0 && hq_h2_over(h))
+		conn_end(c);
+	if (!c->closed && c->ssl != NULL)
+		tls_flush(c);
 	if (c->closed)
 		hq_h2_run(h); /* the aborts; the streams done with go */
 	c->in_callback--;

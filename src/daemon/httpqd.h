@@ -352,7 +352,21 @@ int hq_tls_served(const struct hq_tls *t, size_t i, struct hq_sslinfo *info);
  * tls_conn.c -- TLS on one connection with OpenSSL (worker thread).
  * ------------------------------------------------------------------- */
 int hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t);
+/* Sends what the connection's BIO holds, then closes (reset: drops it). */
 void hq_tls_conn_close(struct hq_conn *c, bool reset);
+/* Queues a close_notify (once, on a healthy session); it goes out with
+ * the next flush. */
+void hq_tls_shutdown(struct hq_conn *c);
+/* Writes what OpenSSL's writes left in the connection's BIO (all: even
+ * when c->pending does not count it yet, otherwise only then): 0, or -1
+ * on a socket error.  *delta is what c->pending must add for the bytes
+ * still held (negative once they went out). */
+int hq_tls_flush(struct hq_conn *c, bool all, int64_t *delta);
+/* The connection's BIO holds bytes not yet written. */
+bool hq_tls_unsent(const struct hq_conn *c);
+/* A read event: the socket may have bytes again (the BIO skips read()s
+ * after one emptied it, until this). */
+void hq_tls_readable(struct hq_conn *c);
 void hq_tls_conn_free(struct hq_conn *c);
 int hq_tls_handshake(struct hq_conn *c);
 /* As read()/write(): -1 with errno EAGAIN when the socket is not ready. */
@@ -964,8 +978,14 @@ void hq_out_append(struct hq_conn *c, const void *p, size_t n);
 void hq_out_file(struct hq_conn *c, int fd, uint64_t off, uint64_t len);
 void hq_out_reset(struct hq_conn *c);
 /* Writes as much as the socket takes, at most budget bytes (UINT64_MAX:
- * no limit): 0 ok (maybe pending), -1 error. */
+ * no limit): 0 ok (maybe pending), -1 error.  TLS: small records stay
+ * in the connection's BIO until hq_out_tls_flush, unless earlier held
+ * bytes wait for the socket. */
 int hq_out_flush(struct hq_conn *c, uint64_t budget);
+/* TLS, once per event-loop turn: what the connection's BIO holds goes
+ * out; what the socket does not take counts in c->pending until it does.
+ * 0, or -1 on a socket error. */
+int hq_out_tls_flush(struct hq_conn *c);
 int hq_response_head(httpq_request *r, int status, const char *reason,
     const httpq_header *headers, size_t n, unsigned flags);
 void hq_response_close_head(httpq_request *r, uint64_t body_len, bool final);

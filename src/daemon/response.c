@@ -151,6 +151,18 @@ tls_seg_write(struct hq_conn *c, struct hq_seg *s)
 	return hq_tls_write(c, buf, (size_t)n);
 }
 
+/* What the connection's BIO holds (tls_conn.c) goes out; c->pending
+ * counts what the socket did not take, as output not yet written. */
+static int
+tls_flush(struct hq_conn *c, bool all)
+{
+	int64_t delta;
+	int rc = hq_tls_flush(c, all, &delta);
+
+	c->pending = (uint64_t)((int64_t)c->pending + delta);
+	return rc;
+}
+
 #define HQ_OUT_IOV 16
 
 /* Writes at most max bytes from s on (a bandwidth limit's share): a file
@@ -255,6 +267,10 @@ hq_out_flush(struct hq_conn *c, uint64_t budget)
 			break; /* short write: the socket is full */
 		/* TLS writes a record at a time: go on */
 	}
+	/* TLS bytes held from an earlier turn go now (after the segments:
+	 * writes go behind what the BIO holds). */
+	if (c->ssl != NULL && tls_flush(c, false) < 0)
+		return -1;
 	if (c->seg0 < c->nsegs) {
 		out_compact(c);
 		return 0;
@@ -262,6 +278,12 @@ hq_out_flush(struct hq_conn *c, uint64_t budget)
 	c->seg0 = c->nsegs = 0;
 	c->out.len = 0;
 	return 0;
+}
+
+int
+hq_out_tls_flush(struct hq_conn *c)
+{
+	return tls_flush(c, true);
 }
 
 /* --- response heads -------------------------------------------------------- */

@@ -10,6 +10,10 @@
  * swap it (tls_ctx.c); SSL_set_SSL_CTX holds a reference, so open
  * connections are untouched by a swap.
  *
+ * Each connection's SSL reads and writes the socket through this file's
+ * BIO ("the connection's BIO" below), which holds small writes until the
+ * connection flushes them once per event-loop turn.
+ *
  * Layer: src/daemon/, worker threads (tls_priv.h says what each TLS file
  * runs on and may call).
  */
@@ -22,6 +26,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -169,16 +175,242 @@ hq_tls_client_hello(SSL *s, int *al, void *arg)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* --- the connection's BIO ---------------------------------------------- */
+
+/*
+ * OpenSSL writes every flight, record, session ticket and alert to its BIO
+ * as soon as it is made, and a socket BIO makes each one a write(): a
+ * resumed TLS 1.3 handshake answered with `Connection: close` took four
+ * (server flight, ticket, response, close_notify), each a TCP segment and
+ * a wakeup of the client.  This BIO holds writes in a buffer that the
+ * connection flushes once per event-loop turn (hq_tls_flush, from conn.c
+ * through response.c), so the ticket, the response and the close_notify
+ * leave in one write(); a write that does not fit goes out at once after
+ * what is held, with one writev (a large response is not copied).
+ * OpenSSL's own flush requests are ignored: the turn's flush does it.
+ *
+ * Reads: a read() that returned less than it asked for emptied the
+ * socket.  Until the next read event (hq_tls_readable), OpenSSL is told
+ * to retry instead of making a read() that would say EAGAIN: after its
+ * flight the handshake reads at once for the client's answer, which
+ * cannot be there yet.  The read event is level-triggered, so bytes that
+ * arrive meanwhile are not missed, only read on the next turn.
+ */
+#define TLS_WBUF (16 * 1024)
+
+struct tls_io {
+	int fd;
+	bool drained;                /* the last read() emptied the socket */
+	uint32_t wlen;               /* bytes held in wbuf */
+	uint32_t counted;            /* what c->pending counts of them (hq_tls_flush) */
+	char *wbuf;                  /* TLS_WBUF bytes, while some are held */
+};
+
+static BIO_METHOD *io_method;
+
+static bool
+io_again(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+static void
+io_consume(struct tls_io *io, size_t n)
+{
+	if (n < io->wlen) {
+		memmove(io->wbuf, io->wbuf + n, io->wlen - n);
+		io->wlen -= (uint32_t)n;
+		return;
+	}
+	io->wlen = 0;
+	free(io->wbuf);
+	io->wbuf = NULL;
+}
+
+static void
+io_hold(struct tls_io *io, const char *p, size_t n)
+{
+	if (io->wbuf == NULL)
+		io->wbuf = xmalloc(TLS_WBUF);
+	memcpy(io->wbuf + io->wlen, p, n);
+	io->wlen += (uint32_t)n;
+}
+
+/* What is held goes to the socket: 0 (some may remain), -1 error. */
+static int
+io_push(struct tls_io *io)
+{
+	ssize_t n;
+
+	if (io->wlen == 0)
+		return 0;
+	n = write(io->fd, io->wbuf, io->wlen);
+	if (n < 0)
+		return io_again() ? 0 : -1;
+	io_consume(io, (size_t)n);
+	return 0;
+}
+
+static int
+io_write(BIO *b, const char *p, int len)
+{
+	struct tls_io *io = BIO_get_data(b);
+	struct iovec iov[2];
+	size_t held = io->wlen;
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (held + (size_t)len <= TLS_WBUF) {
+		io_hold(io, p, (size_t)len);
+		return len;
+	}
+	iov[0] = (struct iovec){ io->wbuf, held };
+	iov[1] = (struct iovec){ (void *)p, (size_t)len };
+	n = held > 0 ? writev(io->fd, iov, 2) : write(io->fd, p, (size_t)len);
+	if (n < 0) {
+		if (io_again())
+			BIO_set_retry_write(b);
+		return -1;
+	}
+	io_consume(io, (size_t)n < held ? (size_t)n : held);
+	if ((size_t)n > held)
+		return (int)((size_t)n - held);
+	if (io->wlen == 0 && (size_t)len <= TLS_WBUF) {
+		io_hold(io, p, (size_t)len);
+		return len;
+	}
+	BIO_set_retry_write(b); /* the socket is full */
+	return -1;
+}
+
+static int
+io_read(BIO *b, char *p, int len)
+{
+	struct tls_io *io = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (io->drained) {
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	n = read(io->fd, p, (size_t)len);
+	if (n < 0) {
+		if (io_again()) {
+			io->drained = errno != EINTR;
+			BIO_set_retry_read(b);
+		}
+		return -1;
+	}
+	if (n > 0 && n < len)
+		io->drained = true;
+	return (int)n;
+}
+
+static long
+io_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tls_io *io = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+	case BIO_CTRL_DUP:
+		return 1;
+	case BIO_CTRL_WPENDING:
+		return io != NULL ? (long)io->wlen : 0;
+	case BIO_C_GET_FD:
+		if (io == NULL)
+			return -1;
+		if (ptr != NULL)
+			*(int *)ptr = io->fd;
+		return io->fd;
+	default:
+		return 0;
+	}
+}
+
+static int
+io_destroy(BIO *b)
+{
+	struct tls_io *io = BIO_get_data(b);
+
+	if (io != NULL) {
+		free(io->wbuf);
+		free(io);
+	}
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static void
+io_method_init(void)
+{
+	io_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "httpq socket");
+	if (io_method == NULL || !BIO_meth_set_write(io_method, io_write) ||
+	    !BIO_meth_set_read(io_method, io_read) ||
+	    !BIO_meth_set_ctrl(io_method, io_ctrl) ||
+	    !BIO_meth_set_destroy(io_method, io_destroy))
+		hq_fatal("tls: cannot make the connection BIO");
+}
+
+static struct tls_io *
+conn_io(const struct hq_conn *c)
+{
+	return BIO_get_data(SSL_get_rbio(c->ssl));
+}
+
+int
+hq_tls_flush(struct hq_conn *c, bool all, int64_t *delta)
+{
+	struct tls_io *io;
+
+	*delta = 0;
+	if (c->ssl == NULL)
+		return 0;
+	io = conn_io(c);
+	if (!all && io->counted == 0)
+		return 0;
+	if (io_push(io) < 0)
+		return -1;
+	*delta = (int64_t)io->wlen - (int64_t)io->counted;
+	io->counted = io->wlen;
+	return 0;
+}
+
+bool
+hq_tls_unsent(const struct hq_conn *c)
+{
+	return c->ssl != NULL && conn_io(c)->wlen > 0;
+}
+
+void
+hq_tls_readable(struct hq_conn *c)
+{
+	conn_io(c)->drained = false;
+}
+
 /* --- connections -------------------------------------------------------- */
 
 int
 hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct tls_io *io;
+	BIO *bio;
+
+	pthread_once(&once, io_method_init);
 	c->ssl = SSL_new(t->front);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+	if (c->ssl == NULL || (bio = BIO_new(io_method)) == NULL) {
 		ERR_clear_error();
 		return -1;
 	}
+	io = xcalloc(1, sizeof(*io));
+	io->fd = c->fd;
+	BIO_set_data(bio, io);
+	BIO_set_init(bio, 1);
+	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_app_data(c->ssl, c);
 	SSL_set_accept_state(c->ssl);
 	c->tls_hs = true;
@@ -187,13 +419,26 @@ hq_tls_conn_new(struct hq_conn *c, struct hq_tls *t)
 }
 
 void
+hq_tls_shutdown(struct hq_conn *c)
+{
+	/* A close_notify if the session is healthy, once; never waits for
+	 * the peer's. */
+	if (c->ssl != NULL && !c->tls_hs && !c->tls_dead &&
+	    !(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN))
+		SSL_shutdown(c->ssl);
+}
+
+void
 hq_tls_conn_close(struct hq_conn *c, bool reset)
 {
 	if (c->ssl == NULL)
 		return;
-	/* A close_notify if the session is healthy; never waits for the peer's. */
-	if (!reset && !c->tls_hs && !c->tls_dead)
-		SSL_shutdown(c->ssl);
+	/* What is held (a close_notify, an alert after a failed handshake)
+	 * goes out as far as the socket takes it now. */
+	if (!reset) {
+		hq_tls_shutdown(c);
+		(void)io_push(conn_io(c));
+	}
 	SSL_free(c->ssl);
 	c->ssl = NULL;
 	ERR_clear_error();
