@@ -8,14 +8,7 @@
 # with pidfd_getfd(2).
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
-command -v strace >/dev/null 2>&1 || {
-	skip "strace is not installed"
-	done_testing
-}
-strace -f -qq -o /dev/null true 2>/dev/null || {
-	skip "strace may not trace here (ptrace not allowed)"
-	done_testing
-}
+need_strace
 
 CONFIG='
 server: { workers: 1 }

@@ -10,14 +10,7 @@
 # the calls; what is counted does not depend on timing.
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
-command -v strace >/dev/null 2>&1 || {
-	skip "strace is not installed"
-	done_testing
-}
-strace -f -qq -o /dev/null true 2>/dev/null || {
-	skip "strace may not trace here (ptrace not allowed)"
-	done_testing
-}
+need_strace
 
 CONFIG='
 server: { workers: 1 }
@@ -30,40 +23,6 @@ queues:
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
-# trace_start FILE: strace on httpqd into FILE, once every thread is traced.
-tracer=
-traced() {
-	for f in /proc/"$HQ_PID"/task/*/status; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "$f" 2>/dev/null || return 1
-	done
-	return 0
-}
-trace_start() {
-	strace -f -qq -o "$1" -e trace=accept4,accept,epoll_ctl -p "$HQ_PID" \
-	    2>"$T/strace.err" &
-	tracer=$!
-	bg_started $tracer
-	end=$(($(date +%s) + 10))
-	while ! traced && [ "$(date +%s)" -le "$end" ] && kill -0 "$tracer" 2>/dev/null; do
-		sleep 0.02
-	done
-	traced && return 0
-	skip "strace could not attach to httpqd: $(tail -n 1 "$T/strace.err")"
-	trace_stop
-	done_testing
-	exit 0
-}
-# Detached once no thread has a tracer (strace has written everything).
-trace_stop() {
-	kill "$tracer" 2>/dev/null
-	wait "$tracer" 2>/dev/null
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -le "$end" ]; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/"$HQ_PID"/task/*/status 2>/dev/null ||
-			break
-		sleep 0.02
-	done
-}
 calls() { grep -c "^[0-9]* *$1(" "$2"; }
 
 # N Connection: close GETs; with "seq" each connects after the previous one
@@ -106,7 +65,7 @@ print(good)
 PY
 
 N=40
-trace_start "$T/seq.trace"
+trace_start "$T/seq.trace" -e trace=accept4,accept,epoll_ctl
 good=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" seq $N "$HQ_PID")
 trace_stop
 is "$good" $N "$N Connection: close requests one after the other are answered"
@@ -116,7 +75,7 @@ num_between "$n" $N $((N * 3 / 2 - 1)) \
     "fewer than 1.5 accept4() per connection when they come one at a time (was 2)"
 
 N=20
-trace_start "$T/batch.trace"
+trace_start "$T/batch.trace" -e trace=accept4,accept,epoll_ctl
 good=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" batch $N "$HQ_PID")
 trace_stop
 is "$good" $N "$N Connection: close requests sent before the accept are answered"

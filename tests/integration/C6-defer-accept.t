@@ -15,14 +15,7 @@
 # against a deferral of 3 s or more, or of 1 s for the silent one).
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
-command -v strace >/dev/null 2>&1 || {
-	skip "strace is not installed"
-	done_testing
-}
-strace -f -qq -o /dev/null true 2>/dev/null || {
-	skip "strace may not trace here (ptrace not allowed)"
-	done_testing
-}
+need_strace
 
 # defer_accept 5: the kernel hands a silent connection over after its
 # third SYN-ACK retransmission, about 7 s.
@@ -38,40 +31,6 @@ queues:
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
-tracer=
-traced() {
-	for f in /proc/"$HQ_PID"/task/*/status; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "$f" 2>/dev/null || return 1
-	done
-	return 0
-}
-# trace_start FILE: strace on httpqd into FILE, once every thread is traced.
-trace_start() {
-	strace -f -qq -o "$1" -e trace=accept4,accept,epoll_ctl,read,setsockopt \
-	    -p "$HQ_PID" 2>"$T/strace.err" &
-	tracer=$!
-	bg_started $tracer
-	end=$(($(date +%s) + 10))
-	while ! traced && [ "$(date +%s)" -le "$end" ] && kill -0 "$tracer" 2>/dev/null; do
-		sleep 0.02
-	done
-	traced && return 0
-	skip "strace could not attach to httpqd: $(tail -n 1 "$T/strace.err")"
-	trace_stop
-	done_testing
-	exit 0
-}
-# Detached once no thread has a tracer (strace has written everything).
-trace_stop() {
-	kill "$tracer" 2>/dev/null
-	wait "$tracer" 2>/dev/null
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -le "$end" ]; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/"$HQ_PID"/task/*/status 2>/dev/null ||
-			break
-		sleep 0.02
-	done
-}
 calls() { grep -c "^[0-9]* *$1(" "$2"; }
 # The listener's defer_accept in `httpqctl show servicestate --json`.
 shown() {
@@ -129,7 +88,7 @@ like "$(grep -A1 'DEFER ACCEPT' "$T/state.txt")" "127\.0\.0\.1:$HQ_PORT .* 5 s" 
     "  and in its listener table"
 
 N=8
-trace_start "$T/on.trace"
+trace_start "$T/on.trace" -e trace=accept4,accept,epoll_ctl,read,setsockopt
 out=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" $N "$T/on.trace")
 trace_stop
 is "$out" "answered $N early 0" \
@@ -143,7 +102,7 @@ is "$(empty_reads "$T/on.trace")" 0 "  no read() found nothing"
 # A reload turns it off: applied to the listener at once.
 sed -e 's/defer_accept: 5/defer_accept: off/' "$T/httpq.yaml" >"$T/httpq.yaml.new"
 mv "$T/httpq.yaml.new" "$T/httpq.yaml"
-trace_start "$T/off.trace"
+trace_start "$T/off.trace" -e trace=accept4,accept,epoll_ctl,read,setsockopt
 log_mark
 reload_httpqd
 like "$(wait_log 'reload: generation 2 loaded')" . "reload with defer_accept off"
@@ -170,7 +129,7 @@ is "$(shown)" 0 "  httpqctl show servicestate says so (0)"
 # then handed over, and still closed by idle_connection (2 s).
 sed -e 's/, defer_accept: off//' "$T/httpq.yaml" >"$T/httpq.yaml.new"
 mv "$T/httpq.yaml.new" "$T/httpq.yaml"
-trace_start "$T/silent.trace"
+trace_start "$T/silent.trace" -e trace=accept4,accept,epoll_ctl,read,setsockopt
 log_mark
 reload_httpqd
 like "$(wait_log 'reload: generation 3 loaded')" . "reload without defer_accept (default 1 s)"

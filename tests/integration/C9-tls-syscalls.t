@@ -20,14 +20,7 @@
 . "${HQ_TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/integration/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || skip "no openssl CLI"
-command -v strace >/dev/null 2>&1 || {
-	skip "strace is not installed"
-	done_testing
-}
-strace -f -qq -o /dev/null true 2>/dev/null || {
-	skip "strace may not trace here (ptrace not allowed)"
-	done_testing
-}
+need_strace
 
 hq_mktemp
 C=$HQ_MKTEMP
@@ -52,40 +45,6 @@ sslcerts:
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
-# trace_start FILE: strace on httpqd into FILE, once every thread is traced.
-tracer=
-traced() {
-	for f in /proc/"$HQ_PID"/task/*/status; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "$f" 2>/dev/null || return 1
-	done
-	return 0
-}
-trace_start() {
-	strace -f -qq -y -o "$1" -e trace=read,write,writev,close -p "$HQ_PID" \
-	    2>"$T/strace.err" &
-	tracer=$!
-	bg_started $tracer
-	end=$(($(date +%s) + 10))
-	while ! traced && [ "$(date +%s)" -le "$end" ] && kill -0 "$tracer" 2>/dev/null; do
-		sleep 0.02
-	done
-	traced && return 0
-	skip "strace could not attach to httpqd: $(tail -n 1 "$T/strace.err")"
-	trace_stop
-	done_testing
-	exit 0
-}
-# Detached once no thread has a tracer (strace has written everything).
-trace_stop() {
-	kill "$tracer" 2>/dev/null
-	wait "$tracer" 2>/dev/null
-	end=$(($(date +%s) + 10))
-	while [ "$(date +%s)" -le "$end" ]; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/"$HQ_PID"/task/*/status 2>/dev/null ||
-			break
-		sleep 0.02
-	done
-}
 # calls NAME FILE: NAME() calls on sockets (not log files or eventfds) in FILE.
 calls() { grep -c "^[0-9]* *$1([0-9]*<\(socket\|TCP\)" "$2"; }
 
@@ -191,7 +150,7 @@ elif mode == "slow":
 PY
 
 N=30
-trace_start "$T/resume.trace"
+trace_start "$T/resume.trace" -y -e trace=read,write,writev,close
 set -- $("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" resume $N)
 trace_stop
 is "$1" $N "$N Connection: close requests over TLS, one connection each, are answered"

@@ -418,6 +418,61 @@ repeat() {
 	head -c "$2" /dev/zero | tr '\0' "$1"
 }
 
+# --- strace --------------------------------------------------------------
+
+# need_strace: the test needs strace attached to httpqd; skips it (which
+# fails under CI=true) when strace is missing or may not trace here.
+need_strace() {
+	command -v strace >/dev/null 2>&1 || {
+		skip "strace is not installed"
+		done_testing
+	}
+	strace -f -qq -o /dev/null true 2>/dev/null || {
+		skip "strace may not trace here (ptrace not allowed)"
+		done_testing
+	}
+}
+
+# trace_start FILE STRACE-OPTION...: strace on httpqd ($HQ_PID) into FILE
+# with those options (e.g. -e trace=read), once every thread is traced.
+hq_tracer=
+hq_traced() {
+	for f in /proc/"$HQ_PID"/task/*/status; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' "$f" 2>/dev/null || return 1
+	done
+	return 0
+}
+trace_start() {
+	local out=$1 end
+	shift
+	strace -f -qq -o "$out" "$@" -p "$HQ_PID" 2>"$HQ_DIR/strace.err" &
+	hq_tracer=$!
+	bg_started $hq_tracer
+	end=$(($(date +%s) + 10))
+	while ! hq_traced && [ "$(date +%s)" -le "$end" ] && kill -0 "$hq_tracer" 2>/dev/null; do
+		sleep 0.02
+	done
+	hq_traced && return 0
+	skip "strace could not attach to httpqd: $(tail -n 1 "$HQ_DIR/strace.err")"
+	trace_stop
+	done_testing
+	exit 0
+}
+
+# trace_stop: strace detached, once no thread has a tracer (it has written
+# everything).
+trace_stop() {
+	local end
+	kill "$hq_tracer" 2>/dev/null
+	wait "$hq_tracer" 2>/dev/null
+	end=$(($(date +%s) + 10))
+	while [ "$(date +%s)" -le "$end" ]; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/"$HQ_PID"/task/*/status 2>/dev/null ||
+			break
+		sleep 0.02
+	done
+}
+
 # --- TLS -----------------------------------------------------------------
 
 # tls_ca DIR [NAME]: a throwaway CA, DIR/NAME.crt and DIR/NAME.key (default
