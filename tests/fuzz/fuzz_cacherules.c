@@ -1,4 +1,4 @@
-// fuzz-sources: src/lib/http1.c src/lib/urlprefix.c src/lib/cacherules.c
+// fuzz-sources: src/lib/http1.c src/lib/urlprefix.c src/lib/cacherules.c src/lib/httpdate.c
 /*
  * fuzz_cacherules.c -- libFuzzer harness for what the response cache reads
  * from clients: a request head (parsed as the daemon does) is checked for
