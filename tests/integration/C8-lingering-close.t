@@ -105,16 +105,27 @@ for c in 413 pipeline unread bad tls413; do
 	is "$(val ok)" 20 "$c: 20 of 20 answers read whole, then a clean FIN ($line)"
 done
 
-# A lingering connection ends when the client goes quiet: the daemon's
-# socket (one more descriptor in /proc/PID/fd) is closed about 5 s
-# (lingering timeout) after the client's last byte, though the client
-# never closes.  Bytes sent after the FIN are still taken without a reset.
+# A lingering connection ends when the client goes quiet: the daemon
+# closes its socket (the server end's entry in /proc/net/tcp loses its
+# inode) about 5 s (lingering timeout) after the client's last byte,
+# though the client never closes.  Bytes sent after the FIN are still
+# taken without a reset.  A client that sends forever is cut at the cap
+# (30 s).
 cat >"$T/quiet.py" <<'PY'
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), sys.argv[2]
-fds = lambda: len(os.listdir("/proc/%s/fd" % pid))
-base = fds()
+import socket, sys, time
+port, forever = int(sys.argv[1]), sys.argv[2] == "forever"
+
+def held(cport):
+    """Whether a process holds the server end of the connection."""
+    for line in open("/proc/net/tcp").readlines()[1:]:
+        f = line.split()
+        if (int(f[1].split(":")[1], 16) == port and
+                int(f[2].split(":")[1], 16) == cport):
+            return f[9] != "0"
+    return False
+
 s = socket.create_connection(("127.0.0.1", port))
+cport = s.getsockname()[1]
 s.sendall(b"POST /small/ HTTP/1.1\r\nHost: localhost\r\n"
           b"Content-Length: 10000000\r\n\r\n" + b"x" * 4096)
 s.settimeout(20)
@@ -129,18 +140,30 @@ try:
 except OSError as e:
     err = type(e).__name__
 t0 = time.time()
-held = fds() - base
-while fds() > base and time.time() < t0 + 20:
+was = held(cport)
+while held(cport) and time.time() < t0 + 45:
+    if forever:
+        try:
+            s.send(b"z" * 1024)
+        except OSError:
+            pass
     time.sleep(0.1)
 print("status=%s err=%s held=%d secs=%d" % (data[9:12].decode() or "none", err,
-      held, time.time() - t0))
+      was, time.time() - t0))
 PY
-line=$("$HQ_PYTHON" -S "$T/quiet.py" "$HQ_PORT" "$HQ_PID" 2>&1)
+"$HQ_PYTHON" -S "$T/quiet.py" "$HQ_PORT" forever >"$T/forever" 2>&1 &
+fpid=$!
+line=$("$HQ_PYTHON" -S "$T/quiet.py" "$HQ_PORT" quiet 2>&1)
 diag "quiet: $line"
 is "$(val status)" 413 "a client that goes quiet gets its 413"
 is "$(val err)" none "  and a FIN; what it sends after the FIN is taken, no reset"
 is "$(val held)" 1 "  the daemon holds the socket while it lingers"
 num_between "$(val secs)" 3 12 "  and closes it about 5 s after the client's last byte"
+wait "$fpid"
+line=$(cat "$T/forever")
+diag "forever: $line"
+is "$(val held)" 1 "a client that sends forever after its 413 is read from"
+num_between "$(val secs)" 25 40 "  and cut at the 30 s cap"
 
 hq_alive "$HQ_PID"
 ok $? "httpqd is still running"
