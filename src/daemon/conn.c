@@ -25,6 +25,7 @@ enum timer_kind { T_NONE, T_IDLE, T_HEADER, T_BODY, T_DRAIN, T_SEND };
 
 static void conn_after(struct hq_conn *c);
 static void conn_close(struct hq_conn *c, bool reset);
+static void conn_destroy(struct hq_conn *c);
 static void h2_after(struct hq_conn *c);
 static bool h2_detect(struct hq_conn *c);
 
@@ -1159,6 +1160,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		 * request is aborted (and frees its queue slot). */
 		if (c->state != HQ_C_IDLE)
 			hq_errlog(c, HQ_OK, "Connection_Dropped", NULL);
+		c->peer_eof = true; /* nothing to linger for */
 		conn_close(c, false);
 	} else if (n == 0) {
 		/* A client may half-close after pipelined requests and still
@@ -1208,6 +1210,10 @@ hq_conn_timeout(struct hq_timer *t)
 		[T_SEND] = "Timer_MinBytesPerSecond",
 	};
 
+	if (c->lingering) {
+		conn_destroy(c); /* quiet for HQ_LINGER_IDLE_S, or at the cap */
+		return;
+	}
 	c->timer_kind = T_NONE;
 	c->in_callback++;
 	if (k != T_IDLE)
@@ -1254,14 +1260,103 @@ write_arm(struct hq_conn *c, bool on)
 	c->write_armed = on;
 }
 
+/* The end of a connection: its struct, and its socket if a lingering
+ * close kept it. */
+static void
+conn_destroy(struct hq_conn *c)
+{
+	hq_worker_unlink(c->w, c);
+	hq_timer_del(&c->timer);
+	if (c->fd >= 0) {
+		event_del(&c->rev);
+		close(c->fd);
+	}
+	free(c);
+}
+
+/*
+ * Lingering close.  A close() with unread input makes Linux send a RST
+ * instead of a FIN, and a RST makes the client lose what it has not read
+ * yet of the answer (curl: "Connection reset by peer" instead of a 413),
+ * or fail its send of the rest of the body before it reads the answer.
+ * So when the client may still be sending, conn_close sends a FIN
+ * (shutdown) after the answer and keeps the socket; once the connection
+ * has given back everything else (conn_free) it reads and discards the
+ * client's bytes into a pooled buffer, and closes when the client does,
+ * when it goes quiet, or at the cap, whichever comes first.  A lingering
+ * connection holds no request, buffer, queue slot, group or snapshot; it
+ * still counts as a connection (it holds a socket, as in nginx), and a
+ * drain or shutdown ends it at once.
+ */
+static void
+on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct hq_conn *c = arg;
+	uint32_t now, left;
+	size_t cap;
+	char *buf = hq_worker_getbuf(c->w, &cap);
+	ssize_t n = -1;
+	bool got = false;
+
+	for (int i = 0; i < HQ_LINGER_READS; i++) {
+		n = read(fd, buf, cap);
+		if (n > 0)
+			got = true;
+		if (n < (ssize_t)cap)
+			break; /* drained for now; a level event says if more comes */
+	}
+	hq_worker_putbuf(c->w, buf);
+	now = (uint32_t)(hq_mono_us(true) / 1000000);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    now >= c->linger_until) {
+		conn_destroy(c);
+		return;
+	}
+	if (got) {
+		left = c->linger_until - now;
+		hq_timer_set(c->w, &c->timer, left < HQ_LINGER_IDLE_S ? left : HQ_LINGER_IDLE_S);
+	}
+}
+
+static bool
+linger_start(struct hq_conn *c)
+{
+	c->lingering = true;
+	c->linger_until = (uint32_t)(hq_mono_us(true) / 1000000) + HQ_LINGER_MAX_S;
+	event_assign(&c->rev, c->w->base, c->fd, EV_READ | EV_PERSIST, on_linger, c);
+	if (event_add(&c->rev, NULL) < 0)
+		return false;
+	hq_timer_set(c->w, &c->timer, HQ_LINGER_IDLE_S);
+	return true;
+}
+
+/* Whether the client may still be sending as the daemon closes: bytes
+ * unread in the buffer, a request body not read to its end, or HTTP/2
+ * (frames may be on their way after the GOAWAY; not after a flood or a
+ * protocol error, which are cut).  Not after its FIN, nor
+ * with output unsent (a close that gives up on the client), nor while the
+ * worker drains. */
+static bool
+input_pending(const struct hq_conn *c)
+{
+	if (c->peer_eof || c->pending > 0 || c->w->draining)
+		return false;
+	if (c->h2 != NULL)
+		return hq_h2_lingers(c->h2);
+	if (c->ipos < c->ilen)
+		return true;
+	return c->req != NULL && !c->req->body_done &&
+	    (c->state == HQ_C_REQUEST || c->state == HQ_C_DRAIN);
+}
+
 static void
 conn_free(struct hq_conn *c)
 {
-	hq_worker_unlink(c->w, c);
 	if (c->req != NULL && c->req->upgraded)
 		opaque_log(c);
 	if (c->h2 != NULL) {
 		hq_h2_free(c->h2);
+		c->h2 = NULL;
 		hq_stats_h2_conn(c->w->stats, false);
 	}
 	if (c->req != NULL)
@@ -1271,9 +1366,14 @@ conn_free(struct hq_conn *c)
 	hq_timer_del(&c->timer);
 	if (c->bwev != NULL)
 		event_free(c->bwev);
+	c->bwev = NULL;
 	hq_config_unref(c->cfg);
 	hq_rt_unref(c->rt);
-	free(c);
+	c->cfg = NULL;
+	c->rt = NULL;
+	if (c->linger && linger_start(c))
+		return;
+	conn_destroy(c);
 }
 
 static void
@@ -1287,6 +1387,7 @@ conn_close(struct hq_conn *c, bool reset)
 		if (hq_h2_send(c->h2) == 0)
 			(void)hq_out_flush(c, UINT64_MAX);
 	}
+	c->linger = !reset && input_pending(c);
 	c->closed = true;
 	c->state = HQ_C_CLOSED;
 	conn_leave_group(c);
@@ -1299,8 +1400,14 @@ conn_close(struct hq_conn *c, bool reset)
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	hq_tls_conn_close(c, reset);
-	close(c->fd);
-	c->fd = -1;
+	/* The answer (and TLS's close_notify) is out: a FIN, and the socket
+	 * stays for the lingering close (conn_free). */
+	if (c->linger && shutdown(c->fd, SHUT_WR) < 0)
+		c->linger = false;
+	if (!c->linger) {
+		close(c->fd);
+		c->fd = -1;
+	}
 	hq_out_reset(c);
 	if (req_owned(c) && !c->req->resp_done)
 		hq_request_abort(c->req);
@@ -1867,6 +1974,10 @@ hq_conn_accept(struct hq_worker *w, const struct hq_listen_addr *la, int fd,
 void
 hq_conn_drain(struct hq_conn *c)
 {
+	if (c->lingering) {
+		conn_destroy(c);
+		return;
+	}
 	c->close_after = true;
 	if (c->h2 != NULL) {
 		hq_h2_drain(c->h2); /* GOAWAY; open streams finish */
@@ -1884,6 +1995,10 @@ hq_conn_drain(struct hq_conn *c)
 void
 hq_conn_abort(struct hq_conn *c, const char *why)
 {
+	if (c->lingering) {
+		conn_destroy(c);
+		return;
+	}
 	c->in_callback++;
 	if (req_owned(c) && !c->req->aborted)
 		hq_errlog(c, HQ_OK, "Connection_Abandoned", NULL);

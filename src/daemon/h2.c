@@ -801,6 +801,12 @@ hq_h2_readable(const struct hq_h2 *h)
 	return !h->dead && !h->calmed;
 }
 
+bool
+hq_h2_lingers(const struct hq_h2 *h)
+{
+	return !h->dead && !h->calmed;
+}
+
 int
 hq_h2_send(struct hq_h2 *h)
 {

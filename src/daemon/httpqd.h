@@ -831,12 +831,16 @@ struct hq_conn {
 	bool tls_quiet : 1;          /* the failure is logged already */
 	bool tls_more : 1;           /* OpenSSL holds input the buffer had no room for */
 	bool h2_tried : 1;           /* HTTP/2 or not is decided */
+	bool linger : 1;             /* closed with input maybe unread: the socket
+	                              * stays for a lingering close (conn.c) */
+	bool lingering : 1;          /* in it: only struct, socket, rev and timer */
 	socklen_t peerlen, locallen;
 	union hq_inaddr peer, local;
 	unsigned gslot;              /* URL group slot the connection counts in, 0 none */
 	uint32_t timer_req;          /* nrequests (low bits) when the timer was set;
 	                              * T_SEND: pending then (capped) */
 	uint32_t req_seq;            /* which request req is, for late post()s */
+	uint32_t linger_until;       /* lingering: end, in hq_mono_us(true) seconds */
 	uint64_t nrequests;
 	const struct hq_group *last_group; /* for per-group idle/header timeouts */
 	struct event *bwev;          /* bandwidth timer (max_bandwidth), made on first use */
@@ -886,6 +890,14 @@ struct hq_reqblock {
 	struct hq_hdr hdrs0[HQ_HDRS_INITIAL];
 	char cooked0[HQ_COOKED_INITIAL];
 };
+/* Lingering close (RFC 9112 9.6): after a close with the client's bytes
+ * maybe unread, a FIN, then its input is read and discarded until it
+ * closes, goes quiet for HQ_LINGER_IDLE_S, or HQ_LINGER_MAX_S have passed
+ * (nginx's lingering_timeout and lingering_time); at most HQ_LINGER_READS
+ * reads of HQ_IBUF_SIZE per read event. */
+#define HQ_LINGER_IDLE_S 5
+#define HQ_LINGER_MAX_S 30
+#define HQ_LINGER_READS 4
 /* No further pipelined request is parsed (nor read) while this much output
  * is unsent; it goes on once the client has taken some. */
 #define HQ_OUT_PIPELINE_MAX (64 * 1024)
@@ -947,6 +959,9 @@ bool hq_h2_run(struct hq_h2 *h);
 bool hq_h2_over(const struct hq_h2 *h);       /* the session has ended */
 bool hq_h2_want_write(const struct hq_h2 *h);
 bool hq_h2_readable(const struct hq_h2 *h);   /* input is still wanted */
+/* A session that ended well (GOAWAY NO_ERROR): its close may linger for
+ * frames on their way.  Not after a flood or a failed session. */
+bool hq_h2_lingers(const struct hq_h2 *h);
 void hq_h2_drain(struct hq_h2 *h);            /* GOAWAY: no new streams */
 void hq_h2_close(struct hq_h2 *h);            /* connection gone: abort all */
 size_t hq_h2_streams(const struct hq_h2 *h);  /* stream objects alive */
