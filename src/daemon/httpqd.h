@@ -658,9 +658,9 @@ union hq_inaddr {
 /* Opens nworkers sockets for each address of cfg; fds[w][i].  Logs and
  * returns -1 if any cannot be bound. */
 int hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fds);
-/* server.defer_accept on a listening socket: TCP_DEFER_ACCEPT of secs, or 0
- * for HQ_TIMEOUT_OFF.  0, or -1 with errno. */
-int hq_listener_defer(int fd, uint32_t secs);
+/* server.defer_accept on la's listening socket fd: TCP_DEFER_ACCEPT of
+ * secs, or 0 for HQ_TIMEOUT_OFF; a failure is logged. */
+void hq_listener_defer(int fd, const struct hq_listen_addr *la, uint32_t secs);
 /* At start: the soft RLIMIT_NOFILE up to the hard one (never beyond), logged. */
 void hq_fd_limit_raise(void);
 /* The soft RLIMIT_NOFILE now, and the hard one in *hard unless NULL. */

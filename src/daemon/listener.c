@@ -29,30 +29,25 @@
  * request is answered without ever entering epoll.  A connection that
  * sends nothing costs the daemon nothing (no descriptor, no timer) until
  * the kernel hands it over anyway, after about secs: rounded up to its
- * SYN-ACK retransmissions, 1, 3, 7, 15 s...
+ * SYN-ACK retransmissions, 1, 3, 7, 15 s...  A socket that refuses it is
+ * logged and serves on without.
  */
-int
-hq_listener_defer(int fd, uint32_t secs)
+void
+hq_listener_defer(int fd, const struct hq_listen_addr *la, uint32_t secs)
 {
 #ifdef TCP_DEFER_ACCEPT
 	int v = secs == HQ_TIMEOUT_OFF ? 0 : (int)secs;
 
-	return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v));
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)) == 0)
+		return;
 #else
 	(void)fd;
 	if (secs == HQ_TIMEOUT_OFF)
-		return 0;
+		return;
 	errno = ENOPROTOOPT;
-	return -1;
 #endif
-}
-
-static void
-set_defer(int fd, const struct hq_listen_addr *la, uint32_t secs)
-{
-	if (hq_listener_defer(fd, secs) < 0)
-		hq_log(LOG_WARNING, "%s: TCP_DEFER_ACCEPT: %m (server.defer_accept "
-		    "has no effect)", la->text);
+	hq_log(LOG_WARNING, "%s: TCP_DEFER_ACCEPT: %m (server.defer_accept "
+	    "has no effect)", la->text);
 }
 
 static int
@@ -76,7 +71,7 @@ open_one(const struct hq_listen_addr *la, uint32_t defer)
 	if (bind(fd, (const struct sockaddr *)&la->addr, la->addrlen) < 0 ||
 	    listen(fd, HQ_LISTEN_BACKLOG) < 0)
 		goto fail;
-	set_defer(fd, la, defer);
+	hq_listener_defer(fd, la, defer);
 	return fd;
 fail:
 	{
@@ -106,7 +101,7 @@ hq_listeners_open(const struct hq_config *cfg, unsigned nworkers, int ***fdsp)
 			hq_log(LOG_WARNING, "%s: TCP_NODELAY: %m", cfg->listens[i].text);
 		/* The store decides, over the unit's DeferAcceptSec=. */
 		if (passed[i] >= 0)
-			set_defer(passed[i], &cfg->listens[i], defer);
+			hq_listener_defer(passed[i], &cfg->listens[i], defer);
 	}
 	hq_sd_close_unused();
 	for (unsigned w = 0; w < nworkers; w++) {

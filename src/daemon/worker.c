@@ -324,10 +324,8 @@ set_config(void *arg)
 	 * server.defer_accept applies to them at once. */
 	if (m->cfg->store->defer_accept != old->store->defer_accept)
 		for (size_t i = 0; i < w->nlisteners; i++)
-			if (hq_listener_defer(w->listeners[i].fd,
-			    m->cfg->store->defer_accept) < 0)
-				hq_log(LOG_WARNING, "%s: TCP_DEFER_ACCEPT: %m",
-				    w->laddrs[i].text);
+			hq_listener_defer(w->listeners[i].fd, &w->laddrs[i],
+			    m->cfg->store->defer_accept);
 	w->cfg = m->cfg;
 	hq_config_unref(old);
 	free(m);

@@ -23,8 +23,6 @@ queues:
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
-calls() { grep -c "^[0-9]* *$1(" "$2"; }
-
 # N Connection: close GETs; with "seq" each connects after the previous one
 # closed, with "batch" all connect and send first (httpqd is stopped
 # meanwhile), then every answer is read.
@@ -69,7 +67,7 @@ trace_start "$T/seq.trace" -e trace=accept4,accept,epoll_ctl
 good=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" seq $N "$HQ_PID")
 trace_stop
 is "$good" $N "$N Connection: close requests one after the other are answered"
-n=$(calls 'accept4\?' "$T/seq.trace")
+n=$(trace_calls 'accept4\?' "$T/seq.trace")
 diag "accept4 calls for $N connections one at a time: $n"
 num_between "$n" $N $((N * 3 / 2 - 1)) \
     "fewer than 1.5 accept4() per connection when they come one at a time (was 2)"
@@ -79,7 +77,7 @@ trace_start "$T/batch.trace" -e trace=accept4,accept,epoll_ctl
 good=$("$HQ_PYTHON" -S "$T/client.py" "$HQ_PORT" batch $N "$HQ_PID")
 trace_stop
 is "$good" $N "$N Connection: close requests sent before the accept are answered"
-n=$(calls epoll_ctl "$T/batch.trace")
+n=$(trace_calls epoll_ctl "$T/batch.trace")
 diag "epoll_ctl calls for $N connections whose request was there at accept: $n"
 num_between "$n" 0 $((N - 1)) \
     "fewer than one epoll_ctl() per such connection (was 2: ADD, then DEL)"

@@ -31,7 +31,6 @@ queues:
 start_httpqd "$CONFIG" || bail_out "httpqd did not start"
 T=$HQ_DIR
 
-calls() { grep -c "^[0-9]* *$1(" "$2"; }
 # The listener's defer_accept in `httpqctl show servicestate --json`.
 shown() {
 	"$HTTPQCTL" -s "$HQ_CTL" show servicestate --json |
@@ -94,7 +93,7 @@ trace_stop
 is "$out" "answered $N early 0" \
     "defer_accept 5: $N close requests sent 0.3 s after connect are answered, none accepted before its request came"
 is "$(accepted "$T/on.trace")" $N "  $N connections accepted"
-n=$(calls epoll_ctl "$T/on.trace")
+n=$(trace_calls epoll_ctl "$T/on.trace")
 diag "epoll_ctl calls for $N connections with defer_accept 5: $n"
 is "$n" 0 "  no epoll_ctl for them: each was read, answered and closed at its accept"
 is "$(empty_reads "$T/on.trace")" 0 "  no read() found nothing"
@@ -119,7 +118,7 @@ set -- $out
 is "$1 $2" "answered $N" "defer_accept off: the same $N requests are answered"
 diag "connections accepted before their request came: $4 of $N"
 num_between "$4" 1 $N "  connections are accepted before their request comes"
-n=$(calls epoll_ctl "$T/off.trace")
+n=$(trace_calls epoll_ctl "$T/off.trace")
 diag "epoll_ctl calls for $N connections with defer_accept off: $n"
 num_between "$n" 2 $((N * 2)) "  they enter the epoll set: EPOLL_CTL_ADD, then DEL"
 num_between "$(empty_reads "$T/off.trace")" 1 $N "  reads at accept found nothing"
@@ -169,7 +168,7 @@ PY
 trace_stop
 is "$out" "held
 eof 0 1" "silent connection: held by the kernel at first, then accepted and closed (FIN, no bytes)"
-n=$(calls epoll_ctl "$T/silent.trace")
+n=$(trace_calls epoll_ctl "$T/silent.trace")
 is "$n" 2 "  it entered the epoll set once handed over (ADD, then DEL)"
 is "$(shown)" 1 "  httpqctl show servicestate says so (1)"
 

@@ -473,6 +473,10 @@ trace_stop() {
 	done
 }
 
+# trace_calls NAME FILE: how many NAME() calls (a grep pattern) FILE, written
+# by trace_start, records.
+trace_calls() { grep -c "^[0-9]* *$1(" "$2"; }
+
 # --- TLS -----------------------------------------------------------------
 
 # tls_ca DIR [NAME]: a throwaway CA, DIR/NAME.crt and DIR/NAME.key (default
