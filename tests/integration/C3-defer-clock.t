@@ -64,6 +64,15 @@ PY
 out=$(hq_curl "$(url "/?n=2&ms=1")")
 is "$(val "$out" early)" 0 "after a client left mid-chain, the next request is served"
 
+# A module asking for the largest wait there is: capped (no overflow into
+# the past), so it does not fire; the client gives up, the module
+# finishes the aborted request, the daemon drops its pending wait, and the
+# worker serves on (and stops at once on SIGTERM below).
+out=$(hq_curl --max-time 1 "$(url "/?n=1&drop=1&ms=18446744073709551615")")
+is "$out" "" "defer(UINT64_MAX ms) does not fire at once"
+out=$(hq_curl "$(url "/?n=2&ms=1")")
+is "$(val "$out" n)" 2 "  and the next request is served"
+
 hq_alive "$HQ_PID"
 ok $? "httpqd is still running"
 

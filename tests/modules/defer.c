@@ -12,7 +12,9 @@
  * that computes before deferring, whose deferral must still be counted
  * from the call, not from when the event loop last read its clock (with
  * 12 ms, more than a tick of a 100 Hz coarse clock).  Load can only
- * lengthen a wait, so early=0 holds on any machine.
+ * lengthen a wait, so early=0 holds on any machine.  With "&drop=1" an
+ * abort finishes the request at once (the daemon must cancel its pending
+ * wait) instead of letting the wait fire first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ static const struct httpq_api *api;
 struct chain {
 	unsigned i, n, early;
 	uint64_t ms, start_ns, min_ns, max_ns, total_ns;
-	int aborted;
+	int aborted, drop;
 };
 
 static uint64_t
@@ -111,14 +113,17 @@ step(httpq_request *req, void *arg)
 }
 
 /* Aborted while waiting (client gone): the pending wait still fires, and
- * step() releases the request then. */
+ * step() releases the request then; with drop, released now. */
 static void
 defer_abort(httpq_request *req, void *arg)
 {
 	struct chain *c = arg;
 
-	(void)req;
 	c->aborted = 1;
+	if (c->drop) {
+		api->finish(req);
+		free(c);
+	}
 }
 
 static int
@@ -142,6 +147,7 @@ defer_handle(void *state, httpq_request *req)
 	}
 	c->n = (unsigned)qnum(api->query(req), "n", 20);
 	c->ms = qnum(api->query(req), "ms", 1);
+	c->drop = qnum(api->query(req), "drop", 0) != 0;
 	if (c->n == 0 || c->n > DEFER_MAX_N) {
 		free(c);
 		api->send_head(req, 400, NULL, NULL, 0, 0);
